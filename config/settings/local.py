@@ -1,0 +1,12 @@
+"""The default a newcomer runs: SQLite, the filesystem broker, the vendor sandbox on."""
+
+import os
+
+os.environ.setdefault("DJANGO_SECRET_KEY", "local-only-not-secret")
+# A fixed development key; production must set its own (production.py has no default).
+os.environ.setdefault("FIELD_ENCRYPTION_KEYS", "bG9jYWwtZGV2LWtleS1ub3QtZm9yLXByb2R1Y3Rpb24=")
+os.environ.setdefault("DJANGO_DEBUG", "true")
+os.environ.setdefault("SANDBOX_ENABLED", "true")
+os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost")
+
+from .base import *  # noqa: E402,F403

@@ -1,0 +1,18 @@
+"""Tests: SQLite unless DATABASE_URL is set (CI sets PostgreSQL)."""
+
+import os
+
+os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-not-secret")
+os.environ.setdefault("FIELD_ENCRYPTION_KEYS", "dGVzdC1vbmx5LWtleS1ub3QtZm9yLXByb2R1Y3Rpb24=")
+os.environ.setdefault("SANDBOX_ENABLED", "true")
+os.environ.setdefault("SANDBOX_QSTOMIZER_SIZE", "120")
+
+from .base import *  # noqa: E402,F403
+
+ALLOWED_HOSTS = ["*"]
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+VENDOR_HTTP_BACKOFF = 0.0
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}

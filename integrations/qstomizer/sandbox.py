@@ -1,0 +1,370 @@
+"""A simulator of the Qstomizer v3 API, served by this app under /sandbox/qstomizer/ when
+SANDBOX_ENABLED is on (never in production). It follows the vendor doc, quirks included:
+
+- the {statusCode, headers, body:{version, error, error_message, data}} envelope;
+- the key in `API_KEY` (also `x-api-key` or `Authorization: Bearer`);
+- at most `limit` (1..250, default 25) rows per call, in no particular order, no cursor;
+- dates shown to the minute, query bounds read to the second;
+- a "burst" minute holding more customizations than one call returns;
+- some order_ids listed twice, with another template_id (as in the doc's example).
+
+The data is generated from a seed, so every process serving it agrees. Tests may change
+statuses and queue faults in-process (`sandbox().set_status`, `sandbox().fail_next`).
+"""
+
+from __future__ import annotations
+
+import random
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from html import escape
+
+from django.conf import settings
+from django.http import HttpResponse, JsonResponse
+from django.urls import path, reverse
+
+from .types import STATUSES
+
+ANCHOR = datetime(2026, 10, 1, tzinfo=UTC)
+SPREAD = timedelta(days=120)
+PRODUCTS = [
+    (522273, '2" x 2" Custom Rubber Stamp - No Handle / No Ink'),
+    (512275, '2" x 2" Custom Rubber Stamp - Add Handle / No Ink'),
+    (600101, "Classic T-Shirt"),
+    (600102, "Ceramic Mug 11oz"),
+    (600103, "Electric Guitar Pickguard"),
+]
+TEXTS = [
+    "BASKETBALL",
+    "Happy Birthday Anna",
+    "Best Dad Ever",
+    "Team Rocket 2026",
+    "Mia & Leo",
+    "Scunthorpe United",
+    "Live Laugh Love",
+    "Property of Sam",
+    "Hello World",
+    "Grandma's Kitchen",
+]
+FONTS = ["Carter One", "Roboto", "Pacifico", "Lobster", "Open Sans"]
+COLOURS = ["#ffe599", "#000000", "#ff0000", "#1155cc", "#ffffff", "#6aa84f"]
+SIDE_NAMES = ["Front", "Back", "Left sleeve"]
+SIZES = ["Small", "Medium", "Large"]
+
+
+@dataclass
+class FakeCustomization:
+    order_id: int
+    created: datetime
+    status_id: int
+    status_at: datetime
+    templates: list[int]
+    seed: int
+    user_notes: str = ""
+
+
+@dataclass
+class Fault:
+    endpoint: str
+    status: int
+    body: str | None = None
+
+
+@dataclass
+class QstomizerSandbox:
+    size: int
+    seed: int
+    shop: str
+    burst: int
+    items: list[FakeCustomization] = field(default_factory=list)
+    faults: deque = field(default_factory=deque)
+    calls: dict = field(default_factory=lambda: {"orders": 0, "order": 0})
+
+    def __post_init__(self):
+        rnd = random.Random(self.seed)
+        burst_minute = ANCHOR - timedelta(days=3, hours=5, minutes=17)
+        for index in range(self.size):
+            if index < self.burst:
+                created = burst_minute + timedelta(seconds=index % 60)
+            else:
+                created = ANCHOR - timedelta(seconds=rnd.randrange(int(SPREAD.total_seconds())))
+            template = PRODUCTS[rnd.randrange(len(PRODUCTS))][0]
+            templates = [template]
+            if rnd.random() < 0.1:
+                templates.append(next(p[0] for p in PRODUCTS if p[0] != template))
+            status_id = rnd.choice([1, 1, 1, 3, 4, 4, 7, 7, 2, 5, 6])
+            status_at = created + timedelta(minutes=rnd.randrange(0, 600))
+            notes = rnd.choice(["", "", "Please, contact us before proceed.", "Gift wrap please"])
+            self.items.append(
+                FakeCustomization(
+                    100000 + index, created, status_id, status_at, templates, rnd.randrange(1 << 30), notes
+                )
+            )
+        self.items.sort(key=lambda item: item.created)
+        self.by_id = {item.order_id: item for item in self.items}
+
+    # -- test hooks ----------------------------------------------------------------------
+
+    def set_status(self, order_id: int, status_id: int, at: datetime | None = None) -> None:
+        item = self.by_id[order_id]
+        item.status_id = status_id
+        item.status_at = at or item.status_at + timedelta(minutes=5)
+
+    def fail_next(self, endpoint: str, status: int, *, times: int = 1, body: str | None = None) -> None:
+        for _ in range(times):
+            self.faults.append(Fault(endpoint, status, body))
+
+    # -- the API's answers -----------------------------------------------------------------
+
+    def rows_between(self, start: datetime, end: datetime) -> list[dict]:
+        rows = []
+        for item in self.items:
+            if start <= item.created <= end:
+                for template in item.templates:
+                    rows.append(self.row(item, template))
+        return rows
+
+    def row(self, item: FakeCustomization, template: int) -> dict:
+        return {
+            "order_id": item.order_id,
+            "order_date": _minute(item.created),
+            "status_id": item.status_id,
+            "status_date": _minute(item.status_at),
+            "hex_color": "",
+            "template_id": template,
+            "product_title": dict(PRODUCTS)[template],
+            "comments": "",
+            "user_notes": item.user_notes,
+            "user_agent": "Mozilla/5.0 (sandbox)",
+        }
+
+    def detail(self, item: FakeCustomization, base: str) -> dict:
+        rnd = random.Random(item.seed)
+        template = item.templates[0]
+        sides = []
+        for side_index in range(rnd.randint(1, 3)):
+            side_id = 8000 + side_index
+            nodes = []
+            for node_index in range(rnd.randint(0, 3)):
+                if rnd.random() < 0.6:
+                    nodes.append(
+                        {
+                            "type": "text",
+                            "id": f"grupotexto{node_index}",
+                            "position": {"x": round(rnd.uniform(0, 500), 2), "y": round(rnd.uniform(0, 500), 2)},
+                            "fill": rnd.choice(COLOURS),
+                            "hasStroke": rnd.random() < 0.5,
+                            "stroke": "#000000",
+                            "strokeWidth": 1.97,
+                            "align": "center",
+                            "fontSize": rnd.choice([24, 32, 40, 48]),
+                            "fontFamily": rnd.choice(FONTS),
+                            "text": rnd.choice(TEXTS),
+                            "scale": {"x": 0.6845, "y": 0.6845},
+                            "rotation": round(rnd.uniform(-10, 10), 3),
+                        }
+                    )
+                else:
+                    nodes.append(
+                        {
+                            "type": "image",
+                            "formatOrigen": "clipart",
+                            "id": f"grupoimage{node_index}",
+                            "position": {"x": 308.94, "y": 160.99},
+                            "scale": {"x": 0.9505, "y": 0.9505},
+                            "rotation": 0,
+                            "size": {"width": 200, "height": 202},
+                            "src": f"{base}cdn/clipart/{node_index}.svg",
+                            "originalFileUrl": f"{base}cdn/clipart/{node_index}.svg",
+                        }
+                    )
+            image = f"{base}cdn/{self.shop}/orderimages/{item.order_id}-{side_id}"
+            sides.append(
+                {
+                    "side_id": side_id,
+                    "side_name": SIDE_NAMES[side_index],
+                    "image_url": f"{image}.svg",
+                    "design_png": f"{image}-design.svg" if side_index == 0 or rnd.random() < 0.5 else "",
+                    "design_hd_url": f"{base}backend/index.php?page=apiGenerateDesign&id_order={item.order_id}&sideid={side_id}",
+                    "generator_tool": f"{base}generator_tool/?sideid={side_id}&orderid={item.order_id}",
+                    "nodes": nodes,
+                }
+            )
+        size = rnd.choice(SIZES)
+        orders = []
+        for order_index in range(rnd.choice([0, 1, 1, 1, 1, 1, 1, 1, 2])):
+            number = 3000 + (item.order_id + order_index * 7919) % 5000
+            orders.append(
+                {
+                    "shopify_order_id": 4889333330000 + number,
+                    "shopify_order_name": f"#{number}",
+                    "shopify_id_product": 7504436314495,
+                    "shopify_variant_id": 42618944895000 + SIZES.index(size),
+                    "quantity": rnd.randint(1, 3),
+                }
+            )
+        return {
+            "customization_date": _minute(item.created),
+            "status_id": item.status_id,
+            "status_date": _minute(item.status_at),
+            "hex_color": "",
+            "template_id": template,
+            "comments": "",
+            "user_notes": item.user_notes,
+            "user_agent": "Mozilla/5.0 (sandbox)",
+            "sides": sides,
+            "options_selected": {
+                "variation_id": str(32000 + SIZES.index(size)),
+                "option1": "Size",
+                "option1_value": size,
+                "option2": "Color",
+                "option2_value": "White",
+                "option3": None,
+                "option3_value": None,
+                "color": "#FFFFFF",
+                "color_des": "White",
+                "variantSelected": {
+                    "id": 42232624808100 + SIZES.index(size),
+                    "title": f"{size} / White",
+                    "price": "25.00",
+                    "sku": f"SKU-{template}-{size[0]}",
+                    "inventory_quantity": 1000,
+                    "qty": 1,
+                },
+                "isProductSummary": True,
+            },
+            "orders": orders,
+        }
+
+
+def _minute(moment: datetime) -> str:
+    return moment.strftime("%Y/%m/%d %H:%M")
+
+
+@lru_cache(maxsize=4)
+def _build(size: int, seed: int, shop: str, burst: int) -> QstomizerSandbox:
+    return QstomizerSandbox(size=size, seed=seed, shop=shop, burst=burst)
+
+
+def sandbox() -> QstomizerSandbox:
+    size = settings.SANDBOX_QSTOMIZER_SIZE
+    return _build(size, settings.SANDBOX_SEED, settings.SANDBOX_QSTOMIZER_SHOP, min(300, size // 3))
+
+
+def reset() -> None:
+    _build.cache_clear()
+
+
+# -- views -------------------------------------------------------------------------------
+
+
+def _envelope(data, *, status: int = 200, error: str = "") -> JsonResponse:
+    body = {"version": 3, "error": bool(error), "error_message": error, "data": data if not error else []}
+    payload = {
+        "statusCode": status,
+        "headers": {
+            "Content-type": "application/json",
+            "access-control-allow-origin": "*",
+            "API": "Qstomizer API v3.0",
+        },
+        "body": body,
+    }
+    return JsonResponse(payload, status=status)
+
+
+def _key(request) -> str:
+    auth = request.headers.get("Authorization", "")
+    if auth.lower().startswith("bearer "):
+        return auth[7:].strip()
+    # Django's own server drops headers with an underscore (API_KEY); x-api-key gets through.
+    return request.META.get("HTTP_API_KEY") or request.headers.get("x-api-key", "")
+
+
+def _guard(request, endpoint: str, box: QstomizerSandbox):
+    box.calls[endpoint] = box.calls.get(endpoint, 0) + 1
+    if box.faults and box.faults[0].endpoint == endpoint:
+        fault = box.faults.popleft()
+        if fault.body is not None:
+            return HttpResponse(fault.body, status=fault.status, content_type="application/json")
+        return _envelope(None, status=fault.status, error=f"simulated error {fault.status}")
+    key = _key(request)
+    if not key:
+        return _envelope(None, status=401, error="Missing API_KEY header")
+    if key != settings.SANDBOX_API_KEY:
+        return _envelope(None, status=401, error="Invalid API_KEY")
+    if endpoint in ("orders", "order") and request.GET.get("shop") != box.shop:
+        # The real API answers an unknown shop with HTTP 200 and an error in the body.
+        return _envelope(None, error="Shop not found")
+    return None
+
+
+def _parse(value: str | None) -> datetime | None:
+    try:
+        return datetime.strptime(value or "", "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
+    except ValueError:
+        return None
+
+
+def orders_view(request):
+    box = sandbox()
+    if denied := _guard(request, "orders", box):
+        return denied
+    start, end = _parse(request.GET.get("date_start")), _parse(request.GET.get("date_end"))
+    if start is None or end is None:
+        return _envelope(None, status=400, error="date_start and date_end must be YEAR-MONTH-DAY HOUR:MINUTE:SECOND")
+    try:
+        limit = int(request.GET.get("limit", 25))
+    except ValueError:
+        limit = 0
+    if not 1 <= limit <= 250:
+        return _envelope(None, status=400, error="limit must be between 1 and 250")
+    rows = box.rows_between(start, end)
+    random.Random(f"{start}{end}{limit}").shuffle(rows)
+    return _envelope(rows[:limit])
+
+
+def order_view(request):
+    box = sandbox()
+    if denied := _guard(request, "order", box):
+        return denied
+    try:
+        item = box.by_id[int(request.GET.get("orderId", ""))]
+    except (KeyError, ValueError):
+        return _envelope(None, status=404, error="Order not found")
+    base = request.build_absolute_uri(reverse("sandbox-qstomizer-root"))
+    return _envelope(box.detail(item, base))
+
+
+def root_view(request):
+    return JsonResponse({"sandbox": "Qstomizer API v3", "statuses": STATUSES})
+
+
+def image_view(request, name: str):
+    """Preview and design images: an SVG with the side's texts, so staff see something real."""
+    label = escape(name.replace("-", " "))
+    colour = COLOURS[sum(map(ord, name)) % len(COLOURS)]
+    svg = (
+        '<svg xmlns="http://www.w3.org/2000/svg" width="400" height="400" viewBox="0 0 400 400">'
+        f'<rect width="400" height="400" fill="{colour}"/>'
+        '<rect x="60" y="60" width="280" height="280" fill="none" stroke="#444" stroke-dasharray="8 6"/>'
+        f'<text x="200" y="210" font-size="22" text-anchor="middle" font-family="sans-serif">{label}</text>'
+        "</svg>"
+    )
+    response = HttpResponse(svg, content_type="image/svg+xml")
+    response["Cache-Control"] = "max-age=86400"
+    return response
+
+
+urlpatterns = [
+    path("", root_view, name="sandbox-qstomizer-root"),
+    path("v3/orders", orders_view, name="sandbox-qstomizer-orders"),
+    path("v3/order", order_view, name="sandbox-qstomizer-order"),
+    path("cdn/<path:name>", image_view, name="sandbox-qstomizer-image"),
+]
+
+
+def base_url(origin: str) -> str:
+    """The connection base URL that points at this sandbox, served from `origin`."""
+    return f"{origin.rstrip('/')}/sandbox/qstomizer/v3"

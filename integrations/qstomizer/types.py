@@ -1,0 +1,42 @@
+"""Qstomizer v3 vocabulary: status ids and the API's date formats."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+DEFAULT_BASE_URL = "https://api.bigvanet.com/v3"
+PAGE_LIMIT = 250  # the doc's maximum for `limit`
+
+STATUSES = {
+    1: "Pending",
+    2: "Stopped",
+    3: "In Production",
+    4: "Finished",
+    5: "Canceled",
+    6: "Deleted",
+    7: "Artwork approval pending",
+}
+
+# The doc says "YEAR-MONTH-DAY HOUR:MINUTE" but its own examples use slashes
+# ("2022/09/01 01:43"); we accept both, with or without seconds.
+_FORMATS = ("%Y/%m/%d %H:%M", "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M:%S", "%Y-%m-%d %H:%M:%S")
+
+
+def parse_date(value: str | None) -> datetime | None:
+    """A vendor date as an aware datetime. The doc names no time zone: we read UTC (the least
+    harmful guess: the sync's query windows carry a day's margin either side for that reason)."""
+    if not value:
+        return None
+    for fmt in _FORMATS:
+        try:
+            return datetime.strptime(value.strip(), fmt).replace(tzinfo=UTC)
+        except ValueError:
+            continue
+    raise ValueError(f"unreadable date {value!r}")
+
+
+def format_query_date(moment: datetime) -> str:
+    """The query format the doc asks for: YEAR-MONTH-DAY HOUR:MINUTE:SECOND, in UTC."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%d %H:%M:%S")

@@ -1,0 +1,335 @@
+import json
+from functools import partial
+
+from django import forms
+from django.contrib import admin, messages
+from django.db import transaction
+from django.http import Http404
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.http import urlencode
+
+from .models import Customization, StoreOrder, SyncRun, VendorConnection
+from .selectors import customization_detail, customization_list, sync_run_latest
+from .services.connections import connection_schedule_update
+from .tasks import sync_connection_task
+
+
+class VendorConnectionForm(forms.ModelForm):
+    # Write-only: the stored key is never rendered back, not even masked.
+    api_key = forms.CharField(
+        label="API key",
+        required=False,
+        strip=True,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+    )
+
+    class Meta:
+        model = VendorConnection
+        fields = [
+            "name",
+            "kind",
+            "is_active",
+            "shop_domain",
+            "api_key",
+            "base_url",
+            "sync_every_minutes",
+            "lookback_days",
+            "detail_concurrency",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.initial["api_key"] = ""
+        if self.instance.pk and self.instance.api_key:
+            self.fields[
+                "api_key"
+            ].help_text = "A key is stored (encrypted). Leave blank to keep it; type a new one to replace it."
+        else:
+            self.fields["api_key"].help_text = "Stored encrypted and never shown again."
+
+    def clean_api_key(self):
+        value = self.cleaned_data.get("api_key")
+        if not value and self.instance.pk:
+            return VendorConnection.objects.get(pk=self.instance.pk).api_key
+        return value
+
+
+@admin.register(VendorConnection)
+class VendorConnectionAdmin(admin.ModelAdmin):
+    form = VendorConnectionForm
+    list_display = ["name", "kind", "shop_domain", "base_url_shown", "is_active", "schedule", "last_sync"]
+    list_filter = ["kind", "is_active"]
+    search_fields = ["name", "shop_domain"]
+    actions = ["sync_now"]
+    readonly_fields = ["api_key_state", "synced_until", "periodic_task_link", "created_at", "updated_at"]
+
+    def get_fieldsets(self, request, obj=None):
+        credentials = ["api_key"] if self.has_change_permission(request, obj) else ["api_key_state"]
+        return [
+            (None, {"fields": ["name", "kind", "is_active"]}),
+            ("Vendor account", {"fields": ["shop_domain", *credentials, "base_url"]}),
+            (
+                "Sync",
+                {
+                    "fields": [
+                        "sync_every_minutes",
+                        "lookback_days",
+                        "detail_concurrency",
+                        "synced_until",
+                        "periodic_task_link",
+                    ]
+                },
+            ),
+            ("Record", {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
+        ]
+
+    @admin.display(description="API key")
+    def api_key_state(self, obj):
+        return "stored (encrypted)" if obj and obj.api_key else "not set"
+
+    @admin.display(description="Base URL")
+    def base_url_shown(self, obj):
+        return obj.base_url or format_html("<span title='{}'>production</span>", obj.effective_base_url)
+
+    @admin.display(description="Scheduled sync")
+    def schedule(self, obj):
+        if not obj.periodic_task or not obj.periodic_task.enabled:
+            return "off"
+        return f"every {obj.sync_every_minutes} min"
+
+    @admin.display(description="Schedule (celery beat)")
+    def periodic_task_link(self, obj):
+        if not obj or not obj.periodic_task:
+            return "none"
+        url = reverse("admin:django_celery_beat_periodictask_change", args=[obj.periodic_task.pk])
+        return format_html('<a href="{}">{}</a>', url, obj.periodic_task.name)
+
+    @admin.display(description="Last sync")
+    def last_sync(self, obj):
+        run = sync_run_latest(obj.pk)
+        if run is None:
+            return "never"
+        url = reverse("admin:orders_syncrun_change", args=[run.pk])
+        return format_html(
+            '<a href="{}">{} · {}</a>', url, run.get_status_display(), run.started_at.strftime("%Y-%m-%d %H:%M")
+        )
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        connection_schedule_update(obj)
+
+    def has_sync_permission(self, request):
+        return request.user.has_perm("orders.sync_vendorconnection")
+
+    @admin.action(description="Sync now", permissions=["sync"])
+    def sync_now(self, request, queryset):
+        queued = []
+        for connection in queryset:
+            if not connection.is_active:
+                self.message_user(request, f"{connection.name} is inactive and was not synced.", messages.WARNING)
+                continue
+            transaction.on_commit(
+                partial(
+                    sync_connection_task.delay, connection.pk, trigger=SyncRun.Trigger.MANUAL, user_id=request.user.pk
+                )
+            )
+            queued.append(connection)
+        if not queued:
+            return None
+        names = ", ".join(connection.name for connection in queued)
+        self.message_user(request, f"Sync queued for {names}. Its progress shows below.", messages.SUCCESS)
+        query = urlencode({"connection__id__in": ",".join(str(c.pk) for c in queued)})
+        return redirect(f"{reverse('admin:orders_syncrun_changelist')}?{query}")
+
+
+@admin.register(SyncRun)
+class SyncRunAdmin(admin.ModelAdmin):
+    list_display = [
+        "__str__",
+        "connection",
+        "trigger",
+        "status_badge",
+        "progress_bar",
+        "started_at",
+        "finished_at",
+        "fetched",
+        "created",
+        "updated",
+        "unchanged",
+        "failed",
+    ]
+    list_filter = ["status", "trigger", "connection"]
+    date_hierarchy = "started_at"
+    list_select_related = ["connection"]
+    readonly_fields = [
+        "connection",
+        "trigger",
+        "status",
+        "progress_bar",
+        "started_at",
+        "heartbeat_at",
+        "finished_at",
+        "window_start",
+        "window_end",
+        "fetched",
+        "created",
+        "updated",
+        "unchanged",
+        "failed",
+        "requests_made",
+        "note",
+        "error_list",
+        "requested_by",
+    ]
+    exclude = ["errors", "progress"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="Status")
+    def status_badge(self, obj):
+        return format_html('<span class="badge badge-{}">{}</span>', obj.status, obj.get_status_display())
+
+    @admin.display(description="Progress")
+    def progress_bar(self, obj):
+        from django.template.loader import render_to_string
+
+        return render_to_string("admin/orders/syncrun/_progress.html", {"run": obj})
+
+    @admin.display(description="Errors")
+    def error_list(self, obj):
+        if not obj.errors:
+            return "none"
+        return format_html(
+            "<ul class='sync-errors'>{}</ul>", format_html_join("", "<li>{}</li>", ((e,) for e in obj.errors))
+        )
+
+    def get_urls(self):
+        return [
+            path("<int:pk>/progress/", self.admin_site.admin_view(self.progress_view), name="orders_syncrun_progress"),
+            *super().get_urls(),
+        ]
+
+    def progress_view(self, request, pk):
+        if not self.has_view_permission(request):
+            raise Http404
+        run = SyncRun.objects.filter(pk=pk).first()
+        if run is None:
+            raise Http404
+        return TemplateResponse(request, "admin/orders/syncrun/_progress.html", {"run": run})
+
+
+class VendorFilter(admin.SimpleListFilter):
+    title = "vendor"
+    parameter_name = "vendor"
+
+    def lookups(self, request, model_admin):
+        return VendorConnection.Kind.choices
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(connection__kind=self.value())
+        return queryset
+
+
+@admin.register(Customization)
+class CustomizationAdmin(admin.ModelAdmin):
+    list_display = [
+        "thumbnails",
+        "external_id",
+        "vendor",
+        "status",
+        "customized_at",
+        "product_title",
+        "template_id",
+        "order_names",
+    ]
+    list_display_links = ["thumbnails", "external_id"]
+    list_filter = [VendorFilter, "status", ("customized_at", admin.DateFieldListFilter), "connection"]
+    search_fields = ["=external_id", "store_orders__name"]
+    search_help_text = "Search by vendor id (exact) or store order name (e.g. #3891)."
+    date_hierarchy = "customized_at"
+    list_per_page = 50
+    change_form_template = "admin/orders/customization/change_form.html"
+    fieldsets = [
+        (
+            None,
+            {"fields": ["connection", "external_id", "status", "vendor_status", "customized_at", "status_changed_at"]},
+        ),
+        ("Product", {"fields": ["product_title", "template_id", "variant_title", "sku", "price", "hex_color"]}),
+        ("Notes", {"fields": ["user_notes", "comments", "user_agent"]}),
+        ("Sync", {"fields": ["fetched_at", "created_at", "updated_at"]}),
+    ]
+
+    def get_queryset(self, request):
+        return customization_list(super().get_queryset(request))
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="Vendor", ordering="connection__kind")
+    def vendor(self, obj):
+        return obj.connection.get_kind_display()
+
+    @admin.display(description="Sides")
+    def thumbnails(self, obj):
+        return (
+            format_html_join(
+                "",
+                '<img class="thumb" src="{}" alt="{}" title="{}" loading="lazy">',
+                ((side.preview_url, side.name, side.name) for side in obj.sides.all() if side.preview_url),
+            )
+            or "—"
+        )
+
+    @admin.display(description="Store orders")
+    def order_names(self, obj):
+        return ", ".join(order.name or order.external_id for order in obj.store_orders.all()) or "—"
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        detail = customization_detail(int(object_id)) if str(object_id).isdigit() else None
+        extra_context = extra_context or {}
+        if detail is not None:
+            extra_context.update(
+                detail=detail,
+                raw_payload=json.dumps(detail.payload, indent=2, ensure_ascii=False),
+                raw_listing=json.dumps(detail.listing, indent=2, ensure_ascii=False),
+                option_rows=_option_rows(detail.options),
+            )
+        return super().change_view(request, object_id, form_url, extra_context)
+
+
+def _option_rows(options: dict) -> list[tuple[str, str]]:
+    rows = []
+    for index in (1, 2, 3):
+        name, value = options.get(f"option{index}"), options.get(f"option{index}_value")
+        if name:
+            rows.append((name, value or ""))
+    if options.get("color_des") or options.get("color"):
+        rows.append(("Colour", f"{options.get('color_des') or ''} {options.get('color') or ''}".strip()))
+    return rows
+
+
+@admin.register(StoreOrder)
+class StoreOrderAdmin(admin.ModelAdmin):
+    list_display = ["name", "external_id", "connection"]
+    list_filter = ["connection"]
+    search_fields = ["name", "=external_id"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

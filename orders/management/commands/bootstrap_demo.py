@@ -1,0 +1,54 @@
+import secrets
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from integrations.qstomizer import sandbox
+from orders.services.connections import connection_upsert
+from orders.tasks import sync_connection_task
+
+DEMO_CONNECTION = "Demo Qstomizer (sandbox)"
+
+
+class Command(BaseCommand):
+    help = "Development only: a staff login, a sandbox Qstomizer connection, and a first sync queued."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--origin", default="http://127.0.0.1:8000", help="where this app is served")
+        parser.add_argument("--username", default="staff")
+        parser.add_argument("--no-sync", action="store_true")
+
+    def handle(self, *args, origin, username, no_sync, **options):
+        if not settings.SANDBOX_ENABLED:
+            raise CommandError("the sandbox is off (SANDBOX_ENABLED); bootstrap_demo is for development only")
+        password = secrets.token_urlsafe(12)
+        with transaction.atomic():
+            user, _ = get_user_model().objects.get_or_create(
+                username=username, defaults={"email": f"{username}@example.com"}
+            )
+            user.is_staff = user.is_superuser = True
+            user.set_password(password)
+            user.save()
+            managers, _ = Group.objects.get_or_create(name="Manager")
+            managers.permissions.set(
+                Permission.objects.filter(content_type__app_label__in=["orders", "django_celery_beat"])
+            )
+            connection, _ = connection_upsert(
+                name=DEMO_CONNECTION,
+                kind="qstomizer",
+                shop_domain=settings.SANDBOX_QSTOMIZER_SHOP,
+                api_key=settings.SANDBOX_API_KEY,
+                base_url=sandbox.base_url(origin),
+            )
+            if not no_sync:
+                # A few seconds of grace: the web server serving the sandbox starts beside the worker.
+                transaction.on_commit(
+                    lambda: sync_connection_task.apply_async((connection.pk,), {"trigger": "schedule"}, countdown=3)
+                )
+        self.stdout.write(self.style.SUCCESS("\nBack office ready"))
+        self.stdout.write(f"  URL:      {origin}/admin/")
+        self.stdout.write(f"  Login:    {username}")
+        self.stdout.write(f"  Password: {password}\n")

@@ -1,0 +1,264 @@
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from integrations.qstomizer.types import DEFAULT_BASE_URL as QSTOMIZER_BASE_URL
+
+from .fields import EncryptedTextField
+
+
+class VendorConnection(models.Model):
+    """One account at one vendor: where to call it and with which credentials."""
+
+    class Kind(models.TextChoices):
+        QSTOMIZER = "qstomizer", "Qstomizer"
+
+    DEFAULT_BASE_URLS = {Kind.QSTOMIZER: QSTOMIZER_BASE_URL}
+
+    name = models.CharField(max_length=100, unique=True)
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    shop_domain = models.CharField(
+        max_length=255, blank=True, help_text="Qstomizer: the Shopify store, e.g. mystore.myshopify.com"
+    )
+    api_key = EncryptedTextField(blank=True, help_text="Stored encrypted; never shown back.")
+    base_url = models.URLField(blank=True, help_text="Leave blank for the vendor's production URL.")
+    is_active = models.BooleanField(default=True, help_text="Inactive connections are never synced.")
+    sync_every_minutes = models.PositiveIntegerField(
+        null=True, blank=True, default=15, help_text="Scheduled sync interval; blank for no schedule."
+    )
+    lookback_days = models.PositiveIntegerField(
+        default=30, help_text="Each sync re-reads this many days back to pick up status changes."
+    )
+    detail_concurrency = models.PositiveSmallIntegerField(
+        default=8, help_text="How many customization details are fetched at once."
+    )
+    synced_until = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="End of the last complete sync's window."
+    )
+    periodic_task = models.OneToOneField(
+        "django_celery_beat.PeriodicTask", null=True, blank=True, on_delete=models.SET_NULL, editable=False
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        permissions = [("sync_vendorconnection", "Can run a sync of a vendor connection")]
+
+    def __str__(self):
+        return f"{self.name} ({self.get_kind_display()})"
+
+    def clean(self):
+        errors = {}
+        if self.kind == self.Kind.QSTOMIZER:
+            if not self.shop_domain:
+                errors["shop_domain"] = "Qstomizer needs the shop, e.g. mystore.myshopify.com."
+            if not self.api_key:
+                errors["api_key"] = "Qstomizer needs the V3 API key."
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def effective_base_url(self) -> str:
+        return self.base_url or self.DEFAULT_BASE_URLS.get(self.kind, "")
+
+
+class SyncRun(models.Model):
+    """One sync of one connection: what it read and wrote, and what went wrong, in words."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        PARTIAL = "partial", "Finished with errors"
+        FAILED = "failed", "Failed"
+        SKIPPED = "skipped", "Skipped"
+        ABANDONED = "abandoned", "Abandoned (worker stopped)"
+
+    class Trigger(models.TextChoices):
+        MANUAL = "manual", "Sync now"
+        SCHEDULE = "schedule", "Schedule"
+        COMMAND = "command", "Command"
+
+    connection = models.ForeignKey(VendorConnection, on_delete=models.CASCADE, related_name="sync_runs")
+    trigger = models.CharField(max_length=20, choices=Trigger.choices, default=Trigger.MANUAL)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.RUNNING, db_index=True)
+    started_at = models.DateTimeField(default=timezone.now)
+    heartbeat_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    window_start = models.DateTimeField(null=True, blank=True)
+    window_end = models.DateTimeField(null=True, blank=True)
+    progress = models.FloatField(default=0.0, help_text="Share of the date range read, 0 to 1.")
+    fetched = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    requests_made = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True)
+    note = models.CharField(max_length=255, blank=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+
+    class Meta:
+        ordering = ["-started_at"]
+        constraints = [
+            # The lock: at most one running sync per connection, enforced by the database.
+            models.UniqueConstraint(
+                fields=["connection"], condition=Q(status="running"), name="one_running_sync_per_connection"
+            )
+        ]
+
+    def __str__(self):
+        return f"Sync #{self.pk} of {self.connection.name}"
+
+    @property
+    def is_running(self) -> bool:
+        return self.status == self.Status.RUNNING
+
+    def summary(self) -> dict:
+        return {
+            "run": self.pk,
+            "status": self.status,
+            "fetched": self.fetched,
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "failed": self.failed,
+            "requests": self.requests_made,
+            "errors": len(self.errors),
+        }
+
+    def summary_line(self) -> str:
+        return (
+            f"{self.get_status_display()}: {self.fetched} fetched, {self.created} created, {self.updated} updated, "
+            f"{self.unchanged} unchanged, {self.failed} failed ({self.requests_made} requests)"
+        )
+
+
+class StoreOrder(models.Model):
+    """An order in the merchant's online store (Shopify) that contains customizations."""
+
+    connection = models.ForeignKey(VendorConnection, on_delete=models.CASCADE, related_name="store_orders")
+    external_id = models.CharField(max_length=64)
+    name = models.CharField(max_length=64, blank=True, db_index=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [models.UniqueConstraint(fields=["connection", "external_id"], name="unique_store_order")]
+
+    def __str__(self):
+        return self.name or self.external_id
+
+
+class Customization(models.Model):
+    """A design a customer made in a customizer app, keyed by the vendor's own id."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        STOPPED = "stopped", "Stopped"
+        IN_PRODUCTION = "in_production", "In Production"
+        FINISHED = "finished", "Finished"
+        CANCELED = "canceled", "Canceled"
+        DELETED = "deleted", "Deleted"
+        ARTWORK_APPROVAL_PENDING = "artwork_approval_pending", "Artwork approval pending"
+        UNKNOWN = "unknown", "Unknown"
+
+    connection = models.ForeignKey(VendorConnection, on_delete=models.PROTECT, related_name="customizations")
+    external_id = models.CharField("vendor id", max_length=64)
+    status = models.CharField(max_length=32, choices=Status.choices, default=Status.UNKNOWN, db_index=True)
+    vendor_status = models.CharField(max_length=64, blank=True, help_text="The status exactly as the vendor gave it.")
+    customized_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+    product_title = models.CharField(max_length=500, blank=True)
+    template_id = models.CharField(max_length=64, blank=True)
+    hex_color = models.CharField(max_length=32, blank=True)
+    variant_title = models.CharField(max_length=255, blank=True)
+    sku = models.CharField(max_length=255, blank=True)
+    price = models.CharField(max_length=32, blank=True)
+    options = models.JSONField(default=dict, blank=True, help_text="The variant options the customer chose.")
+    user_notes = models.TextField("customer's notes", blank=True)
+    comments = models.TextField("merchant's comments", blank=True)
+    user_agent = models.TextField(blank=True)
+    listing = models.JSONField(default=list, blank=True, help_text="The vendor's list rows, as sent.")
+    payload = models.JSONField(default=dict, blank=True, help_text="The vendor's detail answer, as sent.")
+    payload_hash = models.CharField(max_length=64, blank=True)
+    store_orders = models.ManyToManyField(StoreOrder, through="OrderLine", related_name="customizations")
+    fetched_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-customized_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["connection", "external_id"], name="unique_customization")]
+        indexes = [models.Index(fields=["connection", "status"])]
+
+    def __str__(self):
+        return f"{self.connection.get_kind_display()} {self.external_id}"
+
+
+class CustomizationSide(models.Model):
+    """One printable side of a customization (Front, Back, ...)."""
+
+    customization = models.ForeignKey(Customization, on_delete=models.CASCADE, related_name="sides")
+    external_id = models.CharField(max_length=64)
+    position = models.PositiveSmallIntegerField(default=0)
+    name = models.CharField(max_length=100, blank=True)
+    preview_url = models.URLField(max_length=1000, blank=True)
+    design_url = models.URLField("design PNG", max_length=1000, blank=True)
+    design_hd_url = models.URLField(max_length=1000, blank=True)
+    generator_tool_url = models.URLField(max_length=1000, blank=True)
+    raw = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["customization", "position"]
+        constraints = [models.UniqueConstraint(fields=["customization", "external_id"], name="unique_side")]
+
+    def __str__(self):
+        return self.name or self.external_id
+
+
+class DesignNode(models.Model):
+    """One element of a side's design: a text or an image, with how it is drawn."""
+
+    class Kind(models.TextChoices):
+        TEXT = "text", "Text"
+        IMAGE = "image", "Image"
+        OTHER = "other", "Other"
+
+    side = models.ForeignKey(CustomizationSide, on_delete=models.CASCADE, related_name="nodes")
+    position = models.PositiveSmallIntegerField()
+    node_id = models.CharField(max_length=100, blank=True)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    text = models.TextField(blank=True)
+    font_family = models.CharField(max_length=100, blank=True)
+    font_size = models.FloatField(null=True, blank=True)
+    fill = models.CharField(max_length=32, blank=True)
+    stroke = models.CharField(max_length=32, blank=True)
+    image_url = models.URLField(max_length=1000, blank=True)
+    raw = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["side", "position"]
+        constraints = [models.UniqueConstraint(fields=["side", "position"], name="unique_node_position")]
+
+    def __str__(self):
+        return self.text or self.image_url or self.node_id
+
+
+class OrderLine(models.Model):
+    """A customization ordered in a store order, with its quantity."""
+
+    customization = models.ForeignKey(Customization, on_delete=models.CASCADE, related_name="order_lines")
+    store_order = models.ForeignKey(StoreOrder, on_delete=models.CASCADE, related_name="lines")
+    product_id = models.CharField(max_length=64, blank=True)
+    variant_id = models.CharField(max_length=64, blank=True)
+    quantity = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["customization", "store_order", "variant_id"], name="unique_order_line")
+        ]
+
+    def __str__(self):
+        return f"{self.store_order} × {self.quantity}"

@@ -1,0 +1,82 @@
+"""Vendor connections: their clients, their schedules, and scripted set-up."""
+
+from __future__ import annotations
+
+import json
+
+from django.conf import settings
+from django.db import transaction
+from django_celery_beat.models import IntervalSchedule, PeriodicTask
+
+from integrations.http import VendorClient
+from integrations.qstomizer.client import QstomizerClient
+
+from ..models import VendorConnection
+
+SYNC_TASK = "orders.tasks.sync_connection_task"
+
+
+def connection_client(connection: VendorConnection, *, pool_size: int | None = None) -> VendorClient:
+    """The vendor client for a connection, with the project's timeouts and retry policy."""
+    options = {
+        "connect_timeout": settings.VENDOR_HTTP_CONNECT_TIMEOUT,
+        "read_timeout": settings.VENDOR_HTTP_READ_TIMEOUT,
+        "retries": settings.VENDOR_HTTP_RETRIES,
+        "backoff": settings.VENDOR_HTTP_BACKOFF,
+        "pool_size": pool_size or max(10, connection.detail_concurrency),
+    }
+    if connection.kind == VendorConnection.Kind.QSTOMIZER:
+        return QstomizerClient(
+            api_key=connection.api_key, shop=connection.shop_domain, base_url=connection.effective_base_url, **options
+        )
+    raise ValueError(f"no client for connection kind {connection.kind!r}")
+
+
+@transaction.atomic
+def connection_schedule_update(connection: VendorConnection) -> PeriodicTask | None:
+    """Keep the connection's beat schedule in step with its settings (django-celery-beat)."""
+    task = connection.periodic_task
+    wanted = connection.is_active and bool(connection.sync_every_minutes)
+    if not wanted:
+        if task is not None and task.enabled:
+            task.enabled = False
+            task.save(update_fields=["enabled"])
+        return task
+    interval, _ = IntervalSchedule.objects.get_or_create(
+        every=connection.sync_every_minutes, period=IntervalSchedule.MINUTES
+    )
+    fields = {
+        "name": f"Sync {connection.name} (connection {connection.pk})",
+        "task": SYNC_TASK,
+        "interval": interval,
+        "args": json.dumps([connection.pk]),
+        "kwargs": json.dumps({"trigger": "schedule"}),
+        "enabled": True,
+    }
+    if task is None:
+        task = PeriodicTask.objects.create(**fields)
+        VendorConnection.objects.filter(pk=connection.pk).update(periodic_task=task)
+        connection.periodic_task = task
+    else:
+        changed = [name for name, value in fields.items() if getattr(task, name) != value]
+        if changed:
+            for name in changed:
+                setattr(task, name, fields[name])
+            task.save()
+    return task
+
+
+def connection_upsert(*, name: str, kind: str, **fields) -> tuple[VendorConnection, bool]:
+    """Create or update a connection by name (for scripted deployments)."""
+    if kind not in VendorConnection.Kind.values:
+        raise ValueError(f"unknown kind {kind!r}; choose from {', '.join(VendorConnection.Kind.values)}")
+    connection = VendorConnection.objects.filter(name=name).first() or VendorConnection(name=name)
+    created = connection.pk is None
+    connection.kind = kind
+    for key, value in fields.items():
+        if value is not None:
+            setattr(connection, key, value)
+    connection.full_clean()  # the same validation as the admin form: a clear error, nothing saved
+    connection.save()
+    connection_schedule_update(connection)
+    return connection, created

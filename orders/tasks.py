@@ -1,0 +1,27 @@
+from celery import shared_task
+
+from integrations.http import VendorRetryable
+
+from .models import SyncRun, VendorConnection
+from .services.sync import customizations_sync
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    autoretry_for=(VendorRetryable,),
+    retry_backoff=60,
+    retry_backoff_max=30 * 60,
+    max_retries=5,
+)
+def sync_connection_task(self, connection_id: int, trigger: str = SyncRun.Trigger.MANUAL, user_id=None) -> dict:
+    connection = VendorConnection.objects.filter(pk=connection_id, is_active=True).first()
+    if connection is None:
+        return {"skipped": "connection missing or inactive"}
+    return customizations_sync(connection=connection, trigger=trigger, user=user_id and _user(user_id)).summary()
+
+
+def _user(user_id):
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.filter(pk=user_id).first()

@@ -1,0 +1,71 @@
+"""Shared fixtures. Services the suite needs (PostgreSQL, Redis, Chromium) are skipped when
+missing on a developer's machine and fail the run under CI."""
+
+import os
+import shutil
+
+import pytest
+from django.db import connection as db_connection
+
+from integrations.qstomizer import sandbox as qstomizer_sandbox
+from orders.models import VendorConnection
+
+IN_CI = bool(os.environ.get("CI"))
+CHROMIUM = "/usr/bin/chromium"
+
+
+def need(available: bool, what: str) -> None:
+    """Skip locally, fail under CI: a missing service never passes silently there."""
+    if available:
+        return
+    if IN_CI:
+        pytest.fail(f"CI: {what} is required but missing", pytrace=False)
+    pytest.skip(f"{what} is not available here (required under CI)")
+
+
+@pytest.fixture
+def require_postgres(db):
+    need(db_connection.vendor == "postgresql", "PostgreSQL (DATABASE_URL=postgres://...)")
+
+
+@pytest.fixture(scope="session")
+def redis_url():
+    url = os.environ.get("TEST_REDIS_URL", "")
+    available = False
+    if url:
+        import redis
+
+        try:
+            redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+            available = True
+        except redis.RedisError:
+            available = False
+    need(available, "Redis (TEST_REDIS_URL=redis://...)")
+    return url
+
+
+@pytest.fixture(scope="session")
+def chromium_path():
+    need(bool(shutil.which(CHROMIUM)), f"Chromium at {CHROMIUM}")
+    return CHROMIUM
+
+
+@pytest.fixture
+def sandbox(settings):
+    """A fresh Qstomizer sandbox for this test (statuses and faults reset)."""
+    qstomizer_sandbox.reset()
+    yield qstomizer_sandbox.sandbox()
+    qstomizer_sandbox.reset()
+
+
+@pytest.fixture
+def qstomizer_connection(live_server, sandbox, settings):
+    """A Qstomizer connection pointing at the built-in sandbox over real HTTP."""
+    return VendorConnection.objects.create(
+        name="Sandbox Qstomizer",
+        kind=VendorConnection.Kind.QSTOMIZER,
+        shop_domain=settings.SANDBOX_QSTOMIZER_SHOP,
+        api_key=settings.SANDBOX_API_KEY,
+        base_url=qstomizer_sandbox.base_url(live_server.url),
+        sync_every_minutes=None,
+    )
