@@ -26,6 +26,13 @@ class VendorConnectionForm(forms.ModelForm):
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
     )
 
+    base_url = forms.URLField(
+        label="Base URL",
+        required=False,
+        assume_scheme="https",
+        help_text=VendorConnection._meta.get_field("base_url").help_text,
+    )
+
     class Meta:
         model = VendorConnection
         fields = [

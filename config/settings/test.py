@@ -16,3 +16,8 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+
+# Celery: Redis when the suite has one (the worker tests need it); in-memory otherwise, so that
+# a test that queues a task never writes into the developer's filesystem broker.
+CELERY_BROKER_URL = os.environ.get("TEST_REDIS_URL") or "memory://"
+CELERY_BROKER_TRANSPORT_OPTIONS = {}

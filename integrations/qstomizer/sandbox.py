@@ -84,7 +84,7 @@ class QstomizerSandbox:
 
     def __post_init__(self):
         rnd = random.Random(self.seed)
-        burst_minute = ANCHOR - timedelta(days=3, hours=5, minutes=17)
+        self.burst_minute = burst_minute = ANCHOR - timedelta(days=3, hours=5, minutes=17)
         for index in range(self.size):
             if index < self.burst:
                 created = burst_minute + timedelta(seconds=index % 60)
@@ -288,7 +288,8 @@ def _guard(request, endpoint: str, box: QstomizerSandbox):
         fault = box.faults.popleft()
         if fault.body is not None:
             return HttpResponse(fault.body, status=fault.status, content_type="application/json")
-        return _envelope(None, status=fault.status, error=f"simulated error {fault.status}")
+        messages = {404: "Order not found", 429: "quota_exceeded", 503: "The HD file generation failed"}
+        return _envelope(None, status=fault.status, error=messages.get(fault.status, f"simulated error {fault.status}"))
     key = _key(request)
     if not key:
         return _envelope(None, status=401, error="Missing API_KEY header")

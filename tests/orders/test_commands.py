@@ -1,0 +1,73 @@
+"""Operators' commands: add_connection (scripted set-up) and sync_vendor (progress + summary)."""
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from orders.models import Customization, SyncRun, VendorConnection
+
+
+@pytest.mark.django_db
+def test_add_connection_creates_then_updates_by_name(capsys):
+    call_command(
+        "add_connection", "--kind", "qstomizer", "--name", "Shop", "--shop", "a.myshopify.com", "--api-key", "k1"
+    )
+    call_command("add_connection", "--kind", "qstomizer", "--name", "Shop", "--base-url", "https://sandbox.test/v3")
+
+    connection = VendorConnection.objects.get()
+    assert connection.api_key == "k1"  # kept: not given the second time
+    assert connection.base_url == "https://sandbox.test/v3"
+    out = capsys.readouterr().out
+    assert "Created connection 'Shop'" in out and "Updated connection 'Shop'" in out
+    assert "k1" not in out
+    assert connection.periodic_task.enabled
+
+
+@pytest.mark.django_db
+def test_add_connection_rejects_bad_input_clearly():
+    with pytest.raises(CommandError, match="Qstomizer needs the V3 API key"):
+        call_command("add_connection", "--kind", "qstomizer", "--name", "Shop", "--shop", "a.myshopify.com")
+    with pytest.raises(CommandError, match="base_url"):
+        call_command(
+            "add_connection",
+            "--kind",
+            "qstomizer",
+            "--name",
+            "Shop",
+            "--shop",
+            "a.myshopify.com",
+            "--api-key",
+            "k",
+            "--base-url",
+            "not a url",
+        )
+    assert not VendorConnection.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sync_vendor_prints_a_summary(qstomizer_connection, sandbox, capsys):
+    call_command("sync_vendor", qstomizer_connection.name, "--since", "2000-01-01")
+
+    out = capsys.readouterr().out
+    assert f"{len(sandbox.items)} created" in out and "Succeeded" in out
+    assert Customization.objects.count() == len(sandbox.items)
+    assert SyncRun.objects.get().trigger == SyncRun.Trigger.COMMAND
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sync_vendor_fails_loudly(qstomizer_connection, sandbox):
+    with pytest.raises(CommandError, match="no connection 'nope'"):
+        call_command("sync_vendor", "nope")
+    with pytest.raises(CommandError, match="--since"):
+        call_command("sync_vendor", qstomizer_connection.name, "--since", "yesterday")
+
+    qstomizer_connection.api_key = "wrong"
+    qstomizer_connection.save()
+    with pytest.raises(CommandError, match="sync failed: Qstomizer: Invalid API_KEY"):
+        call_command("sync_vendor", str(qstomizer_connection.pk), "--no-progress")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sync_vendor_exits_non_zero_when_a_customization_failed(qstomizer_connection, sandbox):
+    sandbox.fail_next("order", 404)
+    with pytest.raises(CommandError, match="1 customization\\(s\\) failed"):
+        call_command("sync_vendor", qstomizer_connection.name, "--no-progress")

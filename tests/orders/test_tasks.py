@@ -1,0 +1,49 @@
+"""The sync task on a real Celery worker consuming from Redis."""
+
+import time
+
+import pytest
+from celery.contrib.testing.worker import start_worker
+
+from config.celery import app
+from orders.models import Customization, SyncRun
+from orders.tasks import sync_connection_task
+
+pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def worker(redis_url):
+    assert app.conf.broker_url == redis_url, "config.settings.test reads TEST_REDIS_URL"
+    app.control.purge()  # nothing left over from an earlier test run
+    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30) as running:
+        yield running
+
+
+def wait_for(predicate, timeout=60.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def test_sync_task_runs_on_a_worker_and_records_its_run(worker, qstomizer_connection, sandbox):
+    sync_connection_task.delay(qstomizer_connection.pk, trigger=SyncRun.Trigger.SCHEDULE)
+
+    assert wait_for(lambda: SyncRun.objects.filter(status=SyncRun.Status.SUCCEEDED).exists())
+    run = SyncRun.objects.get()
+    assert run.trigger == SyncRun.Trigger.SCHEDULE
+    assert run.created == len(sandbox.items)
+    assert Customization.objects.count() == len(sandbox.items)
+
+
+def test_task_for_a_missing_connection_is_dropped_and_the_worker_goes_on(worker, qstomizer_connection, sandbox):
+    sync_connection_task.delay(999_999)
+    sync_connection_task.delay(qstomizer_connection.pk)
+
+    # The solo worker takes tasks in order: once the second has run, the first was consumed
+    # without recording a run or raising into a retry loop.
+    assert wait_for(lambda: SyncRun.objects.filter(status=SyncRun.Status.SUCCEEDED).exists())
+    assert SyncRun.objects.count() == 1
