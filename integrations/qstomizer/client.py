@@ -165,7 +165,12 @@ class QstomizerClient(VendorClient):
             previous_ids = {c.order_id for c in listed}
             full_rows -= len(rows)
             cursor = window_end + ONE_SECOND
-            width = max(1, int(span * min(4.0, target / max(len(rows), 1))))
+            # An empty window always widens the next one (x4). Dividing by max(rows, 1) treated it
+            # as one row: with limit 1 (target 0.7) that shrank the width, and with limit 2 int()
+            # kept a one-second width at one second, so after a single-second window the sweep
+            # asked once per second for the rest of the range.
+            growth = min(4.0, target / len(rows)) if rows else 4.0
+            width = max(1, int(span * growth))
 
     def customization(self, order_id: int) -> dict:
         """GET /order: one customization with its sides, nodes, options and store orders."""
