@@ -155,7 +155,7 @@ class VendorConnectionAdmin(admin.ModelAdmin):
 @admin.register(SyncRun)
 class SyncRunAdmin(admin.ModelAdmin):
     list_display = [
-        "__str__",
+        "run_number",
         "connection",
         "trigger",
         "status_badge",
@@ -198,6 +198,10 @@ class SyncRunAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    @admin.display(description="Run", ordering="pk")
+    def run_number(self, obj):
+        return f"#{obj.pk}"
 
     @admin.display(description="Status")
     def status_badge(self, obj):
@@ -324,7 +328,8 @@ def _option_rows(options: dict) -> list[tuple[str, str]]:
         name, value = options.get(f"option{index}"), options.get(f"option{index}_value")
         if name:
             rows.append((name, value or ""))
-    if options.get("color_des") or options.get("color"):
+    named = {name.lower() for name, _ in rows}
+    if (options.get("color_des") or options.get("color")) and not named & {"color", "colour"}:
         rows.append(("Colour", f"{options.get('color_des') or ''} {options.get('color') or ''}".strip()))
     return rows
 

@@ -344,7 +344,7 @@ def root_view(request):
 
 def image_view(request, name: str):
     """Preview and design images: an SVG with the side's texts, so staff see something real."""
-    label = escape(name.replace("-", " "))
+    label = escape(name.rsplit("/", 1)[-1].removesuffix(".svg").replace("-", " "))
     colour = COLOURS[sum(map(ord, name)) % len(COLOURS)]
     svg = (
         '<svg xmlns="http://www.w3.org/2000/svg" width="400" height="400" viewBox="0 0 400 400">'
