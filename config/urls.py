@@ -10,3 +10,5 @@ urlpatterns = [
 
 if settings.SANDBOX_ENABLED:
     urlpatterns.append(path("sandbox/qstomizer/", include("integrations.qstomizer.sandbox")))
+    urlpatterns.append(path("sandbox/kickflip/", include("integrations.mycustomizer.sandbox", "kickflip")))
+    urlpatterns.append(path("sandbox/mycustomizer/", include("integrations.mycustomizer.sandbox", "mycustomizer")))

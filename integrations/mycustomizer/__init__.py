@@ -1,0 +1,1 @@
+"""MyCustomizer and Kickflip: one API (Kickflip adds the bad-words "wordfilter" endpoints)."""
