@@ -11,8 +11,9 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 
-from .models import Customization, StoreOrder, SyncRun, VendorConnection
+from .models import BadWordList, Customization, OrderLine, StoreOrder, SyncRun, VendorConnection
 from .selectors import customization_detail, customization_list, sync_run_latest
+from .services.bad_words import matcher_for
 from .services.connections import connection_schedule_update
 from .tasks import sync_connection_task
 
@@ -40,6 +41,7 @@ class VendorConnectionForm(forms.ModelForm):
             "kind",
             "is_active",
             "shop_domain",
+            "company",
             "api_key",
             "base_url",
             "sync_every_minutes",
@@ -67,9 +69,9 @@ class VendorConnectionForm(forms.ModelForm):
 @admin.register(VendorConnection)
 class VendorConnectionAdmin(admin.ModelAdmin):
     form = VendorConnectionForm
-    list_display = ["name", "kind", "shop_domain", "base_url_shown", "is_active", "schedule", "last_sync"]
+    list_display = ["name", "kind", "account", "base_url_shown", "is_active", "schedule", "last_sync"]
     list_filter = ["kind", "is_active"]
-    search_fields = ["name", "shop_domain"]
+    search_fields = ["name", "shop_domain", "company"]
     actions = ["sync_now"]
     readonly_fields = ["api_key_state", "synced_until", "periodic_task_link", "created_at", "updated_at"]
 
@@ -77,7 +79,7 @@ class VendorConnectionAdmin(admin.ModelAdmin):
         credentials = ["api_key"] if self.has_change_permission(request, obj) else ["api_key_state"]
         return [
             (None, {"fields": ["name", "kind", "is_active"]}),
-            ("Vendor account", {"fields": ["shop_domain", *credentials, "base_url"]}),
+            ("Vendor account", {"fields": ["shop_domain", "company", *credentials, "base_url"]}),
             (
                 "Sync",
                 {
@@ -93,7 +95,11 @@ class VendorConnectionAdmin(admin.ModelAdmin):
             ("Record", {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
         ]
 
-    @admin.display(description="API key")
+    @admin.display(description="Shop / company")
+    def account(self, obj):
+        return obj.shop_domain or obj.company
+
+    @admin.display(description="API key / token")
     def api_key_state(self, obj):
         return "stored (encrypted)" if obj and obj.api_key else "not set"
 
@@ -260,9 +266,16 @@ class CustomizationAdmin(admin.ModelAdmin):
         "product_title",
         "template_id",
         "order_names",
+        "bad_words_flag",
     ]
     list_display_links = ["thumbnails", "external_id"]
-    list_filter = [VendorFilter, "status", ("customized_at", admin.DateFieldListFilter), "connection"]
+    list_filter = [
+        VendorFilter,
+        ("has_bad_words", admin.BooleanFieldListFilter),
+        "status",
+        ("customized_at", admin.DateFieldListFilter),
+        "connection",
+    ]
     search_fields = ["=external_id", "store_orders__name"]
     search_help_text = "Search by vendor id (exact) or store order name (e.g. #3891)."
     date_hierarchy = "customized_at"
@@ -305,6 +318,14 @@ class CustomizationAdmin(admin.ModelAdmin):
             or "—"
         )
 
+    @admin.display(description="Bad words", ordering="has_bad_words")
+    def bad_words_flag(self, obj):
+        if not obj.has_bad_words:
+            return ""
+        return format_html(
+            '<span class="bad-flag" title="{}">⚠ {}</span>', ", ".join(obj.bad_words), len(obj.bad_words)
+        )
+
     @admin.display(description="Store orders")
     def order_names(self, obj):
         return ", ".join(order.name or order.external_id for order in obj.store_orders.all()) or "—"
@@ -313,6 +334,10 @@ class CustomizationAdmin(admin.ModelAdmin):
         detail = customization_detail(int(object_id)) if str(object_id).isdigit() else None
         extra_context = extra_context or {}
         if detail is not None:
+            matcher = matcher_for(BadWordList.current())
+            for side in detail.sides.all():
+                for node in side.nodes.all():
+                    node.highlighted = matcher.highlight(node.text) if node.text else ""
             extra_context.update(
                 detail=detail,
                 raw_payload=json.dumps(detail.payload, indent=2, ensure_ascii=False),
@@ -334,14 +359,70 @@ def _option_rows(options: dict) -> list[tuple[str, str]]:
     return rows
 
 
+class OrderLineInline(admin.TabularInline):
+    model = OrderLine
+    fields = ["customization_link", "quantity", "product_id", "variant_id"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    @admin.display(description="Customization")
+    def customization_link(self, obj):
+        url = reverse("admin:orders_customization_change", args=[obj.customization_id])
+        return format_html('<a href="{}">{}</a>', url, obj.customization)
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(StoreOrder)
 class StoreOrderAdmin(admin.ModelAdmin):
-    list_display = ["name", "external_id", "connection"]
-    list_filter = ["connection"]
-    search_fields = ["name", "=external_id"]
+    list_display = ["name", "connection", "status", "payment_status", "total", "ordered_at", "store_order_id"]
+    list_filter = ["status", "payment_status", "connection"]
+    search_fields = ["name", "=external_id", "=store_order_id"]
+    date_hierarchy = "ordered_at"
+    list_select_related = ["connection"]
+    inlines = [OrderLineInline]
+    fields = [
+        "connection",
+        "external_id",
+        "name",
+        "store_order_id",
+        "status",
+        "payment_status",
+        "total",
+        "currency",
+        "ordered_at",
+        "history",
+        "raw_payload",
+    ]
+    readonly_fields = fields
 
     def has_add_permission(self, request):
         return False
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="Total", ordering="total_price")
+    def total(self, obj):
+        return "—" if obj.total_price is None else f"{obj.total_price} {obj.currency}".strip()
+
+    @admin.display(description="Status history")
+    def history(self, obj):
+        rows = [
+            (entry.get("date", ""), entry.get("status", "")) for entry in obj.status_history if isinstance(entry, dict)
+        ]
+        if not rows:
+            return "—"
+        return format_html("<table>{}</table>", format_html_join("", "<tr><td>{}</td><td>{}</td></tr>", rows))
+
+    @admin.display(description="Raw vendor payload")
+    def raw_payload(self, obj):
+        return format_html('<pre class="raw">{}</pre>', json.dumps(obj.payload, indent=2, ensure_ascii=False))
+
+
+from . import admin_bad_words  # noqa: E402,F401  (registers the bad-words screen)

@@ -4,6 +4,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from integrations.mycustomizer.types import DEFAULT_BASE_URL as MYCUSTOMIZER_BASE_URL
 from integrations.qstomizer.types import DEFAULT_BASE_URL as QSTOMIZER_BASE_URL
 
 from .fields import EncryptedTextField
@@ -14,15 +15,30 @@ class VendorConnection(models.Model):
 
     class Kind(models.TextChoices):
         QSTOMIZER = "qstomizer", "Qstomizer"
+        KICKFLIP = "kickflip", "Kickflip"
+        MYCUSTOMIZER = "mycustomizer", "MyCustomizer"
 
-    DEFAULT_BASE_URLS = {Kind.QSTOMIZER: QSTOMIZER_BASE_URL}
+    DEFAULT_BASE_URLS = {
+        Kind.QSTOMIZER: QSTOMIZER_BASE_URL,
+        Kind.KICKFLIP: MYCUSTOMIZER_BASE_URL,
+        Kind.MYCUSTOMIZER: MYCUSTOMIZER_BASE_URL,
+    }
+    # Kinds whose API has the bad-words list ("wordfilter").
+    WORDFILTER_KINDS = (Kind.KICKFLIP,)
 
     name = models.CharField(max_length=100, unique=True)
     kind = models.CharField(max_length=30, choices=Kind.choices)
     shop_domain = models.CharField(
         max_length=255, blank=True, help_text="Qstomizer: the Shopify store, e.g. mystore.myshopify.com"
     )
-    api_key = EncryptedTextField(blank=True, help_text="Stored encrypted; never shown back.")
+    company = models.CharField(
+        "company / brand", max_length=255, blank=True, help_text="Kickflip / MyCustomizer: your company or brand name."
+    )
+    api_key = EncryptedTextField(
+        "API key / token",
+        blank=True,
+        help_text="Qstomizer API key or Kickflip JWT. Stored encrypted; never shown back.",
+    )
     base_url = models.URLField(blank=True, help_text="Leave blank for the vendor's production URL.")
     is_active = models.BooleanField(default=True, help_text="Inactive connections are never synced.")
     sync_every_minutes = models.PositiveIntegerField(
@@ -57,8 +73,18 @@ class VendorConnection(models.Model):
                 errors["shop_domain"] = "Qstomizer needs the shop, e.g. mystore.myshopify.com."
             if not self.api_key:
                 errors["api_key"] = "Qstomizer needs the V3 API key."
+        elif self.kind in (self.Kind.KICKFLIP, self.Kind.MYCUSTOMIZER):
+            label = self.get_kind_display()
+            if not self.company.strip():
+                errors["company"] = f"{label} needs your company (brand) name."
+            if not self.api_key:
+                errors["api_key"] = f"{label} needs the API token (JWT)."
         if errors:
             raise ValidationError(errors)
+
+    @property
+    def has_wordfilter(self) -> bool:
+        return self.kind in self.WORDFILTER_KINDS
 
     @property
     def effective_base_url(self) -> str:
@@ -140,11 +166,22 @@ class StoreOrder(models.Model):
     """An order in the merchant's online store (Shopify) that contains customizations."""
 
     connection = models.ForeignKey(VendorConnection, on_delete=models.CASCADE, related_name="store_orders")
-    external_id = models.CharField(max_length=64)
+    external_id = models.CharField("vendor id", max_length=64)
     name = models.CharField(max_length=64, blank=True, db_index=True)
+    store_order_id = models.CharField(
+        max_length=64, blank=True, help_text="The order's id in the online store (Shopify), when the vendor gives it."
+    )
+    status = models.CharField(max_length=64, blank=True, db_index=True)
+    payment_status = models.CharField(max_length=64, blank=True)
+    status_history = models.JSONField(default=list, blank=True)
+    total_price = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    currency = models.CharField(max_length=8, blank=True)
+    ordered_at = models.DateTimeField(null=True, blank=True)
+    payload = models.JSONField(default=dict, blank=True, help_text="The vendor's order, as sent.")
+    payload_hash = models.CharField(max_length=64, blank=True)
 
     class Meta:
-        ordering = ["-id"]
+        ordering = ["-ordered_at", "-id"]
         constraints = [models.UniqueConstraint(fields=["connection", "external_id"], name="unique_store_order")]
 
     def __str__(self):
@@ -162,6 +199,7 @@ class Customization(models.Model):
         CANCELED = "canceled", "Canceled"
         DELETED = "deleted", "Deleted"
         ARTWORK_APPROVAL_PENDING = "artwork_approval_pending", "Artwork approval pending"
+        DESIGN = "design", "Design (no vendor status)"
         UNKNOWN = "unknown", "Unknown"
 
     connection = models.ForeignKey(VendorConnection, on_delete=models.PROTECT, related_name="customizations")
@@ -177,6 +215,11 @@ class Customization(models.Model):
     sku = models.CharField(max_length=255, blank=True)
     price = models.CharField(max_length=32, blank=True)
     options = models.JSONField(default=dict, blank=True, help_text="The variant options the customer chose.")
+    production_data = models.JSONField(default=list, blank=True, help_text="Kickflip: what production needs.")
+    summary = models.JSONField(default=list, blank=True, help_text="Kickflip: the customer-facing summary.")
+    has_bad_words = models.BooleanField(default=False, db_index=True)
+    bad_words = models.JSONField(default=list, blank=True, help_text="Listed words found in its texts.")
+    screened_version = models.PositiveIntegerField(default=0, help_text="Bad-words list version last screened with.")
     user_notes = models.TextField("customer's notes", blank=True)
     comments = models.TextField("merchant's comments", blank=True)
     user_agent = models.TextField(blank=True)
@@ -224,12 +267,16 @@ class DesignNode(models.Model):
     class Kind(models.TextChoices):
         TEXT = "text", "Text"
         IMAGE = "image", "Image"
+        COLOUR = "colour", "Colour"
+        MATERIAL = "material", "Material"
         OTHER = "other", "Other"
 
     side = models.ForeignKey(CustomizationSide, on_delete=models.CASCADE, related_name="nodes")
     position = models.PositiveSmallIntegerField()
     node_id = models.CharField(max_length=100, blank=True)
     kind = models.CharField(max_length=10, choices=Kind.choices)
+    label = models.CharField(max_length=255, blank=True, help_text="The choice's name, e.g. 'Name color'.")
+    value = models.CharField(max_length=500, blank=True, help_text="A colour, material or other chosen value.")
     text = models.TextField(blank=True)
     font_family = models.CharField(max_length=100, blank=True)
     font_size = models.FloatField(null=True, blank=True)
@@ -262,3 +309,64 @@ class OrderLine(models.Model):
 
     def __str__(self):
         return f"{self.store_order} × {self.quantity}"
+
+
+class BadWordList(models.Model):
+    """The merchant's bad-words list: one row. Every save bumps `version` and is recorded."""
+
+    words = models.JSONField(default=list, blank=True)
+    is_active = models.BooleanField("filtering active", default=True)
+    version = models.PositiveIntegerField(default=1)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+
+    class Meta:
+        verbose_name = "bad-words list"
+        verbose_name_plural = "bad-words list"
+        permissions = [("sync_badwordlist", "Can pull and push the bad-words list to a vendor")]
+
+    def __str__(self):
+        return f"Bad-words list ({len(self.words)} words, {'active' if self.is_active else 'inactive'})"
+
+    @classmethod
+    def current(cls) -> "BadWordList":
+        return cls.objects.order_by("pk").first() or cls.objects.create()
+
+
+class BadWordChange(models.Model):
+    """Who changed the bad-words list, when, how, and what changed."""
+
+    class Source(models.TextChoices):
+        STAFF = "staff", "Edited here"
+        PULL = "pull", "Pulled from vendor"
+        PUSH = "push", "Pushed to vendor"
+
+    word_list = models.ForeignKey(BadWordList, on_delete=models.CASCADE, related_name="changes")
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.STAFF)
+    connection = models.ForeignKey(VendorConnection, null=True, blank=True, on_delete=models.SET_NULL)
+    added = models.JSONField(default=list, blank=True)
+    removed = models.JSONField(default=list, blank=True)
+    active_before = models.BooleanField(null=True)
+    active_after = models.BooleanField(null=True)
+    version = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self):
+        return f"{self.get_source_display()} by {self.user or 'system'} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class WordFilterState(models.Model):
+    """What a Kickflip connection's list looked like when we last pulled or pushed it, so that a
+    push can tell whether someone changed the list on the vendor's side since."""
+
+    connection = models.OneToOneField(VendorConnection, on_delete=models.CASCADE, related_name="wordfilter_state")
+    words = models.JSONField(default=list, blank=True)
+    is_active = models.BooleanField(null=True)
+    seen_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return f"Word filter of {self.connection.name} as of {self.seen_at:%Y-%m-%d %H:%M}"

@@ -25,3 +25,11 @@ def _user(user_id):
     from django.contrib.auth import get_user_model
 
     return get_user_model().objects.filter(pk=user_id).first()
+
+
+@shared_task(acks_late=True)
+def rescreen_customizations_task() -> int:
+    """Screen every customization not yet screened with the current bad-words list."""
+    from .services.bad_words import customizations_screen
+
+    return customizations_screen()

@@ -130,6 +130,8 @@ SANDBOX_API_KEY = env("SANDBOX_API_KEY", default="sandbox-key")
 SANDBOX_QSTOMIZER_SHOP = env("SANDBOX_QSTOMIZER_SHOP", default="demo-store.myshopify.com")
 SANDBOX_QSTOMIZER_SIZE = env.int("SANDBOX_QSTOMIZER_SIZE", default=400)
 SANDBOX_SEED = env.int("SANDBOX_SEED", default=7)
+SANDBOX_KICKFLIP_COMPANY = env("SANDBOX_KICKFLIP_COMPANY", default="demo-brand")
+SANDBOX_KICKFLIP_SIZE = env.int("SANDBOX_KICKFLIP_SIZE", default=150)
 
 # Vendor HTTP: every call has a timeout (connect, read) in seconds.
 VENDOR_HTTP_CONNECT_TIMEOUT = env.float("VENDOR_HTTP_CONNECT_TIMEOUT", default=5.0)

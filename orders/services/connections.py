@@ -9,6 +9,7 @@ from django.db import transaction
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
 from integrations.http import VendorClient
+from integrations.mycustomizer.client import KickflipClient, MyCustomizerClient
 from integrations.qstomizer.client import QstomizerClient
 
 from ..models import VendorConnection
@@ -28,6 +29,11 @@ def connection_client(connection: VendorConnection, *, pool_size: int | None = N
     if connection.kind == VendorConnection.Kind.QSTOMIZER:
         return QstomizerClient(
             api_key=connection.api_key, shop=connection.shop_domain, base_url=connection.effective_base_url, **options
+        )
+    if connection.kind in (VendorConnection.Kind.KICKFLIP, VendorConnection.Kind.MYCUSTOMIZER):
+        cls = KickflipClient if connection.kind == VendorConnection.Kind.KICKFLIP else MyCustomizerClient
+        return cls(
+            token=connection.api_key, company=connection.company, base_url=connection.effective_base_url, **options
         )
     raise ValueError(f"no client for connection kind {connection.kind!r}")
 

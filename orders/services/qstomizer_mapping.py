@@ -32,7 +32,9 @@ class MappedCustomization:
     external_id: str
     fields: dict
     sides: list[MappedSide] = field(default_factory=list)
-    order_lines: list[dict] = field(default_factory=list)  # {order_id, order_name, product_id, variant_id, quantity}
+    # {order_id, order_name, product_id, variant_id, quantity}; None: the lines are written
+    # elsewhere (Kickflip's orders pass) and must be left alone.
+    order_lines: list[dict] | None = field(default_factory=list)
 
 
 def listing_rows(listed: Listed) -> list[dict]:
@@ -70,6 +72,8 @@ def map_customization(listed: Listed, data: dict) -> MappedCustomization:
         "sku": _text(variant.get("sku"))[:255],
         "price": _text(variant.get("price"))[:32],
         "options": options,
+        "production_data": [],
+        "summary": [],
         "user_notes": _text(data.get("user_notes")),
         "comments": _text(data.get("comments")),
         "user_agent": _text(data.get("user_agent")),
@@ -121,6 +125,8 @@ def _node(position: int, node: dict) -> dict:
         "position": position,
         "node_id": _text(node.get("id"))[:100],
         "kind": kind,
+        "label": "",
+        "value": "",
         "text": _text(node.get("text")) if kind == DesignNode.Kind.TEXT else "",
         "font_family": _text(node.get("fontFamily"))[:100],
         "font_size": float(font_size) if isinstance(font_size, int | float) else None,

@@ -24,13 +24,14 @@ from integrations.qstomizer.types import PAGE_LIMIT, parse_date
 
 from ..models import SyncRun, VendorConnection
 from .connections import connection_client
+from .mycustomizer_sync import MyCustomizerSync
 from .qstomizer_mapping import listing_rows, map_customization
-from .writer import customizations_write, existing_state
+from .sync_base import ConnectionSync, record_error
+from .writer import existing_state
 
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 100
-MAX_RECORDED_ERRORS = 200
 # The doc's own example queries from 2000-01-01: the first sync reads everything from there.
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 # The doc names no time zone for its dates; a day's margin past "now" covers any shop's clock.
@@ -82,7 +83,10 @@ def customizations_sync(
         return run
     client = connection_client(connection)
     try:
-        QstomizerSync(connection, run, client, progress=progress, page_limit=page_limit).run(since)
+        if connection.kind == VendorConnection.Kind.QSTOMIZER:
+            QstomizerSync(connection, run, client, progress=progress, page_limit=page_limit).run(since)
+        else:
+            MyCustomizerSync(connection, run, client, progress=progress).run(since)
     except VendorError as exc:
         _finish(run, SyncRun.Status.FAILED, error=f"Stopped: {exc}", client=client)
         raise
@@ -100,7 +104,7 @@ def customizations_sync(
 
 def _finish(run: SyncRun, status: str, *, client, error: str | None = None) -> None:
     if error:
-        _record_error(run, error)
+        record_error(run, error)
     run.status = status
     run.finished_at = timezone.now()
     run.requests_made = client.requests_made
@@ -109,19 +113,9 @@ def _finish(run: SyncRun, status: str, *, client, error: str | None = None) -> N
     run.save()
 
 
-def _record_error(run: SyncRun, message: str) -> None:
-    if len(run.errors) < MAX_RECORDED_ERRORS:
-        run.errors.append(message)
-    elif len(run.errors) == MAX_RECORDED_ERRORS:
-        run.errors.append("… more errors were not recorded.")
-
-
-class QstomizerSync:
+class QstomizerSync(ConnectionSync):
     def __init__(self, connection, run: SyncRun, client: QstomizerClient, *, progress=None, page_limit=PAGE_LIMIT):
-        self.connection = connection
-        self.run_record = run
-        self.client = client
-        self.progress = progress
+        super().__init__(connection, run, client, progress=progress)
         self.page_limit = page_limit
         self.earliest_failure: datetime | None = None
 
@@ -140,7 +134,7 @@ class QstomizerSync:
         with ThreadPoolExecutor(max_workers=max(1, connection.detail_concurrency)) as pool:
             for window in self.client.iter_windows(start=since, end=end, limit=self.page_limit):
                 if not window.complete:
-                    _record_error(
+                    record_error(
                         run,
                         f"More than {self.page_limit} customizations are dated {window.start:%Y-%m-%d %H:%M:%S}; "
                         f"the API returns at most {self.page_limit} for one second, so some of them may be missing.",
@@ -159,26 +153,6 @@ class QstomizerSync:
         if connection.synced_until is None or horizon > connection.synced_until:
             VendorConnection.objects.filter(pk=connection.pk).update(synced_until=horizon)
             connection.synced_until = horizon
-
-    def _beat(self) -> None:
-        run = self.run_record
-        run.heartbeat_at = timezone.now()
-        run.requests_made = self.client.requests_made
-        run.save(
-            update_fields=[
-                "heartbeat_at",
-                "progress",
-                "fetched",
-                "created",
-                "updated",
-                "unchanged",
-                "failed",
-                "errors",
-                "requests_made",
-            ]
-        )
-        if self.progress:
-            self.progress(run)
 
     def _process(self, batch: list[Listed], pool: ThreadPoolExecutor) -> None:
         run = self.run_record
@@ -201,10 +175,7 @@ class QstomizerSync:
                 mapped.append(map_customization(item, result))
             except (ValueError, TypeError, KeyError, AttributeError) as exc:
                 self._failed(item, ValueError(f"unreadable data ({exc})"))
-        outcome = customizations_write(self.connection, mapped, state)
-        run.created += outcome.created
-        run.updated += outcome.updated
-        run.unchanged += outcome.unchanged
+        self._write(mapped, state)
         self._beat()
 
     def _fetch(self, item: Listed):
@@ -218,9 +189,7 @@ class QstomizerSync:
             return exc
 
     def _failed(self, item: Listed, exc: Exception) -> None:
-        self.run_record.failed += 1
-        _record_error(self.run_record, f"Customization {item.order_id} was skipped: {exc}")
-        logger.warning("connection %s: customization %s skipped: %s", self.connection.pk, item.order_id, exc)
+        self.skip(item.order_id, exc)
         try:
             dated = parse_date(item.rows[0].get("order_date")) or self.run_record.window_start
         except ValueError:

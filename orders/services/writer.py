@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.utils import timezone
@@ -45,6 +45,7 @@ class WriteOutcome:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    written_ids: list[int] = field(default_factory=list)  # customizations whose design was (re)written
 
 
 def existing_state(connection: VendorConnection, external_ids: list[str]) -> dict[str, Known]:
@@ -83,11 +84,11 @@ def customizations_write(
                 listing=item.fields["listing"], updated_at=now
             )
         if changed:
-            _write_changed(connection, changed, now)
+            outcome.written_ids = _write_changed(connection, changed, now)
     return outcome
 
 
-def _write_changed(connection: VendorConnection, changed: list[MappedCustomization], now) -> None:
+def _write_changed(connection: VendorConnection, changed: list[MappedCustomization], now) -> list[int]:
     objects = [
         Customization(
             connection=connection, external_id=item.external_id, **item.fields, fetched_at=now, updated_at=now
@@ -126,8 +127,22 @@ def _write_changed(connection: VendorConnection, changed: list[MappedCustomizati
         for node in side.nodes
     )
 
+    with_lines = [item for item in changed if item.order_lines is not None]
+    _write_order_lines(connection, with_lines, by_external)
+    return customization_ids
+
+
+def _write_order_lines(connection, changed: list[MappedCustomization], by_external: dict[str, int]) -> None:
+    """Qstomizer: a customization lists the store orders it is in; replace its lines."""
+    if not changed:
+        return
     orders = {
-        line["order_id"]: StoreOrder(connection=connection, external_id=line["order_id"], name=line["order_name"])
+        line["order_id"]: StoreOrder(
+            connection=connection,
+            external_id=line["order_id"],
+            store_order_id=line["order_id"],
+            name=line["order_name"],
+        )
         for item in changed
         for line in item.order_lines
     }
@@ -138,7 +153,7 @@ def _write_changed(connection: VendorConnection, changed: list[MappedCustomizati
         update_fields=["name"],
     )
     order_pk = {order.external_id: order.pk for order in saved_orders}
-    OrderLine.objects.filter(customization_id__in=customization_ids).delete()
+    OrderLine.objects.filter(customization_id__in=[by_external[item.external_id] for item in changed]).delete()
     lines = {}
     for item in changed:
         for line in item.order_lines:

@@ -6,11 +6,17 @@ from django.contrib.auth.models import Group, Permission
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from integrations.mycustomizer import sandbox as mycustomizer_sandbox
 from integrations.qstomizer import sandbox
+from orders.models import BadWordList
+from orders.services.bad_words import bad_words_save
 from orders.services.connections import connection_upsert
 from orders.tasks import sync_connection_task
 
 DEMO_CONNECTION = "Demo Qstomizer (sandbox)"
+DEMO_KICKFLIP = "Demo Kickflip (sandbox)"
+# A starter list, so the demo shows flagged designs; staff edit it, or pull Kickflip's.
+DEMO_BAD_WORDS = ["damn", "crap"]
 
 
 class Command(BaseCommand):
@@ -43,11 +49,21 @@ class Command(BaseCommand):
                 api_key=settings.SANDBOX_API_KEY,
                 base_url=sandbox.base_url(origin),
             )
+            kickflip, _ = connection_upsert(
+                name=DEMO_KICKFLIP,
+                kind="kickflip",
+                company=settings.SANDBOX_KICKFLIP_COMPANY,
+                api_key=settings.SANDBOX_API_KEY,
+                base_url=mycustomizer_sandbox.base_url(origin, "kickflip"),
+            )
+            if not BadWordList.current().words:
+                bad_words_save(words=DEMO_BAD_WORDS, is_active=True, user=user)
             if not no_sync:
                 # A few seconds of grace: the web server serving the sandbox starts beside the worker.
-                transaction.on_commit(
-                    lambda: sync_connection_task.apply_async((connection.pk,), {"trigger": "schedule"}, countdown=3)
-                )
+                for pk in (connection.pk, kickflip.pk):
+                    transaction.on_commit(
+                        lambda pk=pk: sync_connection_task.apply_async((pk,), {"trigger": "schedule"}, countdown=3)
+                    )
         self.stdout.write(self.style.SUCCESS("\nBack office ready"))
         self.stdout.write(f"  URL:      {origin}/admin/")
         self.stdout.write(f"  Login:    {username}")
