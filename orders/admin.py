@@ -262,11 +262,11 @@ class CustomizationAdmin(admin.ModelAdmin):
         "external_id",
         "vendor",
         "status",
+        "bad_words_flag",
         "customized_at",
         "product_title",
-        "template_id",
         "order_names",
-        "bad_words_flag",
+        "template_id",
     ]
     list_display_links = ["thumbnails", "external_id"]
     list_filter = [
