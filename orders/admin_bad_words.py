@@ -116,11 +116,12 @@ class BadWordListAdmin(admin.ModelAdmin):
                     )
             except VendorListChanged as exc:
                 context.update(preview=exc.preview, preview_connection=connection)
-                messages.warning(
-                    request,
-                    f"Not pushed: the list on {connection.name} was changed there since the last pull. "
-                    "Review the difference below and confirm to overwrite it, or pull first.",
+                reason = (
+                    f"the list on {connection.name} was changed there since the last pull or push"
+                    if exc.preview.last_seen_at
+                    else f"the list on {connection.name} was never pulled, so edits made there would be lost"
                 )
+                messages.warning(request, f"Not pushed: {reason}. Compare below, then confirm or pull first.")
                 return None
             except (VendorError, BadWordsInvalid, ValueError) as exc:
                 messages.error(request, f"{connection.name}: {exc}")
