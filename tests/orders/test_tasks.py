@@ -47,3 +47,20 @@ def test_task_for_a_missing_connection_is_dropped_and_the_worker_goes_on(worker,
     # without recording a run or raising into a retry loop.
     assert wait_for(lambda: SyncRun.objects.filter(status=SyncRun.Status.SUCCEEDED).exists())
     assert SyncRun.objects.count() == 1
+
+
+def test_changing_the_bad_words_list_rescreens_on_the_worker(worker):
+    from orders.models import Customization, DesignNode
+    from orders.services.bad_words import bad_words_save
+    from tests.factories import CustomizationFactory, NodeFactory, SideFactory
+
+    side = SideFactory(customization=CustomizationFactory())
+    NodeFactory(side=side, kind=DesignNode.Kind.TEXT, text="Happy B-i-r-t-h-d-a-y")
+    innocent = CustomizationFactory()
+
+    bad_words_save(words=["birthday"], is_active=True)  # queues the re-screen when it commits
+
+    assert wait_for(lambda: Customization.objects.filter(has_bad_words=True).exists())
+    assert Customization.objects.get(pk=side.customization_id).bad_words == ["birthday"]
+    assert wait_for(lambda: Customization.objects.get(pk=innocent.pk).screened_version > 0)
+    assert not Customization.objects.get(pk=innocent.pk).has_bad_words
