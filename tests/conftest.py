@@ -14,6 +14,21 @@ IN_CI = bool(os.environ.get("CI"))
 CHROMIUM = "/usr/bin/chromium"
 
 
+def pytest_report_header(config):
+    from django.conf import settings
+
+    engine = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
+    broker = "redis" if os.environ.get("TEST_REDIS_URL") else "in-memory (worker tests need TEST_REDIS_URL)"
+    return [f"database: {engine}; celery broker: {broker}; CI: {IN_CI}"]
+
+
+def pytest_sessionstart(session):
+    from django.conf import settings
+
+    if IN_CI and settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        raise pytest.UsageError("CI runs the suite on PostgreSQL: set DATABASE_URL=postgres://...")
+
+
 def need(available: bool, what: str) -> None:
     """Skip locally, fail under CI: a missing service never passes silently there."""
     if available:
