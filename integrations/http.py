@@ -6,10 +6,14 @@ Plain Python: nothing here imports Django models.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
+import re
 from collections.abc import Iterable
-from typing import Any
+from dataclasses import dataclass
+from typing import IO, Any
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -19,6 +23,15 @@ logger = logging.getLogger(__name__)
 
 RETRY_STATUSES = (500, 502, 503, 504)
 EXCERPT_CHARS = 300
+# A Retry-After longer than this is not slept through inside a call (urllib3 would sleep up to six
+# hours): the call sleeps this long at most, and if the vendor is still busy it raises
+# VendorRetryable for the task queue to wait instead.
+RETRY_AFTER_MAX = 30
+
+# File downloads (signed S3 / CDN links): what the bare download session retries, and the cap.
+DOWNLOAD_RETRY_STATUSES = (502, 503, 504)
+DOWNLOAD_MAX_BYTES = 500 * 1024 * 1024
+DOWNLOAD_CHUNK = 1 << 16
 
 
 class VendorError(Exception):
@@ -49,6 +62,35 @@ class VendorBadResponse(VendorRetryable):
     Treated as retryable: such answers are usually a proxy's error page or a truncated body."""
 
 
+class DownloadExpired(VendorRejected):
+    """A signed download link was refused (403/410, "Request has expired"): this link will never
+    work again, but a fresh one asked from the vendor may. `url` is the link without its query."""
+
+    def __init__(self, message: str, *, vendor: str, status: int | None = None, excerpt: str = "", url: str = ""):
+        super().__init__(message, vendor=vendor, status=status, excerpt=excerpt)
+        self.url = url
+
+
+@dataclass(frozen=True)
+class DownloadResult:
+    """What `VendorClient.download()` wrote. `url` is where the body came from after any
+    redirect, without its query string: a signed link's signature is never kept."""
+
+    size: int
+    sha256: str
+    content_type: str
+    url: str
+
+
+class _Retry(Retry):
+    """urllib3's Retry without one surprise: it retries any 429 that carries a Retry-After
+    header, even with 429 left out of `status_forcelist`, and a spent quota is not fixed by
+    waiting. (The other, sleeping through a Retry-After of up to six hours inside the call, is
+    capped by `retry_after_max=RETRY_AFTER_MAX` where the sessions are built.)"""
+
+    RETRY_AFTER_STATUS_CODES = frozenset({503})
+
+
 class VendorClient:
     """Base of every vendor client. Subclasses set `vendor` and call `request()` / `get_json()`."""
 
@@ -72,12 +114,14 @@ class VendorClient:
         self.timeout = (connect_timeout, read_timeout)
         self._secrets = [s for s in secrets if s]
         self.session = session or self._build_session(retries=retries, backoff=backoff, pool_size=pool_size)
+        self._retries, self._backoff = retries, backoff
+        self._download_session: requests.Session | None = None
         self.requests_made = 0
 
     @staticmethod
     def _build_session(*, retries: int, backoff: float, pool_size: int) -> requests.Session:
         # Only idempotent methods are retried; a POST is never repeated blindly.
-        retry = Retry(
+        retry = _Retry(
             total=retries,
             connect=retries,
             read=retries,
@@ -86,6 +130,7 @@ class VendorClient:
             allowed_methods=frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"}),
             backoff_factor=backoff,
             respect_retry_after_header=True,
+            retry_after_max=RETRY_AFTER_MAX,
             raise_on_status=False,
         )
         adapter = HTTPAdapter(max_retries=retry, pool_connections=pool_size, pool_maxsize=pool_size)
@@ -106,22 +151,17 @@ class VendorClient:
         return text
 
     def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
-        kwargs.setdefault("timeout", self.timeout)
-        url = self.url(path)
-        self.requests_made += 1
-        # `from None` everywhere below: requests' exceptions embed the full URL and sometimes
-        # headers, so the original is dropped rather than risk a credential in a traceback.
-        try:
-            response = self.session.request(method, url, **kwargs)
-        except requests.Timeout:
-            raise VendorRetryable("the vendor did not answer in time", vendor=self.vendor) from None
-        except requests.ConnectionError:
-            raise VendorRetryable("could not connect to the vendor", vendor=self.vendor) from None
-        except requests.RequestException as exc:
-            raise VendorRetryable(f"request failed ({type(exc).__name__})", vendor=self.vendor) from None
+        response = self.send(method, path, **kwargs)
         if response.status_code >= 400:
             raise self.error_for(response)
         return response
+
+    def send(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        """One call through the vendor session, whatever its status: network failures raise
+        VendorRetryable; reading the status is left to the caller (`request()` does it)."""
+        kwargs.setdefault("timeout", self.timeout)
+        self.requests_made += 1
+        return _send(self.session, method, self.url(path), vendor=self.vendor, **kwargs)
 
     def error_for(self, response: requests.Response, message: str | None = None) -> VendorError:
         status = response.status_code
@@ -150,14 +190,228 @@ class VendorClient:
                 excerpt=self.scrub(response.text[:EXCERPT_CHARS]),
             ) from None
 
+    # -- file downloads --------------------------------------------------------------------
+
+    def download(
+        self, url: str, fileobj: IO[bytes], *, max_bytes: int = DOWNLOAD_MAX_BYTES, chunk: int = DOWNLOAD_CHUNK
+    ) -> DownloadResult:
+        """Stream the file at `url` (a signed S3 / CDN link) into `fileobj`.
+
+        The request goes through a bare session of its own, never the vendor session: it
+        carries no API key, token or vendor header, since the link's host is not the vendor's
+        API. It has the same timeout, and retries GET on connection and read errors and on
+        502/503/504, with backoff.
+
+        Raises VendorRetryable (timeout, connection error, 5xx, 408/429, a body cut short),
+        DownloadExpired (403 or 410 on a signed link, or a 403 saying the request has expired:
+        ask the vendor for a fresh link), and VendorRejected (404 "the file is not there", other
+        4xx, a file larger than `max_bytes`). On an error `fileobj` may hold part of the body:
+        the caller decides whether to rewind, truncate or delete it. Neither the errors nor the
+        log show the link's query string (its signature).
+        """
+        shown = redact_url(url)
+        if urlsplit(url).scheme not in ("http", "https"):
+            raise VendorRejected(f"cannot download {shown!r}: not an http(s) URL", vendor=self.vendor)
+        self.requests_made += 1
+        logger.debug("%s: downloading %s", self.vendor, shown)
+        response = _send(
+            self.download_session,
+            "GET",
+            url,
+            vendor=self.vendor,
+            who=f"the file host ({shown})",
+            stream=True,
+            timeout=self.timeout,
+        )
+        with response:
+            final = redact_url(response.url or url)
+            if response.status_code >= 400:
+                raise self._download_error(response, url, final)
+            declared = _content_length(response)
+            if declared is not None and declared > max_bytes:
+                raise VendorRejected(
+                    f"file too large: {final} is {declared} bytes, the limit is {max_bytes}",
+                    vendor=self.vendor,
+                    status=response.status_code,
+                )
+            digest = hashlib.sha256()
+            size = 0
+            try:
+                for block in response.iter_content(chunk_size=chunk):
+                    size += len(block)
+                    if size > max_bytes:
+                        raise VendorRejected(
+                            f"file too large: {final} is over the limit of {max_bytes} bytes",
+                            vendor=self.vendor,
+                            status=response.status_code,
+                        )
+                    digest.update(block)
+                    fileobj.write(block)
+            except requests.RequestException as exc:
+                raise VendorRetryable(
+                    f"the download was cut short ({type(exc).__name__}) after {size} bytes from {final}",
+                    vendor=self.vendor,
+                    status=response.status_code,
+                ) from None
+            # Compare what came over the wire with Content-Length (the same unless the body was
+            # compressed, which the download session asks the host not to do).
+            received = response.raw.tell() if _encoded(response) else size
+            if declared is not None and received < declared:
+                raise VendorRetryable(
+                    f"the download was cut short: {received} of {declared} bytes from {final}",
+                    vendor=self.vendor,
+                    status=response.status_code,
+                )
+        logger.info("%s: downloaded %s bytes from %s", self.vendor, size, final)
+        return DownloadResult(
+            size=size, sha256=digest.hexdigest(), content_type=response.headers.get("Content-Type", ""), url=final
+        )
+
+    @property
+    def download_session(self) -> requests.Session:
+        if self._download_session is None:
+            self._download_session = _build_download_session(retries=self._retries, backoff=self._backoff)
+        return self._download_session
+
+    def _download_error(self, response: requests.Response, url: str, shown: str) -> VendorError:
+        status = response.status_code
+        body = _read_excerpt(response)
+        excerpt = self.scrub(_scrub_query(body, url, response.url))
+        kwargs = {"vendor": self.vendor, "status": status, "excerpt": excerpt}
+        lowered = body.lower()
+        says_expired = "request has expired" in lowered or ("accessdenied" in lowered and "expired" in lowered)
+        signed = bool(urlsplit(url).query)
+        if (status == 403 and says_expired) or (status in (403, 410) and signed):
+            reason = "has expired" if says_expired or status == 410 else "was refused"
+            return DownloadExpired(f"the download link {reason}: {shown}", url=shown, **kwargs)
+        if status == 404:
+            return VendorRejected(f"the file is not there: {shown}", **kwargs)
+        if status >= 500 or status in (408, 429):
+            return VendorRetryable(f"the file host could not serve {shown} now", **kwargs)
+        return VendorRejected(f"the download of {shown} was refused", **kwargs)
+
     def close(self) -> None:
         self.session.close()
+        if self._download_session is not None:
+            self._download_session.close()
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc_info):
         self.close()
+
+
+def _send(
+    session: requests.Session, method: str, url: str, *, vendor: str, who: str = "the vendor", **kwargs: Any
+) -> requests.Response:
+    # `from None` below: requests' exceptions embed the full URL (a signed link's signature)
+    # and sometimes headers, so the original is dropped rather than risk a secret in a traceback.
+    try:
+        return session.request(method, url, **kwargs)
+    except requests.Timeout:
+        raise VendorRetryable(f"{who} did not answer in time", vendor=vendor) from None
+    except requests.ConnectionError:
+        raise VendorRetryable(f"could not connect to {who}", vendor=vendor) from None
+    except requests.RequestException as exc:
+        raise VendorRetryable(f"request to {who} failed ({type(exc).__name__})", vendor=vendor) from None
+
+
+def _build_download_session(*, retries: int, backoff: float) -> requests.Session:
+    """A session with no vendor header or credential in it, for signed S3 / CDN links."""
+    retry = _Retry(
+        total=retries,
+        connect=retries,
+        read=retries,
+        status=retries,
+        status_forcelist=DOWNLOAD_RETRY_STATUSES,
+        allowed_methods=frozenset({"GET"}),
+        backoff_factor=backoff,
+        respect_retry_after_header=True,
+        retry_after_max=RETRY_AFTER_MAX,
+        raise_on_status=False,
+    )
+    adapter = HTTPAdapter(max_retries=retry)
+    session = requests.Session()
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    # The bytes as stored, so that their count can be checked against Content-Length and their
+    # hash is the file's hash.
+    session.headers["Accept-Encoding"] = "identity"
+    return session
+
+
+def redact_url(url: str) -> str:
+    """`url` as scheme://host/path: no query string (a signed link's signature), no fragment,
+    no user:password."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        if parts.port:
+            host = f"{host}:{parts.port}"
+    except ValueError:
+        return "<unreadable URL>"
+    return urlunsplit((parts.scheme, host, parts.path, "", ""))
+
+
+def _scrub_query(text: str, *urls: str | None) -> str:
+    """Remove from `text` every query string of `urls` and each of their longer values (an S3
+    error body echoes the signature it was given, in <SignatureProvided>)."""
+    for url in urls:
+        if not url:
+            continue
+        query = urlsplit(url).query
+        if not query:
+            continue
+        text = text.replace(query, "***")
+        for _name, value in parse_qsl(query, keep_blank_values=True):
+            if len(value) >= 8:
+                text = text.replace(value, "***")
+    return text
+
+
+def _read_excerpt(response: requests.Response) -> str:
+    """The start of an error body, read without loading a huge one."""
+    try:
+        raw = next(response.iter_content(chunk_size=4096), b"")
+    except requests.RequestException:
+        return ""
+    return raw.decode("utf-8", "replace")[:EXCERPT_CHARS]
+
+
+def _content_length(response: requests.Response) -> int | None:
+    try:
+        value = int(response.headers.get("Content-Length", ""))
+    except ValueError:
+        return None
+    return value if value >= 0 else None
+
+
+def _encoded(response: requests.Response) -> bool:
+    return response.headers.get("Content-Encoding", "identity").lower() not in ("", "identity")
+
+
+class _RedactSignatures(logging.Filter):
+    """urllib3 logs each request's URL at DEBUG, query included, and a signed download link's
+    query is its signature. This filter blanks signature-like query values in those records."""
+
+    PATTERN = re.compile(
+        r"(?i)([?&](?:x-amz-signature|x-amz-credential|x-amz-security-token|signature|sig|policy|"
+        r"key-pair-id|token|googleaccessid)=)[^&\s\"')]*"
+    )
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(self.PATTERN.sub(r"\1***", a) if isinstance(a, str) else a for a in record.args)
+        if isinstance(record.msg, str):
+            record.msg = self.PATTERN.sub(r"\1***", record.msg)
+        return True
+
+
+for _name in ("urllib3.connectionpool", "urllib3.util.retry"):
+    _logger = logging.getLogger(_name)
+    if not any(isinstance(f, _RedactSignatures) for f in _logger.filters):
+        _logger.addFilter(_RedactSignatures())
 
 
 def _default_message(status: int) -> str:

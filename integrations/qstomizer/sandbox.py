@@ -6,15 +6,25 @@ SANDBOX_ENABLED is on (never in production). It follows the vendor doc, quirks i
 - at most `limit` (1..250, default 25) rows per call, in no particular order, no cursor;
 - dates shown to the minute, query bounds read to the second;
 - a "burst" minute holding more customizations than one call returns;
-- some order_ids listed twice, with another template_id (as in the doc's example).
+- some order_ids listed twice, with another template_id (as in the doc's example);
+- Get HD Design at backend/index.php?page=apiGenerateDesign, answering the doc's bare
+  {"ok", "url", "expires_at", "cached"} (errors {"ok": false, "error"}), with a signed link,
+  valid 15 minutes, to a real PNG whose pixel size depends on the template (`hd_sizes`); an
+  expired or tampered link gets S3's 403 XML.
 
-The data is generated from a seed, so every process serving it agrees. Tests may change
-statuses and queue faults in-process (`sandbox().set_status`, `sandbox().fail_next`).
+The data is generated from a seed, so every process serving it agrees (the HD links are signed
+with a key derived from SECRET_KEY, for the same reason). Tests may change statuses and queue
+faults in-process (`sandbox().set_status`, `sandbox().fail_next`), and shorten HD links'
+lives (`hd_ttl_seconds`, `hd_expire_next_download`).
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import io
 import random
+import time
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -24,8 +34,9 @@ from html import escape
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 from django.urls import path, reverse
+from PIL import Image, ImageDraw, ImageFont
 
-from .types import STATUSES
+from .types import HD_LINK_TTL_SECONDS, STATUSES
 
 ANCHOR = datetime(2026, 10, 1, tzinfo=UTC)
 SPREAD = timedelta(days=120)
@@ -52,6 +63,15 @@ FONTS = ["Carter One", "Roboto", "Pacifico", "Lobster", "Open Sans"]
 COLOURS = ["#ffe599", "#000000", "#ff0000", "#1155cc", "#ffffff", "#6aa84f"]
 SIDE_NAMES = ["Front", "Back", "Left sleeve"]
 SIZES = ["Small", "Medium", "Large"]
+# Pixel size of each template's HD file. The pickguard's is deliberately too small to print
+# well, for preflight checks to catch.
+HD_DEFAULT_SIZE = (2400, 2400)
+HD_SIZES = {600103: (600, 600)}
+HD_FILES_KEPT = 256  # generated PNGs kept in memory (a few KB each)
+HD_EXPIRED_XML = (
+    '<?xml version="1.0" encoding="UTF-8"?>\n'
+    "<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>"
+)
 
 
 @dataclass
@@ -70,6 +90,7 @@ class Fault:
     endpoint: str
     status: int
     body: str | None = None
+    headers: dict | None = None
 
 
 @dataclass
@@ -78,9 +99,20 @@ class QstomizerSandbox:
     seed: int
     shop: str
     burst: int
+    secret: bytes = b"qstomizer-sandbox"
     items: list[FakeCustomization] = field(default_factory=list)
     faults: deque = field(default_factory=deque)
-    calls: dict = field(default_factory=lambda: {"orders": 0, "order": 0})
+    calls: dict = field(default_factory=lambda: {"orders": 0, "order": 0, "hd": 0, "hd_download": 0})
+    # Get HD Design: template_id -> (width, height) of its HD file; how long a signed link lives
+    # (0 or less: born expired); how many next downloads answer "expired" whatever their link.
+    hd_sizes: dict = field(default_factory=lambda: dict(HD_SIZES))
+    hd_ttl_seconds: int = HD_LINK_TTL_SECONDS
+    hd_expire_next_download: int = 0
+    # (order_id, side_id) already generated (the next answer says cached), the PNGs made, and
+    # the API key each download carried ("" when none: the signed link is all it needs).
+    hd_generated: set = field(default_factory=set)
+    hd_files: dict = field(default_factory=dict)
+    hd_download_keys: deque = field(default_factory=lambda: deque(maxlen=1000))
 
     def __post_init__(self):
         rnd = random.Random(self.seed)
@@ -112,9 +144,14 @@ class QstomizerSandbox:
         item.status_id = status_id
         item.status_at = at or item.status_at + timedelta(minutes=5)
 
-    def fail_next(self, endpoint: str, status: int, *, times: int = 1, body: str | None = None) -> None:
+    def fail_next(
+        self, endpoint: str, status: int, *, times: int = 1, body: str | None = None, headers: dict | None = None
+    ) -> None:
+        """The next `times` calls to `endpoint` ("orders", "order", "hd", "hd_download") answer
+        `status`, with `body` or the doc's error for that endpoint, and `headers` (for example
+        {"Retry-After": "3600"} on a 429)."""
         for _ in range(times):
-            self.faults.append(Fault(endpoint, status, body))
+            self.faults.append(Fault(endpoint, status, body, headers))
 
     # -- the API's answers -----------------------------------------------------------------
 
@@ -139,6 +176,45 @@ class QstomizerSandbox:
             "user_notes": item.user_notes,
             "user_agent": "Mozilla/5.0 (sandbox)",
         }
+
+    def side_ids(self, item: FakeCustomization) -> list[int]:
+        """The side ids `detail()` shows: its first draw from the item's seed is the side count."""
+        return [8000 + index for index in range(random.Random(item.seed).randint(1, 3))]
+
+    def hd_size(self, item: FakeCustomization) -> tuple[int, int]:
+        return self.hd_sizes.get(item.templates[0], HD_DEFAULT_SIZE)
+
+    def hd_signature(self, file_path: str, expires: int) -> str:
+        return hmac.new(self.secret, f"{file_path}\n{expires}".encode(), hashlib.sha256).hexdigest()
+
+    def hd_png(self, item: FakeCustomization, side_id: int) -> bytes:
+        """The side's HD file: a real PNG at the template's size (transparent margin, a panel in
+        a colour of the order's, the ids written on it), the same bytes every time."""
+        width, height = size = self.hd_size(item)
+        key = (item.order_id, side_id, size)
+        if key not in self.hd_files:
+            rnd = random.Random(f"{item.seed}-{side_id}")
+            colour = rnd.choice([c for c in COLOURS if c != "#000000"])
+            image = Image.new("P", size, 0)
+            image.putpalette([255, 255, 255, 0, 0, 0, *bytes.fromhex(colour.lstrip("#"))])
+            draw = ImageDraw.Draw(image)
+            short = min(size)
+            draw.rounded_rectangle(
+                [width // 10, height // 10, width - width // 10, height - height // 10],
+                radius=short // 12,
+                fill=2,
+                outline=1,
+                width=max(2, short // 150),
+            )
+            label = f"order {item.order_id}\nside {side_id}\n{width} x {height} px"
+            font = ImageFont.load_default(size=max(12, short // 14))
+            draw.multiline_text((width / 2, height / 2), label, fill=1, font=font, anchor="mm", align="center")
+            buffer = io.BytesIO()
+            image.save(buffer, "PNG", dpi=(300, 300), transparency=0, compress_level=1)
+            while len(self.hd_files) >= HD_FILES_KEPT:
+                del self.hd_files[next(iter(self.hd_files))]
+            self.hd_files[key] = buffer.getvalue()
+        return self.hd_files[key]
 
     def detail(self, item: FakeCustomization, base: str) -> dict:
         rnd = random.Random(item.seed)
@@ -244,13 +320,14 @@ def _minute(moment: datetime) -> str:
 
 
 @lru_cache(maxsize=4)
-def _build(size: int, seed: int, shop: str, burst: int) -> QstomizerSandbox:
-    return QstomizerSandbox(size=size, seed=seed, shop=shop, burst=burst)
+def _build(size: int, seed: int, shop: str, burst: int, secret: bytes) -> QstomizerSandbox:
+    return QstomizerSandbox(size=size, seed=seed, shop=shop, burst=burst, secret=secret)
 
 
 def sandbox() -> QstomizerSandbox:
     size = settings.SANDBOX_QSTOMIZER_SIZE
-    return _build(size, settings.SANDBOX_SEED, settings.SANDBOX_QSTOMIZER_SHOP, min(300, size // 3))
+    secret = hmac.new(settings.SECRET_KEY.encode(), b"qstomizer-sandbox-hd-links", hashlib.sha256).digest()
+    return _build(size, settings.SANDBOX_SEED, settings.SANDBOX_QSTOMIZER_SHOP, min(300, size // 3), secret)
 
 
 def reset() -> None:
@@ -282,19 +359,44 @@ def _key(request) -> str:
     return request.META.get("HTTP_API_KEY") or request.headers.get("x-api-key", "")
 
 
-def _guard(request, endpoint: str, box: QstomizerSandbox):
+def _hd_error(error: str, *, status: int) -> JsonResponse:
+    """Get HD Design's errors are not in the orders' envelope: the doc gives {ok, error}."""
+    return JsonResponse({"ok": False, "error": error}, status=status)
+
+
+def _error(endpoint: str, error: str, *, status: int) -> HttpResponse:
+    if endpoint == "hd":
+        return _hd_error(error, status=status)
+    return _envelope(None, status=status, error=error)
+
+
+def _fault(endpoint: str, box: QstomizerSandbox) -> HttpResponse | None:
     box.calls[endpoint] = box.calls.get(endpoint, 0) + 1
-    if box.faults and box.faults[0].endpoint == endpoint:
-        fault = box.faults.popleft()
-        if fault.body is not None:
-            return HttpResponse(fault.body, status=fault.status, content_type="application/json")
+    if not (box.faults and box.faults[0].endpoint == endpoint):
+        return None
+    fault = box.faults.popleft()
+    if fault.body is not None:
+        response = HttpResponse(fault.body, status=fault.status, content_type="application/json")
+    elif endpoint == "hd_download":
+        code = {403: "AccessDenied", 404: "NoSuchKey", 503: "SlowDown"}.get(fault.status, "InternalError")
+        xml = f"<Error><Code>{code}</Code><Message>simulated error {fault.status}</Message></Error>"
+        response = HttpResponse(xml, status=fault.status, content_type="application/xml")
+    else:
         messages = {404: "Order not found", 429: "quota_exceeded", 503: "The HD file generation failed"}
-        return _envelope(None, status=fault.status, error=messages.get(fault.status, f"simulated error {fault.status}"))
+        response = _error(endpoint, messages.get(fault.status, f"simulated error {fault.status}"), status=fault.status)
+    for name, value in (fault.headers or {}).items():
+        response[name] = value
+    return response
+
+
+def _guard(request, endpoint: str, box: QstomizerSandbox):
+    if fault := _fault(endpoint, box):
+        return fault
     key = _key(request)
     if not key:
-        return _envelope(None, status=401, error="Missing API_KEY header")
+        return _error(endpoint, "Missing API_KEY header", status=401)
     if key != settings.SANDBOX_API_KEY:
-        return _envelope(None, status=401, error="Invalid API_KEY")
+        return _error(endpoint, "Invalid API_KEY", status=401)
     if endpoint in ("orders", "order") and request.GET.get("shop") != box.shop:
         # The real API answers an unknown shop with HTTP 200 and an error in the body.
         return _envelope(None, error="Shop not found")
@@ -338,6 +440,61 @@ def order_view(request):
     return _envelope(box.detail(item, base))
 
 
+def hd_view(request):
+    """Get HD Design (backend/index.php?page=apiGenerateDesign&id_order=..&sideid=..)."""
+    box = sandbox()
+    if denied := _guard(request, "hd", box):
+        return denied
+    if request.GET.get("page") != "apiGenerateDesign":
+        return _hd_error("Unknown page", status=404)
+    try:
+        order_id, side_id = int(request.GET.get("id_order", "")), int(request.GET.get("sideid", ""))
+    except ValueError:
+        order_id = side_id = 0
+    if not order_id or not side_id:
+        return _hd_error("Missing id_order or sideid", status=400)
+    item = box.by_id.get(order_id)
+    if item is None or side_id not in box.side_ids(item):
+        return _hd_error("Order not found", status=404)
+    cached = (order_id, side_id) in box.hd_generated
+    box.hd_generated.add((order_id, side_id))
+    expires = int(time.time()) + box.hd_ttl_seconds
+    file_path = reverse("sandbox-qstomizer-hd-file", kwargs={"order_id": order_id, "side_id": side_id})
+    signature = box.hd_signature(file_path, expires)
+    return JsonResponse(
+        {
+            "ok": True,
+            "url": request.build_absolute_uri(f"{file_path}?expires={expires}&signature={signature}"),
+            "expires_at": datetime.fromtimestamp(expires, UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "cached": cached,
+        }
+    )
+
+
+def hd_file_view(request, order_id: int, side_id: int):
+    """The signed link Get HD Design hands out, standing in for S3: no API key needed (the
+    signature is the key), 403 with S3's XML once expired or if tampered with."""
+    box = sandbox()
+    box.hd_download_keys.append(_key(request))
+    if fault := _fault("hd_download", box):
+        return fault
+    try:
+        expires = int(request.GET.get("expires", ""))
+    except ValueError:
+        expires = 0
+    expected = box.hd_signature(request.path, expires)
+    valid = hmac.compare_digest(request.GET.get("signature", ""), expected)
+    if box.hd_expire_next_download > 0:
+        box.hd_expire_next_download -= 1
+        valid = False
+    item = box.by_id.get(order_id)
+    if not valid or time.time() >= expires:
+        return HttpResponse(HD_EXPIRED_XML, status=403, content_type="application/xml")
+    if item is None or side_id not in box.side_ids(item):
+        return HttpResponse("<Error><Code>NoSuchKey</Code></Error>", status=404, content_type="application/xml")
+    return HttpResponse(box.hd_png(item, side_id), content_type="image/png")
+
+
 def root_view(request):
     return JsonResponse({"sandbox": "Qstomizer API v3", "statuses": STATUSES})
 
@@ -363,6 +520,8 @@ urlpatterns = [
     path("v3/orders", orders_view, name="sandbox-qstomizer-orders"),
     path("v3/order", order_view, name="sandbox-qstomizer-order"),
     path("cdn/<path:name>", image_view, name="sandbox-qstomizer-image"),
+    path("backend/index.php", hd_view, name="sandbox-qstomizer-hd"),
+    path("hd-files/<int:order_id>-<int:side_id>.png", hd_file_view, name="sandbox-qstomizer-hd-file"),
 ]
 
 

@@ -40,3 +40,27 @@ def format_query_date(moment: datetime) -> str:
     if moment.tzinfo is not None:
         moment = moment.astimezone(UTC)
     return moment.strftime("%Y-%m-%d %H:%M:%S")
+
+
+# Get HD Design: the signed download URL is "valid for 15 minutes".
+HD_LINK_TTL_SECONDS = 15 * 60
+# The doc's production host for design_hd_url, which is not the API's host (api.bigvanet.com).
+HD_HOSTS = frozenset({"qstomizer.bigvanet.com"})
+
+
+def parse_iso_datetime(value: object) -> datetime | None:
+    """An ISO 8601 moment ("2025-06-09T16:00:00Z", with or without fraction or offset) as an
+    aware UTC datetime; a moment without an offset is read as UTC. None when absent or
+    unreadable: the caller decides whether that matters."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    text = value.strip()
+    if text[-1:] in ("z", "Z"):
+        text = text[:-1] + "+00:00"
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)

@@ -219,20 +219,6 @@ def test_401_is_rejected_and_never_shows_the_key(client, vendor, body):
     assert_no_key(caught.value)
 
 
-def test_hd_design_returns_the_signed_url_and_a_spent_quota_is_rejected(client, vendor):
-    design_hd_url = "https://qstomizer.test/backend/index.php?page=apiGenerateDesign&id_order=1789921&sideid=8443"
-    signed = {"ok": True, "url": "https://s3.test/order-1789921-side-8443.png", "expires_at": "2025-06-09T16:00:00Z"}
-    vendor.get(design_hd_url, json=signed)
-    vendor.get(design_hd_url, status=429, json={"error": "quota_exceeded"})
-
-    assert client.hd_design(design_hd_url)["url"] == signed["url"]
-    assert vendor.calls[0].request.headers["API_KEY"] == API_KEY
-    with pytest.raises(VendorRejected) as caught:
-        client.hd_design(design_hd_url)
-    assert "quota_exceeded" in str(caught.value)
-    assert len(vendor.calls) == 2  # a spent quota is not retried
-
-
 # -- the window sweep against a fake Qstomizer --------------------------------------------
 
 
