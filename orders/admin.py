@@ -2,6 +2,7 @@ import json
 from functools import partial
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.db import transaction
 from django.http import Http404
@@ -11,10 +12,11 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 
-from .models import BadWordList, Customization, OrderLine, StoreOrder, SyncRun, VendorConnection
+from .models import Customization, OrderLine, StoreOrder, SyncRun, VendorConnection
 from .selectors import customization_detail, customization_list, sync_run_latest
-from .services.bad_words import matcher_for
+from .services.bad_words import highlight_nodes
 from .services.connections import connection_schedule_update
+from .services.review import decisions_bulk
 from .tasks import sync_connection_task
 
 
@@ -281,6 +283,7 @@ class CustomizationAdmin(admin.ModelAdmin):
     date_hierarchy = "customized_at"
     list_per_page = 50
     change_form_template = "admin/orders/customization/change_form.html"
+    actions = ["approve_selected", "reject_selected"]
     fieldsets = [
         (
             None,
@@ -302,6 +305,40 @@ class CustomizationAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def has_review_permission(self, request):
+        return request.user.has_perm("orders.review_customization")
+
+    @admin.action(description="Approve selected designs", permissions=["review"])
+    def approve_selected(self, request, queryset):
+        decided, skipped = decisions_bulk(customizations=queryset, user=request.user, decision="approved")
+        self._report(request, "Approved", decided, skipped)
+
+    @admin.action(description="Reject selected designs…", permissions=["review"])
+    def reject_selected(self, request, queryset):
+        reason = request.POST.get("reason", "").strip()
+        if "apply" in request.POST and reason:
+            decided, skipped = decisions_bulk(
+                customizations=queryset, user=request.user, decision="rejected", reason=reason
+            )
+            self._report(request, "Rejected", decided, skipped)
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Reject designs",
+            "opts": self.model._meta,
+            "queryset": queryset,
+            "reasons_list": settings.REVIEW_REJECTION_REASONS,
+            "missing_reason": "apply" in request.POST,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/orders/customization/reject_selected.html", context)
+
+    def _report(self, request, verb, decided, skipped):
+        if decided:
+            self.message_user(request, f"{verb} {decided} design(s).", messages.SUCCESS)
+        for line in skipped:
+            self.message_user(request, f"Not changed: {line}.", messages.WARNING)
 
     @admin.display(description="Vendor", ordering="connection__kind")
     def vendor(self, obj):
@@ -334,10 +371,7 @@ class CustomizationAdmin(admin.ModelAdmin):
         detail = customization_detail(int(object_id)) if str(object_id).isdigit() else None
         extra_context = extra_context or {}
         if detail is not None:
-            matcher = matcher_for(BadWordList.current())
-            for side in detail.sides.all():
-                for node in side.nodes.all():
-                    node.highlighted = matcher.highlight(node.text) if node.text else ""
+            highlight_nodes(detail)
             extra_context.update(
                 detail=detail,
                 raw_payload=json.dumps(detail.payload, indent=2, ensure_ascii=False),
@@ -425,4 +459,5 @@ class StoreOrderAdmin(admin.ModelAdmin):
         return format_html('<pre class="raw">{}</pre>', json.dumps(obj.payload, indent=2, ensure_ascii=False))
 
 
-from . import admin_bad_words  # noqa: E402,F401  (registers the bad-words screen)
+# The bad-words and review screens live in their own modules; importing them registers them.
+from . import admin_bad_words, admin_review  # noqa: E402,F401

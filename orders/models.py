@@ -47,6 +47,9 @@ class VendorConnection(models.Model):
     lookback_days = models.PositiveIntegerField(
         default=30, help_text="Each sync re-reads this many days back to pick up status changes."
     )
+    review_everything = models.BooleanField(
+        default=False, help_text="Put every new customization of this connection in the review queue."
+    )
     detail_concurrency = models.PositiveSmallIntegerField(
         default=8, help_text="How many customization details are fetched at once."
     )
@@ -217,6 +220,18 @@ class Customization(models.Model):
     options = models.JSONField(default=dict, blank=True, help_text="The variant options the customer chose.")
     production_data = models.JSONField(default=list, blank=True, help_text="Kickflip: what production needs.")
     summary = models.JSONField(default=list, blank=True, help_text="Kickflip: the customer-facing summary.")
+
+    class Decision(models.TextChoices):
+        UNDECIDED = "", "Awaiting decision"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+
+    decision = models.CharField(max_length=10, choices=Decision.choices, blank=True, default="", db_index=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decision_reason = models.TextField(blank=True)
     has_bad_words = models.BooleanField(default=False, db_index=True)
     bad_words = models.JSONField(default=list, blank=True, help_text="Listed words found in its texts.")
     screened_version = models.PositiveIntegerField(default=0, help_text="Bad-words list version last screened with.")
@@ -234,7 +249,11 @@ class Customization(models.Model):
     class Meta:
         ordering = ["-customized_at", "-id"]
         constraints = [models.UniqueConstraint(fields=["connection", "external_id"], name="unique_customization")]
-        indexes = [models.Index(fields=["connection", "status"])]
+        indexes = [models.Index(fields=["connection", "status"]), models.Index(fields=["decision", "customized_at"])]
+        permissions = [
+            ("review_customization", "Can approve or reject designs"),
+            ("undo_decision", "Can undo a review decision"),
+        ]
 
     def __str__(self):
         return f"{self.connection.get_kind_display()} {self.external_id}"
@@ -370,3 +389,91 @@ class WordFilterState(models.Model):
 
     def __str__(self):
         return f"Word filter of {self.connection.name} as of {self.seen_at:%Y-%m-%d %H:%M}"
+
+
+class ReviewDecision(models.Model):
+    """Every approve, reject and undo: who, when, what, why."""
+
+    class Action(models.TextChoices):
+        APPROVE = "approve", "Approved"
+        REJECT = "reject", "Rejected"
+        UNDO = "undo", "Undid a decision"
+
+    customization = models.ForeignKey(Customization, on_delete=models.CASCADE, related_name="decisions")
+    action = models.CharField(max_length=10, choices=Action.choices)
+    reason = models.TextField(blank=True)
+    previous = models.CharField(max_length=10, blank=True, help_text="The decision before this one.")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self):
+        return f"{self.get_action_display()} {self.customization} by {self.user} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class PrintRequirement(models.Model):
+    """Preflight: the smallest artwork (in pixels) a product template can be printed from."""
+
+    connection = models.ForeignKey(
+        VendorConnection, null=True, blank=True, on_delete=models.CASCADE, help_text="Blank: every connection."
+    )
+    template_id = models.CharField(max_length=64, help_text="The vendor's product template (Kickflip: productId).")
+    min_width = models.PositiveIntegerField(help_text="pixels")
+    min_height = models.PositiveIntegerField(help_text="pixels")
+    note = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["template_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["connection", "template_id"], name="unique_print_requirement"),
+            models.UniqueConstraint(
+                fields=["template_id"], condition=Q(connection=None), name="unique_print_requirement_any_connection"
+            ),
+        ]
+
+    def __str__(self):
+        return f"Template {self.template_id}: at least {self.min_width}×{self.min_height} px"
+
+
+class SideArtwork(models.Model):
+    """The print-ready file of one side, fetched after approval and kept in Django's storage."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending"
+        FETCHING = "fetching", "Fetching"
+        READY = "ready", "Ready"
+        NEEDS_ATTENTION = "needs_attention", "Needs attention"
+        FAILED = "failed", "Failed"
+
+    side = models.OneToOneField(CustomizationSide, on_delete=models.CASCADE, related_name="artwork")
+    state = models.CharField(max_length=20, choices=State.choices, default=State.PENDING, db_index=True)
+    file = models.FileField(upload_to="artwork/", blank=True, max_length=500)
+    size_bytes = models.PositiveBigIntegerField(null=True, blank=True)
+    sha256 = models.CharField("checksum (SHA-256)", max_length=64, blank=True)
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    content_type = models.CharField(max_length=100, blank=True)
+    source_url = models.URLField(max_length=1000, blank=True, help_text="Where it came from (signature removed).")
+    error = models.TextField(blank=True, help_text="Why it failed or needs attention, in words.")
+    attempts = models.PositiveIntegerField(default=0)
+    started_at = models.DateTimeField(null=True, blank=True)
+    fetched_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "side artwork"
+        permissions = [("retry_sideartwork", "Can retry an artwork download")]
+
+    def __str__(self):
+        return f"Artwork of {self.side} ({self.get_state_display()})"
+
+
+class ReviewItem(Customization):
+    """The review queue's entry in the admin: customizations seen as designs awaiting a decision."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "review queue"
+        verbose_name_plural = "review queue"

@@ -33,3 +33,24 @@ def rescreen_customizations_task() -> int:
     from .services.bad_words import customizations_screen
 
     return customizations_screen()
+
+
+@shared_task(bind=True, acks_late=True, max_retries=6)
+def artwork_fetch_task(self, side_id: int) -> str:
+    """Fetch one side's print file; retried with backoff while the vendor says "try again"."""
+    from .models import CustomizationSide, SideArtwork
+    from .services.artwork import artwork_fetch
+
+    side = CustomizationSide.objects.filter(pk=side_id).first()
+    if side is None:
+        return "side gone"
+    try:
+        artwork = artwork_fetch(side)
+    except VendorRetryable as exc:
+        if self.request.retries >= self.max_retries:
+            SideArtwork.objects.filter(side_id=side_id).update(
+                state=SideArtwork.State.FAILED, error=f"Gave up after {self.request.retries + 1} attempts: {exc}"
+            )
+            return "failed"
+        raise self.retry(exc=exc, countdown=min(30 * 2**self.request.retries, 1800)) from None
+    return artwork.state if artwork else "skipped"

@@ -133,6 +133,18 @@ SANDBOX_SEED = env.int("SANDBOX_SEED", default=7)
 SANDBOX_KICKFLIP_COMPANY = env("SANDBOX_KICKFLIP_COMPANY", default="demo-brand")
 SANDBOX_KICKFLIP_SIZE = env.int("SANDBOX_KICKFLIP_SIZE", default=150)
 
+# Review: the reasons offered when rejecting a design (staff may also type their own).
+REVIEW_REJECTION_REASONS = env.list(
+    "REVIEW_REJECTION_REASONS",
+    default=[
+        "Offensive or inappropriate text",
+        "Copyrighted or trademarked content",
+        "Image resolution too low to print",
+        "Spelling or layout problem",
+        "Design does not fit the print area",
+    ],
+)
+
 # Vendor HTTP: every call has a timeout (connect, read) in seconds.
 VENDOR_HTTP_CONNECT_TIMEOUT = env.float("VENDOR_HTTP_CONNECT_TIMEOUT", default=5.0)
 VENDOR_HTTP_READ_TIMEOUT = env.float("VENDOR_HTTP_READ_TIMEOUT", default=30.0)

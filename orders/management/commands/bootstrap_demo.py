@@ -2,7 +2,6 @@ import secrets
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group, Permission
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
@@ -38,10 +37,6 @@ class Command(BaseCommand):
             user.is_staff = user.is_superuser = True
             user.set_password(password)
             user.save()
-            managers, _ = Group.objects.get_or_create(name="Manager")
-            managers.permissions.set(
-                Permission.objects.filter(content_type__app_label__in=["orders", "django_celery_beat"])
-            )
             connection, _ = connection_upsert(
                 name=DEMO_CONNECTION,
                 kind="qstomizer",

@@ -1,0 +1,211 @@
+"""Design review in the admin: the queue, one design per screen (htmx), decisions, undo, retry."""
+
+from django.conf import settings
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+
+from .models import Customization, ReviewDecision, ReviewItem, SideArtwork
+from .selectors import REVIEW_REASONS, review_counts, review_detail, review_neighbours, review_queue
+from .services.artwork import artwork_retry
+from .services.bad_words import highlight_nodes
+from .services.review import AlreadyDecided, ReasonRequired, artwork_approve, artwork_reject, decision_undo
+
+
+@admin.register(ReviewItem)
+class ReviewAdmin(admin.ModelAdmin):
+    """Who may do what: view_customization to look; review_customization to decide;
+    undo_decision to undo; retry_sideartwork to retry a download."""
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("orders.view_customization")
+
+    def has_module_permission(self, request):
+        return self.has_view_permission(request)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("", view(self.queue_view), name="orders_reviewitem_changelist"),
+            path("<int:pk>/", view(self.review_view), name="orders_reviewitem_review"),
+            path("<int:pk>/decide/", view(self.decide_view), name="orders_reviewitem_decide"),
+            path("<int:pk>/undo/", view(self.undo_view), name="orders_reviewitem_undo"),
+            path("artwork/<int:pk>/retry/", view(self.retry_view), name="orders_reviewitem_artwork_retry"),
+        ]
+
+    def _context(self, request, **extra):
+        return {**self.admin_site.each_context(request), "opts": self.model._meta, **extra}
+
+    def _reason(self, request):
+        reason = request.GET.get("reason") or request.POST.get("queue_reason") or ""
+        return reason if reason in REVIEW_REASONS else ""
+
+    # -- the queue ----------------------------------------------------------------------
+
+    def queue_view(self, request):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        reason = self._reason(request)
+        page = Paginator(review_queue(reason or None), 50).get_page(request.GET.get("page"))
+        counts = review_counts()
+        tabs = [("", "All", counts["total"])] + [
+            (key, label, counts[key]) for key, (label, _) in REVIEW_REASONS.items()
+        ]
+        return TemplateResponse(
+            request,
+            "admin/orders/review/queue.html",
+            self._context(request, title="Review queue", page=page, tabs=tabs, reason=reason),
+        )
+
+    # -- one design ----------------------------------------------------------------------
+
+    def _panel(self, request, pk, *, status=200, notice="", error="", back=None):
+        customization = review_detail(pk)
+        if customization is None:
+            raise Http404
+        highlight_nodes(customization)
+        reason = self._reason(request)
+        previous, following, position = review_neighbours(customization, reason or None)
+        if back is not None:
+            # Right after a decision, k goes back to the design just decided, although it has
+            # left the queue (the queue's neighbours are undecided designs only).
+            previous = back
+        context = self._context(
+            request,
+            title=f"Review {customization}",
+            item=customization,
+            previous=previous,
+            following=following,
+            position=position,
+            counts=review_counts(),
+            reason=reason,
+            reasons_list=settings.REVIEW_REJECTION_REASONS,
+            queue_reasons=[label for key, (label, q) in REVIEW_REASONS.items() if _matches(customization, key)],
+            can_decide=request.user.has_perm("orders.review_customization"),
+            can_undo=request.user.has_perm("orders.undo_decision"),
+            notice=notice,
+            error=error,
+        )
+        template = "admin/orders/review/_panel.html" if request.htmx else "admin/orders/review/screen.html"
+        response = TemplateResponse(request, template, context, status=status)
+        if request.htmx:
+            response["HX-Push-Url"] = self._url(pk, reason)
+        return response
+
+    def _url(self, pk, reason=""):
+        url = reverse("admin:orders_reviewitem_review", args=[pk])
+        return f"{url}?reason={reason}" if reason else url
+
+    def review_view(self, request, pk):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        return self._panel(request, pk)
+
+    def decide_view(self, request, pk):
+        if request.method != "POST":
+            return redirect(self._url(pk))
+        if not request.user.has_perm("orders.review_customization"):
+            raise PermissionDenied
+        customization = get_object_or_404(Customization, pk=pk)
+        reason = self._reason(request)
+        # The next design in the queue, taken before this one leaves it.
+        _, following, _ = review_neighbours(customization, reason or None)
+        try:
+            if request.POST.get("decision") == "approve":
+                artwork_approve(customization=customization, user=request.user)
+                notice = f"Approved {customization}. Its print files are being fetched."
+            elif request.POST.get("decision") == "reject":
+                rejection = request.POST.get("reason", "").strip()
+                artwork_reject(customization=customization, user=request.user, reason=rejection)
+                notice = f"Rejected {customization}: {rejection}"
+            else:
+                return self._panel(request, pk, status=400, error="Choose approve or reject.")
+        except AlreadyDecided as exc:
+            return self._panel(request, pk, status=409, error=f"Not changed: {exc}.")
+        except ReasonRequired:
+            return self._panel(request, pk, status=400, error="A rejection needs a reason: pick one or type it.")
+        target = following or pk
+        if not request.htmx:
+            messages.success(request, notice)
+            return redirect(self._url(target, reason))
+        return self._panel(request, target, notice=notice, back=pk if following else None)
+
+    def undo_view(self, request, pk):
+        if request.method != "POST":
+            return redirect(self._url(pk))
+        if not request.user.has_perm("orders.undo_decision"):
+            raise PermissionDenied
+        customization = get_object_or_404(Customization, pk=pk)
+        try:
+            decision_undo(customization=customization, user=request.user, expected=request.POST.get("expected"))
+        except (AlreadyDecided, ValueError) as exc:
+            return self._panel(request, pk, status=409, error=f"Not undone: {exc}.")
+        notice = f"Undid the decision on {customization}: it is back in the queue."
+        if not request.htmx:
+            messages.success(request, notice)
+            return redirect(self._url(pk))
+        return self._panel(request, pk, notice=notice)
+
+    def retry_view(self, request, pk):
+        if request.method != "POST":
+            raise Http404
+        if not request.user.has_perm("orders.retry_sideartwork"):
+            raise PermissionDenied
+        artwork = get_object_or_404(SideArtwork.objects.select_related("side"), pk=pk)
+        artwork_retry(artwork)
+        if request.htmx:
+            return HttpResponse(
+                '<div class="artwork artwork-pending" data-artwork-state="pending">Print file: <strong>Pending</strong> '
+                "(retry queued)</div>"
+            )
+        messages.success(request, "Retry queued.")
+        return redirect(reverse("admin:orders_customization_change", args=[artwork.side.customization_id]))
+
+
+def _matches(customization: Customization, key: str) -> bool:
+    if key == "approval_pending":
+        return customization.status == Customization.Status.ARTWORK_APPROVAL_PENDING
+    if key == "bad_words":
+        return customization.has_bad_words
+    return customization.connection.review_everything
+
+
+@admin.register(ReviewDecision)
+class ReviewDecisionAdmin(admin.ModelAdmin):
+    list_display = ["at", "action", "customization_link", "user", "reason", "previous"]
+    list_filter = ["action", ("at", admin.DateFieldListFilter), "user"]
+    search_fields = ["=customization__external_id", "reason", "user__username"]
+    date_hierarchy = "at"
+    list_select_related = ["customization__connection", "user"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="Customization")
+    def customization_link(self, obj):
+        from django.utils.html import format_html
+
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("admin:orders_reviewitem_review", args=[obj.customization_id]),
+            obj.customization,
+        )

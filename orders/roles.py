@@ -1,0 +1,28 @@
+"""Staff roles as groups, kept in step with the code on every migrate.
+
+- Viewer: sees everything in the back office, changes nothing.
+- Reviewer: a Viewer who approves and rejects designs, retries artwork downloads, and edits the
+  bad-words list.
+- Manager: a Reviewer who also undoes decisions, changes vendor connections and their
+  schedules, preflight rules, and keeps the bad-words list in step with Kickflip.
+"""
+
+from django.contrib.auth.models import Group, Permission
+from django.db.models import Q
+
+APPS = ("orders", "django_celery_beat")
+
+VIEWER = Q(content_type__app_label__in=APPS, codename__startswith="view_")
+REVIEWER = VIEWER | Q(
+    content_type__app_label="orders",
+    codename__in=["review_customization", "retry_sideartwork", "change_badwordlist"],
+)
+MANAGER = Q(content_type__app_label__in=APPS)
+
+ROLES = {"Viewer": VIEWER, "Reviewer": REVIEWER, "Manager": MANAGER}
+
+
+def roles_ensure(**kwargs) -> None:
+    for name, permissions in ROLES.items():
+        group, _ = Group.objects.get_or_create(name=name)
+        group.permissions.set(Permission.objects.filter(permissions))

@@ -1,0 +1,146 @@
+"""Print-ready artwork: fetched after approval, measured, checked, and stored in Django storage.
+
+A file is written to a temporary file first, measured (size, SHA-256, pixels), saved to storage,
+and only then is the side marked ready, in one UPDATE: a crash at any point leaves it pending or
+fetching (taken again once stale), never ready with half a file.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from datetime import timedelta
+from urllib.parse import urlsplit, urlunsplit
+
+from django.core.files import File
+from django.core.files.storage import default_storage
+from django.db.models import F, Q
+from django.utils import timezone
+from PIL import Image, UnidentifiedImageError
+
+from integrations.http import VendorError, VendorRetryable
+from integrations.qstomizer.client import HdQuotaExceeded, QstomizerClient
+
+from ..models import CustomizationSide, PrintRequirement, SideArtwork, VendorConnection
+from .connections import connection_client
+
+logger = logging.getLogger(__name__)
+
+State = SideArtwork.State
+# A fetch that has said nothing for this long is taken as dead and may be started again.
+STALE_FETCH = timedelta(minutes=15)
+EXTENSIONS = {"image/png": "png", "application/pdf": "pdf", "image/jpeg": "jpg", "image/svg+xml": "svg"}
+
+
+def _without_query(url: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+
+
+def _claim(side: CustomizationSide, *, retry_failed: bool) -> SideArtwork | None:
+    artwork, _ = SideArtwork.objects.get_or_create(side=side)
+    states = [State.PENDING, State.FAILED] if retry_failed else [State.PENDING]
+    stale = timezone.now() - STALE_FETCH
+    claimed = (
+        SideArtwork.objects.filter(pk=artwork.pk)
+        .filter(Q(state__in=states) | Q(state=State.FETCHING, started_at__lt=stale))
+        .update(state=State.FETCHING, started_at=timezone.now(), attempts=F("attempts") + 1, error="")
+    )
+    if not claimed:
+        return None
+    artwork.refresh_from_db()
+    return artwork
+
+
+def _requirement(connection: VendorConnection, template_id: str) -> PrintRequirement | None:
+    if not template_id:
+        return None
+    return (
+        PrintRequirement.objects.filter(template_id=template_id)
+        .filter(Q(connection=connection) | Q(connection=None))
+        .order_by(F("connection").desc(nulls_last=True))
+        .first()
+    )
+
+
+def _pixels(fileobj) -> tuple[int | None, int | None]:
+    fileobj.seek(0)
+    try:
+        with Image.open(fileobj) as image:
+            return image.size
+    except (UnidentifiedImageError, OSError):
+        return None, None  # a PDF or another format Pillow does not measure
+    finally:
+        fileobj.seek(0)
+
+
+def preflight(artwork: SideArtwork, requirement: PrintRequirement | None) -> str:
+    """Why this artwork needs attention before print, or "" when it is fine."""
+    if requirement is None:
+        return ""
+    if artwork.width is None or artwork.height is None:
+        return f"Its pixel size could not be read ({artwork.content_type or 'unknown type'}); check it by hand."
+    if artwork.width < requirement.min_width or artwork.height < requirement.min_height:
+        return (
+            f"{artwork.width}×{artwork.height} px is below the {requirement.min_width}×{requirement.min_height} px "
+            f"template {requirement.template_id} needs."
+        )
+    return ""
+
+
+def artwork_fetch(side: CustomizationSide, *, retry_failed: bool = False) -> SideArtwork | None:
+    """Fetch and store one side's print file. Returns the artwork, or None when another worker
+    has it or it is already done. Raises VendorRetryable (after recording it) when trying again
+    later may help; everything else ends in a recorded state."""
+    side = CustomizationSide.objects.select_related("customization__connection").get(pk=side.pk)
+    artwork = _claim(side, retry_failed=retry_failed)
+    if artwork is None:
+        return None
+    customization = side.customization
+    connection = customization.connection
+    try:
+        with connection_client(connection) as client, tempfile.TemporaryFile() as tmp:
+            if isinstance(client, QstomizerClient) and side.design_hd_url:
+                _link, result = client.hd_download(side.design_hd_url, tmp)
+            elif side.design_url:
+                result = client.download(side.design_url, tmp)
+            else:
+                raise ValueError("the vendor gives no print file for this side")
+            artwork.width, artwork.height = _pixels(tmp)
+            extension = EXTENSIONS.get(result.content_type.split(";")[0].strip(), "bin")
+            name = f"artwork/{connection.pk}/{customization.external_id}/{side.external_id}-{result.sha256[:12]}.{extension}"
+            stored = default_storage.save(name, File(tmp, name=name))
+    except HdQuotaExceeded as exc:
+        resets = f" It resets on {exc.resets_at:%Y-%m-%d}." if getattr(exc, "resets_at", None) else ""
+        return _record(artwork, State.FAILED, f"Monthly HD quota reached.{resets}")
+    except VendorRetryable as exc:
+        _record(artwork, State.PENDING, f"Will try again: {exc}")
+        raise
+    except (VendorError, ValueError) as exc:
+        return _record(artwork, State.FAILED, str(exc))
+    artwork.file.name = stored
+    artwork.size_bytes, artwork.sha256, artwork.content_type = result.size, result.sha256, result.content_type
+    artwork.source_url = _without_query(result.url)[:1000]
+    problem = preflight(artwork, _requirement(connection, customization.template_id))
+    artwork.state = State.NEEDS_ATTENTION if problem else State.READY
+    artwork.error = problem
+    artwork.fetched_at = timezone.now()
+    artwork.save()
+    return artwork
+
+
+def _record(artwork: SideArtwork, state: str, error: str) -> SideArtwork:
+    logger.info("artwork %s: %s (%s)", artwork.pk, state, error)
+    SideArtwork.objects.filter(pk=artwork.pk).update(state=state, error=error[:2000], updated_at=timezone.now())
+    artwork.state, artwork.error = state, error
+    return artwork
+
+
+def artwork_retry(artwork: SideArtwork) -> None:
+    """Staff pressed retry: the side goes back to pending and is fetched in the background."""
+    from django.db import transaction
+
+    from ..tasks import artwork_fetch_task
+
+    SideArtwork.objects.filter(pk=artwork.pk).exclude(state=State.FETCHING).update(state=State.PENDING, error="")
+    transaction.on_commit(lambda: artwork_fetch_task.delay(artwork.side_id))
