@@ -265,6 +265,7 @@ class CustomizationAdmin(admin.ModelAdmin):
         "vendor",
         "status",
         "bad_words_flag",
+        "decision_shown",
         "customized_at",
         "product_title",
         "order_names",
@@ -274,6 +275,7 @@ class CustomizationAdmin(admin.ModelAdmin):
     list_filter = [
         VendorFilter,
         ("has_bad_words", admin.BooleanFieldListFilter),
+        "decision",
         "status",
         ("customized_at", admin.DateFieldListFilter),
         "connection",
@@ -361,6 +363,13 @@ class CustomizationAdmin(admin.ModelAdmin):
             return ""
         return format_html(
             '<span class="bad-flag" title="{}">⚠ {}</span>', ", ".join(obj.bad_words), len(obj.bad_words)
+        )
+
+    @admin.display(description="Decision", ordering="decision")
+    def decision_shown(self, obj):
+        url = reverse("admin:orders_reviewitem_review", args=[obj.pk])
+        return format_html(
+            '<a href="{}" class="decision decision-{}">{}</a>', url, obj.decision or "none", obj.get_decision_display()
         )
 
     @admin.display(description="Store orders")

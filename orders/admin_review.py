@@ -4,7 +4,7 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -44,6 +44,7 @@ class ReviewAdmin(admin.ModelAdmin):
             path("<int:pk>/decide/", view(self.decide_view), name="orders_reviewitem_decide"),
             path("<int:pk>/undo/", view(self.undo_view), name="orders_reviewitem_undo"),
             path("artwork/<int:pk>/retry/", view(self.retry_view), name="orders_reviewitem_artwork_retry"),
+            path("artwork/<int:pk>/file/", view(self.file_view), name="orders_reviewitem_artwork_file"),
         ]
 
     def _context(self, request, **extra):
@@ -173,6 +174,20 @@ class ReviewAdmin(admin.ModelAdmin):
             )
         messages.success(request, "Retry queued.")
         return redirect(reverse("admin:orders_customization_change", args=[artwork.side.customization_id]))
+
+    def file_view(self, request, pk):
+        """A stored print file, to staff who may see customizations: storage is never served openly."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        artwork = get_object_or_404(SideArtwork, pk=pk)
+        if not artwork.file:
+            raise Http404
+        try:
+            handle = artwork.file.open("rb")
+        except FileNotFoundError:
+            raise Http404 from None
+        filename = artwork.file.name.rsplit("/", 1)[-1]
+        return FileResponse(handle, content_type=artwork.content_type or None, filename=filename)
 
 
 def _matches(customization: Customization, key: str) -> bool:

@@ -17,7 +17,7 @@ def customization_list(queryset: QuerySet[Customization]) -> QuerySet[Customizat
 
 def customization_detail(pk: int) -> Customization | None:
     return (
-        Customization.objects.select_related("connection")
+        Customization.objects.select_related("connection", "decided_by")
         .prefetch_related(
             Prefetch(
                 "sides",

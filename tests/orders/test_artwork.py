@@ -128,3 +128,51 @@ def test_fetch_artwork_command(approved, sandbox, capsys):
     out = capsys.readouterr().out
     assert f"{sides - 1} ready" in out and "1 ready" in out
     assert SideArtwork.objects.filter(side__customization=approved, state=State.READY).count() == sides
+
+
+def test_kickflip_design_images_are_stored_the_same_way(live_server, django_capture_on_commit_callbacks):
+    from django.conf import settings
+
+    from integrations.mycustomizer import sandbox as mycustomizer_sandbox
+    from orders.models import VendorConnection
+
+    mycustomizer_sandbox.reset()
+    kickflip = VendorConnection.objects.create(
+        name="Kickflip",
+        kind="kickflip",
+        company=settings.SANDBOX_KICKFLIP_COMPANY,
+        api_key=settings.SANDBOX_API_KEY,
+        base_url=mycustomizer_sandbox.base_url(live_server.url, "kickflip"),
+        sync_every_minutes=None,
+    )
+    customizations_sync(connection=kickflip)
+    design = Customization.objects.filter(connection=kickflip).exclude(sides__design_url="").first()
+    with django_capture_on_commit_callbacks(execute=False):
+        artwork_approve(customization=design, user=None)
+
+    artwork = artwork_fetch(first_side(design))
+
+    assert artwork.state == State.READY, artwork.error
+    assert artwork.content_type == "image/png" and artwork.width and artwork.height
+    assert default_storage.open(artwork.file.name).read().startswith(b"\x89PNG")
+    mycustomizer_sandbox.reset()
+
+
+def test_stored_files_are_served_only_to_staff_who_may_see_them(approved, sandbox, client):
+    from django.contrib.auth.models import Group
+    from django.urls import reverse
+
+    from tests.factories import StaffFactory
+
+    artwork = artwork_fetch(first_side(approved))
+    url = reverse("admin:orders_reviewitem_artwork_file", args=[artwork.pk])
+
+    assert client.get(url).status_code == 302  # to the login page
+    client.force_login(StaffFactory())
+    assert client.get(url).status_code == 403
+    viewer = StaffFactory()
+    viewer.groups.add(Group.objects.get(name="Viewer"))
+    client.force_login(viewer)
+    response = client.get(url)
+    assert response.status_code == 200
+    assert hashlib.sha256(b"".join(response.streaming_content)).hexdigest() == artwork.sha256
