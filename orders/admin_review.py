@@ -8,8 +8,9 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.html import format_html
 
-from .models import Customization, ReviewDecision, ReviewItem, SideArtwork
+from .models import Customization, PrintRequirement, ReviewDecision, ReviewItem, SideArtwork
 from .selectors import REVIEW_REASONS, review_counts, review_detail, review_neighbours, review_queue
 from .services.artwork import artwork_retry
 from .services.bad_words import highlight_nodes
@@ -217,10 +218,78 @@ class ReviewDecisionAdmin(admin.ModelAdmin):
 
     @admin.display(description="Customization")
     def customization_link(self, obj):
-        from django.utils.html import format_html
-
         return format_html(
             '<a href="{}">{}</a>',
             reverse("admin:orders_reviewitem_review", args=[obj.customization_id]),
             obj.customization,
         )
+
+
+@admin.register(PrintRequirement)
+class PrintRequirementAdmin(admin.ModelAdmin):
+    list_display = ["template_id", "connection", "min_width", "min_height", "note"]
+    list_filter = ["connection"]
+    search_fields = ["template_id", "note"]
+
+
+@admin.register(SideArtwork)
+class SideArtworkAdmin(admin.ModelAdmin):
+    list_display = ["side", "customization_link", "state", "pixels", "size_bytes", "attempts", "error", "updated_at"]
+    list_filter = ["state", "side__customization__connection"]
+    search_fields = ["=side__customization__external_id", "error"]
+    list_select_related = ["side__customization__connection"]
+    actions = ["retry_selected"]
+    exclude = ["file"]
+    readonly_fields = [
+        "side",
+        "state",
+        "file_link",
+        "size_bytes",
+        "sha256",
+        "width",
+        "height",
+        "content_type",
+        "source_url",
+        "error",
+        "attempts",
+        "started_at",
+        "fetched_at",
+        "updated_at",
+    ]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_retry_permission(self, request):
+        return request.user.has_perm("orders.retry_sideartwork")
+
+    @admin.display(description="Customization")
+    def customization_link(self, obj):
+        customization = obj.side.customization
+        return format_html(
+            '<a href="{}">{}</a>', reverse("admin:orders_reviewitem_review", args=[customization.pk]), customization
+        )
+
+    @admin.display(description="Pixels")
+    def pixels(self, obj):
+        return f"{obj.width}×{obj.height}" if obj.width and obj.height else "—"
+
+    @admin.display(description="File")
+    def file_link(self, obj):
+        if not obj.file:
+            return "—"
+        return format_html('<a href="{}">download</a>', reverse("admin:orders_reviewitem_artwork_file", args=[obj.pk]))
+
+    @admin.action(description="Retry the selected downloads", permissions=["retry"])
+    def retry_selected(self, request, queryset):
+        count = 0
+        for artwork in queryset.exclude(state=SideArtwork.State.FETCHING):
+            artwork_retry(artwork)
+            count += 1
+        self.message_user(request, f"{count} download(s) queued again.", messages.SUCCESS)

@@ -226,3 +226,14 @@ def test_bulk_approve_and_reject_from_the_customization_list(client, queue):
     decisions = dict(Customization.objects.filter(pk__in=[*ids, queue["everything"].pk]).values_list("pk", "decision"))
     assert decisions == {ids[0]: "rejected", ids[1]: "rejected", queue["everything"].pk: "approved"}
     assert ReviewDecision.objects.count() == 3  # the already-rejected one was not approved over
+
+
+@pytest.mark.django_db
+def test_managers_set_print_requirements_reviewers_cannot(client):
+    url = reverse("admin:orders_printrequirement_add")
+    form = {"template_id": "600103", "min_width": 1200, "min_height": 1200, "note": "stamp"}
+
+    client.force_login(staff_in("Reviewer"))
+    assert client.post(url, form).status_code == 403
+    client.force_login(staff_in("Manager"))
+    assert client.post(url, form).status_code == 302
