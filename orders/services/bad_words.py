@@ -140,6 +140,18 @@ def customizations_screen(ids=None) -> int:
         Customization.objects.bulk_update(to_update, ["bad_words", "has_bad_words", "screened_version"])
 
 
+def mapped_screen(mapped) -> None:
+    """Screen mapped customizations (a sync batch) before they are written: their text nodes are
+    checked in memory and the flags go into the same write. A list changed meanwhile shows in
+    `screened_version`, and the re-screen task catches up."""
+    word_list = BadWordList.current()
+    matcher = matcher_for(word_list)
+    for item in mapped:
+        texts = [node["text"] for side in item.sides for node in side.nodes if node.get("text")]
+        found = sorted({match.word for text in texts for match in matcher.find(text)})
+        item.fields.update(has_bad_words=bool(found), bad_words=found, screened_version=word_list.version)
+
+
 # -- Kickflip -------------------------------------------------------------------------------
 
 

@@ -7,7 +7,7 @@ import logging
 from django.utils import timezone
 
 from ..models import SyncRun
-from .bad_words import customizations_screen
+from .bad_words import mapped_screen
 from .writer import customizations_write
 
 logger = logging.getLogger("orders.services.sync")
@@ -30,14 +30,13 @@ class ConnectionSync:
         self.progress = progress
 
     def _write(self, mapped, state) -> None:
-        """Write a batch of mapped customizations and screen what was written."""
+        """Screen a batch of mapped customizations in memory, then write it with its flags."""
         run = self.run_record
+        mapped_screen(mapped)
         outcome = customizations_write(self.connection, mapped, state)
         run.created += outcome.created
         run.updated += outcome.updated
         run.unchanged += outcome.unchanged
-        if outcome.written_ids:
-            customizations_screen(outcome.written_ids)
 
     def skip(self, what, exc: Exception) -> None:
         self.run_record.failed += 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from ..models import Customization, CustomizationSide, DesignNode, OrderLine, StoreOrder, VendorConnection
@@ -22,6 +23,8 @@ CUSTOMIZATION_FIELDS = [
     "sku",
     "price",
     "options",
+    "production_data",
+    "summary",
     "user_notes",
     "comments",
     "user_agent",
@@ -29,6 +32,22 @@ CUSTOMIZATION_FIELDS = [
     "payload",
     "payload_hash",
     "fetched_at",
+    "has_bad_words",
+    "bad_words",
+    "screened_version",
+]
+NODE_FIELDS = [
+    "node_id",
+    "kind",
+    "label",
+    "value",
+    "text",
+    "font_family",
+    "font_size",
+    "fill",
+    "stroke",
+    "image_url",
+    "raw",
 ]
 SIDE_FIELDS = ["position", "name", "preview_url", "design_url", "design_hd_url", "generator_tool_url", "raw"]
 
@@ -84,11 +103,16 @@ def customizations_write(
                 listing=item.fields["listing"], updated_at=now
             )
         if changed:
-            outcome.written_ids = _write_changed(connection, changed, now)
+            existed = {state[item.external_id].pk for item in changed if item.external_id in state}
+            outcome.written_ids = _write_changed(connection, changed, now, existed)
     return outcome
 
 
-def _write_changed(connection: VendorConnection, changed: list[MappedCustomization], now) -> list[int]:
+def _write_changed(
+    connection: VendorConnection, changed: list[MappedCustomization], now, existed: set[int]
+) -> list[int]:
+    """Upsert changed customizations and their sides; replace their nodes and order lines. Only
+    customizations that `existed` before can have children to remove: new ones skip the deletes."""
     objects = [
         Customization(
             connection=connection, external_id=item.external_id, **item.fields, fetched_at=now, updated_at=now
@@ -113,26 +137,37 @@ def _write_changed(connection: VendorConnection, changed: list[MappedCustomizati
     saved_sides = CustomizationSide.objects.bulk_create(
         sides, update_conflicts=True, unique_fields=["customization", "external_id"], update_fields=SIDE_FIELDS
     )
-    CustomizationSide.objects.filter(customization_id__in=customization_ids).exclude(
-        pk__in=[side.pk for side in saved_sides]
-    ).delete()
+    if existed:
+        CustomizationSide.objects.filter(customization_id__in=existed).exclude(
+            pk__in=[side.pk for side in saved_sides]
+        ).delete()
 
-    # Nodes carry nothing of ours: they are replaced wholesale for a changed customization.
+    # Nodes carry nothing of ours: upserted by position (two workers writing the same batch agree),
+    # and a changed customization's surplus nodes removed.
     side_pk = {(side.customization_id, side.external_id): side.pk for side in saved_sides}
-    DesignNode.objects.filter(side__customization_id__in=customization_ids).delete()
-    DesignNode.objects.bulk_create(
+    nodes = [
         DesignNode(side_id=side_pk[(by_external[item.external_id], side.fields["external_id"])], **node)
         for item in changed
         for side in item.sides
         for node in side.nodes
+    ]
+    DesignNode.objects.bulk_create(
+        nodes, update_conflicts=True, unique_fields=["side", "position"], update_fields=NODE_FIELDS
     )
+    if existed:
+        keep = Q(pk__in=[])
+        for item in changed:
+            for side in item.sides:
+                side_id = side_pk[(by_external[item.external_id], side.fields["external_id"])]
+                keep |= Q(side_id=side_id, position__lt=len(side.nodes))
+        DesignNode.objects.filter(side__customization_id__in=existed).exclude(keep).delete()
 
     with_lines = [item for item in changed if item.order_lines is not None]
-    _write_order_lines(connection, with_lines, by_external)
+    _write_order_lines(connection, with_lines, by_external, existed)
     return customization_ids
 
 
-def _write_order_lines(connection, changed: list[MappedCustomization], by_external: dict[str, int]) -> None:
+def _write_order_lines(connection, changed: list[MappedCustomization], by_external: dict[str, int], existed) -> None:
     """Qstomizer: a customization lists the store orders it is in; replace its lines."""
     if not changed:
         return
@@ -150,10 +185,9 @@ def _write_order_lines(connection, changed: list[MappedCustomization], by_extern
         list(orders.values()),
         update_conflicts=True,
         unique_fields=["connection", "external_id"],
-        update_fields=["name"],
+        update_fields=["name", "store_order_id"],
     )
     order_pk = {order.external_id: order.pk for order in saved_orders}
-    OrderLine.objects.filter(customization_id__in=[by_external[item.external_id] for item in changed]).delete()
     lines = {}
     for item in changed:
         for line in item.order_lines:
@@ -168,4 +202,12 @@ def _write_order_lines(connection, changed: list[MappedCustomization], by_extern
                 variant_id=line["variant_id"],
                 quantity=line["quantity"],
             )
-    OrderLine.objects.bulk_create(lines.values())
+    saved_lines = OrderLine.objects.bulk_create(
+        lines.values(),
+        update_conflicts=True,
+        unique_fields=["customization", "store_order", "variant_id"],
+        update_fields=["product_id", "quantity"],
+    )
+    stale = [by_external[item.external_id] for item in changed if by_external[item.external_id] in existed]
+    if stale:
+        OrderLine.objects.filter(customization_id__in=stale).exclude(pk__in=[line.pk for line in saved_lines]).delete()
