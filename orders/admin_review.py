@@ -81,6 +81,7 @@ class ReviewAdmin(admin.ModelAdmin):
         highlight_nodes(customization)
         reason = self._reason(request)
         previous, following, position = review_neighbours(customization, reason or None)
+        counts = review_counts()
         if back is not None:
             # Right after a decision, k goes back to the design just decided, although it has
             # left the queue (the queue's neighbours are undecided designs only).
@@ -92,7 +93,8 @@ class ReviewAdmin(admin.ModelAdmin):
             previous=previous,
             following=following,
             position=position,
-            counts=review_counts(),
+            awaiting=counts[reason] if reason else counts["total"],  # the queue `position` counts in
+            counts=counts,
             reason=reason,
             reasons_list=settings.REVIEW_REJECTION_REASONS,
             queue_reasons=[label for key, (label, q) in REVIEW_REASONS.items() if _matches(customization, key)],
