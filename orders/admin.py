@@ -45,6 +45,10 @@ class VendorConnectionForm(forms.ModelForm):
             "shop_domain",
             "company",
             "api_key",
+            "push_hmac_key",
+            "orders_url",
+            "shipping_url",
+            "stock_url",
             "base_url",
             "sync_every_minutes",
             "lookback_days",
@@ -61,10 +65,27 @@ class VendorConnectionForm(forms.ModelForm):
         else:
             self.fields["api_key"].help_text = "Stored encrypted and never shown again."
 
+    orders_url = forms.URLField(label="Order-iT orders URL", required=False, assume_scheme="https")
+    stock_url = forms.URLField(label="Stock URL", required=False, assume_scheme="https")
+    push_hmac_key = forms.CharField(
+        label="Order push HMAC key",
+        required=False,
+        strip=True,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text="Custom Gateway supplier: from the Generic API settings. Write-only; blank keeps the stored key.",
+    )
+
     def clean_api_key(self):
-        value = self.cleaned_data.get("api_key")
+        return self._keep("api_key")
+
+    def clean_push_hmac_key(self):
+        return self._keep("push_hmac_key")
+
+    def _keep(self, field):
+        """A blank secret field keeps the stored secret: secrets are never rendered back."""
+        value = self.cleaned_data.get(field)
         if not value and self.instance.pk:
-            return VendorConnection.objects.get(pk=self.instance.pk).api_key
+            return getattr(VendorConnection.objects.get(pk=self.instance.pk), field)
         return value
 
 
@@ -75,13 +96,32 @@ class VendorConnectionAdmin(admin.ModelAdmin):
     list_filter = ["kind", "is_active"]
     search_fields = ["name", "shop_domain", "company"]
     actions = ["sync_now"]
-    readonly_fields = ["api_key_state", "synced_until", "periodic_task_link", "created_at", "updated_at"]
+    readonly_fields = [
+        "api_key_state",
+        "push_key_state",
+        "hook_urls",
+        "synced_until",
+        "periodic_task_link",
+        "created_at",
+        "updated_at",
+    ]
 
     def get_fieldsets(self, request, obj=None):
-        credentials = ["api_key"] if self.has_change_permission(request, obj) else ["api_key_state"]
+        can_change = self.has_change_permission(request, obj)
+        credentials = ["api_key"] if can_change else ["api_key_state"]
+        # The hook URLs hold the connection's secret: only those who manage it see them.
+        push_fields = ["push_hmac_key", "hook_urls"] if can_change else ["push_key_state"]
         return [
             (None, {"fields": ["name", "kind", "is_active"]}),
             ("Vendor account", {"fields": ["shop_domain", "company", *credentials, "base_url"]}),
+            (
+                "Custom Gateway",
+                {
+                    "fields": ["orders_url", "shipping_url", "stock_url", *push_fields],
+                    "classes": ["collapse"],
+                    "description": "Only for Custom Gateway connections. Blank URLs use our defaults.",
+                },
+            ),
             (
                 "Sync",
                 {
@@ -104,6 +144,23 @@ class VendorConnectionAdmin(admin.ModelAdmin):
     @admin.display(description="API key / token")
     def api_key_state(self, obj):
         return "stored (encrypted)" if obj and obj.api_key else "not set"
+
+    @admin.display(description="Order push HMAC key")
+    def push_key_state(self, obj):
+        return "stored (encrypted)" if obj and obj.push_hmac_key else "not set"
+
+    @admin.display(description="URLs to give Custom Gateway")
+    def hook_urls(self, obj):
+        if not obj or obj.kind != VendorConnection.Kind.CUSTOM_GATEWAY or not obj.hook_token:
+            return "— (saved Custom Gateway connections only)"
+        from fulfilment.services.orders import order_push_url, status_callback_url
+
+        return format_html(
+            "Status callbacks: <code>{}</code><br>Order push: <code>{}</code><br>"
+            '<span class="help">They contain this connection\'s secret: give them only to Custom Gateway.</span>',
+            status_callback_url(obj),
+            order_push_url(obj),
+        )
 
     @admin.display(description="Base URL")
     def base_url_shown(self, obj):
@@ -145,6 +202,9 @@ class VendorConnectionAdmin(admin.ModelAdmin):
         for connection in queryset:
             if not connection.is_active:
                 self.message_user(request, f"{connection.name} is inactive and was not synced.", messages.WARNING)
+                continue
+            if connection.kind not in VendorConnection.CUSTOMIZER_KINDS:
+                self.message_user(request, f"{connection.name} has no customizations to sync.", messages.WARNING)
                 continue
             transaction.on_commit(
                 partial(
@@ -285,7 +345,7 @@ class CustomizationAdmin(admin.ModelAdmin):
     date_hierarchy = "customized_at"
     list_per_page = 50
     change_form_template = "admin/orders/customization/change_form.html"
-    actions = ["approve_selected", "reject_selected"]
+    actions = ["approve_selected", "reject_selected", "create_fulfilment_order"]
     fieldsets = [
         (
             None,
@@ -335,6 +395,14 @@ class CustomizationAdmin(admin.ModelAdmin):
             "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
         }
         return TemplateResponse(request, "admin/orders/customization/reject_selected.html", context)
+
+    def has_fulfil_permission(self, request):
+        return request.user.has_perm("fulfilment.add_fulfilmentorder")
+
+    @admin.action(description="Create a fulfilment order…", permissions=["fulfil"])
+    def create_fulfilment_order(self, request, queryset):
+        ids = ",".join(str(pk) for pk in queryset.values_list("pk", flat=True))
+        return redirect(f"{reverse('admin:fulfilment_fulfilmentorder_create')}?ids={ids}")
 
     def _report(self, request, verb, decided, skipped):
         if decided:

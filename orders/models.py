@@ -17,12 +17,15 @@ class VendorConnection(models.Model):
         QSTOMIZER = "qstomizer", "Qstomizer"
         KICKFLIP = "kickflip", "Kickflip"
         MYCUSTOMIZER = "mycustomizer", "MyCustomizer"
+        CUSTOM_GATEWAY = "custom_gateway", "Custom Gateway"
 
     DEFAULT_BASE_URLS = {
         Kind.QSTOMIZER: QSTOMIZER_BASE_URL,
         Kind.KICKFLIP: MYCUSTOMIZER_BASE_URL,
         Kind.MYCUSTOMIZER: MYCUSTOMIZER_BASE_URL,
     }
+    # Customizer apps: the kinds whose customizations are synced.
+    CUSTOMIZER_KINDS = (Kind.QSTOMIZER, Kind.KICKFLIP, Kind.MYCUSTOMIZER)
     # Kinds whose API has the bad-words list ("wordfilter").
     WORDFILTER_KINDS = (Kind.KICKFLIP,)
 
@@ -47,6 +50,17 @@ class VendorConnection(models.Model):
     lookback_days = models.PositiveIntegerField(
         default=30, help_text="Each sync re-reads this many days back to pick up status changes."
     )
+    # Custom Gateway: its doc lost the endpoint URLs, so each is a setting (blank: our default).
+    orders_url = models.URLField("Order-iT orders URL", max_length=500, blank=True)
+    shipping_url = models.CharField(
+        "order shipping URL", max_length=500, blank=True, help_text="May contain {order_id}. Blank: the default."
+    )
+    stock_url = models.URLField("stock URL", max_length=500, blank=True)
+    push_hmac_key = EncryptedTextField(
+        "order push HMAC key", blank=True, help_text="Custom Gateway supplier: verifies pushed orders. Write-only."
+    )
+    hook_token = EncryptedTextField(blank=True, editable=False, help_text="Secret part of this connection's hook URLs.")
+    hook_token_hash = models.CharField(max_length=64, blank=True, editable=False, db_index=True)
     review_everything = models.BooleanField(
         default=False, help_text="Put every new customization of this connection in the review queue."
     )
@@ -69,6 +83,11 @@ class VendorConnection(models.Model):
     def __str__(self):
         return f"{self.name} ({self.get_kind_display()})"
 
+    def save(self, *args, **kwargs):
+        if self.kind == self.Kind.CUSTOM_GATEWAY and not self.hook_token:
+            self.hook_token_rotate()
+        super().save(*args, **kwargs)
+
     def clean(self):
         errors = {}
         if self.kind == self.Kind.QSTOMIZER:
@@ -76,6 +95,11 @@ class VendorConnection(models.Model):
                 errors["shop_domain"] = "Qstomizer needs the shop, e.g. mystore.myshopify.com."
             if not self.api_key:
                 errors["api_key"] = "Qstomizer needs the V3 API key."
+        elif self.kind == self.Kind.CUSTOM_GATEWAY:
+            if not self.company.strip():
+                errors["company"] = "Custom Gateway needs your company reference ID."
+            if not self.api_key:
+                errors["api_key"] = "Custom Gateway needs the API key."
         elif self.kind in (self.Kind.KICKFLIP, self.Kind.MYCUSTOMIZER):
             label = self.get_kind_display()
             if not self.company.strip():
@@ -84,6 +108,14 @@ class VendorConnection(models.Model):
                 errors["api_key"] = f"{label} needs the API token (JWT)."
         if errors:
             raise ValidationError(errors)
+
+    def hook_token_rotate(self) -> None:
+        """A new secret for the status-callback and order-push URLs (the old URLs stop working)."""
+        import hashlib
+        import secrets
+
+        self.hook_token = secrets.token_urlsafe(32)
+        self.hook_token_hash = hashlib.sha256(self.hook_token.encode()).hexdigest()
 
     @property
     def has_wordfilter(self) -> bool:

@@ -4,13 +4,14 @@
 - Reviewer: a Viewer who approves and rejects designs, retries artwork downloads, and edits the
   bad-words list.
 - Manager: a Reviewer who also undoes decisions, changes vendor connections and their
-  schedules, preflight rules, and keeps the bad-words list in step with Kickflip.
+  schedules, preflight rules, keeps the bad-words list in step with Kickflip, and runs
+  fulfilment (sends orders, ships pushed orders, edits and pushes stock).
 """
 
 from django.contrib.auth.models import Group, Permission
 from django.db.models import Q
 
-APPS = ("orders", "django_celery_beat")
+APPS = ("orders", "fulfilment", "django_celery_beat")
 
 VIEWER = Q(content_type__app_label__in=APPS, codename__startswith="view_")
 REVIEWER = VIEWER | Q(

@@ -15,9 +15,11 @@ from .services.sync import customizations_sync
     max_retries=5,
 )
 def sync_connection_task(self, connection_id: int, trigger: str = SyncRun.Trigger.MANUAL, user_id=None) -> dict:
-    connection = VendorConnection.objects.filter(pk=connection_id, is_active=True).first()
+    connection = VendorConnection.objects.filter(
+        pk=connection_id, is_active=True, kind__in=VendorConnection.CUSTOMIZER_KINDS
+    ).first()
     if connection is None:
-        return {"skipped": "connection missing or inactive"}
+        return {"skipped": "connection missing, inactive or not a customizer"}
     return customizations_sync(connection=connection, trigger=trigger, user=user_id and _user(user_id)).summary()
 
 

@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "axes",
     "orders",
+    "fulfilment",
 ]
 
 MIDDLEWARE = [
@@ -154,6 +155,13 @@ REVIEW_REJECTION_REASONS = env.list(
         "Design does not fit the print area",
     ],
 )
+
+# Fulfilment: where vendors reach this app (status callbacks, order pushes, artwork links), the
+# prefix of our order references, and how long an artwork link for a vendor stays valid.
+PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
+FULFILMENT_REF_PREFIX = env("FULFILMENT_REF_PREFIX", default="BO-")
+ARTWORK_LINK_MAX_AGE_DAYS = env.int("ARTWORK_LINK_MAX_AGE_DAYS", default=30)
+SANDBOX_CUSTOM_GATEWAY_COMPANY = env("SANDBOX_CUSTOM_GATEWAY_COMPANY", default="99999")
 
 # Vendor HTTP: every call has a timeout (connect, read) in seconds.
 VENDOR_HTTP_CONNECT_TIMEOUT = env.float("VENDOR_HTTP_CONNECT_TIMEOUT", default=5.0)

@@ -35,6 +35,18 @@ def connection_client(connection: VendorConnection, *, pool_size: int | None = N
         return cls(
             token=connection.api_key, company=connection.company, base_url=connection.effective_base_url, **options
         )
+    if connection.kind == VendorConnection.Kind.CUSTOM_GATEWAY:
+        from integrations.custom_gateway.client import CustomGatewayClient
+        from integrations.custom_gateway.types import DEFAULT_ORDERS_URL, DEFAULT_SHIPPING_URL, DEFAULT_STOCK_URL
+
+        return CustomGatewayClient(
+            company_ref_id=connection.company,
+            api_key=connection.api_key,
+            orders_url=connection.orders_url or connection.base_url or DEFAULT_ORDERS_URL,
+            shipping_url=connection.shipping_url or DEFAULT_SHIPPING_URL,
+            stock_url=connection.stock_url or DEFAULT_STOCK_URL,
+            **options,
+        )
     raise ValueError(f"no client for connection kind {connection.kind!r}")
 
 
@@ -42,7 +54,11 @@ def connection_client(connection: VendorConnection, *, pool_size: int | None = N
 def connection_schedule_update(connection: VendorConnection) -> PeriodicTask | None:
     """Keep the connection's beat schedule in step with its settings (django-celery-beat)."""
     task = connection.periodic_task
-    wanted = connection.is_active and bool(connection.sync_every_minutes)
+    wanted = (
+        connection.is_active
+        and bool(connection.sync_every_minutes)
+        and connection.kind in VendorConnection.CUSTOMIZER_KINDS
+    )
     if not wanted:
         if task is not None and task.enabled:
             task.enabled = False

@@ -78,6 +78,8 @@ def customizations_sync(
     the vendor could not be read at all, after recording it on the run."""
     if not connection.is_active:
         raise ValueError(f"connection {connection.name!r} is inactive")
+    if connection.kind not in VendorConnection.CUSTOMIZER_KINDS:
+        raise ValueError(f"{connection.get_kind_display()} connections have no customizations to sync")
     run = sync_run_start(connection, trigger=trigger, user=user)
     if run.status == SyncRun.Status.SKIPPED:
         return run

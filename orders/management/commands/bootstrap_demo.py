@@ -5,6 +5,8 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from fulfilment.demo import demo_connection
+from fulfilment.tasks import demo_fulfilment_task
 from integrations.mycustomizer import sandbox as mycustomizer_sandbox
 from integrations.qstomizer import sandbox
 from orders.models import BadWordList
@@ -51,6 +53,7 @@ class Command(BaseCommand):
                 api_key=settings.SANDBOX_API_KEY,
                 base_url=mycustomizer_sandbox.base_url(origin, "kickflip"),
             )
+            gateway = demo_connection(origin)
             if not BadWordList.current().words:
                 bad_words_save(words=DEMO_BAD_WORDS, is_active=True, user=user)
             if not no_sync:
@@ -59,6 +62,7 @@ class Command(BaseCommand):
                     transaction.on_commit(
                         lambda pk=pk: sync_connection_task.apply_async((pk,), {"trigger": "schedule"}, countdown=3)
                     )
+                transaction.on_commit(lambda: demo_fulfilment_task.apply_async((gateway.pk, origin), countdown=10))
         self.stdout.write(self.style.SUCCESS("\nBack office ready"))
         self.stdout.write(f"  URL:      {origin}/admin/")
         self.stdout.write(f"  Login:    {username}")

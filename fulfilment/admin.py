@@ -1,0 +1,547 @@
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Prefetch
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+
+from integrations.custom_gateway.types import ERROR_CODES, ORDER_STATUSES
+from integrations.http import VendorError
+from orders.models import Customization, OrderLine, VendorConnection
+
+from .models import (
+    FulfilmentItem,
+    FulfilmentOrder,
+    IncomingRequest,
+    PushedOrder,
+    PushedOrderItem,
+    Shipment,
+    ShippingLabel,
+    StatusEvent,
+    StockLevel,
+    StockPush,
+    VendorOrder,
+)
+from .services.orders import SHIPPING_FIELDS, FulfilmentInvalid, fulfilment_order_create, fulfilment_order_queue
+from .services.shipping import labels_pdf, pushed_order_ship
+from .services.stock import stock_changed, stock_import_apply, stock_import_preview, stock_push
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class ItemInline(ReadOnlyInline):
+    model = FulfilmentItem
+    fields = readonly_fields = ["external_ref", "customization", "quantity", "sku", "description", "vendor_id"]
+
+
+class VendorOrderInline(ReadOnlyInline):
+    model = VendorOrder
+    fields = readonly_fields = [
+        "vendor_id",
+        "ref",
+        "status_name",
+        "has_error",
+        "error_message",
+        "shipping_tracking",
+        "shipping_carrier",
+        "shipping_method",
+    ]
+
+
+class TimelineInline(ReadOnlyInline):
+    model = StatusEvent
+    verbose_name_plural = "timeline"
+    fields = readonly_fields = [
+        "received_at",
+        "status_name",
+        "status",
+        "vendor_order",
+        "shipping_tracking",
+        "shipping_carrier",
+        "shipping_method",
+        "extra",
+    ]
+    ordering = ["received_at", "id"]
+
+
+@admin.register(FulfilmentOrder)
+class FulfilmentOrderAdmin(admin.ModelAdmin):
+    list_display = ["external_ref", "connection", "state", "status_shown", "tracking", "store_order", "created_at"]
+    list_filter = ["state", "vendor_status_name", "has_error", "reconciled", "connection"]
+    search_fields = ["external_ref", "vendor_orders__ref", "vendor_orders__vendor_id", "store_order__name"]
+    date_hierarchy = "created_at"
+    inlines = [ItemInline, VendorOrderInline, TimelineInline]
+    actions = ["send_selected"]
+    readonly_fields = [
+        "external_ref",
+        "state",
+        "status_shown",
+        "has_error",
+        "error_message",
+        "last_error_shown",
+        "attempts",
+        "reconciled",
+        "sent_at",
+        "created_by",
+        "created_at",
+        "request_payload",
+        "response_payload",
+    ]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "connection",
+                    "store_order",
+                    "external_ref",
+                    "state",
+                    "status_shown",
+                    "last_error_shown",
+                    "has_error",
+                    "error_message",
+                    "reconciled",
+                    "attempts",
+                    "sent_at",
+                ]
+            },
+        ),
+        (
+            "Customer and shipping",
+            {
+                "fields": [
+                    "customer_name",
+                    "customer_email",
+                    "customer_telephone",
+                    "shipping_company",
+                    "shipping_address_1",
+                    "shipping_address_2",
+                    "shipping_address_3",
+                    "shipping_address_4",
+                    "shipping_address_5",
+                    "shipping_postcode",
+                    "shipping_country_code",
+                    "shipping_method",
+                    "shipping_carrier",
+                    "required_dispatch_date",
+                    "sale_datetime",
+                ]
+            },
+        ),
+        (
+            "Record",
+            {"fields": ["created_by", "created_at", "request_payload", "response_payload"], "classes": ["collapse"]},
+        ),
+    ]
+
+    def get_queryset(self, request):
+        return (
+            super().get_queryset(request).select_related("connection", "store_order").prefetch_related("vendor_orders")
+        )
+
+    def has_add_permission(self, request):
+        return False  # created from approved customizations: see "Create from approved"
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj and obj.state != FulfilmentOrder.State.DRAFT:
+            fields += [f for f in SHIPPING_FIELDS + ["sale_datetime", "connection", "store_order"] if f not in fields]
+        return fields
+
+    @admin.display(description="Vendor status", ordering="vendor_status")
+    def status_shown(self, obj):
+        if obj.has_error:
+            return format_html('<span class="badge badge-failed" title="{}">QC Query</span>', obj.error_message)
+        return obj.vendor_status_name or "—"
+
+    @admin.display(description="Tracking")
+    def tracking(self, obj):
+        return (
+            ", ".join(
+                f"{vo.shipping_carrier} {vo.shipping_tracking}".strip()
+                for vo in obj.vendor_orders.all()
+                if vo.shipping_tracking
+            )
+            or "—"
+        )
+
+    @admin.display(description="Last error")
+    def last_error_shown(self, obj):
+        return obj.last_error or "—"
+
+    def has_send_permission(self, request):
+        return request.user.has_perm("fulfilment.send_fulfilmentorder")
+
+    @admin.action(description="Send to Custom Gateway", permissions=["send"])
+    def send_selected(self, request, queryset):
+        sendable = queryset.filter(state__in=[FulfilmentOrder.State.DRAFT, FulfilmentOrder.State.FAILED])
+        for order in sendable:
+            fulfilment_order_queue(order)
+        skipped = queryset.count() - len(sendable)
+        self.message_user(request, f"{len(sendable)} order(s) queued to send.", messages.SUCCESS)
+        if skipped:
+            self.message_user(request, f"{skipped} already sent or on their way were left alone.", messages.WARNING)
+
+    def get_urls(self):
+        return [
+            path("create/", self.admin_site.admin_view(self.create_view), name="fulfilment_fulfilmentorder_create"),
+            path("error-codes/", self.admin_site.admin_view(self.codes_view), name="fulfilment_error_codes"),
+            *super().get_urls(),
+        ]
+
+    def create_view(self, request):
+        """Approved customizations not yet in a fulfilment order, grouped by store order."""
+        if not request.user.has_perm("fulfilment.add_fulfilmentorder"):
+            raise PermissionDenied
+        chosen = [int(pk) for pk in request.GET.get("ids", "").split(",") if pk.isdigit()]
+        candidates = Customization.objects.filter(decision=Customization.Decision.APPROVED).exclude(
+            fulfilment_items__isnull=False
+        )
+        if chosen:
+            candidates = candidates.filter(pk__in=chosen)
+        candidates = (
+            candidates.select_related("connection")
+            .prefetch_related(Prefetch("order_lines", queryset=OrderLine.objects.select_related("store_order")))
+            .order_by("customized_at")[:500]
+        )
+        groups: dict[str, list] = {}
+        for customization in candidates:
+            names = sorted({line.store_order.name for line in customization.order_lines.all()}) or ["No store order"]
+            groups.setdefault(", ".join(names), []).append(customization)
+        form = ShippingForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            selected = Customization.objects.filter(pk__in=request.POST.getlist("customization"))
+            shipping = {k: v for k, v in form.cleaned_data.items() if k in SHIPPING_FIELDS}
+            try:
+                order = fulfilment_order_create(
+                    connection=form.cleaned_data["connection"],
+                    customizations=selected,
+                    shipping=shipping,
+                    user=request.user,
+                )
+            except FulfilmentInvalid as exc:
+                for field, message in exc.errors.items():
+                    form.add_error(field if field in form.fields else None, message)
+            else:
+                if form.cleaned_data.get("send_now") and self.has_send_permission(request):
+                    fulfilment_order_queue(order)
+                    self.message_user(request, f"{order} created and queued to send.", messages.SUCCESS)
+                else:
+                    self.message_user(request, f"{order} created as a draft.", messages.SUCCESS)
+                return redirect(reverse("admin:fulfilment_fulfilmentorder_change", args=[order.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Create a fulfilment order",
+            "opts": self.model._meta,
+            "groups": groups,
+            "form": form,
+            "selected": set(map(int, request.POST.getlist("customization"))) if request.POST else set(chosen),
+        }
+        return TemplateResponse(request, "admin/fulfilment/create_order.html", context)
+
+    def codes_view(self, request):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Custom Gateway codes",
+            "opts": self.model._meta,
+            "errors": sorted(ERROR_CODES.items()),
+            "statuses": sorted(ORDER_STATUSES.items()),
+        }
+        return TemplateResponse(request, "admin/fulfilment/codes.html", context)
+
+
+class ShippingForm(forms.Form):
+    connection = forms.ModelChoiceField(
+        VendorConnection.objects.filter(kind=VendorConnection.Kind.CUSTOM_GATEWAY, is_active=True)
+    )
+    customer_name = forms.CharField(max_length=255, required=False)
+    customer_email = forms.EmailField(required=False)
+    customer_telephone = forms.CharField(max_length=64, required=False)
+    shipping_company = forms.CharField(max_length=255, required=False)
+    shipping_address_1 = forms.CharField(max_length=255)
+    shipping_address_2 = forms.CharField(max_length=255, required=False)
+    shipping_address_3 = forms.CharField(max_length=255, required=False)
+    shipping_address_4 = forms.CharField(label="Town or city", max_length=255, required=False)
+    shipping_address_5 = forms.CharField(label="Region", max_length=255, required=False)
+    shipping_postcode = forms.CharField(max_length=32)
+    shipping_country_code = forms.CharField(label="Country (ISO code, e.g. GB)", max_length=2, min_length=2)
+    shipping_method = forms.CharField(max_length=100, required=False)
+    shipping_carrier = forms.CharField(max_length=100, required=False)
+    required_dispatch_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    send_now = forms.BooleanField(required=False, initial=True, label="Send to Custom Gateway now")
+
+
+@admin.register(IncomingRequest)
+class IncomingRequestAdmin(admin.ModelAdmin):
+    list_display = ["received_at", "kind", "connection", "outcome", "verified", "note"]
+    list_filter = ["kind", "outcome", "verified", "connection"]
+    search_fields = ["body", "note"]
+    date_hierarchy = "received_at"
+    readonly_fields = [
+        "kind",
+        "connection",
+        "method",
+        "headers",
+        "body",
+        "remote_addr",
+        "received_at",
+        "verified",
+        "outcome",
+        "note",
+    ]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class PushedItemInline(ReadOnlyInline):
+    model = PushedOrderItem
+    fields = readonly_fields = ["vendor_id", "mapped_sku", "sku", "description", "quantity", "asset_thumbnails"]
+
+    @admin.display(description="Artwork")
+    def asset_thumbnails(self, obj):
+        return (
+            format_html_join(
+                "",
+                '<a href="{}" target="_blank" rel="noopener"><img class="thumb" src="{}" alt="{}" title="{}"></a>',
+                (
+                    (a.get("url", ""), a.get("url", ""), a.get("name", ""), a.get("description", ""))
+                    for a in obj.assets
+                    if isinstance(a, dict) and a.get("url")
+                ),
+            )
+            or "—"
+        )
+
+
+class ShipmentInline(ReadOnlyInline):
+    model = Shipment
+    fields = readonly_fields = ["vendor_id", "carrier", "tracking", "items", "label_viewer"]
+
+    @admin.display(description="Label")
+    def label_viewer(self, obj):
+        label = getattr(obj, "label", None)
+        if label is None or label.state != ShippingLabel.State.READY:
+            return label.error if label and label.error else "—"
+        url = reverse("admin:fulfilment_pushedorder_label", args=[label.pk])
+        viewer = (
+            format_html('<embed class="label-viewer" src="{}" type="application/pdf">', url)
+            if label.is_pdf
+            else format_html('<img class="label-viewer" src="{}" alt="Shipping label">', url)
+        )
+        return format_html(
+            '<div class="label">{}<p><a class="button print-label" href="{}" target="_blank" rel="noopener" '
+            "onclick=\"var w=window.open(this.href);w&&w.addEventListener('load',function(){{w.print();}});return false;\">"
+            'Print</a> <a href="{}" download>Download</a></p></div>',
+            viewer,
+            url,
+            url,
+        )
+
+
+@admin.register(PushedOrder)
+class PushedOrderAdmin(admin.ModelAdmin):
+    list_display = [
+        "__str__",
+        "external_ref",
+        "customer_name",
+        "shipping_country_code",
+        "state",
+        "item_count",
+        "received_at",
+    ]
+    list_filter = ["state", "connection", "shipping_carrier"]
+    search_fields = ["=vendor_id", "ref", "external_ref", "customer_name", "items__sku", "items__mapped_sku"]
+    date_hierarchy = "received_at"
+    inlines = [PushedItemInline, ShipmentInline]
+    actions = ["ship_selected", "print_labels"]
+    exclude = ["raw", "incoming"]
+    readonly_fields = [
+        "connection",
+        "vendor_id",
+        "ref",
+        "external_ref",
+        "customer_name",
+        "shipping_address_1",
+        "shipping_address_2",
+        "shipping_address_3",
+        "shipping_address_4",
+        "shipping_address_5",
+        "shipping_postcode",
+        "shipping_country_code",
+        "shipping_carrier",
+        "shipping_method",
+        "state",
+        "last_error",
+        "received_at",
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("items")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="Items")
+    def item_count(self, obj):
+        return sum(item.quantity for item in obj.items.all())
+
+    def has_ship_permission(self, request):
+        return request.user.has_perm("fulfilment.ship_pushedorder")
+
+    @admin.action(description="Ship (create shipments and labels)", permissions=["ship"])
+    def ship_selected(self, request, queryset):
+        shipped = 0
+        for order in queryset:
+            try:
+                pushed_order_ship(order)
+                shipped += 1
+            except VendorError as exc:
+                self.message_user(request, f"{order}: {exc}", messages.ERROR)
+        if shipped:
+            self.message_user(
+                request, f"{shipped} order(s) shipped; their labels are below each order.", messages.SUCCESS
+            )
+
+    @admin.action(description="Print labels (one PDF)", permissions=["ship"])
+    def print_labels(self, request, queryset):
+        labels = ShippingLabel.objects.filter(shipment__order__in=queryset).order_by("shipment__order_id", "pk")
+        try:
+            pdf = labels_pdf(labels)
+        except ValueError as exc:
+            self.message_user(request, str(exc).capitalize() + ".", messages.WARNING)
+            return None
+        response = HttpResponse(pdf, content_type="application/pdf")
+        response["Content-Disposition"] = 'inline; filename="labels.pdf"'
+        return response
+
+    def get_urls(self):
+        return [
+            path("label/<int:pk>/", self.admin_site.admin_view(self.label_view), name="fulfilment_pushedorder_label"),
+            *super().get_urls(),
+        ]
+
+    def label_view(self, request, pk):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        label = get_object_or_404(ShippingLabel, pk=pk, state=ShippingLabel.State.READY)
+        try:
+            handle = label.file.open("rb")
+        except FileNotFoundError:
+            raise Http404 from None
+        return FileResponse(handle, content_type=label.content_type or "application/octet-stream")
+
+
+class StockImportForm(forms.Form):
+    connection = forms.ModelChoiceField(
+        VendorConnection.objects.filter(kind=VendorConnection.Kind.CUSTOM_GATEWAY, is_active=True)
+    )
+    file = forms.FileField(required=False, help_text="CSV with a header line naming the columns sku and quantity.")
+    text = forms.CharField(required=False, widget=forms.HiddenInput)
+
+
+@admin.register(StockLevel)
+class StockLevelAdmin(admin.ModelAdmin):
+    list_display = ["sku", "connection", "quantity_available", "pushed_quantity", "changed", "pushed_at", "updated_at"]
+    list_editable = ["quantity_available"]
+    list_filter = ["connection"]
+    search_fields = ["sku"]
+    actions = ["push_selected", "push_all_changed"]
+    readonly_fields = ["pushed_quantity", "pushed_at", "updated_at"]
+
+    @admin.display(description="Changed since push", boolean=True)
+    def changed(self, obj):
+        return obj.is_changed
+
+    def has_push_permission(self, request):
+        return request.user.has_perm("fulfilment.push_stocklevel")
+
+    def _report(self, request, record):
+        level = {
+            StockPush.Status.SUCCEEDED: messages.SUCCESS,
+            StockPush.Status.PARTIAL: messages.WARNING,
+            StockPush.Status.FAILED: messages.ERROR,
+        }[record.status]
+        text = f"Stock push: {record.count} SKU(s) sent ({record.get_status_display().lower()})."
+        self.message_user(request, text + (f" {record.error}" if record.error else ""), level)
+
+    @admin.action(description="Push selected levels to Custom Gateway", permissions=["push"])
+    def push_selected(self, request, queryset):
+        for connection_id in queryset.values_list("connection", flat=True).distinct():
+            connection = VendorConnection.objects.get(pk=connection_id)
+            self._report(request, stock_push(connection, queryset.filter(connection=connection), user=request.user))
+
+    @admin.action(description="Push all changed levels (of the selected connections)", permissions=["push"])
+    def push_all_changed(self, request, queryset):
+        for connection_id in queryset.values_list("connection", flat=True).distinct():
+            connection = VendorConnection.objects.get(pk=connection_id)
+            self._report(request, stock_push(connection, stock_changed(connection), user=request.user))
+
+    def get_urls(self):
+        return [
+            path("import/", self.admin_site.admin_view(self.import_view), name="fulfilment_stocklevel_import"),
+            *super().get_urls(),
+        ]
+
+    def import_view(self, request):
+        """Upload a CSV, see a preview with each row's errors, then confirm."""
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        form = StockImportForm(request.POST or None, request.FILES or None)
+        rows, text = None, ""
+        if request.method == "POST" and form.is_valid():
+            connection = form.cleaned_data["connection"]
+            upload = form.cleaned_data.get("file")
+            text = upload.read().decode("utf-8-sig", errors="replace") if upload else form.cleaned_data["text"]
+            if not text.strip():
+                form.add_error("file", "Choose a CSV file.")
+            else:
+                rows = stock_import_preview(connection, text)
+                if "confirm" in request.POST and not any(row.error for row in rows):
+                    count = stock_import_apply(connection, rows)
+                    self.message_user(request, f"Imported {count} stock level(s).", messages.SUCCESS)
+                    return redirect(reverse("admin:fulfilment_stocklevel_changelist"))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Import stock levels",
+            "opts": self.model._meta,
+            "form": form,
+            "rows": rows,
+            "text": text,
+            "has_errors": bool(rows and any(row.error for row in rows)),
+        }
+        return TemplateResponse(request, "admin/fulfilment/stock_import.html", context)
+
+
+@admin.register(StockPush)
+class StockPushAdmin(admin.ModelAdmin):
+    list_display = ["at", "connection", "user", "status", "count", "error"]
+    list_filter = ["status", "connection"]
+    date_hierarchy = "at"
+    readonly_fields = ["connection", "user", "at", "status", "count", "sent", "answers", "error"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

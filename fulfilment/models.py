@@ -1,0 +1,315 @@
+"""Fulfilment with Custom Gateway: orders we send (retailer) and orders pushed to us (supplier),
+their status callbacks, shipments and labels, stock levels, and every incoming request, raw."""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from orders.models import Customization, StoreOrder, VendorConnection
+
+
+class IncomingRequest(models.Model):
+    """Every status callback and order push, stored before anything else is done with it."""
+
+    class Kind(models.TextChoices):
+        STATUS_CALLBACK = "status_callback", "Status callback"
+        ORDER_PUSH = "order_push", "Order push"
+
+    class Outcome(models.TextChoices):
+        RECEIVED = "received", "Received"
+        APPLIED = "applied", "Applied"
+        DUPLICATE = "duplicate", "Duplicate (already applied)"
+        IGNORED = "ignored", "Ignored (status we do not act on)"
+        UNMATCHED = "unmatched", "Unmatched (unknown order)"
+        REJECTED = "rejected", "Rejected (not verified)"
+        INVALID = "invalid", "Invalid (unreadable)"
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    connection = models.ForeignKey(VendorConnection, null=True, blank=True, on_delete=models.SET_NULL)
+    method = models.CharField(max_length=10)
+    headers = models.JSONField(default=dict, blank=True, help_text="Credentials and cookies removed.")
+    body = models.TextField(blank=True)
+    remote_addr = models.GenericIPAddressField(null=True, blank=True)
+    received_at = models.DateTimeField(default=timezone.now, db_index=True)
+    verified = models.BooleanField(default=False)
+    outcome = models.CharField(max_length=20, choices=Outcome.choices, default=Outcome.RECEIVED, db_index=True)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} #{self.pk} ({self.get_outcome_display()})"
+
+
+class FulfilmentOrder(models.Model):
+    """An order we send to Custom Gateway's Order-iT: approved customizations to be printed."""
+
+    class State(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        QUEUED = "queued", "Queued to send"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed to send"
+
+    connection = models.ForeignKey(VendorConnection, on_delete=models.PROTECT, related_name="fulfilment_orders")
+    store_order = models.ForeignKey(StoreOrder, null=True, blank=True, on_delete=models.SET_NULL)
+    external_ref = models.CharField(max_length=64, unique=True, help_text="Ours, unique: makes sending idempotent.")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.DRAFT, db_index=True)
+    sale_datetime = models.DateTimeField(default=timezone.now, help_text="UTC; not in the future.")
+    required_dispatch_date = models.DateField(null=True, blank=True)
+    customer_name = models.CharField(max_length=255, blank=True)
+    customer_email = models.EmailField(blank=True)
+    customer_telephone = models.CharField(max_length=64, blank=True)
+    shipping_company = models.CharField(max_length=255, blank=True)
+    shipping_address_1 = models.CharField(max_length=255)
+    shipping_address_2 = models.CharField(max_length=255, blank=True)
+    shipping_address_3 = models.CharField(max_length=255, blank=True)
+    shipping_address_4 = models.CharField("town or city", max_length=255, blank=True)
+    shipping_address_5 = models.CharField("region", max_length=255, blank=True)
+    shipping_postcode = models.CharField(max_length=32)
+    shipping_country_code = models.CharField(max_length=2, help_text="ISO 3166-1 alpha-2, e.g. GB")
+    shipping_method = models.CharField(max_length=100, blank=True)
+    shipping_carrier = models.CharField(max_length=100, blank=True)
+    vendor_status = models.IntegerField(null=True, blank=True, db_index=True)
+    vendor_status_name = models.CharField(max_length=64, blank=True)
+    has_error = models.BooleanField(default=False, help_text="Created by the vendor in an error state (QC Query).")
+    error_message = models.TextField(blank=True, help_text="The vendor's own message.")
+    last_error = models.TextField(blank=True, help_text="Why the last send failed, in words.")
+    attempts = models.PositiveIntegerField(default=0)
+    reconciled = models.BooleanField(default=False, help_text="A retry found the vendor already had it (8001).")
+    request_payload = models.JSONField(default=dict, blank=True)
+    response_payload = models.JSONField(default=list, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        permissions = [("send_fulfilmentorder", "Can send fulfilment orders to the vendor")]
+
+    def __str__(self):
+        return self.external_ref
+
+
+class FulfilmentItem(models.Model):
+    order = models.ForeignKey(FulfilmentOrder, on_delete=models.CASCADE, related_name="items")
+    customization = models.ForeignKey(Customization, on_delete=models.PROTECT, related_name="fulfilment_items")
+    external_ref = models.CharField(max_length=64)
+    quantity = models.PositiveIntegerField(default=1)
+    sku = models.CharField(max_length=255, blank=True)
+    description = models.CharField(max_length=255, blank=True)
+    vendor_id = models.CharField(max_length=64, blank=True)
+    vendor_ref = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["order", "external_ref"], name="unique_fulfilment_item")]
+
+    def __str__(self):
+        return f"{self.external_ref} × {self.quantity}"
+
+
+class VendorOrder(models.Model):
+    """An order at Custom Gateway. One of ours may be split into several (one per supplier)."""
+
+    connection = models.ForeignKey(VendorConnection, on_delete=models.CASCADE)
+    fulfilment_order = models.ForeignKey(
+        FulfilmentOrder, null=True, blank=True, on_delete=models.CASCADE, related_name="vendor_orders"
+    )
+    vendor_id = models.CharField(max_length=64)
+    ref = models.CharField(max_length=64, blank=True)
+    external_ref = models.CharField(max_length=64, blank=True, db_index=True)
+    has_error = models.BooleanField(default=False)
+    error_message = models.TextField(blank=True)
+    status = models.IntegerField(null=True, blank=True)
+    status_name = models.CharField(max_length=64, blank=True)
+    shipping_tracking = models.CharField(max_length=255, blank=True)
+    shipping_carrier = models.CharField(max_length=100, blank=True)
+    shipping_method = models.CharField(max_length=100, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["connection", "vendor_id"], name="unique_vendor_order")]
+
+    def __str__(self):
+        return f"{self.ref or self.vendor_id} ({self.status_name or 'no status yet'})"
+
+
+class StatusEvent(models.Model):
+    """One status the vendor reported. Replays of the same callback land on the same event."""
+
+    fulfilment_order = models.ForeignKey(
+        FulfilmentOrder, null=True, blank=True, on_delete=models.CASCADE, related_name="events"
+    )
+    vendor_order = models.ForeignKey(
+        VendorOrder, null=True, blank=True, on_delete=models.CASCADE, related_name="events"
+    )
+    incoming = models.ForeignKey(IncomingRequest, null=True, blank=True, on_delete=models.SET_NULL)
+    status = models.IntegerField()
+    status_name = models.CharField(max_length=64, blank=True)
+    shipping_tracking = models.CharField(max_length=255, blank=True)
+    shipping_carrier = models.CharField(max_length=100, blank=True)
+    shipping_method = models.CharField(max_length=100, blank=True)
+    extra = models.JSONField(default=dict, blank=True, help_text="Fields we do not act on (shipments, ...).")
+    received_at = models.DateTimeField(default=timezone.now)
+    dedupe_key = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["received_at", "id"]
+
+    def __str__(self):
+        return f"{self.status_name or self.status} at {self.received_at:%Y-%m-%d %H:%M}"
+
+
+class PushedOrder(models.Model):
+    """An order Custom Gateway pushed to us as a supplier, to print and ship."""
+
+    class State(models.TextChoices):
+        RECEIVED = "received", "Received"
+        SHIPPED = "shipped", "Shipped"
+        SHIP_FAILED = "ship_failed", "Shipping failed"
+
+    connection = models.ForeignKey(VendorConnection, on_delete=models.PROTECT, related_name="pushed_orders")
+    incoming = models.ForeignKey(IncomingRequest, null=True, blank=True, on_delete=models.SET_NULL)
+    vendor_id = models.CharField(max_length=64)
+    ref = models.CharField(max_length=64, blank=True)
+    external_ref = models.CharField(max_length=128, blank=True)
+    customer_name = models.CharField(max_length=255, blank=True)
+    shipping_address_1 = models.CharField(max_length=255, blank=True)
+    shipping_address_2 = models.CharField(max_length=255, blank=True)
+    shipping_address_3 = models.CharField(max_length=255, blank=True)
+    shipping_address_4 = models.CharField(max_length=255, blank=True)
+    shipping_address_5 = models.CharField(max_length=255, blank=True)
+    shipping_postcode = models.CharField(max_length=32, blank=True)
+    shipping_country_code = models.CharField(max_length=2, blank=True)
+    shipping_carrier = models.CharField(max_length=100, blank=True)
+    shipping_method = models.CharField(max_length=100, blank=True)
+    state = models.CharField(max_length=12, choices=State.choices, default=State.RECEIVED, db_index=True)
+    last_error = models.TextField(blank=True)
+    raw = models.JSONField(default=dict, blank=True)
+    received_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["connection", "vendor_id"], name="unique_pushed_order")]
+        permissions = [("ship_pushedorder", "Can ship pushed orders and print their labels")]
+
+    def __str__(self):
+        return f"Pushed order {self.ref or self.vendor_id}"
+
+
+class PushedOrderItem(models.Model):
+    order = models.ForeignKey(PushedOrder, on_delete=models.CASCADE, related_name="items")
+    vendor_id = models.CharField(max_length=64)
+    type = models.IntegerField(null=True, blank=True)
+    mapped_sku = models.CharField("supplier SKU", max_length=255, blank=True)
+    sku = models.CharField("retail SKU", max_length=255, blank=True)
+    description = models.CharField(max_length=500, blank=True)
+    quantity = models.PositiveIntegerField(default=1)
+    assets = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["order", "vendor_id"], name="unique_pushed_item")]
+
+    def __str__(self):
+        return f"{self.mapped_sku or self.sku} × {self.quantity}"
+
+
+class Shipment(models.Model):
+    order = models.ForeignKey(PushedOrder, on_delete=models.CASCADE, related_name="shipments")
+    vendor_id = models.CharField(max_length=64)
+    carrier = models.CharField(max_length=100, blank=True)
+    tracking = models.CharField(max_length=255, blank=True)
+    items = models.JSONField(default=list, blank=True, help_text="Items and quantities shipped, as sent.")
+    raw = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["order", "vendor_id"], name="unique_shipment")]
+
+    def __str__(self):
+        return f"{self.carrier} {self.tracking}".strip() or self.vendor_id
+
+
+class ShippingLabel(models.Model):
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending"
+        READY = "ready", "Ready"
+        FAILED = "failed", "Failed"
+
+    shipment = models.OneToOneField(Shipment, on_delete=models.CASCADE, related_name="label")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    file = models.FileField(upload_to="labels/", blank=True, max_length=500)
+    content_type = models.CharField(max_length=100, blank=True)
+    size_bytes = models.PositiveBigIntegerField(null=True, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)
+    source_url = models.URLField(max_length=1000, blank=True)
+    error = models.TextField(blank=True)
+
+    def __str__(self):
+        return f"Label for {self.shipment}"
+
+    @property
+    def is_pdf(self) -> bool:
+        return self.content_type.startswith("application/pdf")
+
+
+class StockLevel(models.Model):
+    connection = models.ForeignKey(VendorConnection, on_delete=models.CASCADE, related_name="stock_levels")
+    sku = models.CharField(max_length=255)
+    quantity_available = models.PositiveIntegerField(default=0)
+    pushed_quantity = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    pushed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["sku"]
+        constraints = [models.UniqueConstraint(fields=["connection", "sku"], name="unique_stock_sku")]
+        permissions = [("push_stocklevel", "Can push stock levels to the vendor")]
+
+    def __str__(self):
+        return f"{self.sku}: {self.quantity_available}"
+
+    @property
+    def is_changed(self) -> bool:
+        return self.pushed_quantity != self.quantity_available
+
+
+class StockPush(models.Model):
+    class Status(models.TextChoices):
+        SUCCEEDED = "succeeded", "Succeeded"
+        PARTIAL = "partial", "Partly failed"
+        FAILED = "failed", "Failed"
+
+    connection = models.ForeignKey(VendorConnection, on_delete=models.CASCADE)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    at = models.DateTimeField(default=timezone.now)
+    status = models.CharField(max_length=10, choices=Status.choices)
+    sent = models.JSONField(default=list, help_text="What was sent, batch by batch.")
+    answers = models.JSONField(default=list, help_text="The vendor's answer to each batch.")
+    count = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-at"]
+
+    def __str__(self):
+        return f"Stock push of {self.count} SKU(s) at {self.at:%Y-%m-%d %H:%M}"
+
+
+class RateLimitWindow(models.Model):
+    """Calls made to a vendor in one window, shared by every worker through the database."""
+
+    connection = models.ForeignKey(VendorConnection, on_delete=models.CASCADE)
+    period = models.CharField(max_length=1, choices=[("h", "hour"), ("d", "day")])
+    starts_at = models.DateTimeField()
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["connection", "period", "starts_at"], name="unique_rate_window"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_period_display()} from {self.starts_at:%Y-%m-%d %H:%M}: {self.count}"

@@ -1,0 +1,116 @@
+"""Shipping pushed orders through Custom Gateway's Order Shipping API, and their labels."""
+
+from __future__ import annotations
+
+import io
+import tempfile
+
+from django.core.files import File
+from django.core.files.storage import default_storage
+from django.db import transaction
+from PIL import Image
+from pypdf import PdfReader, PdfWriter
+
+from integrations.http import VendorError
+from orders.services.connections import connection_client
+
+from ..models import PushedOrder, Shipment, ShippingLabel
+from .ratelimit import rate_limit_take
+
+EXTENSIONS = {"application/pdf": "pdf", "image/png": "png", "image/jpeg": "jpg", "image/gif": "gif"}
+
+
+def pushed_order_ship(order: PushedOrder) -> list[Shipment]:
+    """Ask the vendor to ship it; store every shipment and download its label. Shipping an order
+    that already has shipments returns them (the vendor is not asked twice)."""
+    order = PushedOrder.objects.select_related("connection").get(pk=order.pk)
+    existing = list(order.shipments.all())
+    if existing:
+        return existing
+    try:
+        rate_limit_take(order.connection)
+        with connection_client(order.connection) as client:
+            shipments = client.ship_order(order.vendor_id)
+            saved = _store(order, shipments)
+            for shipment in saved:
+                label_fetch(shipment, client=client)
+    except VendorError as exc:
+        PushedOrder.objects.filter(pk=order.pk).update(state=PushedOrder.State.SHIP_FAILED, last_error=str(exc))
+        raise
+    PushedOrder.objects.filter(pk=order.pk).update(state=PushedOrder.State.SHIPPED, last_error="")
+    return saved
+
+
+@transaction.atomic
+def _store(order: PushedOrder, shipments: list[dict]) -> list[Shipment]:
+    saved = []
+    for entry in shipments:
+        shipment, _ = Shipment.objects.update_or_create(
+            order=order,
+            vendor_id=str(entry.get("id")),
+            defaults={
+                "carrier": str(entry.get("carrier") or "")[:100],
+                "tracking": str(entry.get("tracking") or "")[:255],
+                "items": entry.get("items") or [],
+                "raw": entry,
+            },
+        )
+        ShippingLabel.objects.get_or_create(shipment=shipment, defaults={"source_url": entry.get("label_url") or ""})
+        saved.append(shipment)
+    return saved
+
+
+def label_fetch(shipment: Shipment, *, client=None) -> ShippingLabel:
+    """Download the label into storage (a temp file first, then saved, then marked ready)."""
+    label = shipment.label
+    url = (shipment.raw or {}).get("label_url") or label.source_url
+    if not url:
+        ShippingLabel.objects.filter(pk=label.pk).update(state=ShippingLabel.State.FAILED, error="No label URL.")
+        label.refresh_from_db()
+        return label
+    own_client = client is None
+    client = client or connection_client(shipment.order.connection)
+    try:
+        with tempfile.TemporaryFile() as tmp:
+            result = client.download(url, tmp)
+            extension = EXTENSIONS.get(result.content_type.split(";")[0].strip(), "bin")
+            name = f"labels/{shipment.order.connection_id}/{shipment.order.vendor_id}-{shipment.vendor_id}.{extension}"
+            tmp.seek(0)
+            stored = default_storage.save(name, File(tmp, name=name))
+    except VendorError as exc:
+        ShippingLabel.objects.filter(pk=label.pk).update(state=ShippingLabel.State.FAILED, error=str(exc))
+        label.refresh_from_db()
+        return label
+    finally:
+        if own_client:
+            client.close()
+    label.file.name = stored
+    label.state, label.error = ShippingLabel.State.READY, ""
+    label.content_type, label.size_bytes, label.sha256 = result.content_type, result.size, result.sha256
+    label.source_url = result.url
+    label.save()
+    return label
+
+
+def labels_pdf(labels) -> bytes:
+    """Many labels as one PDF to print: PDF pages as they are, images as one page each."""
+    writer = PdfWriter()
+    for label in labels:
+        if label.state != ShippingLabel.State.READY or not label.file:
+            continue
+        with label.file.open("rb") as handle:
+            content = handle.read()
+        if content.startswith(b"%PDF"):
+            for page in PdfReader(io.BytesIO(content)).pages:
+                writer.add_page(page)
+        else:
+            with Image.open(io.BytesIO(content)) as image:
+                buffer = io.BytesIO()
+                image.convert("RGB").save(buffer, format="PDF", resolution=203)
+            for page in PdfReader(io.BytesIO(buffer.getvalue())).pages:
+                writer.add_page(page)
+    if not writer.pages:
+        raise ValueError("none of these orders has a label ready")
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
