@@ -154,6 +154,12 @@ class FulfilmentOrderAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False  # created from approved customizations: see "Create from approved"
 
+    def has_delete_permission(self, request, obj=None):
+        # Only a draft can go: anything sent exists at the vendor and keeps its record here.
+        if obj is not None and obj.state != FulfilmentOrder.State.DRAFT:
+            return False
+        return super().has_delete_permission(request, obj)
+
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))
         if obj and obj.state != FulfilmentOrder.State.DRAFT:
@@ -487,13 +493,13 @@ class StockLevelAdmin(admin.ModelAdmin):
 
     @admin.action(description="Push selected levels to Custom Gateway", permissions=["push"])
     def push_selected(self, request, queryset):
-        for connection_id in queryset.values_list("connection", flat=True).distinct():
+        for connection_id in queryset.values_list("connection", flat=True).order_by().distinct():
             connection = VendorConnection.objects.get(pk=connection_id)
             self._report(request, stock_push(connection, queryset.filter(connection=connection), user=request.user))
 
     @admin.action(description="Push all changed levels (of the selected connections)", permissions=["push"])
     def push_all_changed(self, request, queryset):
-        for connection_id in queryset.values_list("connection", flat=True).distinct():
+        for connection_id in queryset.values_list("connection", flat=True).order_by().distinct():
             connection = VendorConnection.objects.get(pk=connection_id)
             self._report(request, stock_push(connection, stock_changed(connection), user=request.user))
 
@@ -517,7 +523,8 @@ class StockLevelAdmin(admin.ModelAdmin):
                 form.add_error("file", "Choose a CSV file.")
             else:
                 rows = stock_import_preview(connection, text)
-                if "confirm" in request.POST and not any(row.error for row in rows):
+                # Import only what was previewed: a file chosen on the preview screen is previewed first.
+                if "confirm" in request.POST and not upload and not any(row.error for row in rows):
                     count = stock_import_apply(connection, rows)
                     self.message_user(request, f"Imported {count} stock level(s).", messages.SUCCESS)
                     return redirect(reverse("admin:fulfilment_stocklevel_changelist"))

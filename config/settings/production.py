@@ -10,3 +10,5 @@ SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
 SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=3600)
+# Vendors call back and fetch artwork here: no default, a wrong one would fail silently.
+PUBLIC_BASE_URL = env("PUBLIC_BASE_URL")
