@@ -10,6 +10,7 @@ from django.utils.html import format_html, format_html_join
 
 from integrations.custom_gateway.types import ERROR_CODES, ORDER_STATUSES
 from integrations.http import VendorError
+from orders.admin_base import ViewOnlyAdmin, ViewOnlyInline
 from orders.models import Customization, OrderLine, VendorConnection
 
 from .models import (
@@ -30,23 +31,12 @@ from .services.shipping import labels_pdf, pushed_order_ship
 from .services.stock import stock_changed, stock_import_apply, stock_import_preview, stock_push
 
 
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-
-class ItemInline(ReadOnlyInline):
+class ItemInline(ViewOnlyInline):
     model = FulfilmentItem
     fields = readonly_fields = ["external_ref", "customization", "quantity", "sku", "description", "vendor_id"]
 
 
-class VendorOrderInline(ReadOnlyInline):
+class VendorOrderInline(ViewOnlyInline):
     model = VendorOrder
     fields = readonly_fields = [
         "vendor_id",
@@ -60,7 +50,7 @@ class VendorOrderInline(ReadOnlyInline):
     ]
 
 
-class TimelineInline(ReadOnlyInline):
+class TimelineInline(ViewOnlyInline):
     model = StatusEvent
     verbose_name_plural = "timeline"
     fields = readonly_fields = [
@@ -120,25 +110,7 @@ class FulfilmentOrderAdmin(admin.ModelAdmin):
         ),
         (
             "Customer and shipping",
-            {
-                "fields": [
-                    "customer_name",
-                    "customer_email",
-                    "customer_telephone",
-                    "shipping_company",
-                    "shipping_address_1",
-                    "shipping_address_2",
-                    "shipping_address_3",
-                    "shipping_address_4",
-                    "shipping_address_5",
-                    "shipping_postcode",
-                    "shipping_country_code",
-                    "shipping_method",
-                    "shipping_carrier",
-                    "required_dispatch_date",
-                    "sale_datetime",
-                ]
-            },
+            {"fields": [*SHIPPING_FIELDS, "sale_datetime"]},
         ),
         (
             "Record",
@@ -292,7 +264,7 @@ class ShippingForm(forms.Form):
 
 
 @admin.register(IncomingRequest)
-class IncomingRequestAdmin(admin.ModelAdmin):
+class IncomingRequestAdmin(ViewOnlyAdmin):
     list_display = ["received_at", "kind", "connection", "outcome", "verified", "note"]
     list_filter = ["kind", "outcome", "verified", "connection"]
     search_fields = ["body", "note"]
@@ -310,14 +282,8 @@ class IncomingRequestAdmin(admin.ModelAdmin):
         "note",
     ]
 
-    def has_add_permission(self, request):
-        return False
 
-    def has_change_permission(self, request, obj=None):
-        return False
-
-
-class PushedItemInline(ReadOnlyInline):
+class PushedItemInline(ViewOnlyInline):
     model = PushedOrderItem
     fields = readonly_fields = ["vendor_id", "mapped_sku", "sku", "description", "quantity", "asset_thumbnails"]
 
@@ -337,7 +303,7 @@ class PushedItemInline(ReadOnlyInline):
         )
 
 
-class ShipmentInline(ReadOnlyInline):
+class ShipmentInline(ViewOnlyInline):
     model = Shipment
     fields = readonly_fields = ["vendor_id", "carrier", "tracking", "items", "label_viewer"]
 
@@ -363,7 +329,7 @@ class ShipmentInline(ReadOnlyInline):
 
 
 @admin.register(PushedOrder)
-class PushedOrderAdmin(admin.ModelAdmin):
+class PushedOrderAdmin(ViewOnlyAdmin):
     list_display = [
         "__str__",
         "external_ref",
@@ -379,34 +345,9 @@ class PushedOrderAdmin(admin.ModelAdmin):
     inlines = [PushedItemInline, ShipmentInline]
     actions = ["ship_selected", "print_labels"]
     exclude = ["raw", "incoming"]
-    readonly_fields = [
-        "connection",
-        "vendor_id",
-        "ref",
-        "external_ref",
-        "customer_name",
-        "shipping_address_1",
-        "shipping_address_2",
-        "shipping_address_3",
-        "shipping_address_4",
-        "shipping_address_5",
-        "shipping_postcode",
-        "shipping_country_code",
-        "shipping_carrier",
-        "shipping_method",
-        "state",
-        "last_error",
-        "received_at",
-    ]
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("items")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="Items")
     def item_count(self, obj):
@@ -541,14 +482,8 @@ class StockLevelAdmin(admin.ModelAdmin):
 
 
 @admin.register(StockPush)
-class StockPushAdmin(admin.ModelAdmin):
+class StockPushAdmin(ViewOnlyAdmin):
     list_display = ["at", "connection", "user", "status", "count", "error"]
     list_filter = ["status", "connection"]
     date_hierarchy = "at"
     readonly_fields = ["connection", "user", "at", "status", "count", "sent", "answers", "error"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False

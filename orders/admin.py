@@ -12,6 +12,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 
+from .admin_base import ViewOnlyAdmin, ViewOnlyInline
 from .models import Customization, OrderLine, StoreOrder, SyncRun, VendorConnection
 from .selectors import customization_detail, customization_list, sync_run_latest
 from .services.bad_words import highlight_nodes
@@ -221,7 +222,7 @@ class VendorConnectionAdmin(admin.ModelAdmin):
 
 
 @admin.register(SyncRun)
-class SyncRunAdmin(admin.ModelAdmin):
+class SyncRunAdmin(ViewOnlyAdmin):
     list_display = [
         "run_number",
         "connection",
@@ -260,12 +261,6 @@ class SyncRunAdmin(admin.ModelAdmin):
         "requested_by",
     ]
     exclude = ["errors", "progress"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="Run", ordering="pk")
     def run_number(self, obj):
@@ -318,7 +313,8 @@ class VendorFilter(admin.SimpleListFilter):
 
 
 @admin.register(Customization)
-class CustomizationAdmin(admin.ModelAdmin):
+class CustomizationAdmin(ViewOnlyAdmin):
+    deletable = False
     list_display = [
         "thumbnails",
         "external_id",
@@ -358,15 +354,6 @@ class CustomizationAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return customization_list(super().get_queryset(request))
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_review_permission(self, request):
         return request.user.has_perm("orders.review_customization")
@@ -470,24 +457,20 @@ def _option_rows(options: dict) -> list[tuple[str, str]]:
     return rows
 
 
-class OrderLineInline(admin.TabularInline):
+class OrderLineInline(ViewOnlyInline):
     model = OrderLine
     fields = ["customization_link", "quantity", "product_id", "variant_id"]
     readonly_fields = fields
-    extra = 0
-    can_delete = False
 
     @admin.display(description="Customization")
     def customization_link(self, obj):
         url = reverse("admin:orders_customization_change", args=[obj.customization_id])
         return format_html('<a href="{}">{}</a>', url, obj.customization)
 
-    def has_add_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(StoreOrder)
-class StoreOrderAdmin(admin.ModelAdmin):
+class StoreOrderAdmin(ViewOnlyAdmin):
+    deletable = False
     list_display = ["name", "connection", "status", "payment_status", "total", "ordered_at", "store_order_id"]
     list_filter = ["status", "payment_status", "connection"]
     search_fields = ["name", "=external_id", "=store_order_id"]
@@ -508,15 +491,6 @@ class StoreOrderAdmin(admin.ModelAdmin):
         "raw_payload",
     ]
     readonly_fields = fields
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="Total", ordering="total_price")
     def total(self, obj):

@@ -10,6 +10,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from .admin_base import ViewOnlyAdmin
 from .models import Customization, PrintRequirement, ReviewDecision, ReviewItem, SideArtwork
 from .selectors import REVIEW_REASONS, review_counts, review_detail, review_neighbours, review_queue
 from .services.artwork import artwork_retry
@@ -18,24 +19,17 @@ from .services.review import AlreadyDecided, ReasonRequired, artwork_approve, ar
 
 
 @admin.register(ReviewItem)
-class ReviewAdmin(admin.ModelAdmin):
+class ReviewAdmin(ViewOnlyAdmin):
     """Who may do what: view_customization to look; review_customization to decide;
     undo_decision to undo; retry_sideartwork to retry a download."""
+
+    deletable = False
 
     def has_view_permission(self, request, obj=None):
         return request.user.has_perm("orders.view_customization")
 
     def has_module_permission(self, request):
         return self.has_view_permission(request)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def get_urls(self):
         view = self.admin_site.admin_view
@@ -202,21 +196,13 @@ def _matches(customization: Customization, key: str) -> bool:
 
 
 @admin.register(ReviewDecision)
-class ReviewDecisionAdmin(admin.ModelAdmin):
+class ReviewDecisionAdmin(ViewOnlyAdmin):
+    deletable = False
     list_display = ["at", "action", "customization_link", "user", "reason", "previous"]
     list_filter = ["action", ("at", admin.DateFieldListFilter), "user"]
     search_fields = ["=customization__external_id", "reason", "user__username"]
     date_hierarchy = "at"
     list_select_related = ["customization__connection", "user"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="Customization")
     def customization_link(self, obj):
@@ -235,7 +221,8 @@ class PrintRequirementAdmin(admin.ModelAdmin):
 
 
 @admin.register(SideArtwork)
-class SideArtworkAdmin(admin.ModelAdmin):
+class SideArtworkAdmin(ViewOnlyAdmin):
+    deletable = False
     list_display = ["side", "customization_link", "state", "pixels", "size_bytes", "attempts", "error", "updated_at"]
     list_filter = ["state", "side__customization__connection"]
     search_fields = ["=side__customization__external_id", "error"]
@@ -258,15 +245,6 @@ class SideArtworkAdmin(admin.ModelAdmin):
         "fetched_at",
         "updated_at",
     ]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_retry_permission(self, request):
         return request.user.has_perm("orders.retry_sideartwork")

@@ -7,6 +7,7 @@ import shutil
 import pytest
 from django.db import connection as db_connection
 
+from integrations.mycustomizer import sandbox as mycustomizer_sandbox
 from integrations.qstomizer import sandbox as qstomizer_sandbox
 from orders.models import VendorConnection
 
@@ -82,5 +83,26 @@ def qstomizer_connection(live_server, sandbox, settings):
         shop_domain=settings.SANDBOX_QSTOMIZER_SHOP,
         api_key=settings.SANDBOX_API_KEY,
         base_url=qstomizer_sandbox.base_url(live_server.url),
+        sync_every_minutes=None,
+    )
+
+
+@pytest.fixture
+def kickflip_sandbox():
+    """A fresh Kickflip / MyCustomizer sandbox for this test (orders, wordfilter and faults reset)."""
+    mycustomizer_sandbox.reset()
+    yield mycustomizer_sandbox.sandbox()
+    mycustomizer_sandbox.reset()
+
+
+@pytest.fixture
+def kickflip_connection(live_server, kickflip_sandbox, settings):
+    """A Kickflip connection pointing at the built-in sandbox over real HTTP."""
+    return VendorConnection.objects.create(
+        name="Sandbox Kickflip",
+        kind=VendorConnection.Kind.KICKFLIP,
+        company=settings.SANDBOX_KICKFLIP_COMPANY,
+        api_key=settings.SANDBOX_API_KEY,
+        base_url=mycustomizer_sandbox.base_url(live_server.url, "kickflip"),
         sync_every_minutes=None,
     )

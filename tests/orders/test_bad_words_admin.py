@@ -1,12 +1,10 @@
 """The bad-words list screen: who may do what, validation, and the guarded push to Kickflip."""
 
 import pytest
-from django.conf import settings
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 
-from integrations.mycustomizer import sandbox as mycustomizer_sandbox
-from orders.models import BadWordChange, BadWordList, VendorConnection, WordFilterState
+from orders.models import BadWordChange, BadWordList, WordFilterState
 from orders.services.bad_words import bad_words_save
 from tests.factories import StaffFactory
 
@@ -20,22 +18,13 @@ def staff_with(*codenames):
 
 
 @pytest.fixture
-def box():
-    mycustomizer_sandbox.reset()
-    yield mycustomizer_sandbox.sandbox()
-    mycustomizer_sandbox.reset()
+def box(kickflip_sandbox):
+    return kickflip_sandbox
 
 
 @pytest.fixture
-def kickflip(live_server, box):
-    return VendorConnection.objects.create(
-        name="Sandbox Kickflip",
-        kind=VendorConnection.Kind.KICKFLIP,
-        company=settings.SANDBOX_KICKFLIP_COMPANY,
-        api_key=settings.SANDBOX_API_KEY,
-        base_url=mycustomizer_sandbox.base_url(live_server.url, "kickflip"),
-        sync_every_minutes=None,
-    )
+def kickflip(kickflip_connection):
+    return kickflip_connection
 
 
 @pytest.mark.django_db

@@ -1,11 +1,9 @@
 """Kickflip / MyCustomizer sync against the built-in sandbox over real HTTP (live_server)."""
 
 import pytest
-from django.conf import settings
 
 from integrations.http import VendorRejected
-from integrations.mycustomizer import sandbox as mycustomizer_sandbox
-from orders.models import BadWordList, Customization, DesignNode, OrderLine, StoreOrder, SyncRun, VendorConnection
+from orders.models import BadWordList, Customization, DesignNode, OrderLine, StoreOrder, SyncRun
 from orders.services.bad_words import bad_words_save
 from orders.services.sync import customizations_sync
 
@@ -13,22 +11,13 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def box():
-    mycustomizer_sandbox.reset()
-    yield mycustomizer_sandbox.sandbox()
-    mycustomizer_sandbox.reset()
+def box(kickflip_sandbox):
+    return kickflip_sandbox
 
 
 @pytest.fixture
-def kickflip(live_server, box):
-    return VendorConnection.objects.create(
-        name="Sandbox Kickflip",
-        kind=VendorConnection.Kind.KICKFLIP,
-        company=settings.SANDBOX_KICKFLIP_COMPANY,
-        api_key=settings.SANDBOX_API_KEY,
-        base_url=mycustomizer_sandbox.base_url(live_server.url, "kickflip"),
-        sync_every_minutes=None,
-    )
+def kickflip(kickflip_connection):
+    return kickflip_connection
 
 
 def expected_design_ids(box):
