@@ -265,6 +265,7 @@ class ShippingForm(forms.Form):
 
 @admin.register(IncomingRequest)
 class IncomingRequestAdmin(ViewOnlyAdmin):
+    deletable = False  # the record of what the vendor sent or was sent
     list_display = ["received_at", "kind", "connection", "outcome", "verified", "note"]
     list_filter = ["kind", "outcome", "verified", "connection"]
     search_fields = ["body", "note"]
@@ -330,6 +331,7 @@ class ShipmentInline(ViewOnlyInline):
 
 @admin.register(PushedOrder)
 class PushedOrderAdmin(ViewOnlyAdmin):
+    deletable = False  # the record of what the vendor sent or was sent
     list_display = [
         "__str__",
         "external_ref",
@@ -483,6 +485,7 @@ class StockLevelAdmin(admin.ModelAdmin):
 
 @admin.register(StockPush)
 class StockPushAdmin(ViewOnlyAdmin):
+    deletable = False  # the record of what the vendor sent or was sent
     list_display = ["at", "connection", "user", "status", "count", "error"]
     list_filter = ["status", "connection"]
     date_hierarchy = "at"
