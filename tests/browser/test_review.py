@@ -62,6 +62,13 @@ def screen_url(live_server, customization) -> str:
     return f"{live_server.url}/admin/orders/reviewitem/{customization.pk}/"
 
 
+def settled(page):
+    """Wait until htmx has finished swapping and settling, so the next key acts on the new panel."""
+    page.wait_for_function(
+        "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')"
+    )
+
+
 def test_reviewer_decides_with_the_keyboard_and_a_manager_undoes(page, browser, live_server):
     shop = VendorConnectionFactory(name="Shop")
     everything = VendorConnectionFactory(name="Reviewed shop", review_everything=True)
@@ -102,6 +109,7 @@ def test_reviewer_decides_with_the_keyboard_and_a_manager_undoes(page, browser, 
     page.evaluate("window.__marker = 1")  # gone if the page reloads
 
     # a: approve the first; the second slides in, with a notice, under its own URL.
+    settled(page)
     page.keyboard.press("a")
     expect(panel).to_have_attribute("data-customization", str(second.pk))
     expect(page.locator("#review-notice")).to_have_text(f"Approved {first}. Its print files are being fetched.")
@@ -115,6 +123,7 @@ def test_reviewer_decides_with_the_keyboard_and_a_manager_undoes(page, browser, 
     expect(panel.locator("mark.bad-word")).to_have_text(BAD_WORD)
 
     # r, a reason, Enter: reject the second.
+    settled(page)
     page.keyboard.press("r")
     expect(page.locator("#reject-reason")).to_be_focused()
     page.keyboard.type(REJECTION)
@@ -124,6 +133,7 @@ def test_reviewer_decides_with_the_keyboard_and_a_manager_undoes(page, browser, 
     expect(page).to_have_url(screen_url(live_server, third))
 
     # k: back to the second, which shows who rejected it and why.
+    settled(page)
     page.keyboard.press("k")
     expect(panel).to_have_attribute("data-customization", str(second.pk))
     expect(page).to_have_url(screen_url(live_server, second))
@@ -145,10 +155,12 @@ def test_reviewer_decides_with_the_keyboard_and_a_manager_undoes(page, browser, 
     assert page.url == screen_url(live_server, second), "clicking a preview left the review screen"
 
     # j: on to the third, which another reviewer approves meanwhile; a then says so.
+    settled(page)
     page.keyboard.press("j")
     expect(panel).to_have_attribute("data-customization", str(third.pk))
     expect(page).to_have_url(screen_url(live_server, third))
     artwork_approve(customization=third, user=other)
+    settled(page)
     page.keyboard.press("a")
     expect(page.locator("#review-error")).to_contain_text(f"Not changed: {third} was already approved by other")
     expect(page.locator("#decision-state")).to_contain_text("Approved by other")
