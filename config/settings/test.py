@@ -10,6 +10,9 @@ os.environ.setdefault("SANDBOX_QSTOMIZER_SIZE", "120")
 from .base import *  # noqa: E402,F403
 
 ALLOWED_HOSTS = ["*"]
+# Tests open connections from many threads (live server, workers): close them after each
+# request so that the test database can be dropped at the end.
+DATABASES["default"]["CONN_MAX_AGE"] = 0
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 VENDOR_HTTP_BACKOFF = 0.0
 STORAGES = {
