@@ -50,7 +50,6 @@ import os
 import resource
 import runpy
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -60,6 +59,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import requests
+from benchlib import code_version, database_create, free_port
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 SANDBOX_SERVER = BASE_DIR / "bench" / "sandbox_server.py"
@@ -206,33 +206,6 @@ def bench_environment(args: argparse.Namespace) -> tuple[dict[str, str], dict[st
         separator = "&" if "?" in args.database_url else "?"
         server_env["DATABASE_URL"] = f"{args.database_url}{separator}conn_max_age={args.conn_max_age}"
     return env, server_env
-
-
-def database_create(url: str) -> None:
-    """CREATE DATABASE if it does not exist, from the server's 'postgres' database (as the
-    other benches do; each bench script stands alone)."""
-    import environ
-    import psycopg
-    from psycopg import sql
-
-    config = environ.Env.db_url_config(url)
-    params = {
-        "dbname": "postgres",
-        "user": config.get("USER") or None,
-        "password": config.get("PASSWORD") or None,
-        "host": config.get("HOST") or None,
-        "port": config.get("PORT") or None,
-    }
-    with psycopg.connect(**{k: v for k, v in params.items() if v}, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [config["NAME"]]).fetchone()
-        if not exists:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(config["NAME"])))
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Server:
@@ -596,20 +569,6 @@ def accounting(
         outcomes=outcomes,
         problems=problems,
     )
-
-
-def code_version() -> str:
-    """The commit measured, and whether tracked files differ from it (read-only git calls)."""
-    try:
-        git = ["git", "--no-optional-locks", "-C", str(BASE_DIR)]
-        commit = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True)
-        status = subprocess.run(
-            [*git, "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True, check=True
-        )
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown (no git)"
-    modified = len(status.stdout.splitlines())
-    return commit.stdout.strip() + (f" + {modified} modified file(s)" if modified else "")
 
 
 def main() -> int:

@@ -28,12 +28,13 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 import time
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+
+from benchlib import code_version, database_create
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/backoffice_bench_review"
@@ -66,41 +67,6 @@ def parse_args() -> argparse.Namespace:
     if not args.database_url.startswith(("postgres://", "postgresql://")):
         parser.error("--database-url must be a PostgreSQL URL")
     return args
-
-
-def database_create(url: str) -> None:
-    """CREATE DATABASE if it does not exist, from the server's 'postgres' database (as
-    bench/sync_qstomizer.py does; each bench script stands alone)."""
-    import environ
-    import psycopg
-    from psycopg import sql
-
-    config = environ.Env.db_url_config(url)
-    params = {
-        "dbname": "postgres",
-        "user": config.get("USER") or None,
-        "password": config.get("PASSWORD") or None,
-        "host": config.get("HOST") or None,
-        "port": config.get("PORT") or None,
-    }
-    with psycopg.connect(**{k: v for k, v in params.items() if v}, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [config["NAME"]]).fetchone()
-        if not exists:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(config["NAME"])))
-
-
-def code_version() -> str:
-    """The commit measured, and whether tracked files differ from it (read-only git calls)."""
-    try:
-        git = ["git", "--no-optional-locks", "-C", str(BASE_DIR)]
-        commit = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True)
-        status = subprocess.run(
-            [*git, "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True, check=True
-        )
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown (no git)"
-    modified = len(status.stdout.splitlines())
-    return commit.stdout.strip() + (f" + {modified} modified file(s)" if modified else "")
 
 
 def setup(args: argparse.Namespace) -> None:

@@ -39,7 +39,6 @@ import argparse
 import math
 import os
 import resource
-import socket
 import subprocess
 import sys
 import tempfile
@@ -49,6 +48,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import requests
+from benchlib import code_version, database_create, free_port
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/backoffice_bench"
@@ -99,37 +99,6 @@ def bench_environment(args: argparse.Namespace) -> dict[str, str]:
     )
     env.setdefault("LOG_LEVEL", "WARNING")  # the server's request log has its own handler
     return env
-
-
-def database_create(url: str, *, recreate: bool = False) -> None:
-    """CREATE DATABASE if it does not exist (DROP it first with `recreate`), from the server's
-    'postgres' database."""
-    import environ
-    import psycopg
-    from psycopg import sql
-
-    config = environ.Env.db_url_config(url)
-    params = {
-        "dbname": "postgres",
-        "user": config.get("USER") or None,
-        "password": config.get("PASSWORD") or None,
-        "host": config.get("HOST") or None,
-        "port": config.get("PORT") or None,
-    }
-    if recreate and not config["NAME"].endswith("_bench"):
-        raise SystemExit(f"--recreate-database drops only a database named *_bench, not {config['NAME']!r}")
-    with psycopg.connect(**{k: v for k, v in params.items() if v}, autocommit=True) as conn:
-        if recreate:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(config["NAME"])))
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [config["NAME"]]).fetchone()
-        if not exists:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(config["NAME"])))
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class SandboxServer:
@@ -346,20 +315,6 @@ def bench_reset(settings, origin: str, concurrency: int) -> tuple[object, str]:
         sync_every_minutes=None,
     )
     return connection, state
-
-
-def code_version() -> str:
-    """The commit measured, and whether tracked files differ from it (read-only git calls)."""
-    try:
-        git = ["git", "--no-optional-locks", "-C", str(BASE_DIR)]
-        commit = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True)
-        status = subprocess.run(
-            [*git, "status", "--porcelain", "--untracked-files=no"], capture_output=True, text=True, check=True
-        )
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown (no git)"
-    modified = len(status.stdout.splitlines())
-    return commit.stdout.strip() + (f" + {modified} modified file(s)" if modified else "")
 
 
 def rss_mib(who: int) -> float:
