@@ -137,7 +137,6 @@ def test_staff_add_words_see_customizations_flagged_push_to_kickflip_and_pull_ba
     expect(preview.locator(".push-removed")).to_have_text(", ".join(kickflip_sandbox.INITIAL_WORDS))
     expect(preview.locator(".vendor-changed")).to_contain_text("never been pulled")
     expect(preview.locator("#id_overwrite")).not_to_be_checked()
-    page.screenshot(path="/tmp/bad_words.png", full_page=True)
 
     page.locator(f"#push-{kickflip.pk}").click()
 
