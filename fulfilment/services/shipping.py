@@ -3,21 +3,17 @@
 from __future__ import annotations
 
 import io
-import tempfile
 
-from django.core.files import File
-from django.core.files.storage import default_storage
 from django.db import transaction
 from PIL import Image
 from pypdf import PdfReader, PdfWriter
 
 from integrations.http import VendorError
 from orders.services.connections import connection_client
+from orders.services.files import download_stored
 
 from ..models import PushedOrder, Shipment, ShippingLabel
 from .ratelimit import rate_limit_take
-
-EXTENSIONS = {"application/pdf": "pdf", "image/png": "png", "image/jpeg": "jpg", "image/gif": "gif"}
 
 
 def pushed_order_ship(order: PushedOrder) -> list[Shipment]:
@@ -70,13 +66,12 @@ def label_fetch(shipment: Shipment, *, client=None) -> ShippingLabel:
         return label
     own_client = client is None
     client = client or connection_client(shipment.order.connection)
+
+    def name(result, extension):
+        return f"labels/{shipment.order.connection_id}/{shipment.order.vendor_id}-{shipment.vendor_id}.{extension}"
+
     try:
-        with tempfile.TemporaryFile() as tmp:
-            result = client.download(url, tmp)
-            extension = EXTENSIONS.get(result.content_type.split(";")[0].strip(), "bin")
-            name = f"labels/{shipment.order.connection_id}/{shipment.order.vendor_id}-{shipment.vendor_id}.{extension}"
-            tmp.seek(0)
-            stored = default_storage.save(name, File(tmp, name=name))
+        stored, result, _ = download_stored(lambda tmp: client.download(url, tmp), name)
     except VendorError as exc:
         ShippingLabel.objects.filter(pk=label.pk).update(state=ShippingLabel.State.FAILED, error=str(exc))
         label.refresh_from_db()

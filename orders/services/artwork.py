@@ -8,12 +8,8 @@ fetching (taken again once stale), never ready with half a file.
 from __future__ import annotations
 
 import logging
-import tempfile
 from datetime import timedelta
-from urllib.parse import urlsplit, urlunsplit
 
-from django.core.files import File
-from django.core.files.storage import default_storage
 from django.db.models import F, Q
 from django.utils import timezone
 from PIL import Image, UnidentifiedImageError
@@ -23,18 +19,13 @@ from integrations.qstomizer.client import HdQuotaExceeded, QstomizerClient
 
 from ..models import CustomizationSide, PrintRequirement, SideArtwork, VendorConnection
 from .connections import connection_client
+from .files import download_stored
 
 logger = logging.getLogger(__name__)
 
 State = SideArtwork.State
 # A fetch that has said nothing for this long is taken as dead and may be started again.
 STALE_FETCH = timedelta(minutes=15)
-EXTENSIONS = {"image/png": "png", "application/pdf": "pdf", "image/jpeg": "jpg", "image/svg+xml": "svg"}
-
-
-def _without_query(url: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
 
 
 def _claim(side: CustomizationSide, *, retry_failed: bool) -> SideArtwork | None:
@@ -98,18 +89,21 @@ def artwork_fetch(side: CustomizationSide, *, retry_failed: bool = False) -> Sid
         return None
     customization = side.customization
     connection = customization.connection
+
+    def name(result, extension):
+        return (
+            f"artwork/{connection.pk}/{customization.external_id}/{side.external_id}-{result.sha256[:12]}.{extension}"
+        )
+
     try:
-        with connection_client(connection) as client, tempfile.TemporaryFile() as tmp:
+        with connection_client(connection) as client:
             if isinstance(client, QstomizerClient) and side.design_hd_url:
-                _link, result = client.hd_download(side.design_hd_url, tmp)
+                download = lambda tmp: client.hd_download(side.design_hd_url, tmp)[1]  # noqa: E731
             elif side.design_url:
-                result = client.download(side.design_url, tmp)
+                download = lambda tmp: client.download(side.design_url, tmp)  # noqa: E731
             else:
                 raise ValueError("the vendor gives no print file for this side")
-            artwork.width, artwork.height = _pixels(tmp)
-            extension = EXTENSIONS.get(result.content_type.split(";")[0].strip(), "bin")
-            name = f"artwork/{connection.pk}/{customization.external_id}/{side.external_id}-{result.sha256[:12]}.{extension}"
-            stored = default_storage.save(name, File(tmp, name=name))
+            stored, result, pixels = download_stored(download, name, inspect=_pixels)
     except HdQuotaExceeded as exc:
         resets = f" It resets on {exc.resets_at:%Y-%m-%d}." if getattr(exc, "resets_at", None) else ""
         return _record(artwork, State.FAILED, f"Monthly HD quota reached.{resets}")
@@ -119,8 +113,9 @@ def artwork_fetch(side: CustomizationSide, *, retry_failed: bool = False) -> Sid
     except (VendorError, ValueError) as exc:
         return _record(artwork, State.FAILED, str(exc))
     artwork.file.name = stored
+    artwork.width, artwork.height = pixels
     artwork.size_bytes, artwork.sha256, artwork.content_type = result.size, result.sha256, result.content_type
-    artwork.source_url = _without_query(result.url)[:1000]
+    artwork.source_url = result.url[:1000]  # without its query: the download drops the signature
     problem = preflight(artwork, _requirement(connection, customization.template_id))
     artwork.state = State.NEEDS_ATTENTION if problem else State.READY
     artwork.error = problem

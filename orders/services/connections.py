@@ -8,6 +8,8 @@ from django.conf import settings
 from django.db import transaction
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
+from integrations.custom_gateway.client import CustomGatewayClient
+from integrations.custom_gateway.types import DEFAULT_ORDERS_URL, DEFAULT_SHIPPING_URL, DEFAULT_STOCK_URL
 from integrations.http import VendorClient
 from integrations.mycustomizer.client import KickflipClient, MyCustomizerClient
 from integrations.qstomizer.client import QstomizerClient
@@ -36,9 +38,6 @@ def connection_client(connection: VendorConnection, *, pool_size: int | None = N
             token=connection.api_key, company=connection.company, base_url=connection.effective_base_url, **options
         )
     if connection.kind == VendorConnection.Kind.CUSTOM_GATEWAY:
-        from integrations.custom_gateway.client import CustomGatewayClient
-        from integrations.custom_gateway.types import DEFAULT_ORDERS_URL, DEFAULT_SHIPPING_URL, DEFAULT_STOCK_URL
-
         return CustomGatewayClient(
             company_ref_id=connection.company,
             api_key=connection.api_key,

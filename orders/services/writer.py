@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.db import transaction
 from django.db.models import Q
@@ -64,7 +64,6 @@ class WriteOutcome:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
-    written_ids: list[int] = field(default_factory=list)  # customizations whose design was (re)written
 
 
 def existing_state(connection: VendorConnection, external_ids: list[str]) -> dict[str, Known]:
@@ -104,13 +103,11 @@ def customizations_write(
             )
         if changed:
             existed = {state[item.external_id].pk for item in changed if item.external_id in state}
-            outcome.written_ids = _write_changed(connection, changed, now, existed)
+            _write_changed(connection, changed, now, existed)
     return outcome
 
 
-def _write_changed(
-    connection: VendorConnection, changed: list[MappedCustomization], now, existed: set[int]
-) -> list[int]:
+def _write_changed(connection: VendorConnection, changed: list[MappedCustomization], now, existed: set[int]) -> None:
     """Upsert changed customizations and their sides; replace their nodes and order lines. Only
     customizations that `existed` before can have children to remove: new ones skip the deletes."""
     objects = [
@@ -126,7 +123,6 @@ def _write_changed(
         update_fields=[*CUSTOMIZATION_FIELDS, "updated_at"],
     )
     by_external = {obj.external_id: obj.pk for obj in saved}
-    customization_ids = list(by_external.values())
 
     # Sides are upserted, not replaced: later work (artwork, review) hangs off them.
     sides = [
@@ -164,7 +160,6 @@ def _write_changed(
 
     with_lines = [item for item in changed if item.order_lines is not None]
     _write_order_lines(connection, with_lines, by_external, existed)
-    return customization_ids
 
 
 def _write_order_lines(connection, changed: list[MappedCustomization], by_external: dict[str, int], existed) -> None:
