@@ -59,7 +59,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import requests
-from benchlib import code_version, database_create, free_port
+from benchlib import ServerProcess, code_version, database_create, proc_stat
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 SANDBOX_SERVER = BASE_DIR / "bench" / "sandbox_server.py"
@@ -68,7 +68,6 @@ CONNECTION_NAME = "bench-callbacks"
 REF_PREFIX = "BO-BENCH-"
 FIRST_VENDOR_ID = 990_000
 WARM_UP_SECONDS = 2
-SERVER_START_TIMEOUT = 60.0
 SETTLE_TIMEOUT = 30.0
 
 # wrk's script. Every thread counts what it sends and what comes back; done() adds them up and
@@ -208,41 +207,14 @@ def bench_environment(args: argparse.Namespace) -> tuple[dict[str, str], dict[st
     return env, server_env
 
 
-class Server:
-    """The project in a subprocess; its request log (one line per request) in a temporary file."""
+class Server(ServerProcess):
+    """The project in a subprocess, serving the bench's URLs (the bare view included)."""
 
     def __init__(self, env: dict[str, str]):
-        self.port = free_port()
-        self.origin = f"http://127.0.0.1:{self.port}"
-        self.log = tempfile.TemporaryFile()  # noqa: SIM115 (closed in stop())
-        self.process = subprocess.Popen(
-            [sys.executable, __file__, "--serve", str(self.port)],
-            cwd=BASE_DIR,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=self.log,
-        )
+        super().__init__([__file__, "--serve", "{port}"], env)
 
     def wait_ready(self) -> None:
-        deadline = time.monotonic() + SERVER_START_TIMEOUT
-        while True:
-            if self.process.poll() is not None:
-                raise RuntimeError(
-                    f"the server exited with status {self.process.returncode}:\n{self.log_text()[-2000:]}"
-                )
-            try:
-                if requests.put(f"{self.origin}/bench/bare/", data=b"{}", timeout=2).status_code == 200:
-                    return
-            except requests.RequestException:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"the server did not answer within {SERVER_START_TIMEOUT:.0f} s")
-            time.sleep(0.1)
-
-    def log_text(self) -> str:
-        self.log.seek(0)
-        return self.log.read().decode(errors="replace")
+        super().wait_ready(lambda: requests.put(f"{self.origin}/bench/bare/", data=b"{}", timeout=2).status_code == 200)
 
     def logged(self, fragment: str) -> Counter:
         """Requests logged so far whose line holds `fragment`, by status code."""
@@ -251,28 +223,6 @@ class Server:
             if fragment in line and '" ' in line:
                 counts[line.rsplit('" ', 1)[1].split()[0]] += 1
         return counts
-
-    def cpu_seconds(self) -> float | None:
-        try:
-            fields = proc_stat(self.process.pid)
-        except OSError:
-            return None
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.log.close()
-
-
-def proc_stat(pid: int) -> list[str]:
-    """/proc/<pid>/stat after the command name: [state, ppid, ..., utime at 11, stime, cutime, cstime]."""
-    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
 
 
 def postmaster_pid() -> int | None:

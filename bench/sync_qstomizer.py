@@ -39,21 +39,18 @@ import argparse
 import math
 import os
 import resource
-import subprocess
 import sys
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import requests
-from benchlib import code_version, database_create, free_port
+from benchlib import ServerProcess, code_version, database_create
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/backoffice_bench"
 CONNECTION_NAME = "bench"
-SERVER_START_TIMEOUT = 60.0
 
 
 def parse_args() -> argparse.Namespace:
@@ -101,74 +98,29 @@ def bench_environment(args: argparse.Namespace) -> dict[str, str]:
     return env
 
 
-class SandboxServer:
-    """The sandbox in a subprocess. Its request log (one line per request) is kept in an anonymous
-    temporary file and counted, so requests on the wire, retries included, are known."""
+class SandboxServer(ServerProcess):
+    """The sandbox in a subprocess; its logged requests are counted, so requests on the wire,
+    retries included, are known."""
 
     def __init__(self, env: dict[str, str], kind: str):
-        self.port = free_port()
-        self.origin = f"http://127.0.0.1:{self.port}"
-        self.log = tempfile.TemporaryFile()  # noqa: SIM115 (closed in stop())
         if kind == "runserver":
-            command = ["manage.py", "runserver", f"127.0.0.1:{self.port}", "--noreload"]
+            command = ["manage.py", "runserver", "127.0.0.1:{port}", "--noreload"]
         else:
-            command = ["bench/sandbox_server.py", str(self.port)]
-        self.process = subprocess.Popen(
-            [sys.executable, *command],
-            cwd=BASE_DIR,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=self.log,
-        )
+            command = ["bench/sandbox_server.py", "{port}"]
+        super().__init__(command, env)
 
     def wait_ready(self, api_key: str, shop: str) -> None:
-        deadline = time.monotonic() + SERVER_START_TIMEOUT
-        while True:
-            if self.process.poll() is not None:
-                raise RuntimeError(
-                    f"the server exited with status {self.process.returncode}:\n{self.log_text()[-2000:]}"
-                )
-            try:
-                if requests.get(f"{self.origin}/sandbox/qstomizer/", timeout=2).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"the server did not answer within {SERVER_START_TIMEOUT:.0f} s")
-            time.sleep(0.1)
+        super().wait_ready(lambda: requests.get(f"{self.origin}/sandbox/qstomizer/", timeout=2).status_code == 200)
         # One list call outside the measurement, so the server builds its dataset now.
         params = {"shop": shop, "date_start": "2000-01-01 00:00:00", "date_end": "2000-01-01 00:00:00", "limit": 1}
         requests.get(
             f"{self.origin}/sandbox/qstomizer/v3/orders", params=params, headers={"x-api-key": api_key}, timeout=120
         ).raise_for_status()
 
-    def log_text(self) -> str:
-        self.log.seek(0)
-        return self.log.read().decode(errors="replace")
-
     def api_requests(self) -> int:
         """API calls the server has logged so far (list and detail)."""
         time.sleep(0.2)  # the log line is written just after the response is sent
         return sum(1 for line in self.log_text().splitlines() if "/sandbox/qstomizer/v3/order" in line)
-
-    def cpu_seconds(self) -> float | None:
-        """User + system CPU of the server process, from /proc (Linux); None elsewhere."""
-        try:
-            fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            return None
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.log.close()
 
 
 @dataclass
