@@ -7,6 +7,7 @@ import shutil
 import pytest
 from django.db import connection as db_connection
 
+from integrations.custom_gateway import sandbox as custom_gateway_sandbox_module
 from integrations.mycustomizer import sandbox as mycustomizer_sandbox
 from integrations.qstomizer import sandbox as qstomizer_sandbox
 from orders.models import VendorConnection
@@ -106,3 +107,32 @@ def kickflip_connection(live_server, kickflip_sandbox, settings):
         base_url=mycustomizer_sandbox.base_url(live_server.url, "kickflip"),
         sync_every_minutes=None,
     )
+
+
+CUSTOM_GATEWAY_PUSH_KEY = "push-key"
+
+
+@pytest.fixture
+def custom_gateway_sandbox(live_server, settings):
+    """A fresh Custom Gateway sandbox; this app's public URL is the live server's, so the sandbox's
+    callbacks and pushes reach it."""
+    settings.PUBLIC_BASE_URL = live_server.url
+    custom_gateway_sandbox_module.reset()
+    yield custom_gateway_sandbox_module.sandbox()
+    custom_gateway_sandbox_module.reset()
+
+
+@pytest.fixture
+def custom_gateway_connection(live_server, custom_gateway_sandbox, settings):
+    """A Custom Gateway connection to the sandbox, with CUSTOM_GATEWAY_PUSH_KEY for pushes."""
+    connection = VendorConnection(
+        name="CG sandbox",
+        kind=VendorConnection.Kind.CUSTOM_GATEWAY,
+        company=settings.SANDBOX_CUSTOM_GATEWAY_COMPANY,
+        api_key=settings.SANDBOX_API_KEY,
+        push_hmac_key=CUSTOM_GATEWAY_PUSH_KEY,
+        sync_every_minutes=None,
+        **custom_gateway_sandbox_module.base_url(live_server.url),
+    )
+    connection.save()
+    return connection

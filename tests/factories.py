@@ -45,6 +45,9 @@ class NodeFactory(factory.django.DjangoModelFactory):
     text = "Hello"
 
 
+STAFF_PASSWORD = "correct horse battery staple"
+
+
 class StaffFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = get_user_model()
@@ -56,6 +59,16 @@ class StaffFactory(factory.django.DjangoModelFactory):
 
     @factory.post_generation
     def password(self, create, extracted, **kwargs):
-        self.set_password(extracted or "correct horse battery staple")
+        self.set_password(extracted or STAFF_PASSWORD)
         if create:
             self.save(update_fields=["password"])
+
+
+def staff_in(role: str, *, username: str | None = None):
+    """A staff user (never a superuser) in one of the role groups: Viewer, Reviewer, Manager."""
+    from django.contrib.auth.models import Group
+
+    user = StaffFactory(username=username) if username else StaffFactory()
+    user.groups.add(Group.objects.get(name=role))
+    assert not user.is_superuser
+    return user

@@ -12,9 +12,9 @@ from integrations.mycustomizer import sandbox as kickflip_sandbox
 from orders.models import BadWordChange, BadWordList, Customization, DesignNode, VendorConnection
 from orders.services.bad_words import customizations_screen
 from orders.services.sync import customizations_sync
+from tests.browser.staff import log_in
 from tests.factories import StaffFactory
 
-PASSWORD = "correct horse battery staple"  # StaffFactory's
 PER_PAGE = 50  # CustomizationAdmin.list_per_page
 # Words of the Qstomizer sandbox's texts; the test lists the first one the synced data holds.
 CANDIDATE_WORDS = ["Birthday", "Rocket", "Kitchen", "Laugh"]
@@ -38,14 +38,6 @@ def kickflip(live_server, settings):
     )
     yield connection
     kickflip_sandbox.reset()
-
-
-def log_in(page, live_server, user):
-    page.goto(f"{live_server.url}/admin/login/")
-    page.get_by_label("Username").fill(user.username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page).to_have_url(f"{live_server.url}/admin/")
 
 
 def staff_who_can_keep_the_bad_words_list():

@@ -9,21 +9,13 @@ from playwright.sync_api import expect
 
 from orders.models import Customization
 from orders.services.sync import customizations_sync
+from tests.browser.staff import log_in
 from tests.factories import StaffFactory
 
-PASSWORD = "correct horse battery staple"  # StaffFactory's
 STATUS = Customization.Status.ARTWORK_APPROVAL_PENDING
 PER_PAGE = 50  # CustomizationAdmin.list_per_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def log_in(page, live_server, user):
-    page.goto(f"{live_server.url}/admin/login/")
-    page.get_by_label("Username").fill(user.username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page).to_have_url(f"{live_server.url}/admin/")
 
 
 def staff_who_can_view_customizations():

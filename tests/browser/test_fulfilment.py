@@ -8,7 +8,6 @@ import re
 from urllib.parse import urljoin
 
 import pytest
-from django.contrib.auth.models import Group
 from playwright.sync_api import expect
 from pypdf import PdfReader
 
@@ -17,60 +16,26 @@ from fulfilment.services.orders import order_push_url
 from fulfilment.services.shipping import pushed_order_ship
 from fulfilment.services.stock import stock_changed, stock_push
 from integrations.custom_gateway import sandbox as cg_sandbox
-from orders.models import VendorConnection
-from tests.factories import StaffFactory
-
-PASSWORD = "correct horse battery staple"  # StaffFactory's
-PUSH_KEY = "push-key"
+from tests.browser.staff import log_in
+from tests.factories import staff_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def box(live_server, settings):
-    settings.PUBLIC_BASE_URL = live_server.url
-    cg_sandbox.reset()
-    yield cg_sandbox.sandbox()
-    cg_sandbox.reset()
+def box(custom_gateway_sandbox):
+    return custom_gateway_sandbox
 
 
 @pytest.fixture
-def gateway(live_server, box, settings):
-    urls = cg_sandbox.base_url(live_server.url)
-    connection = VendorConnection(
-        name="CG sandbox",
-        kind=VendorConnection.Kind.CUSTOM_GATEWAY,
-        company=settings.SANDBOX_CUSTOM_GATEWAY_COMPANY,
-        api_key=settings.SANDBOX_API_KEY,
-        push_hmac_key=PUSH_KEY,
-        orders_url=urls["orders_url"],
-        shipping_url=urls["shipping_url"],
-        stock_url=urls["stock_url"],
-        sync_every_minutes=None,
-    )
-    connection.save()
-    return connection
-
-
-def staff(username: str, role: str):
-    user = StaffFactory(username=username)
-    user.groups.add(Group.objects.get(name=role))
-    assert not user.is_superuser
-    return user
-
-
-def log_in(page, live_server, user):
-    page.goto(f"{live_server.url}/admin/login/")
-    page.get_by_label("Username").fill(user.username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page).to_have_url(f"{live_server.url}/admin/")
+def gateway(custom_gateway_connection):
+    return custom_gateway_connection
 
 
 def pushed_and_shipped(connection) -> PushedOrder:
     """The sandbox pushes a new order to us, signed; we ship it and download its labels."""
     known = list(PushedOrder.objects.values_list("pk", flat=True))
-    assert cg_sandbox.push_order(order_push_url(connection), PUSH_KEY) == 200
+    assert cg_sandbox.push_order(order_push_url(connection), connection.push_hmac_key) == 200
     order = PushedOrder.objects.exclude(pk__in=known).get()
     assert pushed_order_ship(order)
     return order
@@ -87,7 +52,7 @@ def run_action(page, action_label: str):
 
 
 def test_manager_sees_pdf_and_png_labels_and_prints_them_as_one_pdf(page, live_server, gateway, box):
-    manager = staff("manager", "Manager")
+    manager = staff_in("Manager", username="manager")
     pdf_order = pushed_and_shipped(gateway)
     pdf_labels = ready_labels(pdf_order)
     assert pdf_labels.exists() and all(label.is_pdf for label in pdf_labels)
@@ -150,7 +115,7 @@ def test_manager_sees_pdf_and_png_labels_and_prints_them_as_one_pdf(page, live_s
 
 
 def test_manager_edits_pushes_and_imports_stock(page, live_server, gateway, box, tmp_path):
-    manager = staff("manager", "Manager")
+    manager = staff_in("Manager", username="manager")
     for sku, quantity in [("MUG-11OZ-WHT", 5), ("TEE-CLASSIC-M", 7), ("CUSH-40-SQ", 9)]:
         StockLevel.objects.create(connection=gateway, sku=sku, quantity_available=quantity)
     stock_push(gateway, stock_changed(gateway))  # the vendor already has these levels
@@ -216,7 +181,7 @@ def test_manager_edits_pushes_and_imports_stock(page, live_server, gateway, box,
 
 
 def test_viewer_cannot_ship_or_edit_stock(page, live_server, gateway, box):
-    viewer = staff("viewer", "Viewer")
+    viewer = staff_in("Viewer", username="viewer")
     order = pushed_and_shipped(gateway)
     StockLevel.objects.create(connection=gateway, sku="MUG-11OZ-WHT", quantity_available=5)
 

@@ -7,16 +7,21 @@ import base64
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth.models import Group
 from django.utils import timezone
 from playwright.sync_api import expect
 
 from orders.models import Customization, ReviewDecision
 from orders.services.bad_words import bad_words_save, customizations_screen
 from orders.services.review import artwork_approve
-from tests.factories import CustomizationFactory, NodeFactory, SideFactory, StaffFactory, VendorConnectionFactory
+from tests.browser.staff import log_in
+from tests.factories import (
+    CustomizationFactory,
+    NodeFactory,
+    SideFactory,
+    VendorConnectionFactory,
+    staff_in,
+)
 
-PASSWORD = "correct horse battery staple"  # StaffFactory's
 BAD_WORD = "frack"
 REJECTION = "Name is misspelled"
 PENDING = Customization.Status.ARTWORK_APPROVAL_PENDING
@@ -43,21 +48,6 @@ def design(connection, *, status, minutes_ago: int, text: str, colour: str) -> C
     return customization
 
 
-def staff(username: str, role: str):
-    user = StaffFactory(username=username)
-    user.groups.add(Group.objects.get(name=role))
-    assert not user.is_superuser
-    return user
-
-
-def log_in(page, live_server, user):
-    page.goto(f"{live_server.url}/admin/login/")
-    page.get_by_label("Username").fill(user.username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page).to_have_url(f"{live_server.url}/admin/")
-
-
 def screen_url(live_server, customization) -> str:
     return f"{live_server.url}/admin/orders/reviewitem/{customization.pk}/"
 
@@ -78,9 +68,9 @@ def test_reviewer_decides_with_the_keyboard_and_a_manager_undoes(page, browser, 
     third = design(everything, status=Customization.Status.PENDING, minutes_ago=10, text="Go team", colour="#386641")
     bad_words_save(words=[BAD_WORD], is_active=True)
     customizations_screen()  # what the task queued by the save does
-    reviewer = staff("reviewer", "Reviewer")
-    other = staff("other", "Reviewer")
-    manager = staff("manager", "Manager")
+    reviewer = staff_in("Reviewer", username="reviewer")
+    other = staff_in("Reviewer", username="other")
+    manager = staff_in("Manager", username="manager")
 
     # The queue: how many designs await a decision, per reason.
     log_in(page, live_server, reviewer)

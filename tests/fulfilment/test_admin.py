@@ -3,7 +3,6 @@
 import hashlib
 
 import pytest
-from django.contrib.auth.models import Group
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -15,7 +14,7 @@ from fulfilment.services.orders import fulfilment_order_create, order_push_url, 
 from integrations.custom_gateway import sandbox as cg_sandbox
 from integrations.custom_gateway.types import ERROR_CODES
 from orders.models import Customization, OrderLine, SideArtwork, StoreOrder, VendorConnection
-from tests.factories import CustomizationFactory, SideFactory, StaffFactory
+from tests.factories import CustomizationFactory, SideFactory, staff_in
 
 pytestmark = pytest.mark.django_db
 
@@ -29,13 +28,6 @@ CREATE_URL = "/admin/fulfilment/fulfilmentorder/create/"
 ORDERS_URL = "/admin/fulfilment/fulfilmentorder/"
 STOCK_URL = "/admin/fulfilment/stocklevel/"
 IMPORT_URL = "/admin/fulfilment/stocklevel/import/"
-
-
-def staff(role: str):
-    user = StaffFactory(username=role.lower())
-    user.groups.add(Group.objects.get(name=role))
-    assert not user.is_superuser
-    return user
 
 
 def approved(connection=None, *, store_order=None, quantity=1, sku="MUG-11"):
@@ -86,7 +78,7 @@ def test_create_lists_approved_work_by_store_order_and_makes_a_draft(
     CustomizationFactory(decision=Customization.Decision.REJECTED)  # never offered
     already = approved(store_order=second_order)
     fulfilment_order_create(connection=gateway, customizations=[already], shipping=ADDRESS)  # not offered again
-    manager = staff("Manager")
+    manager = staff_in("Manager", username="manager")
     client.force_login(manager)
 
     page = client.get(CREATE_URL)
@@ -117,7 +109,7 @@ def test_create_lists_approved_work_by_store_order_and_makes_a_draft(
 
 def test_create_with_an_invalid_country_says_so_and_creates_nothing(client, gateway):
     mug = approved(store_order=store_order("#1001"))
-    client.force_login(staff("Manager"))
+    client.force_login(staff_in("Manager", username="manager"))
 
     page = client.post(
         CREATE_URL,
@@ -134,7 +126,7 @@ def test_create_with_an_invalid_country_says_so_and_creates_nothing(client, gate
 
 
 def test_create_is_for_those_who_may_add_orders(client, gateway):
-    client.force_login(staff("Reviewer"))
+    client.force_login(staff_in("Reviewer", username="reviewer"))
     assert client.get(CREATE_URL).status_code == 403
 
 
@@ -151,7 +143,7 @@ def test_send_action_queues_each_draft_once_and_needs_the_send_permission(
     FulfilmentOrder.objects.filter(pk=sent.pk).update(state=FulfilmentOrder.State.SENT)
     pks = [order.pk for order in [*drafts, sent]]
 
-    client.force_login(staff("Reviewer"))
+    client.force_login(staff_in("Reviewer", username="reviewer"))
     listing = client.get(ORDERS_URL)
     assert listing.status_code == 200 and len(listing.context["cl"].result_list) == 3
     assert 'value="send_selected"' not in listing.content.decode()
@@ -160,7 +152,7 @@ def test_send_action_queues_each_draft_once_and_needs_the_send_permission(
     assert queued == []
     assert set(FulfilmentOrder.objects.values_list("state", flat=True)) == {"draft", "sent"}
 
-    client.force_login(staff("Manager"))
+    client.force_login(staff_in("Manager", username="manager"))
     assert 'value="send_selected"' in client.get(ORDERS_URL).content.decode()
     with django_capture_on_commit_callbacks(execute=False) as queued:
         answer = action(client, ORDERS_URL, "send_selected", pks)
@@ -176,7 +168,7 @@ def test_send_action_queues_each_draft_once_and_needs_the_send_permission(
 
 
 def test_codes_page_lists_every_documented_error_code(client):
-    client.force_login(staff("Viewer"))
+    client.force_login(staff_in("Viewer", username="viewer"))
 
     page = client.get(reverse("admin:fulfilment_error_codes"))
 
@@ -213,13 +205,13 @@ def test_connection_shows_hook_urls_to_managers_and_never_shows_its_keys(client,
     url = reverse("admin:orders_vendorconnection_change", args=[gateway.pk])
     secrets = ["cg-api-key-secret", "push-hmac-key-secret"]
 
-    client.force_login(staff("Viewer"))
+    client.force_login(staff_in("Viewer", username="viewer"))
     html = client.get(url).content.decode()
     assert "stored (encrypted)" in html
     assert gateway.hook_token not in html and "URLs to give Custom Gateway" not in html
     assert not [secret for secret in secrets if secret in html]
 
-    client.force_login(staff("Manager"))
+    client.force_login(staff_in("Manager", username="manager"))
     html = client.get(url).content.decode()
     assert status_callback_url(gateway) in html and order_push_url(gateway) in html
     assert not [secret for secret in secrets if secret in html]
@@ -247,7 +239,7 @@ def test_incoming_requests_are_read_only_even_for_managers(client, gateway):
         kind=IncomingRequest.Kind.ORDER_PUSH, connection=gateway, method="POST", body='{"id": 1}'
     )
     change = reverse("admin:fulfilment_incomingrequest_change", args=[incoming.pk])
-    client.force_login(staff("Manager"))
+    client.force_login(staff_in("Manager", username="manager"))
 
     page = client.get(change)
 
@@ -264,7 +256,7 @@ def test_incoming_requests_are_read_only_even_for_managers(client, gateway):
 
 
 def test_a_file_chosen_on_the_preview_is_previewed_not_imported(client, gateway):
-    client.force_login(staff("Manager"))
+    client.force_login(staff_in("Manager", username="manager"))
     first = client.post(IMPORT_URL, {"connection": gateway.pk, "file": SimpleUploadedFile("a.csv", b"sku,qty\nA,1\n")})
     assert [row.sku for row in first.context["rows"]] == ["A"]
 
@@ -304,7 +296,7 @@ def test_pushing_selected_levels_sends_them_once(client, live_gateway):
     levels = [
         StockLevel.objects.create(connection=live_gateway, sku=f"SKU-{n}", quantity_available=n) for n in (1, 2, 3)
     ]
-    manager = staff("Manager")
+    manager = staff_in("Manager", username="manager")
     client.force_login(manager)
 
     answer = action(client, STOCK_URL, "push_selected", [level.pk for level in levels])

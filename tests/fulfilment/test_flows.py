@@ -20,7 +20,7 @@ from fulfilment.services.stock import stock_changed, stock_push
 from integrations.custom_gateway import sandbox as cg_sandbox
 from integrations.custom_gateway.client import RateLimitedByVendor
 from integrations.http import VendorRetryable
-from orders.models import Customization, SideArtwork, VendorConnection
+from orders.models import Customization, SideArtwork
 from tests.factories import CustomizationFactory, SideFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -35,29 +35,13 @@ ADDRESS = {
 
 
 @pytest.fixture
-def box(live_server, settings):
-    settings.PUBLIC_BASE_URL = live_server.url
-    cg_sandbox.reset()
-    yield cg_sandbox.sandbox()
-    cg_sandbox.reset()
+def box(custom_gateway_sandbox):
+    return custom_gateway_sandbox
 
 
 @pytest.fixture
-def gateway(live_server, box, settings):
-    urls = cg_sandbox.base_url(live_server.url)
-    connection = VendorConnection(
-        name="CG sandbox",
-        kind="custom_gateway",
-        company=settings.SANDBOX_CUSTOM_GATEWAY_COMPANY,
-        api_key=settings.SANDBOX_API_KEY,
-        push_hmac_key="push-key",
-        orders_url=urls["orders_url"],
-        shipping_url=urls["shipping_url"],
-        stock_url=urls["stock_url"],
-        sync_every_minutes=None,
-    )
-    connection.save()
-    return connection
+def gateway(custom_gateway_connection):
+    return custom_gateway_connection
 
 
 def approved_with_artwork(sides=1, sku="MUG-11"):
@@ -192,7 +176,7 @@ def test_vendor_callbacks_build_the_timeline(gateway, box):
 
 
 def test_pushed_order_ships_with_labels_printable_as_one_pdf(gateway, box):
-    assert cg_sandbox.push_order(order_push_url(gateway), "push-key") == 200
+    assert cg_sandbox.push_order(order_push_url(gateway), gateway.push_hmac_key) == 200
     assert cg_sandbox.push_order(order_push_url(gateway), "wrong-key") == 401
     pushed = PushedOrder.objects.get()
     assert pushed.items.exists() and all(item.assets for item in pushed.items.all())

@@ -3,22 +3,15 @@
 import threading
 
 import pytest
-from django.contrib.auth.models import Group
 from django.db import connections
 from django.urls import reverse
 
 from orders.models import Customization, ReviewDecision, SideArtwork
 from orders.selectors import review_counts, review_queue
 from orders.services.review import AlreadyDecided, ReasonRequired, artwork_approve, artwork_reject, decision_undo
-from tests.factories import CustomizationFactory, SideFactory, StaffFactory, VendorConnectionFactory
+from tests.factories import CustomizationFactory, SideFactory, StaffFactory, VendorConnectionFactory, staff_in
 
 Status = Customization.Status
-
-
-def staff_in(role):
-    user = StaffFactory()
-    user.groups.add(Group.objects.get(name=role))
-    return user
 
 
 @pytest.fixture
