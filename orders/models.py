@@ -61,6 +61,10 @@ class VendorConnection(models.Model):
     )
     hook_token = EncryptedTextField(blank=True, editable=False, help_text="Secret part of this connection's hook URLs.")
     hook_token_hash = models.CharField(max_length=64, blank=True, editable=False, db_index=True)
+    hook_token_rotated_at = models.DateTimeField(null=True, blank=True, editable=False)
+    hook_token_rotated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, editable=False, on_delete=models.SET_NULL, related_name="+"
+    )
     review_everything = models.BooleanField(
         default=False, help_text="Put every new customization of this connection in the review queue."
     )

@@ -6,6 +6,7 @@ import json
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
 from integrations.custom_gateway.client import CustomGatewayClient
@@ -85,6 +86,20 @@ def connection_schedule_update(connection: VendorConnection) -> PeriodicTask | N
                 setattr(task, name, fields[name])
             task.save()
     return task
+
+
+@transaction.atomic
+def connection_hook_rotate(*, connection: VendorConnection, user) -> VendorConnection:
+    """A new secret for the connection's status-callback and order-push URLs, recorded with who and
+    when. The old URLs stop working at once (their token no longer matches any connection)."""
+    connection = VendorConnection.objects.select_for_update().get(pk=connection.pk)
+    connection.hook_token_rotate()
+    connection.hook_token_rotated_at = timezone.now()
+    connection.hook_token_rotated_by = user
+    connection.save(
+        update_fields=["hook_token", "hook_token_hash", "hook_token_rotated_at", "hook_token_rotated_by", "updated_at"]
+    )
+    return connection
 
 
 def connection_upsert(*, name: str, kind: str, **fields) -> tuple[VendorConnection, bool]:
