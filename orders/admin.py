@@ -80,6 +80,25 @@ class VendorConnectionForm(forms.ModelForm):
     def clean_api_key(self):
         return self._keep("api_key")
 
+    def clean(self):
+        cleaned = super().clean()
+        # Changing where the connection calls sends the stored key there: without this, anyone who
+        # may edit a connection could point it at their own host and read the key off the wire.
+        # So a URL change needs the key re-typed (or replaced) in the same save; Custom Gateway's
+        # push HMAC key is never sent, so it is not asked for.
+        if self.instance.pk and not (self.data.get("api_key") or "").strip():
+            stored = VendorConnection.objects.filter(pk=self.instance.pk).values(*VendorConnection.URL_FIELDS).first()
+            changed = [
+                name
+                for name in VendorConnection.URL_FIELDS
+                if name in cleaned and (cleaned[name] or "") != (stored.get(name) or "")
+            ]
+            for name in changed:
+                self.add_error(name, "Changing this URL needs the API key re-typed in the same save.")
+            if changed:
+                self.add_error("api_key", "Type the API key (or token) again: it will be sent to the new URL.")
+        return cleaned
+
     def clean_push_hmac_key(self):
         return self._keep("push_hmac_key")
 
