@@ -127,6 +127,12 @@ class VendorConnectionAdmin(admin.ModelAdmin):
         "updated_at",
     ]
 
+    def get_readonly_fields(self, request, obj=None):
+        # A connection's kind never changes (its records, schedule and client depend on it): a
+        # different vendor is a new connection, as add_connection says too.
+        fields = list(super().get_readonly_fields(request, obj))
+        return [*fields, "kind"] if obj is not None else fields
+
     def get_fieldsets(self, request, obj=None):
         can_change = self.has_change_permission(request, obj)
         credentials = ["api_key"] if can_change else ["api_key_state"]

@@ -353,3 +353,13 @@ def test_add_connection_exits_non_zero_with_one_line(capsys):
     assert exited.value.code != 0
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and err.startswith("CommandError: --shop:") and "Traceback" not in err
+
+
+def test_the_admin_form_never_changes_a_connections_kind(client, shop):
+    client.force_login(staff_in("Manager"))
+    url = reverse("admin:orders_vendorconnection_change", args=[shop.pk])
+    response = client.post(url, form_of(shop, kind="kickflip", company="brand", lookback_days="12"))
+    assert response.status_code == 302
+    shop.refresh_from_db()
+    assert shop.kind == "qstomizer" and shop.lookback_days == 12
+    assert 'name="kind"' not in client.get(url).content.decode()
