@@ -7,6 +7,7 @@ from django.views.decorators.http import require_http_methods
 from .models import IncomingRequest
 from .services.incoming import (
     SIGNATURE_HEADER,
+    HookUnknown,
     PushRejected,
     incoming_record,
     order_push_receive,
@@ -34,6 +35,8 @@ def order_push(request, token: str):
     incoming = incoming_record(request, IncomingRequest.Kind.ORDER_PUSH)
     try:
         outcome = order_push_receive(incoming, token, raw, request.headers.get(SIGNATURE_HEADER))
+    except HookUnknown:
+        return JsonResponse({"ok": False}, status=404)
     except PushRejected:
         return JsonResponse({"ok": False, "error": "not verified"}, status=401)
     status = 400 if outcome == IncomingRequest.Outcome.INVALID else 200

@@ -4,9 +4,10 @@ from functools import partial
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404
-from django.shortcuts import redirect
+from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
@@ -16,7 +17,7 @@ from .admin_base import ViewOnlyAdmin, ViewOnlyInline
 from .models import Customization, OrderLine, StoreOrder, SyncRun, VendorConnection
 from .selectors import customization_detail, customization_list, sync_run_latest
 from .services.bad_words import highlight_nodes
-from .services.connections import connection_schedule_update
+from .services.connections import connection_hook_rotate, connection_schedule_update
 from .services.review import decisions_bulk
 from .tasks import sync_connection_task
 
@@ -79,6 +80,25 @@ class VendorConnectionForm(forms.ModelForm):
     def clean_api_key(self):
         return self._keep("api_key")
 
+    def clean(self):
+        cleaned = super().clean()
+        # Changing where the connection calls sends the stored key there: without this, anyone who
+        # may edit a connection could point it at their own host and read the key off the wire.
+        # So a URL change needs the key re-typed (or replaced) in the same save; Custom Gateway's
+        # push HMAC key is never sent, so it is not asked for.
+        if self.instance.pk and not (self.data.get("api_key") or "").strip():
+            stored = VendorConnection.objects.filter(pk=self.instance.pk).values(*VendorConnection.URL_FIELDS).first()
+            changed = [
+                name
+                for name in VendorConnection.URL_FIELDS
+                if name in cleaned and (cleaned[name] or "") != (stored.get(name) or "")
+            ]
+            for name in changed:
+                self.add_error(name, "Changing this URL needs the API key re-typed in the same save.")
+            if changed:
+                self.add_error("api_key", "Type the API key (or token) again: it will be sent to the new URL.")
+        return cleaned
+
     def clean_push_hmac_key(self):
         return self._keep("push_hmac_key")
 
@@ -106,6 +126,12 @@ class VendorConnectionAdmin(admin.ModelAdmin):
         "created_at",
         "updated_at",
     ]
+
+    def get_readonly_fields(self, request, obj=None):
+        # A connection's kind never changes (its records, schedule and client depend on it): a
+        # different vendor is a new connection, as add_connection says too.
+        fields = list(super().get_readonly_fields(request, obj))
+        return [*fields, "kind"] if obj is not None else fields
 
     def get_fieldsets(self, request, obj=None):
         can_change = self.has_change_permission(request, obj)
@@ -152,16 +178,64 @@ class VendorConnectionAdmin(admin.ModelAdmin):
 
     @admin.display(description="URLs to give Custom Gateway")
     def hook_urls(self, obj):
+        # Only in the fieldsets of those who may change the connection (see get_fieldsets).
         if not obj or obj.kind != VendorConnection.Kind.CUSTOM_GATEWAY or not obj.hook_token:
             return "— (saved Custom Gateway connections only)"
         from fulfilment.services.orders import order_push_url, status_callback_url
 
+        if obj.hook_token_rotated_at:
+            who = obj.hook_token_rotated_by.get_username() if obj.hook_token_rotated_by else "someone since removed"
+            rotated = f"Secret last rotated {obj.hook_token_rotated_at:%Y-%m-%d %H:%M} UTC by {who}."
+        else:
+            rotated = "Secret never rotated since the connection was created."
         return format_html(
             "Status callbacks: <code>{}</code><br>Order push: <code>{}</code><br>"
-            '<span class="help">They contain this connection\'s secret: give them only to Custom Gateway.</span>',
+            '<span class="help">They contain this connection\'s secret: give them only to Custom Gateway. {}</span>'
+            '<p><a class="button" href="{}">Rotate hook secret…</a></p>',
             status_callback_url(obj),
             order_push_url(obj),
+            rotated,
+            reverse("admin:orders_vendorconnection_rotate_hook", args=[obj.pk]),
         )
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/rotate-hook/",
+                self.admin_site.admin_view(self.rotate_hook_view),
+                name="orders_vendorconnection_rotate_hook",
+            ),
+            *super().get_urls(),
+        ]
+
+    def rotate_hook_view(self, request, object_id):
+        """Confirm, then give the connection a new hook secret: the old URLs get 404 from then on."""
+        connection = get_object_or_404(
+            VendorConnection,
+            pk=object_id if str(object_id).isdigit() else None,
+            kind=VendorConnection.Kind.CUSTOM_GATEWAY,
+        )
+        if not self.has_change_permission(request, connection):
+            raise PermissionDenied
+        change_url = reverse("admin:orders_vendorconnection_change", args=[connection.pk])
+        if request.method == "POST" and request.POST.get("confirm") == "yes":
+            connection = connection_hook_rotate(connection=connection, user=request.user)
+            self.log_change(request, connection, "Rotated the hook secret (status-callback and order-push URLs).")
+            self.message_user(
+                request,
+                f"{connection.name}: new hook secret. The old URLs stop working now: give Custom Gateway the new "
+                "status-callback and order-push URLs shown below.",
+                messages.SUCCESS,
+            )
+            return redirect(change_url)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Rotate the hook secret of {connection.name}?",
+            "opts": self.model._meta,
+            "original": connection,
+            "change_url": change_url,
+        }
+        return TemplateResponse(request, "admin/orders/vendorconnection/rotate_hook.html", context)
 
     @admin.display(description="Base URL")
     def base_url_shown(self, obj):
@@ -511,4 +585,4 @@ class StoreOrderAdmin(ViewOnlyAdmin):
 
 
 # The bad-words and review screens live in their own modules; importing them registers them.
-from . import admin_bad_words, admin_review  # noqa: E402,F401
+from . import admin_bad_words, admin_libraries, admin_review  # noqa: E402,F401

@@ -61,6 +61,10 @@ class VendorConnection(models.Model):
     )
     hook_token = EncryptedTextField(blank=True, editable=False, help_text="Secret part of this connection's hook URLs.")
     hook_token_hash = models.CharField(max_length=64, blank=True, editable=False, db_index=True)
+    hook_token_rotated_at = models.DateTimeField(null=True, blank=True, editable=False)
+    hook_token_rotated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, editable=False, on_delete=models.SET_NULL, related_name="+"
+    )
     review_everything = models.BooleanField(
         default=False, help_text="Put every new customization of this connection in the review queue."
     )
@@ -88,26 +92,60 @@ class VendorConnection(models.Model):
             self.hook_token_rotate()
         super().save(*args, **kwargs)
 
+    # Where the stored key is sent: changing one needs the key re-typed (see urls_changed).
+    URL_FIELDS = ("base_url", "orders_url", "shipping_url", "stock_url")
+
     def clean(self):
+        from .validators import (
+            company_slug_validate,
+            connection_url_validate,
+            custom_gateway_company_validate,
+            shopify_domain_validate,
+        )
+
         errors = {}
+        self.shop_domain = self.shop_domain.strip()
+        self.company = self.company.strip()
         if self.kind == self.Kind.QSTOMIZER:
             if not self.shop_domain:
                 errors["shop_domain"] = "Qstomizer needs the shop, e.g. mystore.myshopify.com."
             if not self.api_key:
                 errors["api_key"] = "Qstomizer needs the V3 API key."
         elif self.kind == self.Kind.CUSTOM_GATEWAY:
-            if not self.company.strip():
+            if not self.company:
                 errors["company"] = "Custom Gateway needs your company reference ID."
             if not self.api_key:
                 errors["api_key"] = "Custom Gateway needs the API key."
         elif self.kind in (self.Kind.KICKFLIP, self.Kind.MYCUSTOMIZER):
             label = self.get_kind_display()
-            if not self.company.strip():
+            if not self.company:
                 errors["company"] = f"{label} needs your company (brand) name."
             if not self.api_key:
                 errors["api_key"] = f"{label} needs the API token (JWT)."
+        checks = [(name, connection_url_validate) for name in self.URL_FIELDS]
+        if self.shop_domain:
+            checks.append(("shop_domain", shopify_domain_validate))
+        if self.company and self.kind == self.Kind.CUSTOM_GATEWAY:
+            checks.append(("company", custom_gateway_company_validate))
+        elif self.company and self.kind in (self.Kind.KICKFLIP, self.Kind.MYCUSTOMIZER):
+            checks.append(("company", company_slug_validate))
+        for name, check in checks:
+            value = getattr(self, name)
+            if name == "shipping_url":
+                value = value.replace("{order_id}", "0")
+            try:
+                check(value)
+            except ValidationError as exc:
+                errors.setdefault(name, exc.messages[0])
         if errors:
             raise ValidationError(errors)
+
+    def urls_changed(self) -> list[str]:
+        """The URL fields that differ from what is stored (all that are set, for a new connection)."""
+        if self.pk is None:
+            return [name for name in self.URL_FIELDS if getattr(self, name)]
+        stored = type(self).objects.filter(pk=self.pk).values(*self.URL_FIELDS).first() or {}
+        return [name for name in self.URL_FIELDS if (getattr(self, name) or "") != (stored.get(name) or "")]
 
     def hook_token_rotate(self) -> None:
         """A new secret for the status-callback and order-push URLs (the old URLs stop working)."""

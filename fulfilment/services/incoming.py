@@ -174,13 +174,18 @@ class PushRejected(Exception):
     pass
 
 
+class HookUnknown(PushRejected):
+    """No active connection has this hook URL (never had, or its secret was rotated): 404, as for
+    status callbacks, so an old URL tells nothing about whether the connection exists."""
+
+
 def order_push_receive(incoming: IncomingRequest, token: str, raw_body: bytes, signature: str | None) -> str:
-    """Verify and apply one stored order push. Raises PushRejected (-> 401) when the URL or the
-    HMAC does not verify: nothing but the raw request is kept then."""
+    """Verify and apply one stored order push. Raises HookUnknown (-> 404) for an unknown URL and
+    PushRejected (-> 401) when the HMAC does not verify: nothing but the raw request is kept then."""
     connection = connection_for_token(token)
     if connection is None:
         _finish(incoming, Outcome.REJECTED, "Unknown or inactive hook URL.")
-        raise PushRejected("unknown hook")
+        raise HookUnknown("unknown hook")
     if not connection.push_hmac_key or not verify_push_signature(connection.push_hmac_key, raw_body, signature):
         why = "missing" if not signature else "does not match"
         _finish(incoming, Outcome.REJECTED, f"{SIGNATURE_HEADER} {why}.", connection=connection, verified=False)

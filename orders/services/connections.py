@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
 from integrations.custom_gateway.client import CustomGatewayClient
@@ -87,16 +89,47 @@ def connection_schedule_update(connection: VendorConnection) -> PeriodicTask | N
     return task
 
 
+@transaction.atomic
+def connection_hook_rotate(*, connection: VendorConnection, user) -> VendorConnection:
+    """A new secret for the connection's status-callback and order-push URLs, recorded with who and
+    when. The old URLs stop working at once (their token no longer matches any connection)."""
+    connection = VendorConnection.objects.select_for_update().get(pk=connection.pk)
+    connection.hook_token_rotate()
+    connection.hook_token_rotated_at = timezone.now()
+    connection.hook_token_rotated_by = user
+    connection.save(
+        update_fields=["hook_token", "hook_token_hash", "hook_token_rotated_at", "hook_token_rotated_by", "updated_at"]
+    )
+    return connection
+
+
+SECRET_FIELDS = ("api_key", "push_hmac_key")
+
+
 def connection_upsert(*, name: str, kind: str, **fields) -> tuple[VendorConnection, bool]:
-    """Create or update a connection by name (for scripted deployments)."""
+    """Create or update a connection by name (for scripted deployments). A field given as None is
+    left as it is. Refused with a ValidationError naming the field: a change of kind, a blank
+    secret, and a URL change without the API key (the same rule as the admin form)."""
     if kind not in VendorConnection.Kind.values:
         raise ValueError(f"unknown kind {kind!r}; choose from {', '.join(VendorConnection.Kind.values)}")
     connection = VendorConnection.objects.filter(name=name).first() or VendorConnection(name=name)
     created = connection.pk is None
+    if not created and connection.kind != kind:
+        raise ValidationError(
+            {"kind": f"{name!r} exists as {connection.get_kind_display()}; the kind of a connection cannot change"}
+        )
+    blank = {
+        key: "must not be blank" for key in SECRET_FIELDS if fields.get(key) is not None and not fields[key].strip()
+    }
+    if blank:
+        raise ValidationError(blank)
     connection.kind = kind
     for key, value in fields.items():
         if value is not None:
-            setattr(connection, key, value)
+            setattr(connection, key, value.strip() if key in SECRET_FIELDS else value)
+    changed = [] if created else connection.urls_changed()
+    if changed and fields.get("api_key") is None:
+        raise ValidationError({key: "changing this URL needs the API key given again" for key in changed})
     connection.full_clean()  # the same validation as the admin form: a clear error, nothing saved
     connection.save()
     connection_schedule_update(connection)

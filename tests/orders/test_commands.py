@@ -11,11 +11,11 @@ def test_add_connection_creates_then_updates_by_name(capsys):
     call_command(
         "add_connection", "--kind", "qstomizer", "--name", "Shop", "--shop", "a.myshopify.com", "--api-key", "k1"
     )
-    call_command("add_connection", "--kind", "qstomizer", "--name", "Shop", "--base-url", "https://sandbox.test/v3")
+    call_command("add_connection", "--kind", "qstomizer", "--name", "Shop", "--sync-every", "30")
 
     connection = VendorConnection.objects.get()
     assert connection.api_key == "k1"  # kept: not given the second time
-    assert connection.base_url == "https://sandbox.test/v3"
+    assert connection.sync_every_minutes == 30
     out = capsys.readouterr().out
     assert "Created connection 'Shop'" in out and "Updated connection 'Shop'" in out
     assert "k1" not in out
@@ -26,7 +26,7 @@ def test_add_connection_creates_then_updates_by_name(capsys):
 def test_add_connection_rejects_bad_input_clearly():
     with pytest.raises(CommandError, match="Qstomizer needs the V3 API key"):
         call_command("add_connection", "--kind", "qstomizer", "--name", "Shop", "--shop", "a.myshopify.com")
-    with pytest.raises(CommandError, match="base_url"):
+    with pytest.raises(CommandError, match="--base-url"):
         call_command(
             "add_connection",
             "--kind",
