@@ -177,6 +177,19 @@ VENDOR_HTTP_BACKOFF = env.float("VENDOR_HTTP_BACKOFF", default=0.5)
 # lock no longer blocks the next sync of the same connection.
 SYNC_STALE_AFTER_SECONDS = env.int("SYNC_STALE_AFTER_SECONDS", default=15 * 60)
 
+# --- Stock CSV import (helper "stock") ---------------------------------------------------------
+# An upload is kept on the server (fulfilment.StockImport) between its preview and confirmation;
+# it expires after STOCK_IMPORT_TTL_MINUTES and is pruned on each new preview and hourly by beat.
+STOCK_IMPORT_MAX_BYTES = env.int("STOCK_IMPORT_MAX_BYTES", default=20 * 1024 * 1024)
+STOCK_IMPORT_MAX_ROWS = env.int("STOCK_IMPORT_MAX_ROWS", default=200_000)
+STOCK_IMPORT_TTL_MINUTES = env.int("STOCK_IMPORT_TTL_MINUTES", default=60)
+# Static periodic tasks (django-celery-beat's DatabaseScheduler picks them up); others add keys.
+CELERY_BEAT_SCHEDULE = globals().get("CELERY_BEAT_SCHEDULE", {})
+CELERY_BEAT_SCHEDULE["fulfilment-stock-imports-prune"] = {
+    "task": "fulfilment.tasks.stock_imports_prune_task",
+    "schedule": 3600.0,
+}
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
