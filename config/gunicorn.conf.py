@@ -24,6 +24,9 @@ keepalive = 5
 # Only the reverse proxy on these addresses may set X-Forwarded-Proto / -For for gunicorn itself
 # (Django reads the scheme through SECURE_PROXY_SSL_HEADER, django-axes the client through ipware).
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# gunicorn 27's control socket (gunicornc) defaults to one path per user: two servers on one host
+# (a deploy and its next release, or tests) would fight over it, and nothing here uses it.
+control_socket_disable = True
 accesslog = "-"
 errorlog = "-"
 logconfig_dict = gunicorn_logconfig(os.environ.get("LOG_LEVEL", "INFO"))

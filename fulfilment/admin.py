@@ -34,6 +34,7 @@ from .services.stock import (
     stock_changed,
     stock_import_apply,
     stock_import_counts,
+    stock_import_discard,
     stock_import_preview,
     stock_import_shown,
     stock_import_stage,
@@ -488,7 +489,10 @@ class StockLevelAdmin(admin.ModelAdmin):
             upload = form.cleaned_data.get("file")
             try:
                 if upload:
-                    # A file chosen on the preview screen is previewed first, never imported blind.
+                    # A file chosen on the preview screen is previewed first, never imported blind;
+                    # the upload it replaces is dropped.
+                    if form.cleaned_data["staged"]:
+                        stock_import_discard(form.cleaned_data["staged"], user=request.user)
                     staged = stock_import_stage(
                         connection,
                         request.user,

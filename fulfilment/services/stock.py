@@ -12,8 +12,8 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connection as db_connection
 from django.db import transaction
+from django.db.backends.base.operations import BaseDatabaseOperations
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -57,8 +57,10 @@ class StockImportError(ValueError):
 
 
 def _quantity_max() -> int:
+    """The most the column holds: PostgreSQL's integer. The portable range (SQLite would store
+    64 bits), so that a file that imports in development also imports in production."""
     field = StockLevel._meta.get_field("quantity_available")
-    return db_connection.ops.integer_field_range(field.get_internal_type())[1]
+    return BaseDatabaseOperations.integer_field_ranges[field.get_internal_type()][1]
 
 
 def _sku_max() -> int:
@@ -265,6 +267,11 @@ def stock_import_staged(pk, *, user, connection: VendorConnection) -> StockImpor
         raise StockImportError(
             "This preview has expired, or was made by someone else or for another connection: upload the file again."
         ) from None
+
+
+def stock_import_discard(pk, *, user) -> None:
+    """Forget a staged import of this user (replaced by a new upload, or used)."""
+    StockImport.objects.filter(pk=pk, user=user).delete()
 
 
 @transaction.atomic
