@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import connection as db_connection
 
 from config.logging import RedactSecretsFilter, redact
+from fulfilment.models import PushedOrder
 from fulfilment.services.orders import order_push_url, status_callback_url
 from orders.models import VendorConnection
 from tests.conftest import need
@@ -144,7 +145,7 @@ def gunicorn_server(transactional_db, tmp_path):
         process.wait(timeout=30)
 
 
-def test_gunicorn_access_and_error_logs_never_show_a_hook_token(gunicorn_server):
+def test_gunicorn_serves_the_app_and_its_logs_never_show_a_hook_token(gunicorn_server):
     base, access_log, error_log = gunicorn_server
     connection = gateway_connection()
     status_path, push_path = hook_paths(connection)
@@ -159,8 +160,19 @@ def test_gunicorn_access_and_error_logs_never_show_a_hook_token(gunicorn_server)
     ]
     assert answers[0] == 401 and answers[2] == 404 and answers[3] == 404 and answers[4] == 200
     assert all(code < 500 for code in answers)
+
+    # The Custom Gateway sandbox pushes a signed order back into the app while our request to it
+    # is still in flight: served because the worker has threads (one thread would wait forever).
+    pushed = requests.post(
+        f"{base}/sandbox/custom-gateway/control/push",
+        json={"push_url": f"{base}{push_path}", "hmac_key": connection.push_hmac_key},
+        timeout=60,
+    )
+    assert pushed.status_code == 200 and pushed.json()["status_code"] == 200
+    assert PushedOrder.objects.filter(connection=connection).count() == 1
+
     for _ in range(100):  # the access log line is written after the response
-        if access_log.read_text().count("\n") >= 5:
+        if access_log.read_text().count("\n") >= 7:
             break
         time.sleep(0.05)
 
@@ -169,6 +181,8 @@ def test_gunicorn_access_and_error_logs_never_show_a_hook_token(gunicorn_server)
     assert '"POST /hooks/custom-gateway/***/status/ HTTP/1.1" 404' in access
     assert '"POST /hooks/custom-gateway/***/status/?x=1 HTTP/1.1"' in access
     assert '"GET /files/artwork/***/ HTTP/1.1" 404' in access
+    assert '"POST /hooks/custom-gateway/***/orders/ HTTP/1.1" 200' in access  # the sandbox's push
+    assert '"POST /hooks/custom-gateway/***/orders/ HTTP/1.1" 200' in access  # the sandbox's push
     assert "Unauthorized: /hooks/custom-gateway/***/orders/" in errors  # django.request, in the worker
     for secret in (connection.hook_token, "An0therGuessedT0ken", "abcDEFghiJKLmnoPQRstu"):
         assert secret not in access and secret not in errors
