@@ -187,3 +187,43 @@ def test_gunicorn_serves_the_app_and_its_logs_never_show_a_hook_token(gunicorn_s
     for secret in (connection.hook_token, "An0therGuessedT0ken", "abcDEFghiJKLmnoPQRstu"):
         assert secret not in access and secret not in errors
     assert "gthread" in errors or "Booting worker" in errors
+
+
+def test_a_celery_worker_logs_no_hook_token(redis_url, tmp_path):
+    """A real worker (its own logging setup replaces the root handlers) logging a message body
+    that carries a hook URL: the line is there, the token is not."""
+    from config.celery import app
+
+    token = "W0rkerT0kenSecret42"
+    queue = f"stock-logtest-{os.getpid()}"
+    log = tmp_path / "worker.log"
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.test", "TEST_REDIS_URL": redis_url}
+    command = [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo", "-Q", queue]
+    command += ["--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel", "INFO"]
+    with log.open("wb") as output:
+        worker = subprocess.Popen(command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
+    try:
+        for _ in range(600):
+            if "ready." in log.read_text() or worker.poll() is not None:
+                break
+            time.sleep(0.1)
+        assert "ready." in log.read_text(), log.read_text()
+        with app.connection_for_write(redis_url) as connection:
+            app.send_task(
+                "no.such.task",
+                args=[f"https://bo.example.com/hooks/custom-gateway/{token}/status/"],
+                queue=queue,
+                connection=connection,
+            )
+        for _ in range(300):
+            if "no.such.task" in log.read_text():
+                break
+            time.sleep(0.1)
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+
+    text = log.read_text()
+    assert "Received unregistered task of type 'no.such.task'" in text
+    assert "/hooks/custom-gateway/***/status/" in text
+    assert token not in text
