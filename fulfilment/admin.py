@@ -29,6 +29,7 @@ from .models import (
 from .services.orders import SHIPPING_FIELDS, FulfilmentInvalid, fulfilment_order_create, fulfilment_order_queue
 from .services.shipping import labels_pdf, pushed_order_ship
 from .services.stock import ENCODINGS as STOCK_ENCODINGS
+from .services.stock import PREVIEW_ERRORS as STOCK_PREVIEW_ERRORS
 from .services.stock import (
     StockImportError,
     stock_changed,
@@ -529,6 +530,7 @@ class StockLevelAdmin(admin.ModelAdmin):
             "counts": stock_import_counts(rows or []),
             "staged": staged,
             "has_errors": bool(rows and any(row.error for row in rows)),
+            "errors_listed": STOCK_PREVIEW_ERRORS,
         }
         return TemplateResponse(request, "admin/fulfilment/stock_import.html", context)
 
