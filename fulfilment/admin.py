@@ -1,4 +1,5 @@
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
@@ -497,7 +498,7 @@ class StockLevelAdmin(admin.ModelAdmin):
                     staged = stock_import_stage(
                         connection,
                         request.user,
-                        upload.read(),
+                        upload.read(settings.STOCK_IMPORT_MAX_BYTES + 1),  # never more into memory
                         encoding=form.cleaned_data["encoding"] or "auto",
                         filename=upload.name,
                     )

@@ -246,8 +246,7 @@ def stock_import_stage(
     """Keep an uploaded CSV on the server for its preview and confirmation (decoded once, here)."""
     if len(data) > settings.STOCK_IMPORT_MAX_BYTES:
         raise StockImportError(
-            f"The file is {len(data):,} bytes; the most a stock import takes is "
-            f"{settings.STOCK_IMPORT_MAX_BYTES:,}: split it."
+            f"The file is larger than {settings.STOCK_IMPORT_MAX_BYTES:,} bytes, the most a stock import takes: split it."
         )
     text, used = stock_csv_decode(data, encoding)
     if not text.strip():

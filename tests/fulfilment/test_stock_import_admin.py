@@ -111,6 +111,20 @@ def test_the_screen_says_why_a_file_cannot_be_read_and_offers_the_encoding(clien
     assert "This is not a text file" in binary.context["form"].errors["file"][0]
 
 
+def test_a_file_over_the_size_limit_is_refused_in_words(client, manager, gateway, settings):
+    settings.STOCK_IMPORT_MAX_BYTES = 1_000
+
+    answer = client.post(
+        IMPORT_URL, {"connection": gateway.pk, "file": upload("big.csv", b"sku,qty\n" + b"A,1\n" * 500)}
+    )
+
+    assert answer.status_code == 200
+    assert answer.context["form"].errors["file"] == [
+        "The file is larger than 1,000 bytes, the most a stock import takes: split it."
+    ]
+    assert not StockImport.objects.exists()
+
+
 def test_the_import_screen_needs_the_change_permission(client, gateway):
     client.force_login(staff_in("Viewer", username="viewer"))
     assert client.get(IMPORT_URL).status_code == 403
