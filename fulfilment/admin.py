@@ -1,4 +1,5 @@
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
@@ -28,7 +29,20 @@ from .models import (
 )
 from .services.orders import SHIPPING_FIELDS, FulfilmentInvalid, fulfilment_order_create, fulfilment_order_queue
 from .services.shipping import labels_pdf, pushed_order_ship
-from .services.stock import stock_changed, stock_import_apply, stock_import_preview, stock_push
+from .services.stock import ENCODINGS as STOCK_ENCODINGS
+from .services.stock import PREVIEW_ERRORS as STOCK_PREVIEW_ERRORS
+from .services.stock import (
+    StockImportError,
+    stock_changed,
+    stock_import_apply,
+    stock_import_counts,
+    stock_import_discard,
+    stock_import_preview,
+    stock_import_shown,
+    stock_import_stage,
+    stock_import_staged,
+    stock_push,
+)
 
 
 class ItemInline(ViewOnlyInline):
@@ -405,8 +419,20 @@ class StockImportForm(forms.Form):
     connection = forms.ModelChoiceField(
         VendorConnection.objects.filter(kind=VendorConnection.Kind.CUSTOM_GATEWAY, is_active=True)
     )
-    file = forms.FileField(required=False, help_text="CSV with a header line naming the columns sku and quantity.")
-    text = forms.CharField(required=False, widget=forms.HiddenInput)
+    file = forms.FileField(
+        required=False,
+        help_text="CSV with a header line naming the columns sku and quantity, separated by commas, "
+        "semicolons or tabs.",
+    )
+    encoding = forms.ChoiceField(
+        choices=list(STOCK_ENCODINGS.items()),
+        initial="auto",
+        required=False,  # not chosen: detect
+        help_text="Detect reads UTF-8 (with or without BOM) and UTF-16. A file saved by Excel on Windows "
+        "as plain CSV is usually Windows-1252.",
+    )
+    # The staged upload (kept on the server) that the preview showed; never the file's text.
+    staged = forms.UUIDField(required=False, widget=forms.HiddenInput)
 
 
 @admin.register(StockLevel)
@@ -453,32 +479,59 @@ class StockLevelAdmin(admin.ModelAdmin):
         ]
 
     def import_view(self, request):
-        """Upload a CSV, see a preview with each row's errors, then confirm."""
+        """Upload a CSV, see a preview with each row's errors and the counts, then confirm. The upload
+        is kept on the server (StockImport) between the two, so that the confirmation imports exactly
+        the previewed file, whatever its size."""
         if not self.has_change_permission(request):
             raise PermissionDenied
         form = StockImportForm(request.POST or None, request.FILES or None)
-        rows, text = None, ""
+        rows, staged = None, None
         if request.method == "POST" and form.is_valid():
             connection = form.cleaned_data["connection"]
             upload = form.cleaned_data.get("file")
-            text = upload.read().decode("utf-8-sig", errors="replace") if upload else form.cleaned_data["text"]
-            if not text.strip():
-                form.add_error("file", "Choose a CSV file.")
-            else:
-                rows = stock_import_preview(connection, text)
-                # Import only what was previewed: a file chosen on the preview screen is previewed first.
+            try:
+                if upload:
+                    # A file chosen on the preview screen is previewed first, never imported blind;
+                    # the upload it replaces is dropped.
+                    if form.cleaned_data["staged"]:
+                        stock_import_discard(form.cleaned_data["staged"], user=request.user)
+                    staged = stock_import_stage(
+                        connection,
+                        request.user,
+                        upload.read(settings.STOCK_IMPORT_MAX_BYTES + 1),  # never more into memory
+                        encoding=form.cleaned_data["encoding"] or "auto",
+                        filename=upload.name,
+                    )
+                elif form.cleaned_data["staged"]:
+                    staged = stock_import_staged(form.cleaned_data["staged"], user=request.user, connection=connection)
+                else:
+                    form.add_error("file", "Choose a CSV file.")
+            except StockImportError as exc:
+                form.add_error("file", str(exc))
+            if staged is not None:
+                rows = stock_import_preview(connection, staged.text)
                 if "confirm" in request.POST and not upload and not any(row.error for row in rows):
                     count = stock_import_apply(connection, rows)
+                    staged.delete()
                     self.message_user(request, f"Imported {count} stock level(s).", messages.SUCCESS)
                     return redirect(reverse("admin:fulfilment_stocklevel_changelist"))
+                data = form.data.copy()
+                data["staged"] = str(staged.pk)
+                form = StockImportForm(data)
+                form.is_valid()
+        shown = stock_import_shown(rows) if rows else []
         context = {
             **self.admin_site.each_context(request),
             "title": "Import stock levels",
             "opts": self.model._meta,
             "form": form,
-            "rows": rows,
-            "text": text,
+            "rows": shown,
+            "total": len(rows or []),
+            "hidden_count": len(rows or []) - len(shown),
+            "counts": stock_import_counts(rows or []),
+            "staged": staged,
             "has_errors": bool(rows and any(row.error for row in rows)),
+            "errors_listed": STOCK_PREVIEW_ERRORS,
         }
         return TemplateResponse(request, "admin/fulfilment/stock_import.html", context)
 

@@ -1,6 +1,8 @@
 """Fulfilment with Custom Gateway: orders we send (retailer) and orders pushed to us (supplier),
 their status callbacks, shipments and labels, stock levels, and every incoming request, raw."""
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -274,6 +276,24 @@ class StockLevel(models.Model):
     @property
     def is_changed(self) -> bool:
         return self.pushed_quantity != self.quantity_available
+
+
+class StockImport(models.Model):
+    """A stock CSV kept on the server between its preview and its confirmation, so that the
+    confirmation imports exactly the file that was previewed (however large) and nothing travels
+    back through the browser. Tied to the user and connection that previewed it; expires after
+    STOCK_IMPORT_TTL_MINUTES and is pruned (on each new preview and by beat)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    connection = models.ForeignKey(VendorConnection, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    filename = models.CharField(max_length=255, blank=True)
+    encoding = models.CharField(max_length=20, help_text="The encoding the file was read with.")
+    text = models.TextField(help_text="The decoded file.")
+
+    def __str__(self):
+        return f"{self.filename or 'stock CSV'} ({self.created_at:%Y-%m-%d %H:%M})"
 
 
 class StockPush(models.Model):

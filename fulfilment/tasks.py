@@ -38,3 +38,11 @@ def demo_fulfilment_task(self, connection_id: int, sandbox_origin: str) -> str:
         return demo_fulfilment_run(VendorConnection.objects.get(pk=connection_id), sandbox_origin=sandbox_origin)
     except NotReady as exc:
         raise self.retry(exc=exc, countdown=5) from None
+
+
+@shared_task
+def stock_imports_prune_task() -> int:
+    """Delete stock CSV uploads whose preview was never confirmed (beat, hourly)."""
+    from .services.stock import stock_imports_prune
+
+    return stock_imports_prune()

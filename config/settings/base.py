@@ -34,6 +34,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files from the web server itself (helper "stock"): no separate static server.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -52,6 +54,14 @@ AUTHENTICATION_BACKENDS = [
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.int("AXES_COOLOFF_HOURS", default=1)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# --- Login throttling behind a reverse proxy (helper "stock") ----------------------------------
+# The number of reverse proxies in front of the app that append to X-Forwarded-For (nginx,
+# a load balancer). 0: X-Forwarded-For is ignored and the connecting address is the client's.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "config.proxy.client_ip"
+# A successful login clears that account's and address's failures (axes keeps them by default):
+# five typos spread over a week should not lock out someone who logs in every day in between.
+AXES_RESET_ON_SUCCESS = env.bool("AXES_RESET_ON_SUCCESS", default=True)
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -115,6 +125,10 @@ STORAGES = {
     },
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# WhiteNoise serves STATIC_ROOT (collectstatic) in production, with hashed, compressed names
+# (production.py). In development (DEBUG) it reads the app and static/ folders directly and picks
+# up edits (its own defaults: WHITENOISE_USE_FINDERS and WHITENOISE_AUTOREFRESH follow DEBUG), so
+# bin/run needs no collectstatic.
 
 LOGIN_URL = "admin:login"
 
@@ -177,11 +191,34 @@ VENDOR_HTTP_BACKOFF = env.float("VENDOR_HTTP_BACKOFF", default=0.5)
 # lock no longer blocks the next sync of the same connection.
 SYNC_STALE_AFTER_SECONDS = env.int("SYNC_STALE_AFTER_SECONDS", default=15 * 60)
 
+# --- Stock CSV import (helper "stock") ---------------------------------------------------------
+# An upload is kept on the server (fulfilment.StockImport) between its preview and confirmation;
+# it expires after STOCK_IMPORT_TTL_MINUTES and is pruned on each new preview and hourly by beat.
+STOCK_IMPORT_MAX_BYTES = env.int("STOCK_IMPORT_MAX_BYTES", default=20 * 1024 * 1024)
+STOCK_IMPORT_MAX_ROWS = env.int("STOCK_IMPORT_MAX_ROWS", default=200_000)
+STOCK_IMPORT_TTL_MINUTES = env.int("STOCK_IMPORT_TTL_MINUTES", default=60)
+# Static periodic tasks (django-celery-beat's DatabaseScheduler picks them up); others add keys.
+CELERY_BEAT_SCHEDULE = globals().get("CELERY_BEAT_SCHEDULE", {})
+CELERY_BEAT_SCHEDULE["fulfilment-stock-imports-prune"] = {
+    "task": "fulfilment.tasks.stock_imports_prune_task",
+    "schedule": 3600.0,
+}
+
+# --- Logging (helper "stock") ---------------------------------------------------------------
+# config.logging.RedactSecretsFilter replaces the token in hook URLs and artwork links with *** in
+# every record of the loggers that print request paths (and on our handler, for everything else).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"redact_secrets": {"()": "config.logging.RedactSecretsFilter"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact_secrets"]}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {"urllib3": {"level": "WARNING"}},
+    "loggers": {
+        "urllib3": {"level": "WARNING"},
+        "django.request": {"filters": ["redact_secrets"]},
+        "django.server": {"handlers": ["console"], "filters": ["redact_secrets"], "level": "INFO", "propagate": False},
+        # gunicorn.access / gunicorn.error get the same filter from config/gunicorn.conf.py
+        # (logconfig_dict); naming them here would strip the handlers gunicorn gave them.
+    },
 }

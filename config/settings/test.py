@@ -24,3 +24,6 @@ STORAGES = {
 # a test that queues a task never writes into the developer's filesystem broker.
 CELERY_BROKER_URL = os.environ.get("TEST_REDIS_URL") or "memory://"
 CELERY_BROKER_TRANSPORT_OPTIONS = {}
+# Tests never run collectstatic: WhiteNoise reads the app and static/ folders on each request.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

@@ -263,12 +263,14 @@ def test_a_file_chosen_on_the_preview_is_previewed_not_imported(client, gateway)
     # "Import" pressed after choosing another file: that file is shown, nothing is written.
     other = SimpleUploadedFile("b.csv", b"sku,qty\nB,2\n")
     second = client.post(
-        IMPORT_URL, {"connection": gateway.pk, "text": first.context["text"], "file": other, "confirm": "Import"}
+        IMPORT_URL, {"connection": gateway.pk, "staged": first.context["staged"].pk, "file": other, "confirm": "Import"}
     )
     assert second.status_code == 200 and [row.sku for row in second.context["rows"]] == ["B"]
     assert not StockLevel.objects.exists()
 
-    third = client.post(IMPORT_URL, {"connection": gateway.pk, "text": second.context["text"], "confirm": "Import"})
+    third = client.post(
+        IMPORT_URL, {"connection": gateway.pk, "staged": second.context["staged"].pk, "confirm": "Import"}
+    )
     assert third.status_code == 302
     assert dict(StockLevel.objects.values_list("sku", "quantity_available")) == {"B": 2}
 
