@@ -26,7 +26,17 @@ from .models import (
     StockPush,
     VendorOrder,
 )
-from .services.orders import SHIPPING_FIELDS, FulfilmentInvalid, fulfilment_order_create, fulfilment_order_queue
+from .services.incoming import incoming_reprocess
+from .services.orders import (
+    SHIPPING_FIELDS,
+    FulfilmentInvalid,
+    fulfilment_order_create,
+    fulfilment_order_discard,
+    fulfilment_order_queue,
+    redact_hook_token,
+    sendable_q,
+    stuck_before,
+)
 from .services.shipping import labels_pdf, pushed_order_ship
 from .services.stock import stock_changed, stock_import_apply, stock_import_preview, stock_push
 
@@ -57,6 +67,7 @@ class TimelineInline(ViewOnlyInline):
         "received_at",
         "status_name",
         "status",
+        "effect_shown",
         "vendor_order",
         "shipping_tracking",
         "shipping_carrier",
@@ -65,15 +76,47 @@ class TimelineInline(ViewOnlyInline):
     ]
     ordering = ["received_at", "id"]
 
+    @admin.display(description="Effect")
+    def effect_shown(self, obj):
+        if obj.effect == "apply":
+            return "applied"
+        return format_html('<span class="badge badge-failed">{}</span>', obj.effect_note or obj.get_effect_display())
+
+
+class AttentionFilter(admin.SimpleListFilter):
+    """What staff must look at: status conflicts, orders stuck or waiting to send."""
+
+    title = "needs attention"
+    parameter_name = "attention"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("conflict", "Status conflict"),
+            ("stuck", "Stuck queued or sending"),
+            ("waiting", "Waiting for a rate limit"),
+        ]
+
+    def queryset(self, request, queryset):
+        State = FulfilmentOrder.State
+        if self.value() == "conflict":
+            return queryset.exclude(status_conflict="")
+        if self.value() == "stuck":
+            return queryset.filter(
+                state__in=[State.QUEUED, State.SENDING], next_attempt_at__isnull=True, updated_at__lt=stuck_before()
+            )
+        if self.value() == "waiting":
+            return queryset.filter(state=State.QUEUED, next_attempt_at__isnull=False)
+        return queryset
+
 
 @admin.register(FulfilmentOrder)
 class FulfilmentOrderAdmin(admin.ModelAdmin):
     list_display = ["external_ref", "connection", "state", "status_shown", "tracking", "store_order", "created_at"]
-    list_filter = ["state", "vendor_status_name", "has_error", "reconciled", "connection"]
+    list_filter = [AttentionFilter, "state", "vendor_status_name", "has_error", "reconciled", "connection"]
     search_fields = ["external_ref", "vendor_orders__ref", "vendor_orders__vendor_id", "store_order__name"]
     date_hierarchy = "created_at"
     inlines = [ItemInline, VendorOrderInline, TimelineInline]
-    actions = ["send_selected"]
+    actions = ["send_selected", "discard_selected"]
     readonly_fields = [
         "external_ref",
         "state",
@@ -86,8 +129,11 @@ class FulfilmentOrderAdmin(admin.ModelAdmin):
         "sent_at",
         "created_by",
         "created_at",
-        "request_payload",
+        "request_payload_shown",
         "response_payload",
+        "next_attempt_at",
+        "reconciliations",
+        "status_conflict_shown",
     ]
     fieldsets = [
         (
@@ -99,7 +145,10 @@ class FulfilmentOrderAdmin(admin.ModelAdmin):
                     "external_ref",
                     "state",
                     "status_shown",
+                    "status_conflict_shown",
                     "last_error_shown",
+                    "next_attempt_at",
+                    "reconciliations",
                     "has_error",
                     "error_message",
                     "reconciled",
@@ -114,7 +163,10 @@ class FulfilmentOrderAdmin(admin.ModelAdmin):
         ),
         (
             "Record",
-            {"fields": ["created_by", "created_at", "request_payload", "response_payload"], "classes": ["collapse"]},
+            {
+                "fields": ["created_by", "created_at", "request_payload_shown", "response_payload"],
+                "classes": ["collapse"],
+            },
         ),
     ]
 
@@ -140,9 +192,28 @@ class FulfilmentOrderAdmin(admin.ModelAdmin):
 
     @admin.display(description="Vendor status", ordering="vendor_status")
     def status_shown(self, obj):
+        if obj.status_conflict:
+            return format_html(
+                '<span class="badge badge-failed" title="{}">{} (conflict)</span>',
+                obj.status_conflict,
+                obj.vendor_status_name or "—",
+            )
         if obj.has_error:
             return format_html('<span class="badge badge-failed" title="{}">QC Query</span>', obj.error_message)
         return obj.vendor_status_name or "—"
+
+    @admin.display(description="Status conflict")
+    def status_conflict_shown(self, obj):
+        if not obj.status_conflict:
+            return "—"
+        return format_html('<span class="badge badge-failed">{}</span>', obj.status_conflict)
+
+    @admin.display(description="Request payload")
+    def request_payload_shown(self, obj):
+        # Stored redacted since the hook-token fix; rows stored before are redacted here.
+        import json
+
+        return format_html("<pre>{}</pre>", json.dumps(redact_hook_token(obj.request_payload), indent=2))
 
     @admin.display(description="Tracking")
     def tracking(self, obj):
@@ -162,15 +233,20 @@ class FulfilmentOrderAdmin(admin.ModelAdmin):
     def has_send_permission(self, request):
         return request.user.has_perm("fulfilment.send_fulfilmentorder")
 
-    @admin.action(description="Send to Custom Gateway", permissions=["send"])
+    @admin.action(description="Send to Custom Gateway (drafts, failed, stuck or waiting)", permissions=["send"])
     def send_selected(self, request, queryset):
-        sendable = queryset.filter(state__in=[FulfilmentOrder.State.DRAFT, FulfilmentOrder.State.FAILED])
-        for order in sendable:
-            fulfilment_order_queue(order)
-        skipped = queryset.count() - len(sendable)
-        self.message_user(request, f"{len(sendable)} order(s) queued to send.", messages.SUCCESS)
+        queued = sum(fulfilment_order_queue(order) for order in queryset.filter(sendable_q()))
+        skipped = queryset.count() - queued
+        self.message_user(request, f"{queued} order(s) queued to send.", messages.SUCCESS)
         if skipped:
             self.message_user(request, f"{skipped} already sent or on their way were left alone.", messages.WARNING)
+
+    @admin.action(description="Discard (drafts and failed: frees their customizations)", permissions=["send"])
+    def discard_selected(self, request, queryset):
+        discarded = sum(fulfilment_order_discard(order) for order in queryset)
+        self.message_user(request, f"{discarded} order(s) discarded.", messages.SUCCESS)
+        if queryset.count() - discarded:
+            self.message_user(request, "Orders sent or on their way cannot be discarded.", messages.WARNING)
 
     def get_urls(self):
         return [
@@ -184,8 +260,9 @@ class FulfilmentOrderAdmin(admin.ModelAdmin):
         if not request.user.has_perm("fulfilment.add_fulfilmentorder"):
             raise PermissionDenied
         chosen = [int(pk) for pk in request.GET.get("ids", "").split(",") if pk.isdigit()]
+        # Not offered: customizations already in a live order (the database refuses them anyway).
         candidates = Customization.objects.filter(decision=Customization.Decision.APPROVED).exclude(
-            fulfilment_items__isnull=False
+            fulfilment_items__live=True
         )
         if chosen:
             candidates = candidates.filter(pk__in=chosen)
@@ -266,22 +343,47 @@ class ShippingForm(forms.Form):
 @admin.register(IncomingRequest)
 class IncomingRequestAdmin(ViewOnlyAdmin):
     deletable = False  # the record of what the vendor sent or was sent
-    list_display = ["received_at", "kind", "connection", "outcome", "verified", "note"]
+    list_display = ["received_at", "kind", "connection", "outcome", "verified", "size_bytes", "note"]
     list_filter = ["kind", "outcome", "verified", "connection"]
     search_fields = ["body", "note"]
     date_hierarchy = "received_at"
+    actions = ["reprocess_selected"]
     readonly_fields = [
         "kind",
         "connection",
         "method",
         "headers",
         "body",
+        "size_bytes",
         "remote_addr",
         "received_at",
         "verified",
         "outcome",
         "note",
+        "error_traceback",
+        "reprocessed_at",
+        "reprocessed_by",
     ]
+
+    def has_reprocess_permission(self, request):
+        return request.user.has_perm("fulfilment.reprocess_incomingrequest")
+
+    @admin.action(description="Reprocess (parse and apply again; a replay changes nothing)", permissions=["reprocess"])
+    def reprocess_selected(self, request, queryset):
+        if not self.has_reprocess_permission(request):
+            raise PermissionDenied
+        done: dict[str, int] = {}
+        skipped = 0
+        for incoming in queryset.filter(verified=True, connection__isnull=False).exclude(body=""):
+            outcome = incoming_reprocess(incoming, user=request.user)
+            done[outcome] = done.get(outcome, 0) + 1
+        skipped = queryset.count() - sum(done.values())
+        summary = ", ".join(f"{count} {outcome}" for outcome, count in sorted(done.items())) or "none"
+        self.message_user(request, f"Reprocessed: {summary}.", messages.SUCCESS)
+        if skipped:
+            self.message_user(
+                request, f"{skipped} not verified or without a stored body were left alone.", messages.WARNING
+            )
 
 
 class PushedItemInline(ViewOnlyInline):
