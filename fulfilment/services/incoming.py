@@ -226,9 +226,11 @@ def status_update_apply(incoming, connection: VendorConnection, update: StatusUp
 
 
 def _before_hold(order, vendor_order) -> int | None:
-    """The progress status the order (or vendor order) had before its current hold."""
+    """The progress status the vendor order (None: the order, across its vendor orders) had
+    before its current hold."""
     events = StatusEvent.objects.filter(fulfilment_order=order, effect=StatusEffect.APPLY, status__in=PROGRESS_RANK)
-    events = events.filter(vendor_order=vendor_order) if vendor_order else events.filter(vendor_order__isnull=True)
+    if vendor_order is not None:
+        events = events.filter(vendor_order=vendor_order)
     return events.order_by("-id").values_list("status", flat=True).first()
 
 
