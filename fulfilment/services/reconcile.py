@@ -39,14 +39,14 @@ def fulfilment_orders_reconcile(*, now=None) -> dict:
             state__in=[State.QUEUED, State.SENDING], next_attempt_at__isnull=True, updated_at__lt=stuck_before(now)
         )
         for order in stuck:
-            was = order.get_state_display().lower()
+            was, cause = order.state, _cause(order.last_error)
             if order.reconciliations >= settings.FULFILMENT_RECONCILE_MAX:
                 FulfilmentOrder.objects.filter(pk=order.pk).update(
                     state=State.FAILED,
                     updated_at=now,
                     last_error=(
-                        f"Not sent: it was stuck {was} {order.reconciliations + 1} times with no attempt running "
-                        f"(last error: {order.last_error or 'none'}). Check the connection, then Send it again."
+                        f"Not sent: it was stuck {was} {order.reconciliations + 1} times with no attempt running. "
+                        f"Last error: {cause or 'none'}. Check the connection, then Send it again."
                     )[:2000],
                 )
                 summary["failed"] += 1
@@ -55,10 +55,18 @@ def fulfilment_orders_reconcile(*, now=None) -> dict:
                 state=State.QUEUED,
                 reconciliations=order.reconciliations + 1,
                 updated_at=now,
-                last_error=(f"Found stuck {was} with no attempt running: queued again. {order.last_error}")[:2000],
+                last_error=(
+                    f"Found stuck {was} with no attempt running: queued again "
+                    f"({order.reconciliations + 1} of {settings.FULFILMENT_RECONCILE_MAX}). Last error: {cause or 'none'}"
+                )[:2000],
             )
             queue.append(order.pk)
             summary["requeued"] += 1
         for pk in queue:
             transaction.on_commit(lambda pk=pk: fulfilment_order_send_task.delay(pk))
     return summary
+
+
+def _cause(last_error: str) -> str:
+    """The error behind a rescue, without the reconciler's own earlier words."""
+    return last_error.rsplit("Last error: ", 1)[-1].strip()
