@@ -1,6 +1,9 @@
 """Endpoints the vendor calls. Thin: find the connection by its token, store the raw request
 (capped), hand it to a service, answer."""
 
+import functools
+import logging
+
 from django.conf import settings
 from django.http import FileResponse, Http404, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
@@ -18,8 +21,35 @@ from .services.incoming import (
 )
 from .services.links import artwork_from_token
 
+logger = logging.getLogger(__name__)
 Outcome = IncomingRequest.Outcome
 Kind = IncomingRequest.Kind
+
+
+def hook_view(kind: str):
+    """Both hooks' URLs hold the connection's secret: Django would log any 4xx/5xx with its
+    path ("Bad Request: /hooks/custom-gateway/<token>/orders/"), so the hooks log their own
+    answers without it. Anything raised before a request is stored (the database gone while
+    finding the connection) is answered 503, which the vendor retries, never a 500."""
+
+    def wrap(view):
+        @functools.wraps(view)
+        def hooked(request, token: str):
+            try:
+                response = view(request, token)
+            except Exception:
+                logger.exception("Custom Gateway %s hook: failed before the request was stored", kind)
+                response = JsonResponse({"ok": False, "error": "temporarily unavailable"}, status=503)
+                response["Retry-After"] = "600"
+            if response.status_code >= 400:
+                level = logging.ERROR if response.status_code >= 500 else logging.WARNING
+                logger.log(level, "Custom Gateway %s hook answered %s", kind, response.status_code)
+                response._has_been_logged = True
+            return response
+
+        return hooked
+
+    return wrap
 
 
 def _too_many(retry_after: int) -> JsonResponse:
@@ -73,6 +103,7 @@ def _apply(incoming, body: bytes):
 
 @csrf_exempt
 @require_http_methods(["PUT", "POST"])
+@hook_view("status callback")
 def status_callback(request, token: str):
     incoming, body, refused = _hook(request, token, Kind.STATUS_CALLBACK)
     if refused:
@@ -88,6 +119,7 @@ def status_callback(request, token: str):
 
 @csrf_exempt
 @require_http_methods(["POST"])
+@hook_view("order push")
 def order_push(request, token: str):
     incoming, body, refused = _hook(request, token, Kind.ORDER_PUSH)
     if refused:

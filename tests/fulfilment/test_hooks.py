@@ -288,3 +288,20 @@ def test_prune_incoming_deletes_raw_requests_past_the_retention(client, gateway,
 
     assert IncomingRequest.objects.count() == 1 and not IncomingRequest.objects.filter(pk=old.pk).exists()
     assert StatusEvent.objects.count() == 2  # what the requests led to stays
+
+
+def test_hook_answers_never_log_the_token_in_the_url(client, gateway, caplog, monkeypatch):
+    body = json.dumps({**PUSH, "items": ["junk"]}).encode()
+    with caplog.at_level("WARNING"):
+        assert post_push(client, gateway.hook_token, body).status_code == 400
+        assert post_push(client, gateway.hook_token, body, signature="bad").status_code == 401
+
+        def database_gone(token):
+            raise incoming_services.VendorConnection.DoesNotExist("the database is gone")
+
+        monkeypatch.setattr("fulfilment.views.connection_for_token", database_gone)
+        assert put(client, gateway.hook_token, json.dumps(STATUS).encode()).status_code == 503
+
+    assert "Custom Gateway order push hook answered 400" in caplog.text
+    assert "Custom Gateway status callback hook answered 503" in caplog.text
+    assert gateway.hook_token not in caplog.text
