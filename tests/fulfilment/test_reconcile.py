@@ -153,3 +153,30 @@ def test_the_send_task_retries_a_database_error_instead_of_dying(
 
     order.refresh_from_db()
     assert order.state == State.SENT and len(calls) == 2
+
+
+def test_every_beat_entry_names_a_registered_task(settings):
+    from config.celery import app as celery_app
+
+    celery_app.loader.import_default_modules()
+    for name in ("fulfilment-orders-reconcile", "fulfilment-incoming-prune"):
+        assert settings.CELERY_BEAT_SCHEDULE[name]["task"] in celery_app.tasks
+
+
+@pytest.mark.django_db
+def test_a_send_task_out_of_retries_leaves_the_order_to_the_reconciler(gateway, monkeypatch):
+    from integrations.http import VendorRetryable
+
+    order = an_order(gateway, state=State.QUEUED)
+
+    def timeout(order):
+        FulfilmentOrder.objects.filter(pk=order.pk).update(state=State.QUEUED, last_error="Will retry: timeout")
+        raise VendorRetryable("timeout", vendor="Custom Gateway")
+
+    monkeypatch.setattr(order_services, "fulfilment_order_send", timeout)
+
+    result = tasks.fulfilment_order_send_task.apply(args=[order.pk], retries=5).get()
+
+    order.refresh_from_db()
+    assert result == "left to the reconciler"
+    assert order.state == State.QUEUED and "Gave up" not in order.last_error
