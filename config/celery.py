@@ -9,7 +9,7 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 
-# Secrets out of the worker's logs too (helper "stock"): Celery replaces the root logger's
+# Secrets out of the worker's logs too: Celery replaces the root logger's
 # handlers with its own, so the redacting filter of config/logging.py goes on those handlers.
 @signals.after_setup_logger.connect
 @signals.after_setup_task_logger.connect

@@ -5,6 +5,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 
 from orders.models import Customization, StoreOrder, VendorConnection
@@ -21,10 +22,13 @@ class IncomingRequest(models.Model):
         RECEIVED = "received", "Received"
         APPLIED = "applied", "Applied"
         DUPLICATE = "duplicate", "Duplicate (already applied)"
+        LATE = "late", "Ignored: older than current"
+        CONFLICT = "conflict", "Conflict (not applied, shown to staff)"
         IGNORED = "ignored", "Ignored (status we do not act on)"
         UNMATCHED = "unmatched", "Unmatched (unknown order)"
         REJECTED = "rejected", "Rejected (not verified)"
         INVALID = "invalid", "Invalid (unreadable)"
+        ERROR = "error", "Error (kept to reprocess)"
 
     kind = models.CharField(max_length=20, choices=Kind.choices)
     connection = models.ForeignKey(VendorConnection, null=True, blank=True, on_delete=models.SET_NULL)
@@ -36,9 +40,16 @@ class IncomingRequest(models.Model):
     verified = models.BooleanField(default=False)
     outcome = models.CharField(max_length=20, choices=Outcome.choices, default=Outcome.RECEIVED, db_index=True)
     note = models.TextField(blank=True)
+    size_bytes = models.PositiveIntegerField(default=0, help_text="The body's size as received.")
+    error_traceback = models.TextField(blank=True, help_text="When applying failed unexpectedly.")
+    reprocessed_at = models.DateTimeField(null=True, blank=True)
+    reprocessed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["-received_at", "-id"]
+        permissions = [("reprocess_incomingrequest", "Can reprocess stored vendor requests")]
 
     def __str__(self):
         return f"{self.get_kind_display()} #{self.pk} ({self.get_outcome_display()})"
@@ -53,11 +64,21 @@ class FulfilmentOrder(models.Model):
         SENDING = "sending", "Sending"
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed to send"
+        DISCARDED = "discarded", "Discarded"
 
     connection = models.ForeignKey(VendorConnection, on_delete=models.PROTECT, related_name="fulfilment_orders")
     store_order = models.ForeignKey(StoreOrder, null=True, blank=True, on_delete=models.SET_NULL)
     external_ref = models.CharField(max_length=64, unique=True, help_text="Ours, unique: makes sending idempotent.")
     state = models.CharField(max_length=10, choices=State.choices, default=State.DRAFT, db_index=True)
+    next_attempt_at = models.DateTimeField(
+        null=True, blank=True, db_index=True, help_text="Waiting (a rate limit): the reconciler sends it then."
+    )
+    reconciliations = models.PositiveIntegerField(
+        default=0, help_text="Times the reconciler found it stuck and queued it again."
+    )
+    status_conflict = models.TextField(
+        blank=True, help_text="Final statuses that contradict each other (e.g. Cancelled after Dispatched)."
+    )
     sale_datetime = models.DateTimeField(default=timezone.now, help_text="UTC; not in the future.")
     required_dispatch_date = models.DateField(null=True, blank=True)
     customer_name = models.CharField(max_length=255, blank=True)
@@ -104,9 +125,18 @@ class FulfilmentItem(models.Model):
     description = models.CharField(max_length=255, blank=True)
     vendor_id = models.CharField(max_length=64, blank=True)
     vendor_ref = models.CharField(max_length=64, blank=True)
+    # Denormalised from the order: True until the vendor cancels it or staff discard it. The
+    # partial unique constraint below is what stops one design being printed twice (a double
+    # submit, two staff at once): the database, not a check-then-insert, decides.
+    live = models.BooleanField(default=True, editable=False)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["order", "external_ref"], name="unique_fulfilment_item")]
+        constraints = [
+            models.UniqueConstraint(fields=["order", "external_ref"], name="unique_fulfilment_item"),
+            models.UniqueConstraint(
+                fields=["customization"], condition=Q(live=True), name="one_live_fulfilment_item_per_customization"
+            ),
+        ]
 
     def __str__(self):
         return f"{self.external_ref} × {self.quantity}"
@@ -156,6 +186,17 @@ class StatusEvent(models.Model):
     extra = models.JSONField(default=dict, blank=True, help_text="Fields we do not act on (shipments, ...).")
     received_at = models.DateTimeField(default=timezone.now)
     dedupe_key = models.CharField(max_length=64, unique=True)
+    effect = models.CharField(
+        max_length=10,
+        choices=[
+            ("apply", "Applied"),
+            ("late", "Late (ignored)"),
+            ("conflict", "Conflict (not applied)"),
+            ("unknown", "Unknown status (ignored)"),
+        ],
+        default="apply",
+    )
+    effect_note = models.CharField(max_length=255, blank=True)
 
     class Meta:
         ordering = ["received_at", "id"]

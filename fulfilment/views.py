@@ -1,5 +1,10 @@
-"""Endpoints the vendor calls. Thin: store the raw request, hand it to a service, answer."""
+"""Endpoints the vendor calls. Thin: find the connection by its token, store the raw request
+(capped), hand it to a service, answer."""
 
+import functools
+import logging
+
+from django.conf import settings
 from django.http import FileResponse, Http404, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
@@ -7,39 +12,126 @@ from django.views.decorators.http import require_http_methods
 from .models import IncomingRequest
 from .services.incoming import (
     SIGNATURE_HEADER,
-    HookUnknown,
-    PushRejected,
+    connection_for_token,
+    incoming_apply,
     incoming_record,
-    order_push_receive,
-    status_callback_receive,
+    incoming_summary,
+    push_verified,
+    unverified_throttle,
 )
 from .services.links import artwork_from_token
+
+logger = logging.getLogger(__name__)
+Outcome = IncomingRequest.Outcome
+Kind = IncomingRequest.Kind
+
+
+def hook_view(kind: str):
+    """Anything raised before a request is stored (the database gone while finding the
+    connection) is answered 503, which the vendor retries, never a 500. (Django logs each 4xx/5xx
+    with its path, which holds the connection's secret: config.logging's filter redacts it.)"""
+
+    def wrap(view):
+        @functools.wraps(view)
+        def hooked(request, token: str):
+            try:
+                response = view(request, token)
+            except Exception:
+                logger.exception("Custom Gateway %s hook: failed before the request was stored", kind)
+                response = JsonResponse({"ok": False, "error": "temporarily unavailable"}, status=503)
+                response["Retry-After"] = "600"
+            return response
+
+        return hooked
+
+    return wrap
+
+
+def _too_many(retry_after: int) -> JsonResponse:
+    response = JsonResponse({"ok": False, "error": "too many unverified requests: slow down"}, status=429)
+    response["Retry-After"] = str(retry_after)
+    return response
+
+
+def _content_length(request) -> int:
+    try:
+        return max(0, int(request.META.get("CONTENT_LENGTH") or 0))
+    except ValueError:
+        return 0
+
+
+def _hook(request, token: str, kind: str):
+    """The common part of both hooks: (incoming, raw body, None) to go on, or (None, b"", response)."""
+    connection = connection_for_token(token)
+    size = _content_length(request)
+    if connection is None:
+        # Unknown or wrong token: no body stored (a stranger's bytes), only a summary row, and the
+        # address is rate-limited so that guessing costs the guesser, not our database.
+        wait = unverified_throttle(request.META.get("REMOTE_ADDR"))
+        if wait:
+            return None, b"", _too_many(wait)
+        incoming_summary(
+            request, kind, size=size, outcome=Outcome.REJECTED, note=f"Unknown or inactive hook URL ({size} bytes)."
+        )
+        return None, b"", JsonResponse({"ok": False, "error": "unknown hook URL"}, status=404)
+    cap = settings.INCOMING_MAX_BODY_BYTES
+    body = b"" if size > cap else request.read(cap + 1)
+    if size > cap or len(body) > cap:
+        why = f"invalid: the body ({max(size, len(body))} bytes) is over the {cap}-byte cap; not stored."
+        incoming_summary(
+            request, kind, size=max(size, len(body)), outcome=Outcome.INVALID, note=why, connection=connection
+        )
+        return None, b"", JsonResponse({"ok": False, "error": why}, status=413)
+    return incoming_record(request, kind, connection=connection, body=body), body, None
+
+
+def _apply(incoming, body: bytes):
+    try:
+        return incoming_apply(incoming, raw=body), None
+    except Exception:
+        # Recorded on the request with its traceback (staff Reprocess it after a fix); a 503
+        # makes the vendor retry, which also covers a database that is briefly unavailable.
+        response = JsonResponse({"ok": False, "error": "temporarily unavailable, kept to reprocess"}, status=503)
+        response["Retry-After"] = "600"
+        return None, response
 
 
 @csrf_exempt
 @require_http_methods(["PUT", "POST"])
+@hook_view("status callback")
 def status_callback(request, token: str):
-    incoming = incoming_record(request, IncomingRequest.Kind.STATUS_CALLBACK)
-    outcome = status_callback_receive(incoming, token)
-    if outcome == IncomingRequest.Outcome.REJECTED:
-        return JsonResponse({"ok": False}, status=404)
-    # 200 for everything we accepted, including statuses and orders we do not act on: the
-    # vendor would otherwise retry them for ten hours.
+    incoming, body, refused = _hook(request, token, Kind.STATUS_CALLBACK)
+    if refused:
+        return refused
+    outcome, failed = _apply(incoming, body)
+    if failed:
+        return failed
+    # 200 for everything authentic, including invalid bodies, statuses and orders we do not act
+    # on: the vendor retries a 4xx five times two hours apart, and a retry of the same bytes
+    # cannot fix them. The reason is on the stored request, which staff can Reprocess.
     return JsonResponse({"ok": True, "outcome": outcome})
 
 
 @csrf_exempt
 @require_http_methods(["POST"])
+@hook_view("order push")
 def order_push(request, token: str):
-    raw = request.body
-    incoming = incoming_record(request, IncomingRequest.Kind.ORDER_PUSH)
-    try:
-        outcome = order_push_receive(incoming, token, raw, request.headers.get(SIGNATURE_HEADER))
-    except HookUnknown:
-        return JsonResponse({"ok": False}, status=404)
-    except PushRejected:
+    incoming, body, refused = _hook(request, token, Kind.ORDER_PUSH)
+    if refused:
+        return refused
+    why = push_verified(incoming.connection, body, request.headers.get(SIGNATURE_HEADER))
+    if why:
+        IncomingRequest.objects.filter(pk=incoming.pk).update(outcome=Outcome.REJECTED, note=why[:2000])
+        wait = unverified_throttle(request.META.get("REMOTE_ADDR"))
+        if wait:
+            return _too_many(wait)
         return JsonResponse({"ok": False, "error": "not verified"}, status=401)
-    status = 400 if outcome == IncomingRequest.Outcome.INVALID else 200
+    outcome, failed = _apply(incoming, body)
+    if failed:
+        return failed
+    # A push that verifies but cannot be read is the vendor's bug: 400 says so (their retries
+    # are bounded), and the request is kept with its reason.
+    status = 400 if outcome == Outcome.INVALID else 200
     return JsonResponse({"ok": status == 200, "outcome": outcome}, status=status)
 
 

@@ -34,7 +34,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    # Static files from the web server itself (helper "stock"): no separate static server.
+    # Static files from the web server itself: no separate static server.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -54,7 +54,7 @@ AUTHENTICATION_BACKENDS = [
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.int("AXES_COOLOFF_HOURS", default=1)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-# --- Login throttling behind a reverse proxy (helper "stock") ----------------------------------
+# --- Login throttling behind a reverse proxy ----------------------------------
 # The number of reverse proxies in front of the app that append to X-Forwarded-For (nginx,
 # a load balancer). 0: X-Forwarded-For is ignored and the connecting address is the client's.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
@@ -92,10 +92,26 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
     )
-# Keep database connections between requests (a new PostgreSQL connection per request cost a
-# status callback ~11 ms of database CPU in bench/callbacks.py); checked before reuse.
-DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))  # a ?conn_max_age= in the URL wins
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.bool("DB_POOL", default=True):
+    # Django's psycopg connection pool: each process holds at most DB_POOL_MAX_SIZE connections
+    # however many threads serve requests. Persistent per-thread connections (CONN_MAX_AGE) under
+    # a threaded server ran PostgreSQL out of connections in a burst of vendor callbacks ("too
+    # many clients already"). The default max is the web server's threads per process
+    # (WEB_THREADS, gunicorn gthread): each thread needs at most one at a time. With the default
+    # 100 max_connections: e.g. 3 web processes x 8 + a Celery worker's children x 8 + beat
+    # stays well under it. A request that waits DB_POOL_TIMEOUT seconds for one gets an
+    # OperationalError (tasks retry it; hooks answer 503, which the vendor retries).
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": env.int("DB_POOL_MIN_SIZE", default=1),
+        "max_size": env.int("DB_POOL_MAX_SIZE", default=env.int("WEB_THREADS", default=8)),
+        "timeout": env.float("DB_POOL_TIMEOUT", default=10.0),
+    }
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # required with a pool: the pool keeps them
+else:
+    # SQLite (and PostgreSQL with DB_POOL=false): keep connections between requests, checked
+    # before reuse (a new PostgreSQL connection per request cost ~11 ms in bench/callbacks.py).
+    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))  # ?conn_max_age= wins
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -152,6 +168,14 @@ CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=6 * 3600)
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BEAT_SCHEDULE = {
+    # No fulfilment order stays queued or sending forever (fulfilment.services.reconcile).
+    "fulfilment-orders-reconcile": {"task": "fulfilment.tasks.fulfilment_orders_reconcile_task", "schedule": 60.0},
+    # Raw vendor requests older than INCOMING_RETENTION_DAYS go.
+    "fulfilment-incoming-prune": {"task": "fulfilment.tasks.incoming_prune_task", "schedule": 24 * 3600.0},
+    # Staged stock CSV uploads past STOCK_IMPORT_TTL_MINUTES go.
+    "fulfilment-stock-imports-prune": {"task": "fulfilment.tasks.stock_imports_prune_task", "schedule": 3600.0},
+}
 
 # The vendor simulators under /sandbox/. Never on in production.
 SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=False)
@@ -180,6 +204,21 @@ PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
 FULFILMENT_REF_PREFIX = env("FULFILMENT_REF_PREFIX", default="BO-")
 ARTWORK_LINK_MAX_AGE_DAYS = env.int("ARTWORK_LINK_MAX_AGE_DAYS", default=30)
 SANDBOX_CUSTOM_GATEWAY_COMPANY = env("SANDBOX_CUSTOM_GATEWAY_COMPANY", default="99999")
+# Sending: an order queued or sending whose record has not moved for this long has no attempt
+# running and is queued again by the reconciler; after FULFILMENT_RECONCILE_MAX rescues it is
+# failed with the reason. Task retries back off to at most FULFILMENT_RETRY_MAX_COUNTDOWN
+# seconds (under the broker's visibility timeout, and under the stuck bound). A 50004 without
+# a Retry-After is waited out FULFILMENT_RATE_LIMIT_WAIT_SECONDS at a time.
+FULFILMENT_STUCK_AFTER_MINUTES = env.int("FULFILMENT_STUCK_AFTER_MINUTES", default=15)
+FULFILMENT_RECONCILE_MAX = env.int("FULFILMENT_RECONCILE_MAX", default=5)
+FULFILMENT_RETRY_MAX_COUNTDOWN = env.int("FULFILMENT_RETRY_MAX_COUNTDOWN", default=600)
+FULFILMENT_RATE_LIMIT_WAIT_SECONDS = env.int("FULFILMENT_RATE_LIMIT_WAIT_SECONDS", default=900)
+# Hooks (status callbacks, order pushes): the largest body stored (bigger: 413, not stored),
+# unverified requests (unknown token, bad HMAC) allowed per remote address per minute (then
+# 429), and how long raw requests are kept (prune_incoming, daily beat task).
+INCOMING_MAX_BODY_BYTES = env.int("INCOMING_MAX_BODY_BYTES", default=1024 * 1024)
+HOOK_UNVERIFIED_RATE = env.int("HOOK_UNVERIFIED_RATE", default=30)
+INCOMING_RETENTION_DAYS = env.int("INCOMING_RETENTION_DAYS", default=90)
 
 # Vendor HTTP: every call has a timeout (connect, read) in seconds.
 VENDOR_HTTP_CONNECT_TIMEOUT = env.float("VENDOR_HTTP_CONNECT_TIMEOUT", default=5.0)
@@ -191,20 +230,15 @@ VENDOR_HTTP_BACKOFF = env.float("VENDOR_HTTP_BACKOFF", default=0.5)
 # lock no longer blocks the next sync of the same connection.
 SYNC_STALE_AFTER_SECONDS = env.int("SYNC_STALE_AFTER_SECONDS", default=15 * 60)
 
-# --- Stock CSV import (helper "stock") ---------------------------------------------------------
+# --- Stock CSV import ---------------------------------------------------------
 # An upload is kept on the server (fulfilment.StockImport) between its preview and confirmation;
 # it expires after STOCK_IMPORT_TTL_MINUTES and is pruned on each new preview and hourly by beat.
 STOCK_IMPORT_MAX_BYTES = env.int("STOCK_IMPORT_MAX_BYTES", default=20 * 1024 * 1024)
 STOCK_IMPORT_MAX_ROWS = env.int("STOCK_IMPORT_MAX_ROWS", default=200_000)
 STOCK_IMPORT_TTL_MINUTES = env.int("STOCK_IMPORT_TTL_MINUTES", default=60)
-# Static periodic tasks (django-celery-beat's DatabaseScheduler picks them up); others add keys.
-CELERY_BEAT_SCHEDULE = globals().get("CELERY_BEAT_SCHEDULE", {})
-CELERY_BEAT_SCHEDULE["fulfilment-stock-imports-prune"] = {
-    "task": "fulfilment.tasks.stock_imports_prune_task",
-    "schedule": 3600.0,
-}
 
-# --- Logging (helper "stock") ---------------------------------------------------------------
+
+# --- Logging ---------------------------------------------------------------
 # config.logging.RedactSecretsFilter replaces the token in hook URLs and artwork links with *** in
 # every record of the loggers that print request paths (and on our handler, for everything else).
 LOGGING = {

@@ -9,7 +9,7 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
-# --- Deploy checks (helper "stock"): `manage.py check --deploy` reports no issues ---------------
+# --- Deploy checks: `manage.py check --deploy` reports no issues ---------------
 # HSTS as Django's deployment checklist and OWASP advise: a year, subdomains, preload-ready. Lower
 # DJANGO_SECURE_HSTS_SECONDS while trying out HTTPS on a new host; browsers remember it.
 SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=365 * 24 * 3600)

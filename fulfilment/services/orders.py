@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, date
+import re
+from datetime import UTC, date, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from iso3166 import countries_by_alpha2
 
 from integrations.custom_gateway.client import OrderAlreadyExists, RateLimitedByVendor
-from integrations.custom_gateway.types import ORDER_STATUSES
+from integrations.custom_gateway.types import ORDER_STATUSES, STATUS_QC_QUERY
 from integrations.http import VendorError, VendorRetryable
 from orders.models import Customization, SideArtwork, VendorConnection
 from orders.services.connections import connection_client
@@ -70,10 +72,20 @@ def fulfilment_order_validate(order: FulfilmentOrder, *, items=None) -> dict[str
     for item in items:
         if item.quantity < 1:
             errors["items"] = f"Item {item.external_ref}: the quantity must be at least 1."
-        problem = _artwork_problem(item.customization)
+        problem = _artwork_problem(item.customization) or _live_elsewhere(item.customization, order)
         if problem:
             errors["items"] = f"Item {item.external_ref}: {problem}"
     return errors
+
+
+def _live_elsewhere(customization: Customization, order: FulfilmentOrder) -> str:
+    other = (
+        FulfilmentItem.objects.filter(customization=customization, live=True)
+        .exclude(order_id=order.pk)
+        .select_related("order")
+        .first()
+    )
+    return f"{customization} is already in order {other.order.external_ref}." if other else ""
 
 
 def _artwork_problem(customization: Customization) -> str:
@@ -120,15 +132,42 @@ def fulfilment_order_create(
     order.save(update_fields=["external_ref"])
     for item in items:
         item.order = order
-    FulfilmentItem.objects.bulk_create(items)
+    try:
+        # The partial unique constraint (one live item per customization) decides a race: two
+        # staff at once, or a double submit. The loser waits for the winner's commit, then fails.
+        with transaction.atomic():
+            FulfilmentItem.objects.bulk_create(items)
+    except IntegrityError:
+        taken = (
+            FulfilmentItem.objects.filter(customization__in=[i.customization_id for i in items], live=True)
+            .exclude(order=order)
+            .select_related("order", "customization")
+            .first()
+        )
+        where = f"order {taken.order.external_ref}" if taken else "another order"
+        what = str(taken.customization) if taken else "A customization"
+        raise FulfilmentInvalid({"items": f"{what} is already in {where}."}) from None
     return order
+
+
+def fulfilment_order_discard(order: FulfilmentOrder) -> bool:
+    """Staff give up on a draft or failed order: its customizations may go into a new one.
+    Anything sent (or on its way) stays: it exists at the vendor."""
+    with transaction.atomic():
+        done = FulfilmentOrder.objects.filter(pk=order.pk, state__in=[State.DRAFT, State.FAILED]).update(
+            state=State.DISCARDED, next_attempt_at=None
+        )
+        if done:
+            FulfilmentItem.objects.filter(order=order).update(live=False)
+    return bool(done)
 
 
 def fulfilment_payload(order: FulfilmentOrder) -> dict:
     """The Order-iT order object for this order (type 1 for one print area, 7 for several)."""
     payload = {
         "external_ref": order.external_ref,
-        "company_ref_id": order.connection.company,
+        # The doc types it integer: a JSON number when it is all digits.
+        "company_ref_id": int(company) if (company := order.connection.company.strip()).isdigit() else company,
         "sale_datetime": order.sale_datetime.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"),
         "status_callback_url": status_callback_url(order.connection),
         "items": [],
@@ -174,26 +213,72 @@ def order_push_url(connection: VendorConnection) -> str:
     return f"{settings.PUBLIC_BASE_URL.rstrip('/')}{path}"
 
 
-def fulfilment_order_queue(order: FulfilmentOrder) -> None:
+HOOK_TOKEN_IN_URL = re.compile(r"(/hooks/[^/]+/)([^/]+)(/)")
+REDACTED = "[redacted]"
+
+
+def redact_hook_token(payload):
+    """The payload with the hook secret in any URL replaced: the token is a credential (whoever
+    has it can post status callbacks) and is shown nowhere but the connection's own page."""
+    if isinstance(payload, dict):
+        return {key: redact_hook_token(value) for key, value in payload.items()}
+    if isinstance(payload, list):
+        return [redact_hook_token(value) for value in payload]
+    if isinstance(payload, str):
+        return HOOK_TOKEN_IN_URL.sub(lambda m: m.group(1) + REDACTED + m.group(3), payload)
+    return payload
+
+
+def stuck_before(now=None):
+    """An order queued or sending whose record has not moved since then has no live attempt:
+    task retries back off at most FULFILMENT_RETRY_MAX_COUNTDOWN, well inside this bound."""
+    return (now or timezone.now()) - timedelta(minutes=settings.FULFILMENT_STUCK_AFTER_MINUTES)
+
+
+def sendable_q(now=None) -> Q:
+    """What the Send action accepts: drafts, failed orders, and stuck or waiting ones."""
+    return Q(state__in=[State.DRAFT, State.FAILED]) | Q(
+        Q(next_attempt_at__isnull=False) | Q(updated_at__lt=stuck_before(now)),
+        state__in=[State.QUEUED, State.SENDING],
+    )
+
+
+def fulfilment_order_queue(order: FulfilmentOrder) -> bool:
+    """Queue it to send (staff's Send action, the reconciler). False when it is not sendable."""
     from ..tasks import fulfilment_order_send_task
 
-    FulfilmentOrder.objects.filter(pk=order.pk, state__in=[State.DRAFT, State.FAILED]).update(state=State.QUEUED)
-    transaction.on_commit(lambda: fulfilment_order_send_task.delay(order.pk))
+    queued = (
+        FulfilmentOrder.objects.filter(sendable_q())
+        .filter(pk=order.pk)
+        .update(state=State.QUEUED, next_attempt_at=None, updated_at=timezone.now())
+    )
+    if queued:
+        transaction.on_commit(lambda: fulfilment_order_send_task.delay(order.pk))
+    return bool(queued)
 
 
 def fulfilment_order_send(order: FulfilmentOrder) -> FulfilmentOrder:
     """Send it once. A retry after a timeout the vendor did receive answers 8001 (the
-    external_ref exists): that is reconciled as sent, never a second order. Raises
-    VendorRetryable / RateLimited when trying later may help (recorded on the order)."""
+    external_ref exists): that is reconciled as sent, never a second order. A rate limit (ours
+    or the vendor's 50004, which can last a day) is waited out: the order stays queued with
+    `next_attempt_at` and the reconciler sends it then. Raises VendorRetryable when trying again
+    soon may help (recorded on the order)."""
     order = FulfilmentOrder.objects.select_related("connection").get(pk=order.pk)
-    if order.state == State.SENT:
+    if order.state in (State.SENT, State.DISCARDED):
+        return order
+    # Claim it: one attempt at a time (a second task, or a reconciler's re-queue, finds it taken).
+    claimed = FulfilmentOrder.objects.filter(pk=order.pk, state__in=[State.DRAFT, State.QUEUED, State.FAILED]).update(
+        state=State.SENDING, updated_at=timezone.now()
+    )
+    if not claimed:
+        order.refresh_from_db()
         return order
     errors = fulfilment_order_validate(order)
     if errors:
         return _failed(order, "Not sent: " + " ".join(errors.values()))
     payload = fulfilment_payload(order)
     FulfilmentOrder.objects.filter(pk=order.pk).update(
-        state=State.SENDING, request_payload=payload, attempts=order.attempts + 1
+        request_payload=redact_hook_token(payload), attempts=order.attempts + 1, next_attempt_at=None
     )
     try:
         rate_limit_take(order.connection)
@@ -209,15 +294,31 @@ def fulfilment_order_send(order: FulfilmentOrder) -> FulfilmentOrder:
         order.refresh_from_db()
         return order
     except (RateLimited, RateLimitedByVendor) as exc:
-        FulfilmentOrder.objects.filter(pk=order.pk).update(state=State.QUEUED, last_error=f"Waiting: {exc}")
-        raise
+        return _waiting(order, exc)
     except VendorRetryable as exc:
         # We may or may not have reached the vendor: the next attempt finds out (8001).
-        FulfilmentOrder.objects.filter(pk=order.pk).update(state=State.QUEUED, last_error=f"Will retry: {exc}")
+        FulfilmentOrder.objects.filter(pk=order.pk).update(
+            state=State.QUEUED, last_error=f"Will retry: {exc}", updated_at=timezone.now()
+        )
         raise
     except VendorError as exc:
         return _failed(order, str(exc))
     _apply_created(order, created)
+    order.refresh_from_db()
+    return order
+
+
+def _waiting(order: FulfilmentOrder, exc: Exception) -> FulfilmentOrder:
+    if isinstance(exc, RateLimited):
+        until, whose = exc.retry_at, "our count of Custom Gateway's rate limit"
+    else:
+        seconds = getattr(exc, "retry_after", None) or settings.FULFILMENT_RATE_LIMIT_WAIT_SECONDS
+        until, whose = timezone.now() + timedelta(seconds=seconds), "Custom Gateway's rate limit (50004)"
+    FulfilmentOrder.objects.filter(pk=order.pk).update(
+        state=State.QUEUED,
+        next_attempt_at=until,
+        last_error=f"Waiting for {whose} until {until.astimezone(UTC):%Y-%m-%d %H:%M} UTC; it is sent then.",
+    )
     order.refresh_from_db()
     return order
 
@@ -230,6 +331,11 @@ def _failed(order: FulfilmentOrder, message: str) -> FulfilmentOrder:
 
 @transaction.atomic
 def _apply_created(order: FulfilmentOrder, created: list[dict]) -> None:
+    # LOCK ORDER (every path that writes a fulfilment order and its vendor orders): the
+    # FulfilmentOrder row first, then its VendorOrder rows. A status callback arriving before
+    # the POST has answered takes the same order (incoming.status_update_apply), so the two wait
+    # for each other instead of deadlocking.
+    order = FulfilmentOrder.objects.select_for_update().select_related("connection").get(pk=order.pk)
     has_error = any(entry.get("has_error") for entry in created)
     messages = [entry.get("error_message") for entry in created if entry.get("error_message")]
     for entry in created:
@@ -242,7 +348,11 @@ def _apply_created(order: FulfilmentOrder, created: list[dict]) -> None:
                 "external_ref": str(entry.get("external_ref") or order.external_ref),
                 "has_error": bool(entry.get("has_error")),
                 "error_message": entry.get("error_message") or "",
-                **({"status": 32, "status_name": ORDER_STATUSES[32]} if entry.get("has_error") else {}),
+                **(
+                    {"status": STATUS_QC_QUERY, "status_name": ORDER_STATUSES[STATUS_QC_QUERY]}
+                    if entry.get("has_error")
+                    else {}
+                ),
             },
         )
         for item in entry.get("items") or []:

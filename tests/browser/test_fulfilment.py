@@ -4,14 +4,24 @@ screens without the buttons that change anything. Vendor data comes from the Cus
 sandbox over real HTTP (live_server)."""
 
 import io
+import json
 import re
 from urllib.parse import urljoin
 
 import pytest
+from django.urls import reverse
 from playwright.sync_api import expect
 from pypdf import PdfReader
 
-from fulfilment.models import PushedOrder, ShippingLabel, StockLevel, StockPush
+from fulfilment.models import (
+    FulfilmentOrder,
+    IncomingRequest,
+    PushedOrder,
+    ShippingLabel,
+    StockLevel,
+    StockPush,
+    VendorOrder,
+)
 from fulfilment.services.orders import order_push_url
 from fulfilment.services.shipping import pushed_order_ship
 from fulfilment.services.stock import stock_changed, stock_push
@@ -202,3 +212,38 @@ def test_viewer_cannot_ship_or_edit_stock(page, live_server, gateway, box):
     expect(page.locator("#result_list input[name$='quantity_available']")).to_have_count(0)
     expect(page.locator("select[name=action] option", has_text="Push")).to_have_count(0)
     expect(page.locator("#import-stock")).to_have_count(0)
+
+
+def test_a_manager_sees_status_conflicts_late_callbacks_and_reprocesses_a_request(page, live_server, gateway, client):
+    """Callbacks 4, 1 (late), 8, 128 (conflict): the list filters the conflict, the order page and
+    its timeline say what each callback did, and Reprocess of the late one changes nothing."""
+    order = FulfilmentOrder.objects.create(
+        connection=gateway,
+        external_ref="BO-000012",
+        state="sent",
+        shipping_address_1="1 Road",
+        shipping_postcode="SK10 2XR",
+        shipping_country_code="GB",
+    )
+    VendorOrder.objects.create(connection=gateway, fulfilment_order=order, vendor_id="501", external_ref="BO-000012")
+    url = reverse("fulfilment:status-callback", args=[gateway.hook_token])
+    for code in (4, 1, 8, 128):
+        body = {"id": 501, "external_ref": "BO-000012", "ref": "R", "status": code, "status_name": ""}
+        client.put(url, data=json.dumps(body), content_type="application/json")
+    log_in(page, live_server, staff_in("Manager", username="manager"))
+    page.goto(f"{live_server.url}/admin/fulfilment/fulfilmentorder/?attention=conflict")
+    expect(page.locator("#result_list")).to_contain_text("Dispatched (conflict)")
+
+    page.goto(f"{live_server.url}/admin/fulfilment/fulfilmentorder/{order.pk}/change/")
+    expect(page.get_by_text("conflict: Cancelled after Dispatched, not applied").first).to_be_visible()
+    expect(page.get_by_text("ignored: older than current (In Production)").first).to_be_visible()
+
+    page.goto(f"{live_server.url}/admin/fulfilment/incomingrequest/")
+    expect(page.locator("#result_list")).to_contain_text("Ignored: older than current")
+    late = IncomingRequest.objects.get(outcome="late")
+    page.locator(f"input[name=_selected_action][value='{late.pk}']").check()
+    page.locator("select[name=action]").select_option(
+        label="Reprocess (parse and apply again; a replay changes nothing)"
+    )
+    page.get_by_role("button", name="Go").click()
+    expect(page.locator(".messagelist")).to_contain_text("Reprocessed: 1 duplicate.")

@@ -10,7 +10,12 @@ from django.urls import reverse
 from django.utils.html import escape
 
 from fulfilment.models import FulfilmentOrder, IncomingRequest, StockLevel, StockPush
-from fulfilment.services.orders import fulfilment_order_create, order_push_url, status_callback_url
+from fulfilment.services.orders import (
+    FulfilmentInvalid,
+    fulfilment_order_create,
+    order_push_url,
+    status_callback_url,
+)
 from integrations.custom_gateway import sandbox as cg_sandbox
 from integrations.custom_gateway.types import ERROR_CODES
 from orders.models import Customization, OrderLine, SideArtwork, StoreOrder, VendorConnection
@@ -308,3 +313,32 @@ def test_pushing_selected_levels_sends_them_once(client, live_gateway):
     box = cg_sandbox.sandbox()
     assert len(box.stock_updates) == 1 and box.stock == {"SKU-1": 1, "SKU-2": 2, "SKU-3": 3}
     assert list(StockPush.objects.values_list("user", "count")) == [(manager.pk, 3)]
+
+
+def test_a_discarded_order_frees_its_customizations_for_a_new_one(client, gateway):
+    mug = approved(store_order=store_order("#1001"))
+    order = fulfilment_order_create(connection=gateway, customizations=[mug], shipping=ADDRESS)
+    client.force_login(staff_in("Manager", username="manager"))
+    assert f'value="{mug.pk}"' not in client.get(CREATE_URL).content.decode()  # in a live order
+    with pytest.raises(FulfilmentInvalid, match=f"is already in order {order.external_ref}"):
+        fulfilment_order_create(connection=gateway, customizations=[mug], shipping=ADDRESS)
+
+    action(client, ORDERS_URL, "discard_selected", [order.pk])
+
+    assert FulfilmentOrder.objects.get(pk=order.pk).state == FulfilmentOrder.State.DISCARDED
+    assert f'value="{mug.pk}"' in client.get(CREATE_URL).content.decode()
+    again = fulfilment_order_create(connection=gateway, customizations=[mug], shipping=ADDRESS)
+    assert again.items.get().customization == mug
+
+
+def test_discard_needs_the_send_permission_and_leaves_sent_orders(client, gateway):
+    mug = approved()
+    order = fulfilment_order_create(connection=gateway, customizations=[mug], shipping=ADDRESS)
+    client.force_login(staff_in("Reviewer", username="reviewer"))
+    action(client, ORDERS_URL, "discard_selected", [order.pk])
+    assert FulfilmentOrder.objects.get(pk=order.pk).state == FulfilmentOrder.State.DRAFT
+
+    FulfilmentOrder.objects.filter(pk=order.pk).update(state=FulfilmentOrder.State.SENT)
+    client.force_login(staff_in("Manager", username="manager"))
+    action(client, ORDERS_URL, "discard_selected", [order.pk])
+    assert FulfilmentOrder.objects.get(pk=order.pk).state == FulfilmentOrder.State.SENT

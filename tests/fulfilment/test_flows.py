@@ -1,13 +1,16 @@
 """Fulfilment end to end against the Custom Gateway sandbox over real HTTP (live_server)."""
 
 import hashlib
+import json
+import time
 
 import pytest
 import requests
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.urls import reverse
 
-from fulfilment.models import FulfilmentOrder, PushedOrder, ShippingLabel, StockLevel, StockPush
+from fulfilment.models import FulfilmentOrder, IncomingRequest, PushedOrder, ShippingLabel, StockLevel, StockPush
 from fulfilment.services.orders import (
     FulfilmentInvalid,
     fulfilment_order_create,
@@ -18,7 +21,6 @@ from fulfilment.services.orders import (
 from fulfilment.services.shipping import labels_pdf, pushed_order_ship
 from fulfilment.services.stock import stock_changed, stock_push
 from integrations.custom_gateway import sandbox as cg_sandbox
-from integrations.custom_gateway.client import RateLimitedByVendor
 from integrations.http import VendorRetryable
 from orders.models import Customization, SideArtwork
 from tests.factories import CustomizationFactory, SideFactory
@@ -121,12 +123,11 @@ def test_slow_down_is_not_a_failed_order(gateway, box):
     order = fulfilment_order_create(connection=gateway, customizations=[approved_with_artwork()], shipping=ADDRESS)
     box.rate_limit_next(1)
 
-    with pytest.raises(RateLimitedByVendor):
-        fulfilment_order_send(order)
+    waiting = fulfilment_order_send(order)  # 50004: waits, does not raise, does not count as failing
 
-    order.refresh_from_db()
-    assert order.state == FulfilmentOrder.State.QUEUED and "Waiting" in order.last_error
-    assert fulfilment_order_send(order).state == FulfilmentOrder.State.SENT
+    assert waiting.state == FulfilmentOrder.State.QUEUED and waiting.next_attempt_at is not None
+    assert "Waiting for Custom Gateway's rate limit (50004) until" in waiting.last_error
+    assert fulfilment_order_send(waiting).state == FulfilmentOrder.State.SENT
 
 
 def test_a_rejected_order_says_why_in_words(gateway, box):
@@ -206,3 +207,44 @@ def test_stock_push_sends_changed_levels_in_batches_and_records_it(gateway, box)
     assert not stock_changed(gateway).exists()
     StockLevel.objects.filter(sku="SKU-001").update(quantity_available=99)
     assert list(stock_changed(gateway).values_list("sku", flat=True)) == ["SKU-001"]
+
+
+def test_company_ref_id_is_sent_as_the_integer_the_doc_types(gateway, box):
+    order = fulfilment_order_send(
+        fulfilment_order_create(connection=gateway, customizations=[approved_with_artwork()], shipping=ADDRESS)
+    )
+
+    received = next(o for o in box.orders.values() if o.external_ref == order.external_ref).payload
+    assert received["company_ref_id"] == int(gateway.company) and type(received["company_ref_id"]) is int
+
+
+def test_a_vendor_calling_back_before_the_post_answers_leaves_the_order_sent_with_its_status(gateway, box):
+    box.auto_callbacks = True  # the sandbox PUTs status 1 as soon as the order exists
+    order = fulfilment_order_create(connection=gateway, customizations=[approved_with_artwork()], shipping=ADDRESS)
+
+    sent = fulfilment_order_send(order)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not IncomingRequest.objects.filter(outcome="applied").exists():
+        time.sleep(0.1)
+
+    sent.refresh_from_db()
+    assert sent.state == FulfilmentOrder.State.SENT
+    assert sent.vendor_status_name == "Received" and sent.vendor_orders.get().status == 1
+    assert [a["status_code"] for a in box.callback_attempts] == [200]
+
+
+def test_the_hook_token_never_appears_in_the_sent_payload_shown(gateway, box, client):
+    from tests.factories import staff_in
+
+    order = fulfilment_order_send(
+        fulfilment_order_create(connection=gateway, customizations=[approved_with_artwork()], shipping=ADDRESS)
+    )
+    older = fulfilment_order_create(connection=gateway, customizations=[approved_with_artwork()], shipping=ADDRESS)
+    FulfilmentOrder.objects.filter(pk=older.pk).update(request_payload=fulfilment_payload(older))  # stored before
+    client.force_login(staff_in("Manager", username="manager"))
+
+    assert gateway.hook_token not in json.dumps(FulfilmentOrder.objects.get(pk=order.pk).request_payload)
+    for shown in (order, older):
+        page = client.get(reverse("admin:fulfilment_fulfilmentorder_change", args=[shown.pk])).content.decode()
+        assert "/hooks/custom-gateway/[redacted]/status/" in page
+        assert gateway.hook_token not in page
