@@ -8,9 +8,10 @@ from django.db import transaction
 from PIL import Image
 from pypdf import PdfReader, PdfWriter
 
+from integrations.filetypes import LABEL
 from integrations.http import VendorError
 from orders.services.connections import connection_client
-from orders.services.files import download_stored
+from orders.services.files import FileRefused, download_stored
 
 from ..models import PushedOrder, Shipment, ShippingLabel
 from .ratelimit import rate_limit_take
@@ -71,7 +72,16 @@ def label_fetch(shipment: Shipment, *, client=None) -> ShippingLabel:
         return f"labels/{shipment.order.connection_id}/{shipment.order.vendor_id}-{shipment.vendor_id}.{extension}"
 
     try:
-        stored, result, _ = download_stored(lambda tmp: client.download(url, tmp), name)
+        stored, result, sniffed, _ = download_stored(
+            lambda tmp: client.download(url, tmp), name, allowed=LABEL, what="shipping label"
+        )
+    except FileRefused as exc:
+        # Never ready, so never printed: the label fails with what the vendor sent instead.
+        ShippingLabel.objects.filter(pk=label.pk).update(
+            state=ShippingLabel.State.FAILED, error=f"The label file is {exc}."
+        )
+        label.refresh_from_db()
+        return label
     except VendorError as exc:
         ShippingLabel.objects.filter(pk=label.pk).update(state=ShippingLabel.State.FAILED, error=str(exc))
         label.refresh_from_db()
@@ -81,7 +91,8 @@ def label_fetch(shipment: Shipment, *, client=None) -> ShippingLabel:
             client.close()
     label.file.name = stored
     label.state, label.error = ShippingLabel.State.READY, ""
-    label.content_type, label.size_bytes, label.sha256 = result.content_type, result.size, result.sha256
+    label.content_type = sniffed.content_type  # what the bytes are, not what the vendor said
+    label.size_bytes, label.sha256 = result.size, result.sha256
     label.source_url = result.url
     label.save()
     return label
