@@ -2,15 +2,17 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from integrations.custom_gateway.types import ERROR_CODES, ORDER_STATUSES
+from integrations.filetypes import LABEL
 from integrations.http import VendorError
 from orders.admin_base import ViewOnlyAdmin, ViewOnlyInline
+from orders.file_responses import stored_file_response
 from orders.models import Customization, OrderLine, VendorConnection
 
 from .models import (
@@ -394,11 +396,9 @@ class PushedOrderAdmin(ViewOnlyAdmin):
         if not self.has_view_permission(request):
             raise PermissionDenied
         label = get_object_or_404(ShippingLabel, pk=pk, state=ShippingLabel.State.READY)
-        try:
-            handle = label.file.open("rb")
-        except FileNotFoundError:
-            raise Http404 from None
-        return FileResponse(handle, content_type=label.content_type or "application/octet-stream")
+        return stored_file_response(
+            label.file, allowed=LABEL, what="shipping label", download=request.GET.get("download") == "1"
+        )
 
 
 class StockImportForm(forms.Form):

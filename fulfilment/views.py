@@ -1,8 +1,11 @@
 """Endpoints the vendor calls. Thin: store the raw request, hand it to a service, answer."""
 
-from django.http import FileResponse, Http404, JsonResponse
+from django.http import Http404, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
+
+from integrations.filetypes import PRINT_FILE
+from orders.file_responses import stored_file_response
 
 from .models import IncomingRequest
 from .services.incoming import (
@@ -46,8 +49,4 @@ def artwork_file(request, token: str):
     artwork = artwork_from_token(token)
     if artwork is None:
         raise Http404("unknown or expired link")
-    try:
-        handle = artwork.file.open("rb")
-    except FileNotFoundError:
-        raise Http404 from None
-    return FileResponse(handle, content_type=artwork.content_type or "application/octet-stream")
+    return stored_file_response(artwork.file, allowed=PRINT_FILE, what="print file")

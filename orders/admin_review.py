@@ -4,13 +4,16 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from integrations.filetypes import PRINT_FILE
+
 from .admin_base import ViewOnlyAdmin
+from .file_responses import stored_file_response
 from .models import Customization, PrintRequirement, ReviewDecision, ReviewItem, SideArtwork
 from .selectors import REVIEW_REASONS, review_counts, review_detail, review_neighbours, review_queue
 from .services.artwork import artwork_retry
@@ -177,14 +180,9 @@ class ReviewAdmin(ViewOnlyAdmin):
         if not self.has_view_permission(request):
             raise PermissionDenied
         artwork = get_object_or_404(SideArtwork, pk=pk)
-        if not artwork.file:
-            raise Http404
-        try:
-            handle = artwork.file.open("rb")
-        except FileNotFoundError:
-            raise Http404 from None
-        filename = artwork.file.name.rsplit("/", 1)[-1]
-        return FileResponse(handle, content_type=artwork.content_type or None, filename=filename)
+        return stored_file_response(
+            artwork.file, allowed=PRINT_FILE, what="print file", download=request.GET.get("download") == "1"
+        )
 
 
 def _matches(customization: Customization, key: str) -> bool:

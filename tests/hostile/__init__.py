@@ -9,7 +9,9 @@ import struct
 import zipfile
 import zlib
 from functools import cache
+from urllib.parse import urlsplit
 
+from django.core.files.base import ContentFile
 from django.http import Http404, HttpResponse
 from django.urls import include, path
 from PIL import Image, PngImagePlugin
@@ -106,6 +108,47 @@ REASONS = {
     "empty": "an empty file",
     "json-error-page": "a JSON document",
 }
+
+
+# Rows as they were stored before files were sniffed: the vendor's Content-Type taken at its word.
+
+
+def stored_artwork(content: bytes, claimed: str, name: str = "design.png"):
+    from orders.models import SideArtwork
+    from tests.factories import SideFactory
+
+    artwork = SideArtwork.objects.create(
+        side=SideFactory(), state=SideArtwork.State.READY, content_type=claimed, sha256="ab" * 32
+    )
+    artwork.file.save(f"artwork/test/{name}", ContentFile(content), save=True)
+    return artwork
+
+
+def stored_label(content: bytes, claimed: str, name: str = "label.pdf"):
+    from fulfilment.models import PushedOrder, Shipment, ShippingLabel
+    from tests.factories import VendorConnectionFactory
+
+    connection = VendorConnectionFactory(kind="custom_gateway", company="1")
+    order = PushedOrder.objects.create(connection=connection, vendor_id=str(PushedOrder.objects.count() + 1), raw={})
+    shipment = Shipment.objects.create(order=order, vendor_id="1", raw={})
+    label = ShippingLabel.objects.create(shipment=shipment, state=ShippingLabel.State.READY, content_type=claimed)
+    label.file.save(f"labels/test/{name}", ContentFile(content), save=True)
+    return label
+
+
+def file_urls(artwork=None, label=None) -> list[str]:
+    """Every URL that serves these files: staff download and the vendor's signed link, label."""
+    from django.urls import reverse
+
+    from fulfilment.services.links import artwork_url
+
+    urls = []
+    if artwork is not None:
+        urls.append(reverse("admin:orders_reviewitem_artwork_file", args=[artwork.pk]))
+        urls.append(urlsplit(artwork_url(artwork)).path)
+    if label is not None:
+        urls.append(reverse("admin:fulfilment_pushedorder_label", args=[label.pk]))
+    return urls
 
 
 def serve(request, name: str):
