@@ -75,3 +75,25 @@ def sniffed_response(handle, sniffed: Sniffed, *, filename: str, download: bool 
     attachment = download or sniffed.content_type not in VIEWABLE
     response = FileResponse(handle, content_type=sniffed.content_type, as_attachment=attachment, filename=name)
     return harden(response, sniffed.content_type)
+
+
+def placeholder_response(reason: str) -> HttpResponse:
+    """A PNG that says why an image is not shown, in place of a broken image. 200, so that every
+    browser draws it in the <img>; the reason is also in the X-Image-Refused header."""
+    import io
+    import textwrap
+
+    from PIL import Image, ImageDraw
+
+    lines = textwrap.wrap(reason, width=44)[:6]
+    image = Image.new("RGB", (360, 40 + 16 * len(lines)), (246, 240, 240))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle([0, 0, image.width - 1, image.height - 1], outline=(170, 60, 60))
+    draw.text((12, 10), "Image not shown", fill=(150, 30, 30))
+    for number, line in enumerate(lines):
+        draw.text((12, 28 + 16 * number), line, fill=(60, 60, 60))
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    response = HttpResponse(buffer.getvalue(), content_type="image/png")
+    response["X-Image-Refused"] = reason.encode("ascii", "replace").decode()[:300]
+    return harden(response, "image/png")
