@@ -151,7 +151,11 @@ def file_urls(artwork=None, label=None) -> list[str]:
     return urls
 
 
+SERVED: dict[str, int] = {}
+
+
 def serve(request, name: str):
+    SERVED[name] = SERVED.get(name, 0) + 1
     if name == "good.png":
         return HttpResponse(png(), content_type="application/octet-stream")
     if name == "good.pdf":
