@@ -161,7 +161,7 @@ def labels_pdf(labels) -> LabelsPrint:
         try:
             sniffed = sniff(io.BytesIO(content), LABEL, what="shipping label")
         except FileRefused as exc:
-            skipped.append(f"Order {order}: its label is {exc}, so it was not printed.")
+            skipped.append(f"{order}: its label is {exc}, so it was not printed.")
             continue
         if sniffed.content_type in (ZPL, EPL):
             skipped.append(

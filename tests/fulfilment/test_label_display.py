@@ -61,8 +61,8 @@ def test_printing_many_names_the_labels_it_cannot_print_and_prints_the_rest():
 
     assert printing.printed == 2 and len(PdfReader(io.BytesIO(printing.pdf)).pages) == 2
     assert printing.skipped == [
-        f"Order {zpl.shipment.order}: its label is a ZPL label file, printed separately on a thermal printer.",
-        f"Order {hostile.shipment.order}: its label is an HTML page, not a shipping label, so it was not printed.",
+        f"{zpl.shipment.order}: its label is a ZPL label file, printed separately on a thermal printer.",
+        f"{hostile.shipment.order}: its label is an HTML page, not a shipping label, so it was not printed.",
     ]
 
 
