@@ -164,9 +164,7 @@ def labels_pdf(labels) -> LabelsPrint:
             skipped.append(f"{order}: its label is {exc}, so it was not printed.")
             continue
         if sniffed.content_type in (ZPL, EPL):
-            skipped.append(
-                f"Order {order}: its label is a {sniffed.name} file, printed separately on a thermal printer."
-            )
+            skipped.append(f"{order}: its label is a {sniffed.name} file, printed separately on a thermal printer.")
             continue
         if sniffed.content_type == PDF:
             for page in PdfReader(io.BytesIO(content)).pages:
