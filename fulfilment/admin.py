@@ -1,18 +1,24 @@
+import io
+
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.http import urlencode
 
 from integrations.custom_gateway.types import ERROR_CODES, ORDER_STATUSES
+from integrations.filetypes import EPL, LABEL, PDF, ZPL, FileRefused, sniff
 from integrations.http import VendorError
 from orders.admin_base import ViewOnlyAdmin, ViewOnlyInline
+from orders.file_responses import harden, placeholder_response, stored_file_response
 from orders.models import Customization, OrderLine, VendorConnection
+from orders.services.image_proxy import proxy_url
 
 from .models import (
     FulfilmentItem,
@@ -38,7 +44,7 @@ from .services.orders import (
     sendable_q,
     stuck_before,
 )
-from .services.shipping import labels_pdf, pushed_order_ship
+from .services.shipping import NothingToPrint, label_kind, label_preview_png, labels_pdf, pushed_order_ship
 from .services.stock import ENCODINGS as STOCK_ENCODINGS
 from .services.stock import PREVIEW_ERRORS as STOCK_PREVIEW_ERRORS
 from .services.stock import (
@@ -423,9 +429,9 @@ class PushedItemInline(ViewOnlyInline):
                 "",
                 '<a href="{}" target="_blank" rel="noopener"><img class="thumb" src="{}" alt="{}" title="{}"></a>',
                 (
-                    (a.get("url", ""), a.get("url", ""), a.get("name", ""), a.get("description", ""))
+                    (shown, shown, a.get("name", ""), a.get("description", ""))
                     for a in obj.assets
-                    if isinstance(a, dict) and a.get("url")
+                    if isinstance(a, dict) and (shown := proxy_url(a.get("url")))
                 ),
             )
             or "—"
@@ -442,18 +448,24 @@ class ShipmentInline(ViewOnlyInline):
         if label is None or label.state != ShippingLabel.State.READY:
             return label.error if label and label.error else "—"
         url = reverse("admin:fulfilment_pushedorder_label", args=[label.pk])
-        viewer = (
-            format_html('<embed class="label-viewer" src="{}" type="application/pdf">', url)
-            if label.is_pdf
-            else format_html('<img class="label-viewer" src="{}" alt="Shipping label">', url)
-        )
+        download = f"{url}?download=1"
+        if label_kind(label) == "thermal":
+            return format_html(
+                '<div class="label label-thermal"><p>{} label for thermal printers: '
+                '<a class="button" href="{}" download>Download</a></p></div>',
+                "ZPL" if label.content_type == ZPL else "EPL",
+                download,
+            )
+        # PDF pages are rendered to an image by our server: shown inline with no PDF viewer or
+        # frame, so the page keeps its CSP and X-Frame-Options: DENY.
         return format_html(
-            '<div class="label">{}<p><a class="button print-label" href="{}" target="_blank" rel="noopener" '
-            "onclick=\"var w=window.open(this.href);w&&w.addEventListener('load',function(){{w.print();}});return false;\">"
-            'Print</a> <a href="{}" download>Download</a></p></div>',
-            viewer,
-            url,
-            url,
+            '<div class="label"><img class="label-viewer" src="{}" alt="Shipping label {}">'
+            '<p><a class="button print-label" href="{}" target="_blank" rel="noopener">Print</a> '
+            '<a href="{}" download>Download</a></p></div>',
+            reverse("admin:fulfilment_pushedorder_label_preview", args=[label.pk]),
+            obj.tracking or obj.vendor_id,
+            reverse("admin:fulfilment_pushedorder_label_print", args=[label.pk]),
+            download,
         )
 
 
@@ -502,19 +514,57 @@ class PushedOrderAdmin(ViewOnlyAdmin):
 
     @admin.action(description="Print labels (one PDF)", permissions=["ship"])
     def print_labels(self, request, queryset):
-        labels = ShippingLabel.objects.filter(shipment__order__in=queryset).order_by("shipment__order_id", "pk")
+        """One PDF of the selected orders' labels. When some cannot go in it (a ZPL/EPL label, a
+        file that is not a PDF or image), a page names each one and links the PDF of the rest."""
+        pks = list(queryset.values_list("pk", flat=True))
         try:
-            pdf = labels_pdf(labels)
-        except ValueError as exc:
+            printing = labels_pdf(self._labels(pks))
+        except NothingToPrint as exc:
+            for sentence in exc.skipped:
+                self.message_user(request, sentence, messages.WARNING)
             self.message_user(request, str(exc).capitalize() + ".", messages.WARNING)
             return None
-        response = HttpResponse(pdf, content_type="application/pdf")
+        if not printing.skipped:
+            return self._pdf_response(printing.pdf)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Print labels",
+            "opts": self.model._meta,
+            "printing": printing,
+            "pdf_url": reverse("admin:fulfilment_pushedorder_labels_pdf")
+            + "?"
+            + urlencode({"orders": ",".join(map(str, pks))}),
+        }
+        return TemplateResponse(request, "admin/fulfilment/pushedorder/print_labels.html", context)
+
+    def labels_pdf_view(self, request):
+        """The labels PDF of the orders in ?orders=1,2,3 (what the print page links to)."""
+        if not self.has_ship_permission(request):
+            raise PermissionDenied
+        pks = [int(pk) for pk in request.GET.get("orders", "").split(",") if pk.isdigit()][:500]
+        try:
+            printing = labels_pdf(self._labels(pks))
+        except NothingToPrint as exc:
+            return HttpResponse(str(exc).capitalize() + ".", status=404, content_type="text/plain; charset=utf-8")
+        return self._pdf_response(printing.pdf)
+
+    @staticmethod
+    def _labels(order_pks):
+        return ShippingLabel.objects.filter(shipment__order__in=order_pks).order_by("shipment__order_id", "pk")
+
+    @staticmethod
+    def _pdf_response(pdf: bytes) -> HttpResponse:
+        response = harden(HttpResponse(pdf, content_type="application/pdf"), "application/pdf")
         response["Content-Disposition"] = 'inline; filename="labels.pdf"'
         return response
 
     def get_urls(self):
+        view = self.admin_site.admin_view
         return [
-            path("label/<int:pk>/", self.admin_site.admin_view(self.label_view), name="fulfilment_pushedorder_label"),
+            path("label/<int:pk>/", view(self.label_view), name="fulfilment_pushedorder_label"),
+            path("label/<int:pk>/preview/", view(self.label_preview_view), name="fulfilment_pushedorder_label_preview"),
+            path("label/<int:pk>/print/", view(self.label_print_view), name="fulfilment_pushedorder_label_print"),
+            path("labels.pdf", view(self.labels_pdf_view), name="fulfilment_pushedorder_labels_pdf"),
             *super().get_urls(),
         ]
 
@@ -522,11 +572,51 @@ class PushedOrderAdmin(ViewOnlyAdmin):
         if not self.has_view_permission(request):
             raise PermissionDenied
         label = get_object_or_404(ShippingLabel, pk=pk, state=ShippingLabel.State.READY)
+        return stored_file_response(
+            label.file, allowed=LABEL, what="shipping label", download=request.GET.get("download") == "1"
+        )
+
+    def label_preview_view(self, request, pk):
+        """The label as an image to show inline: a PDF's pages rendered to one PNG, an image as
+        it is. No PDF viewer and no frame, so the page's CSP and X-Frame-Options: DENY stay."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        label = get_object_or_404(ShippingLabel, pk=pk, state=ShippingLabel.State.READY)
+        if label_kind(label) != "pdf":
+            return stored_file_response(label.file, allowed=LABEL - {PDF, ZPL, EPL}, what="label image")
         try:
-            handle = label.file.open("rb")
+            with label.file.open("rb") as handle:
+                content = handle.read()
+            sniff(io.BytesIO(content), frozenset({PDF}), what="PDF label")
+            png = label_preview_png(content)
         except FileNotFoundError:
             raise Http404 from None
-        return FileResponse(handle, content_type=label.content_type or "application/octet-stream")
+        except (FileRefused, ValueError) as exc:
+            return placeholder_response(f"This label cannot be shown: it is {exc}.")
+        except pdfium_errors() as exc:
+            return placeholder_response(f"This label cannot be shown: PDFium could not render it ({exc}).")
+        return harden(HttpResponse(png, content_type="image/png"), "image/png")
+
+    def label_print_view(self, request, pk):
+        """A page with the label alone, that opens the print dialog (static JS, no inline script)."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        label = get_object_or_404(
+            ShippingLabel.objects.select_related("shipment__order"), pk=pk, state=ShippingLabel.State.READY
+        )
+        if label_kind(label) == "thermal":
+            raise Http404("a ZPL/EPL label is printed on a thermal printer, not from the browser")
+        context = {
+            "label": label,
+            "preview_url": reverse("admin:fulfilment_pushedorder_label_preview", args=[label.pk]),
+        }
+        return TemplateResponse(request, "admin/fulfilment/pushedorder/print_label.html", context)
+
+
+def pdfium_errors():
+    import pypdfium2
+
+    return (pypdfium2.PdfiumError,)
 
 
 class StockImportForm(forms.Form):

@@ -5,9 +5,12 @@ import functools
 import logging
 
 from django.conf import settings
-from django.http import FileResponse, Http404, JsonResponse
+from django.http import Http404, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
+
+from integrations.filetypes import PRINT_FILE
+from orders.file_responses import stored_file_response
 
 from .models import IncomingRequest
 from .services.incoming import (
@@ -141,8 +144,4 @@ def artwork_file(request, token: str):
     artwork = artwork_from_token(token)
     if artwork is None:
         raise Http404("unknown or expired link")
-    try:
-        handle = artwork.file.open("rb")
-    except FileNotFoundError:
-        raise Http404 from None
-    return FileResponse(handle, content_type=artwork.content_type or "application/octet-stream")
+    return stored_file_response(artwork.file, allowed=PRINT_FILE, what="print file")

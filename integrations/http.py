@@ -426,3 +426,36 @@ def _default_message(status: int) -> str:
     if status >= 500:
         return "the vendor had an internal error"
     return "the request was rejected"
+
+
+def public_address_refusal(url: str) -> str:
+    """ "" when `url` is http(s) and every address its host resolves to is a public one; else why
+    not, in words. For fetching URLs a vendor gave us on our own initiative (the image proxy): a
+    vendor must not make us read loopback, link-local (cloud metadata) or private addresses."""
+    import ipaddress
+    import socket
+
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "not an http(s) URL"
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        infos = socket.getaddrinfo(parts.hostname, port, proto=socket.IPPROTO_TCP)
+    except (OSError, ValueError, UnicodeError):
+        return f"its host {parts.hostname} cannot be resolved"
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0].split("%", 1)[0])
+        if getattr(address, "ipv4_mapped", None):
+            address = address.ipv4_mapped
+        if not address.is_global or address.is_multicast:
+            kind = (
+                "a loopback"
+                if address.is_loopback
+                else "a link-local"
+                if address.is_link_local
+                else "a private"
+                if address.is_private
+                else "a non-public"
+            )
+            return f"its host {parts.hostname} is {kind} address ({address})"
+    return ""

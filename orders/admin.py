@@ -18,6 +18,7 @@ from .models import Customization, OrderLine, StoreOrder, SyncRun, VendorConnect
 from .selectors import customization_detail, customization_list, sync_run_latest
 from .services.bad_words import highlight_nodes
 from .services.connections import connection_hook_rotate, connection_schedule_update
+from .services.image_proxy import proxy_url
 from .services.review import decisions_bulk
 from .tasks import sync_connection_task
 
@@ -481,7 +482,7 @@ class CustomizationAdmin(ViewOnlyAdmin):
             format_html_join(
                 "",
                 '<img class="thumb" src="{}" alt="{}" title="{}" loading="lazy">',
-                ((side.preview_url, side.name, side.name) for side in obj.sides.all() if side.preview_url),
+                ((shown, side.name, side.name) for side in obj.sides.all() if (shown := proxy_url(side.preview_url))),
             )
             or "—"
         )

@@ -4,17 +4,21 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from integrations.filetypes import PREVIEW_IMAGE, PRINT_FILE
+
 from .admin_base import ViewOnlyAdmin
-from .models import Customization, PrintRequirement, ReviewDecision, ReviewItem, SideArtwork
+from .file_responses import placeholder_response, stored_file_response
+from .models import Customization, PrintRequirement, ProxiedImage, ReviewDecision, ReviewItem, SideArtwork
 from .selectors import REVIEW_REASONS, review_counts, review_detail, review_neighbours, review_queue
 from .services.artwork import artwork_retry
 from .services.bad_words import highlight_nodes
+from .services.image_proxy import proxied_image, url_from_token
 from .services.review import AlreadyDecided, ReasonRequired, artwork_approve, artwork_reject, decision_undo
 
 
@@ -40,6 +44,7 @@ class ReviewAdmin(ViewOnlyAdmin):
             path("<int:pk>/undo/", view(self.undo_view), name="orders_reviewitem_undo"),
             path("artwork/<int:pk>/retry/", view(self.retry_view), name="orders_reviewitem_artwork_retry"),
             path("artwork/<int:pk>/file/", view(self.file_view), name="orders_reviewitem_artwork_file"),
+            path("image/<str:token>/", view(self.image_view), name="orders_vendor_image"),
         ]
 
     def _context(self, request, **extra):
@@ -172,19 +177,35 @@ class ReviewAdmin(ViewOnlyAdmin):
         messages.success(request, "Retry queued.")
         return redirect(reverse("admin:orders_customization_change", args=[artwork.side.customization_id]))
 
+    def image_view(self, request, token):
+        """A vendor image through our own origin (orders/services/image_proxy.py): the stored
+        copy, or a placeholder saying why it is not shown."""
+        if not image_view_allowed(request.user):
+            raise PermissionDenied
+        url = url_from_token(token)
+        if not url:
+            raise Http404("unknown image link")
+        image = proxied_image(url)
+        if image.state != ProxiedImage.State.READY:
+            return placeholder_response(image.error or "The vendor's image could not be fetched.")
+        response = stored_file_response(image.file, allowed=PREVIEW_IMAGE, what="image")
+        if response.status_code == 200:
+            response["Cache-Control"] = "private, max-age=86400"
+        return response
+
     def file_view(self, request, pk):
         """A stored print file, to staff who may see customizations: storage is never served openly."""
         if not self.has_view_permission(request):
             raise PermissionDenied
         artwork = get_object_or_404(SideArtwork, pk=pk)
-        if not artwork.file:
-            raise Http404
-        try:
-            handle = artwork.file.open("rb")
-        except FileNotFoundError:
-            raise Http404 from None
-        filename = artwork.file.name.rsplit("/", 1)[-1]
-        return FileResponse(handle, content_type=artwork.content_type or None, filename=filename)
+        return stored_file_response(
+            artwork.file, allowed=PRINT_FILE, what="print file", download=request.GET.get("download") == "1"
+        )
+
+
+def image_view_allowed(user) -> bool:
+    """Vendor images appear on customization, review and pushed-order pages."""
+    return user.has_perm("orders.view_customization") or user.has_perm("fulfilment.view_pushedorder")
 
 
 def _matches(customization: Customization, key: str) -> bool:

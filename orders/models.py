@@ -547,3 +547,25 @@ class ReviewItem(Customization):
         proxy = True
         verbose_name = "review queue"
         verbose_name_plural = "review queue"
+
+
+class ProxiedImage(models.Model):
+    """A vendor image (side preview, design PNG, node image, pushed-order asset) fetched once
+    through our image proxy, sniffed and kept, so staff pages show it from our own origin (as
+    GitHub's Camo does). A refused or failed fetch is kept too, with the reason shown in its place."""
+
+    class State(models.TextChoices):
+        READY = "ready", "Ready"
+        REFUSED = "refused", "Refused"
+
+    url_hash = models.CharField(max_length=64, unique=True)
+    url = models.TextField()
+    state = models.CharField(max_length=10, choices=State.choices)
+    file = models.FileField(upload_to="proxied/", blank=True, max_length=500)
+    content_type = models.CharField(max_length=100, blank=True)
+    size_bytes = models.PositiveBigIntegerField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    fetched_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return self.url[:120]

@@ -136,3 +136,11 @@ def custom_gateway_connection(live_server, custom_gateway_sandbox, settings):
     )
     connection.save()
     return connection
+
+
+@pytest.fixture
+def hostile_host(live_server, settings):
+    """The base URL of a file host over real HTTP that serves `tests.hostile.corpus()` (each
+    file with the Content-Type it lies about) beside the app's own URLs."""
+    settings.ROOT_URLCONF = "tests.hostile"
+    return f"{live_server.url}/hostile/"

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 
 import pytest
 from django.contrib import admin
@@ -113,6 +114,12 @@ PAGES = {
     **model_pages("fulfilment_incomingrequest", add=NO_ROLE, delete=NO_ROLE),
     **model_pages("fulfilment_pushedorder", add=NO_ROLE, delete=NO_ROLE),
     "fulfilment_pushedorder_label": Page(VIEWER, fill="fulfilment.ShippingLabel"),
+    "fulfilment_pushedorder_label_preview": Page(VIEWER, fill="fulfilment.ShippingLabel"),
+    "fulfilment_pushedorder_label_print": Page(VIEWER, fill="fulfilment.ShippingLabel"),
+    # The PDF of ?orders=...: with none given there is nothing to print (404, said in words).
+    "fulfilment_pushedorder_labels_pdf": Page(MANAGER, ok=404),
+    # Vendor images through our origin (a signed link to a cached copy or a placeholder).
+    "orders_vendor_image": Page(VIEWER, fill="orders.ProxiedImage"),
     **model_pages("fulfilment_stocklevel"),
     "fulfilment_stocklevel_import": Page(MANAGER),
     **model_pages("fulfilment_stockpush", add=NO_ROLE, delete=NO_ROLE),
@@ -200,6 +207,37 @@ def _is_django_redirect(route: str, pattern: URLPattern) -> bool:
     return route.endswith("<path:object_id>/") or str(pattern.pattern) == "(?P<url>.*)$"
 
 
+def _png() -> bytes:
+    """Real files: every file view re-sniffs what it serves and refuses anything else."""
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (4, 4), "white").save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def _pdf() -> bytes:
+    import io
+
+    from pypdf import PdfWriter
+
+    writer, buffer = PdfWriter(), io.BytesIO()
+    writer.add_blank_page(width=288, height=432)
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+def _proxied_image_token() -> str:
+    from orders.models import ProxiedImage
+    from orders.services.image_proxy import proxy_url, url_key
+
+    url = "https://cdn.vendor.example/preview.png"
+    ProxiedImage.objects.create(url_hash=url_key(url), url=url, state="refused", error="Refused for the walk.")
+    return proxy_url(url).rstrip("/").rsplit("/", 1)[-1]
+
+
 @pytest.fixture
 def world(db):
     """One object of every registered model (and of the models custom views take), so that every
@@ -251,12 +289,12 @@ def world(db):
     decided = CustomizationFactory(connection=customization.connection, decision="approved")
     side = SideFactory(customization=customization)
     artwork = SideArtwork.objects.create(side=side, state="ready", content_type="image/png")
-    artwork.file.save("front.png", ContentFile(b"\x89PNG\r\n\x1a\n"), save=True)
+    artwork.file.save("front.png", ContentFile(_png()), save=True)
     pushed = PushedOrder.objects.create(connection=gateway, vendor_id="700")
     label = ShippingLabel.objects.create(
         shipment=Shipment.objects.create(order=pushed, vendor_id="1"), state="ready", content_type="application/pdf"
     )
-    label.file.save("label.pdf", ContentFile(b"%PDF-1.4\n%%EOF\n"), save=True)
+    label.file.save("label.pdf", ContentFile(_pdf()), save=True)
     interval = IntervalSchedule.objects.create(every=5, period="minutes")
     superuser = User.objects.create_superuser("root", password="x")
     objects = {
@@ -289,6 +327,9 @@ def world(db):
         "fulfilment.IncomingRequest": IncomingRequest.objects.create(kind="status_callback", method="POST"),
         "fulfilment.PushedOrder": pushed,
         "fulfilment.ShippingLabel": label,
+        # The image proxy's URL parameter is a signed link, not a pk: a refused image is cached
+        # for it, so the walk gets its placeholder without fetching anything.
+        "orders.ProxiedImage": SimpleNamespace(pk=_proxied_image_token()),
         "fulfilment.StockLevel": StockLevel.objects.create(connection=gateway, sku="SKU-1", quantity_available=3),
         "fulfilment.StockPush": StockPush.objects.create(connection=gateway, status="succeeded"),
     }

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 
 from django.db import transaction
 from PIL import Image
 from pypdf import PdfReader, PdfWriter
 
+from integrations.filetypes import EPL, LABEL, PDF, ZPL, sniff
 from integrations.http import VendorError
 from orders.services.connections import connection_client
-from orders.services.files import download_stored
+from orders.services.files import FileRefused, download_stored
 
 from ..models import PushedOrder, Shipment, ShippingLabel
 from .ratelimit import rate_limit_take
@@ -71,7 +73,16 @@ def label_fetch(shipment: Shipment, *, client=None) -> ShippingLabel:
         return f"labels/{shipment.order.connection_id}/{shipment.order.vendor_id}-{shipment.vendor_id}.{extension}"
 
     try:
-        stored, result, _ = download_stored(lambda tmp: client.download(url, tmp), name)
+        stored, result, sniffed, _ = download_stored(
+            lambda tmp: client.download(url, tmp), name, allowed=LABEL, what="shipping label"
+        )
+    except FileRefused as exc:
+        # Never ready, so never printed: the label fails with what the vendor sent instead.
+        ShippingLabel.objects.filter(pk=label.pk).update(
+            state=ShippingLabel.State.FAILED, error=f"The label file is {exc}."
+        )
+        label.refresh_from_db()
+        return label
     except VendorError as exc:
         ShippingLabel.objects.filter(pk=label.pk).update(state=ShippingLabel.State.FAILED, error=str(exc))
         label.refresh_from_db()
@@ -81,21 +92,81 @@ def label_fetch(shipment: Shipment, *, client=None) -> ShippingLabel:
             client.close()
     label.file.name = stored
     label.state, label.error = ShippingLabel.State.READY, ""
-    label.content_type, label.size_bytes, label.sha256 = result.content_type, result.size, result.sha256
+    label.content_type = sniffed.content_type  # what the bytes are, not what the vendor said
+    label.size_bytes, label.sha256 = result.size, result.sha256
     label.source_url = result.url
     label.save()
     return label
 
 
-def labels_pdf(labels) -> bytes:
-    """Many labels as one PDF to print: PDF pages as they are, images as one page each."""
+PREVIEW_MAX_PAGES = 4
+PREVIEW_SCALE = 2.0  # 144 dpi: sharp on screen, and enough for a 4x6 in label printed from the page
+
+
+def label_kind(label: ShippingLabel) -> str:
+    """ "pdf", "image" or "thermal" (ZPL/EPL), from the stored (sniffed) type."""
+    if label.content_type == PDF:
+        return "pdf"
+    if label.content_type in (ZPL, EPL):
+        return "thermal"
+    return "image"
+
+
+def label_preview_png(content: bytes) -> bytes:
+    """A PDF label's pages as one PNG (pages stacked), rendered with PDFium, for showing inline
+    on the pushed-order page and printing from a plain page: no PDF viewer, no frame needed."""
+    import pypdfium2 as pdfium
+
+    document = pdfium.PdfDocument(content)
+    try:
+        images = []
+        for index in range(min(len(document), PREVIEW_MAX_PAGES)):
+            page = document[index]
+            images.append(page.render(scale=PREVIEW_SCALE).to_pil().convert("RGB"))
+            page.close()
+    finally:
+        document.close()
+    if not images:
+        raise ValueError("the PDF has no pages")
+    width = max(image.width for image in images)
+    sheet = Image.new("RGB", (width, sum(image.height for image in images) + 8 * (len(images) - 1)), "white")
+    top = 0
+    for image in images:
+        sheet.paste(image, (0, top))
+        top += image.height + 8
+    buffer = io.BytesIO()
+    sheet.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+@dataclass
+class LabelsPrint:
+    pdf: bytes
+    printed: int
+    skipped: list[str]  # one sentence per label left out, naming its order
+
+
+def labels_pdf(labels) -> LabelsPrint:
+    """Many labels as one PDF to print: PDF pages as they are, images as one page each. A label
+    that is neither (ZPL/EPL for a thermal printer, or a file that is not what it was stored
+    as) is left out and named, and the rest are printed."""
     writer = PdfWriter()
-    for label in labels:
+    skipped, printed = [], 0
+    for label in labels.select_related("shipment__order"):
+        order = label.shipment.order
         if label.state != ShippingLabel.State.READY or not label.file:
             continue
         with label.file.open("rb") as handle:
             content = handle.read()
-        if content.startswith(b"%PDF"):
+        try:
+            sniffed = sniff(io.BytesIO(content), LABEL, what="shipping label")
+        except FileRefused as exc:
+            skipped.append(f"{order}: its label is {exc}, so it was not printed.")
+            continue
+        if sniffed.content_type in (ZPL, EPL):
+            skipped.append(f"{order}: its label is a {sniffed.name} file, printed separately on a thermal printer.")
+            continue
+        if sniffed.content_type == PDF:
             for page in PdfReader(io.BytesIO(content)).pages:
                 writer.add_page(page)
         else:
@@ -104,8 +175,15 @@ def labels_pdf(labels) -> bytes:
                 image.convert("RGB").save(buffer, format="PDF", resolution=203)
             for page in PdfReader(io.BytesIO(buffer.getvalue())).pages:
                 writer.add_page(page)
+        printed += 1
     if not writer.pages:
-        raise ValueError("none of these orders has a label ready")
+        raise NothingToPrint("none of these orders has a label ready to print", skipped)
     out = io.BytesIO()
     writer.write(out)
-    return out.getvalue()
+    return LabelsPrint(pdf=out.getvalue(), printed=printed, skipped=skipped)
+
+
+class NothingToPrint(ValueError):
+    def __init__(self, message: str, skipped: list[str]):
+        super().__init__(message)
+        self.skipped = skipped

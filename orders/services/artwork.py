@@ -12,14 +12,14 @@ from datetime import timedelta
 
 from django.db.models import F, Q
 from django.utils import timezone
-from PIL import Image, UnidentifiedImageError
 
+from integrations.filetypes import PRINT_FILE
 from integrations.http import VendorError, VendorRetryable
 from integrations.qstomizer.client import HdQuotaExceeded, QstomizerClient
 
 from ..models import CustomizationSide, PrintRequirement, SideArtwork, VendorConnection
 from .connections import connection_client
-from .files import download_stored
+from .files import FileRefused, download_stored
 
 logger = logging.getLogger(__name__)
 
@@ -52,17 +52,6 @@ def _requirement(connection: VendorConnection, template_id: str) -> PrintRequire
         .order_by(F("connection").desc(nulls_last=True))
         .first()
     )
-
-
-def _pixels(fileobj) -> tuple[int | None, int | None]:
-    fileobj.seek(0)
-    try:
-        with Image.open(fileobj) as image:
-            return image.size
-    except (UnidentifiedImageError, OSError):
-        return None, None  # a PDF or another format Pillow does not measure
-    finally:
-        fileobj.seek(0)
 
 
 def preflight(artwork: SideArtwork, requirement: PrintRequirement | None) -> str:
@@ -103,18 +92,22 @@ def artwork_fetch(side: CustomizationSide, *, retry_failed: bool = False) -> Sid
                 download = lambda tmp: client.download(side.design_url, tmp)  # noqa: E731
             else:
                 raise ValueError("the vendor gives no print file for this side")
-            stored, result, pixels = download_stored(download, name, inspect=_pixels)
+            stored, result, sniffed, _ = download_stored(download, name, allowed=PRINT_FILE, what="print file")
     except HdQuotaExceeded as exc:
         resets = f" It resets on {exc.resets_at:%Y-%m-%d}." if getattr(exc, "resets_at", None) else ""
         return _record(artwork, State.FAILED, f"Monthly HD quota reached.{resets}")
     except VendorRetryable as exc:
         _record(artwork, State.PENDING, f"Will try again: {exc}")
         raise
+    except FileRefused as exc:
+        # Never ready, never in a fulfilment payload: the side fails with what the file is.
+        return _record(artwork, State.FAILED, f"The vendor's file is {exc}.")
     except (VendorError, ValueError) as exc:
         return _record(artwork, State.FAILED, str(exc))
     artwork.file.name = stored
-    artwork.width, artwork.height = pixels
-    artwork.size_bytes, artwork.sha256, artwork.content_type = result.size, result.sha256, result.content_type
+    artwork.width, artwork.height = sniffed.width, sniffed.height
+    artwork.size_bytes, artwork.sha256 = result.size, result.sha256
+    artwork.content_type = sniffed.content_type  # what the bytes are, not what the vendor said
     artwork.source_url = result.url[:1000]  # without its query: the download drops the signature
     problem = preflight(artwork, _requirement(connection, customization.template_id))
     artwork.state = State.NEEDS_ATTENTION if problem else State.READY

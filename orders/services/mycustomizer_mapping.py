@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
+from integrations.markup import http_url
 from integrations.mycustomizer.types import parse_date
 
 from ..models import Customization, DesignNode
@@ -31,8 +32,14 @@ def _text(value) -> str:
     return "" if value is None else str(value)
 
 
+def _url(value) -> str:
+    """The value if it is an http(s) URL (no javascript:, data:, credentials), else "": validated
+    where it is stored; the vendor's own value stays in the raw payload."""
+    return http_url(value, max_length=1000)
+
+
 def _is_url(value: str) -> bool:
-    return value.startswith(("http://", "https://"))
+    return bool(_url(value))
 
 
 def map_design(design: dict) -> MappedCustomization:
@@ -70,7 +77,7 @@ def map_design(design: dict) -> MappedCustomization:
     for position, image in enumerate(images):
         if not isinstance(image, dict):
             raise ValueError("a design image is not an object")
-        url = _text(image.get("url"))
+        url = _url(image.get("url"))
         mapped.sides.append(
             MappedSide(
                 fields={
@@ -128,7 +135,7 @@ def _choices(production: list, configuration: dict) -> list[dict]:
             if choice_type == "text" and view.get("text"):
                 nodes.append(_node(len(nodes), _text(choice.get("name")), _text(view["text"]), "text", option_id))
             elif choice_type in IMAGE_TYPES and isinstance(view.get(choice_type), dict):
-                url = _text(view[choice_type].get("url"))
+                url = _url(view[choice_type].get("url"))
                 nodes.append(_node(len(nodes), _text(choice.get("name")), url, choice_type, option_id))
     return nodes
 
@@ -156,7 +163,7 @@ def _node(position: int, label: str, value: str, choice_type: str | None, option
         "font_size": None,
         "fill": "",
         "stroke": "",
-        "image_url": value if kind == DesignNode.Kind.IMAGE and _is_url(value) else "",
+        "image_url": _url(value) if kind == DesignNode.Kind.IMAGE else "",
         "raw": {"key": label, "value": value, "optionId": option_id, "type": choice_type},
     }
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from integrations.markup import css_colour, http_url
 from integrations.qstomizer.client import Listed
 from integrations.qstomizer.types import parse_date
 
@@ -53,6 +54,17 @@ def _text(value) -> str:
     return "" if value is None else str(value)
 
 
+# Values with a role in markup are validated here, where they are stored ("" when invalid; the
+# vendor's own value stays in the raw payload): a colour is a colour, a URL is http(s).
+def _colour(value, max_length: int = 32) -> str:
+    colour = css_colour(value)
+    return colour if len(colour) <= max_length else ""
+
+
+def _url(value) -> str:
+    return http_url(value, max_length=1000)
+
+
 def map_customization(listed: Listed, data: dict) -> MappedCustomization:
     """Map one GET /order answer (plus its list rows). Raises ValueError on unreadable data."""
     options = data.get("options_selected") or {}
@@ -67,7 +79,7 @@ def map_customization(listed: Listed, data: dict) -> MappedCustomization:
         "status_changed_at": parse_date(data.get("status_date")),
         "product_title": _text(first_row.get("product_title"))[:500],
         "template_id": _text(data.get("template_id")),
-        "hex_color": _text(data.get("hex_color")),
+        "hex_color": _colour(data.get("hex_color")),
         "variant_title": _text(variant.get("title"))[:255],
         "sku": _text(variant.get("sku"))[:255],
         "price": _text(variant.get("price"))[:32],
@@ -91,10 +103,10 @@ def map_customization(listed: Listed, data: dict) -> MappedCustomization:
                     "external_id": _text(side["side_id"]),
                     "position": position,
                     "name": _text(side.get("side_name"))[:100],
-                    "preview_url": _text(side.get("image_url")),
-                    "design_url": _text(side.get("design_png")),
-                    "design_hd_url": _text(side.get("design_hd_url")),
-                    "generator_tool_url": _text(side.get("generator_tool")),
+                    "preview_url": _url(side.get("image_url")),
+                    "design_url": _url(side.get("design_png")),
+                    "design_hd_url": _url(side.get("design_hd_url")),
+                    "generator_tool_url": _url(side.get("generator_tool")),
                     "raw": {key: value for key, value in side.items() if key != "nodes"},
                 },
                 nodes=[_node(position, node) for position, node in enumerate(side.get("nodes") or [])],
@@ -130,8 +142,8 @@ def _node(position: int, node: dict) -> dict:
         "text": _text(node.get("text")) if kind == DesignNode.Kind.TEXT else "",
         "font_family": _text(node.get("fontFamily"))[:100],
         "font_size": float(font_size) if isinstance(font_size, int | float) else None,
-        "fill": _text(node.get("fill"))[:32],
-        "stroke": _text(node.get("stroke"))[:32] if node.get("hasStroke") else "",
-        "image_url": _text(node.get("src") or node.get("originalFileUrl")) if kind == DesignNode.Kind.IMAGE else "",
+        "fill": _colour(node.get("fill")),
+        "stroke": _colour(node.get("stroke")) if node.get("hasStroke") else "",
+        "image_url": _url(node.get("src") or node.get("originalFileUrl")) if kind == DesignNode.Kind.IMAGE else "",
         "raw": node,
     }

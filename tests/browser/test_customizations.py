@@ -8,6 +8,7 @@ from django.contrib.auth.models import Permission
 from playwright.sync_api import expect
 
 from orders.models import Customization
+from orders.services.image_proxy import proxy_url
 from orders.services.sync import customizations_sync
 from tests.browser.staff import log_in
 from tests.factories import StaffFactory
@@ -65,7 +66,7 @@ def test_staff_filter_customizations_by_status_and_see_sides_and_texts(page, liv
         section = page.locator(f'section.side[data-side="{side.external_id}"]')
         expect(section.get_by_role("heading", level=3)).to_have_text(side.name)
         preview = section.get_by_role("img", name=f"Preview of {side.name}", exact=True)
-        expect(preview).to_have_attribute("src", side.preview_url)
+        expect(preview).to_have_attribute("src", proxy_url(side.preview_url))  # through our own origin
         # The image really shows: the sandbox served it and the browser decoded it.
         expect(preview).to_have_js_property("complete", True)
         assert preview.evaluate("img => img.naturalWidth") > 0

@@ -3,7 +3,6 @@ reason, step back to see what was decided and by whom, zoom a preview, and is to
 reviewer decided first. A Manager then undoes a decision. Decisions swap the panel in place (htmx)
 and push the new URL: no page reload."""
 
-import base64
 from datetime import timedelta
 
 import pytest
@@ -12,6 +11,7 @@ from playwright.sync_api import expect
 
 from orders.models import Customization, ReviewDecision
 from orders.services.bad_words import bad_words_save, customizations_screen
+from orders.services.image_proxy import proxy_url
 from orders.services.review import artwork_approve
 from tests.browser.staff import log_in
 from tests.factories import (
@@ -29,21 +29,17 @@ PENDING = Customization.Status.ARTWORK_APPROVAL_PENDING
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def preview(label: str, colour: str) -> str:
-    """A small SVG as a data: URL, so the preview really renders without any server."""
-    svg = (
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="300" height="200">'
-        f'<rect width="300" height="200" fill="{colour}"/>'
-        f'<text x="20" y="110" font-size="32" fill="#fff">{label}</text></svg>'
-    )
-    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
+def preview(base: str, label: str) -> str:
+    """A PNG from the Qstomizer sandbox's image host over real HTTP; pages show it through our
+    own image proxy."""
+    return f"{base}/sandbox/qstomizer/cdn/review/{label.replace(' ', '-')}.png"
 
 
-def design(connection, *, status, minutes_ago: int, text: str, colour: str) -> Customization:
+def design(connection, *, status, minutes_ago: int, text: str, base: str) -> Customization:
     customization = CustomizationFactory(
         connection=connection, status=status, customized_at=timezone.now() - timedelta(minutes=minutes_ago)
     )
-    side = SideFactory(customization=customization, name="Front", preview_url=preview(text, colour))
+    side = SideFactory(customization=customization, name="Front", preview_url=preview(base, text))
     NodeFactory(side=side, position=0, text=text)
     return customization
 
@@ -63,9 +59,11 @@ def test_reviewer_decides_with_the_keyboard_and_a_manager_undoes(page, browser, 
     shop = VendorConnectionFactory(name="Shop")
     everything = VendorConnectionFactory(name="Reviewed shop", review_everything=True)
     # Oldest first in the queue: first, second, third.
-    first = design(shop, status=PENDING, minutes_ago=30, text="Happy birthday Sam", colour="#2a6f97")
-    second = design(shop, status=PENDING, minutes_ago=20, text=f"Best {BAD_WORD} mum", colour="#9b2226")
-    third = design(everything, status=Customization.Status.PENDING, minutes_ago=10, text="Go team", colour="#386641")
+    first = design(shop, status=PENDING, minutes_ago=30, text="Happy birthday Sam", base=live_server.url)
+    second = design(shop, status=PENDING, minutes_ago=20, text=f"Best {BAD_WORD} mum", base=live_server.url)
+    third = design(
+        everything, status=Customization.Status.PENDING, minutes_ago=10, text="Go team", base=live_server.url
+    )
     bad_words_save(words=[BAD_WORD], is_active=True)
     customizations_screen()  # what the task queued by the save does
     reviewer = staff_in("Reviewer", username="reviewer")
@@ -139,7 +137,7 @@ def test_reviewer_decides_with_the_keyboard_and_a_manager_undoes(page, browser, 
     expect(overlay).to_be_hidden()
     panel.locator("img.zoomable").first.click()
     expect(overlay).to_be_visible()
-    expect(overlay.locator("img")).to_have_attribute("src", second.sides.get().preview_url)
+    expect(overlay.locator("img")).to_have_attribute("src", live_server.url + proxy_url(second.sides.get().preview_url))
     page.keyboard.press("Escape")
     expect(overlay).to_be_hidden()
     assert page.url == screen_url(live_server, second), "clicking a preview left the review screen"

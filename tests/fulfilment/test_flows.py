@@ -24,6 +24,7 @@ from integrations.custom_gateway import sandbox as cg_sandbox
 from integrations.http import VendorRetryable
 from orders.models import Customization, SideArtwork
 from tests.factories import CustomizationFactory, SideFactory
+from tests.hostile import png
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -50,7 +51,7 @@ def approved_with_artwork(sides=1, sku="MUG-11"):
     customization = CustomizationFactory(decision=Customization.Decision.APPROVED, sku=sku, product_title="Mug")
     for index in range(sides):
         side = SideFactory(customization=customization, name=["Front", "Back"][index])
-        content = b"\x89PNG fake print file %d" % index
+        content = png(40 + index, 30)  # a real PNG: the artwork link serves only what sniffs as one
         name = default_storage.save(f"artwork/test/{side.pk}.png", ContentFile(content))
         SideArtwork.objects.create(
             side=side,
@@ -189,7 +190,7 @@ def test_pushed_order_ships_with_labels_printable_as_one_pdf(gateway, box):
     assert all(label.state == ShippingLabel.State.READY and label.is_pdf for label in labels)
     assert default_storage.open(labels[0].file.name).read().startswith(b"%PDF")
     assert pushed_order_ship(pushed) == shipments  # not shipped twice
-    merged = labels_pdf(labels)
+    merged = labels_pdf(labels).pdf
     assert merged.startswith(b"%PDF")
     assert merged.count(b"/Type /Page\n") + merged.count(b"/Type /Page ") + merged.count(b"/Type/Page") >= 1
 

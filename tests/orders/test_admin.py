@@ -6,6 +6,7 @@ from django.db import connection as db_connection
 from django.urls import reverse
 
 from orders.models import Customization, DesignNode, SyncRun, VendorConnection
+from orders.services.image_proxy import proxy_url
 from tests.factories import CustomizationFactory, NodeFactory, SideFactory, StaffFactory, VendorConnectionFactory
 
 pytestmark = pytest.mark.django_db
@@ -143,7 +144,7 @@ def test_running_sync_progress_partial_polls_until_done(client, manager):
 
     SyncRun.objects.filter(pk=run.pk).update(status=SyncRun.Status.SUCCEEDED, progress=1.0)
     done = client.get(url, headers={"HX-Request": "true"}).content.decode()
-    assert "hx-trigger" not in done and 'aria-valuenow="100"' in done
+    assert "hx-trigger" not in done and '<progress class="progress" max="100" value="100">' in done
 
 
 def test_sync_run_screens_need_login(client):
@@ -185,10 +186,10 @@ def test_customization_detail_shows_sides_nodes_and_raw_payload(client, manager,
 
     for expected in (
         "Front",
-        "https://cdn.test/front.jpg",
+        proxy_url("https://cdn.test/front.jpg"),  # vendor images through our own origin
         "BASKETBALL",
         "Carter One",
-        "https://cdn.test/clip.png",
+        proxy_url("https://cdn.test/clip.png"),
         "Please call me",
         "Raw vendor payload",
         "&quot;status_id&quot;: 1",
