@@ -144,6 +144,9 @@ SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=False)
 SANDBOX_API_KEY = env("SANDBOX_API_KEY", default="sandbox-key")
 SANDBOX_QSTOMIZER_SHOP = env("SANDBOX_QSTOMIZER_SHOP", default="demo-store.myshopify.com")
 SANDBOX_QSTOMIZER_SIZE = env.int("SANDBOX_QSTOMIZER_SIZE", default=400)
+# Random faults in the Qstomizer sandbox: a rate ("0.1"), optionally with kinds
+# ("0.1:500,503,429,stall,cut"). Empty: none.
+SANDBOX_QSTOMIZER_FAULTS = env("SANDBOX_QSTOMIZER_FAULTS", default="")
 SANDBOX_SEED = env.int("SANDBOX_SEED", default=7)
 SANDBOX_KICKFLIP_COMPANY = env("SANDBOX_KICKFLIP_COMPANY", default="demo-brand")
 SANDBOX_KICKFLIP_SIZE = env.int("SANDBOX_KICKFLIP_SIZE", default=150)
