@@ -9,6 +9,7 @@ from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 
@@ -231,6 +232,7 @@ class SyncRunAdmin(ViewOnlyAdmin):
         "progress_bar",
         "started_at",
         "finished_at",
+        "read_up_to",
         "fetched",
         "created",
         "updated",
@@ -250,6 +252,7 @@ class SyncRunAdmin(ViewOnlyAdmin):
         "finished_at",
         "window_start",
         "window_end",
+        "read_up_to",
         "fetched",
         "created",
         "updated",
@@ -260,7 +263,15 @@ class SyncRunAdmin(ViewOnlyAdmin):
         "error_list",
         "requested_by",
     ]
-    exclude = ["errors", "progress"]
+    exclude = ["errors", "progress", "read_until", "task_id"]
+
+    @admin.display(description="Read up to", ordering="read_until")
+    def read_up_to(self, obj):
+        """Where this run got to: every customization dated before it is written, and a sync
+        after a failed one resumes there (less the look-back)."""
+        if obj.read_until is None:
+            return "—"
+        return f"read up to {timezone.localtime(obj.read_until):%Y-%m-%d %H:%M:%S}"
 
     @admin.display(description="Run", ordering="pk")
     def run_number(self, obj):

@@ -121,6 +121,15 @@ LOGIN_URL = "admin:login"
 # Celery: Redis in production (CELERY_BROKER_URL=redis://...); with no broker set, kombu's
 # filesystem transport, so a newcomer runs a real worker and beat with no server at all.
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="filesystem://")
+# How long Redis keeps a delivered, unacknowledged message before giving it to another worker
+# (the worker that took it is presumed dead). The trade-off: a task that has not been acked
+# within this long is delivered AGAIN while it may still be running or waiting, and that
+# includes a task sleeping in an ETA / countdown (retries, `apply_async(countdown=...)`): no
+# countdown here may be longer than this (the longest are 30 minutes, artwork and sync retries),
+# and a sync running longer is delivered twice (harmless: the second finds the first's lock).
+# Shorter means a killed worker's task comes back sooner. Default 2 h, env-configurable.
+CELERY_BROKER_VISIBILITY_TIMEOUT = env.int("CELERY_BROKER_VISIBILITY_TIMEOUT", default=2 * 3600)
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_BROKER_VISIBILITY_TIMEOUT}
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = VAR_DIR / "broker"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -131,13 +140,34 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     }
     for _sub in ("queue", "processed"):
         (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
+    # The threads pool, not prefork, on the filesystem broker. That transport has no event loop,
+    # so a prefork worker runs billiard's blocking Pool (celery/worker/components.py: threaded =
+    # not use_eventloop), whose children share ONE task pipe: the idle child reading it holds
+    # the pipe's lock inside recv_bytes (billiard.queues.SimpleQueue.get_payload), and SIGKILLed
+    # it never releases it, so every later task is "received" by the parent and run by no child
+    # (reproduced here; the symptom of celery/celery#2011). Redis and AMQP run the AsynPool, one
+    # pipe per child, which does not wedge. The demo's tasks wait on HTTP and the database, so
+    # threads lose nothing there. The filesystem broker also takes a message off disk when it
+    # is received, so a task of a killed worker is lost: the reconciler re-queues the sync.
+    CELERY_WORKER_POOL = env("CELERY_WORKER_POOL", default="threads")
 CELERY_TASK_IGNORE_RESULT = True
+# At least once (Celery's guidance for idempotent tasks): acknowledge a task when it is done,
+# not when it is received, and give it back to the queue when its worker process is killed.
 CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=6 * 3600)
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Static periodic tasks (django-celery-beat's DatabaseScheduler adds them to its own).
+CELERY_BEAT_SCHEDULE = {}
+# The reconciler: abandoned syncs re-queued, stuck print-file fetches queued again.
+SYNC_RECONCILE_SECONDS = env.int("SYNC_RECONCILE_SECONDS", default=60)
+CELERY_BEAT_SCHEDULE["reconcile-syncs-and-artwork"] = {
+    "task": "orders.tasks.sync_reconcile_task",
+    "schedule": float(SYNC_RECONCILE_SECONDS),
+}
 
 # The vendor simulators under /sandbox/. Never on in production.
 SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=False)
@@ -176,9 +206,15 @@ VENDOR_HTTP_READ_TIMEOUT = env.float("VENDOR_HTTP_READ_TIMEOUT", default=30.0)
 VENDOR_HTTP_RETRIES = env.int("VENDOR_HTTP_RETRIES", default=4)
 VENDOR_HTTP_BACKOFF = env.float("VENDOR_HTTP_BACKOFF", default=0.5)
 
-# A sync whose heartbeat is older than this is taken as dead (its worker crashed), and its
-# lock no longer blocks the next sync of the same connection.
-SYNC_STALE_AFTER_SECONDS = env.int("SYNC_STALE_AFTER_SECONDS", default=15 * 60)
+# A running sync beats (a thread of its own) every SYNC_HEARTBEAT_SECONDS; one whose heartbeat
+# is older than SYNC_STALE_AFTER_SECONDS is taken as dead (its worker crashed): its lock no
+# longer blocks the next sync, and the reconciler marks it abandoned and queues a new one.
+SYNC_HEARTBEAT_SECONDS = env.float("SYNC_HEARTBEAT_SECONDS", default=15.0)
+SYNC_STALE_AFTER_SECONDS = env.int("SYNC_STALE_AFTER_SECONDS", default=120)
+# A print-file fetch silent this long is taken as dead; pending artwork of an approved design
+# untouched this long has lost its task. The reconciler queues both again.
+ARTWORK_STALE_FETCH_SECONDS = env.int("ARTWORK_STALE_FETCH_SECONDS", default=15 * 60)
+ARTWORK_PENDING_REQUEUE_SECONDS = env.int("ARTWORK_PENDING_REQUEUE_SECONDS", default=60 * 60)
 
 LOGGING = {
     "version": 1,
