@@ -137,8 +137,11 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_out": str(_broker_dir / "queue"),
         "processed_folder": str(_broker_dir / "processed"),
         "store_processed": False,
+        # Where kombu keeps its exchange bindings (else ./control in whatever directory the
+        # worker was started from).
+        "control_folder": str(_broker_dir / "control"),
     }
-    for _sub in ("queue", "processed"):
+    for _sub in ("queue", "processed", "control"):
         (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
     # The threads pool, not prefork, on the filesystem broker. That transport has no event loop,
     # so a prefork worker runs billiard's blocking Pool (celery/worker/components.py: threaded =

@@ -135,6 +135,8 @@ def customizations_sync(
     run = sync_run_start(connection, trigger=trigger, user=user, task_id=task_id)
     if run.status == SyncRun.Status.SKIPPED:
         return run
+    # Where the last run got to, as stored now that we hold the lock (not as the caller read it).
+    connection.refresh_from_db(fields=["synced_until"])
     client = connection_client(connection)
     heartbeat = Heartbeat(run.pk, interval=settings.SYNC_HEARTBEAT_SECONDS)
     heartbeat.start()
