@@ -129,7 +129,16 @@ CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="filesystem://")
 # and a sync running longer is delivered twice (harmless: the second finds the first's lock).
 # Shorter means a killed worker's task comes back sooner. Default 2 h, env-configurable.
 CELERY_BROKER_VISIBILITY_TIMEOUT = env.int("CELERY_BROKER_VISIBILITY_TIMEOUT", default=2 * 3600)
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_BROKER_VISIBILITY_TIMEOUT}
+# How often a worker looks for such messages: kombu sweeps every interval x throttle seconds
+# (10 x 10 by default), so a dead worker's task comes back after the visibility timeout plus
+# up to that long.
+CELERY_BROKER_RESTORE_SWEEP_SECONDS = env.int("CELERY_BROKER_RESTORE_SWEEP_SECONDS", default=100)
+REDIS_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_BROKER_VISIBILITY_TIMEOUT,
+    "unacked_restore_interval": min(10, CELERY_BROKER_RESTORE_SWEEP_SECONDS),
+    "unacked_restore_throttle": max(1, CELERY_BROKER_RESTORE_SWEEP_SECONDS // 10),
+}
+CELERY_BROKER_TRANSPORT_OPTIONS = REDIS_BROKER_TRANSPORT_OPTIONS
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = VAR_DIR / "broker"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
