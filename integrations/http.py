@@ -10,7 +10,8 @@ import hashlib
 import json
 import logging
 import re
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import IO, Any
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
@@ -22,6 +23,13 @@ from urllib3.util.retry import Retry
 logger = logging.getLogger(__name__)
 
 RETRY_STATUSES = (500, 502, 503, 504)
+# A plain 429 "too many requests" is a rate limit: waiting (Retry-After, else backoff) fixes it,
+# as Stripe's and every major SDK's retry policy treats it. Clients whose vendor means "quota
+# spent" by a 429 (Qstomizer's HD generation) build their session with `retry_429=False`.
+RATE_LIMIT_STATUS = 429
+# A body cut short or unreadable JSON on a GET: urllib3 never sees bodies, so the client asks
+# again itself, this many more times, with backoff.
+BODY_RETRIES = 3
 EXCERPT_CHARS = 300
 # A Retry-After longer than this is not slept through inside a call (urllib3 would sleep up to six
 # hours): the call sleeps this long at most, and if the vendor is still busy it raises
@@ -62,6 +70,11 @@ class VendorBadResponse(VendorRetryable):
     Treated as retryable: such answers are usually a proxy's error page or a truncated body."""
 
 
+class VendorUnreadableBody(VendorBadResponse):
+    """The answer's body could not be read at all: cut short on the wire, or not JSON. Asking
+    again usually gets a whole one, so idempotent GETs are retried (`VendorClient.get_json`)."""
+
+
 class DownloadExpired(VendorRejected):
     """A signed download link was refused (403/410, "Request has expired"): this link will never
     work again, but a fresh one asked from the vendor may. `url` is the link without its query."""
@@ -91,12 +104,21 @@ class _Retry(Retry):
     RETRY_AFTER_STATUS_CODES = frozenset({503})
 
 
+class _RateLimitRetry(_Retry):
+    """The vendor-session policy: a 429 is retried too, honouring its Retry-After (capped)."""
+
+    RETRY_AFTER_STATUS_CODES = frozenset({RATE_LIMIT_STATUS, 503})
+
+
 class VendorClient:
     """Base of every vendor client. Subclasses set `vendor` and call `request()` / `get_json()`."""
 
     vendor = "vendor"
-    # Most vendors' 429 means "quota exhausted", which waiting a few seconds won't fix.
+    # Whether a 429 that is still there after the session's retries is VendorRetryable ("try
+    # later", a rate limit) or VendorRejected (a quota: waiting won't fix it).
     retry_on_429 = False
+    # Whether the session itself retries a 429 (with Retry-After or backoff) on idempotent calls.
+    session_retries_429 = False
 
     def __init__(
         self,
@@ -113,20 +135,24 @@ class VendorClient:
         self.base_url = base_url.rstrip("/")
         self.timeout = (connect_timeout, read_timeout)
         self._secrets = [s for s in secrets if s]
-        self.session = session or self._build_session(retries=retries, backoff=backoff, pool_size=pool_size)
+        self.session = session or self._build_session(
+            retries=retries, backoff=backoff, pool_size=pool_size, retry_429=self.session_retries_429
+        )
         self._retries, self._backoff = retries, backoff
+        self.body_retries = BODY_RETRIES if retries else 0
         self._download_session: requests.Session | None = None
         self.requests_made = 0
 
     @staticmethod
-    def _build_session(*, retries: int, backoff: float, pool_size: int) -> requests.Session:
+    def _build_session(*, retries: int, backoff: float, pool_size: int, retry_429: bool = False) -> requests.Session:
         # Only idempotent methods are retried; a POST is never repeated blindly.
-        retry = _Retry(
+        policy = _RateLimitRetry if retry_429 else _Retry
+        retry = policy(
             total=retries,
             connect=retries,
             read=retries,
             status=retries,
-            status_forcelist=RETRY_STATUSES,
+            status_forcelist=(*RETRY_STATUSES, RATE_LIMIT_STATUS) if retry_429 else RETRY_STATUSES,
             allowed_methods=frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"}),
             backoff_factor=backoff,
             respect_retry_after_header=True,
@@ -156,12 +182,15 @@ class VendorClient:
             raise self.error_for(response)
         return response
 
-    def send(self, method: str, path: str, **kwargs: Any) -> requests.Response:
-        """One call through the vendor session, whatever its status: network failures raise
-        VendorRetryable; reading the status is left to the caller (`request()` does it)."""
+    def send(
+        self, method: str, path: str, *, session: requests.Session | None = None, **kwargs: Any
+    ) -> requests.Response:
+        """One call through the vendor session (or `session`), whatever its status: network
+        failures raise VendorRetryable, a body cut short VendorUnreadableBody; reading the status
+        is left to the caller (`request()` does it)."""
         kwargs.setdefault("timeout", self.timeout)
         self.requests_made += 1
-        return _send(self.session, method, self.url(path), vendor=self.vendor, **kwargs)
+        return _send(session or self.session, method, self.url(path), vendor=self.vendor, **kwargs)
 
     def error_for(self, response: requests.Response, message: str | None = None) -> VendorError:
         status = response.status_code
@@ -176,14 +205,28 @@ class VendorClient:
         """A vendor-specific message for an error response; subclasses read their error body."""
         return ""
 
-    def get_json(self, path: str, **kwargs: Any) -> Any:
-        return self.parse_json(self.request("GET", path, **kwargs))
+    def get_json(self, path: str, *, parse: Callable[[requests.Response], Any] | None = None, **kwargs: Any) -> Any:
+        """GET `path` and read its JSON with `parse` (default `parse_json`). A body cut short or
+        unreadable (VendorUnreadableBody) is asked for again up to `body_retries` times, with
+        the session's backoff: a GET is idempotent, and urllib3's Retry cannot see bodies. The
+        last failure is raised as it is, a VendorBadResponse saying what was wrong."""
+        parse = parse or self.parse_json
+        for attempt in range(self.body_retries + 1):
+            try:
+                return parse(self.request("GET", path, **kwargs))
+            except VendorUnreadableBody as exc:
+                if attempt >= self.body_retries:
+                    raise
+                pause = min(self._backoff * 2**attempt, RETRY_AFTER_MAX)
+                logger.info("%s: %s; asking again in %.1f s", self.vendor, exc.message, pause)
+                time.sleep(pause)
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def parse_json(self, response: requests.Response) -> Any:
         try:
             return response.json()
         except (ValueError, json.JSONDecodeError):
-            raise VendorBadResponse(
+            raise VendorUnreadableBody(
                 "the vendor's answer is not valid JSON",
                 vendor=self.vendor,
                 status=response.status_code,
@@ -309,6 +352,12 @@ def _send(
     # and sometimes headers, so the original is dropped rather than risk a secret in a traceback.
     try:
         return session.request(method, url, **kwargs)
+    except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError) as exc:
+        # Headers came, the body did not all come (Content-Length longer than what was sent, a
+        # chunked body broken off): the answer is unreadable, and a GET may be asked again.
+        raise VendorUnreadableBody(
+            f"the answer from {who} was cut short ({type(exc).__name__})", vendor=vendor
+        ) from None
     except requests.Timeout:
         raise VendorRetryable(f"{who} did not answer in time", vendor=vendor) from None
     except requests.ConnectionError:

@@ -72,7 +72,10 @@ class VendorConnection(models.Model):
         default=8, help_text="How many customization details are fetched at once."
     )
     synced_until = models.DateTimeField(
-        null=True, blank=True, editable=False, help_text="End of the last complete sync's window."
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="Every customization dated before this was written (by the last sync, even one that failed).",
     )
     periodic_task = models.OneToOneField(
         "django_celery_beat.PeriodicTask", null=True, blank=True, on_delete=models.SET_NULL, editable=False
@@ -188,6 +191,14 @@ class SyncRun(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     window_start = models.DateTimeField(null=True, blank=True)
     window_end = models.DateTimeField(null=True, blank=True)
+    read_until = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Every customization dated before this is written (the resume point of the next sync).",
+    )
+    task_id = models.CharField(
+        max_length=255, blank=True, db_index=True, help_text="The Celery task that ran this sync, if any."
+    )
     progress = models.FloatField(default=0.0, help_text="Share of the date range read, 0 to 1.")
     fetched = models.PositiveIntegerField(default=0)
     created = models.PositiveIntegerField(default=0)

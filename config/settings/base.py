@@ -175,6 +175,24 @@ CONTENT_SECURITY_POLICY = {
 # Celery: Redis in production (CELERY_BROKER_URL=redis://...); with no broker set, kombu's
 # filesystem transport, so a newcomer runs a real worker and beat with no server at all.
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="filesystem://")
+# How long Redis keeps a delivered, unacknowledged message before giving it to another worker
+# (the worker that took it is presumed dead). The trade-off: a task that has not been acked
+# within this long is delivered AGAIN while it may still be running or waiting, and that
+# includes a task sleeping in an ETA / countdown (retries, `apply_async(countdown=...)`): no
+# countdown here may be longer than this (the longest are 30 minutes, artwork and sync retries),
+# and a sync running longer is delivered twice (harmless: the second finds the first's lock).
+# Shorter means a killed worker's task comes back sooner. Default 2 h, env-configurable.
+CELERY_BROKER_VISIBILITY_TIMEOUT = env.int("CELERY_BROKER_VISIBILITY_TIMEOUT", default=2 * 3600)
+# How often a worker looks for such messages: kombu sweeps every interval x throttle seconds
+# (10 x 10 by default), so a dead worker's task comes back after the visibility timeout plus
+# up to that long.
+CELERY_BROKER_RESTORE_SWEEP_SECONDS = env.int("CELERY_BROKER_RESTORE_SWEEP_SECONDS", default=100)
+REDIS_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_BROKER_VISIBILITY_TIMEOUT,
+    "unacked_restore_interval": min(10, CELERY_BROKER_RESTORE_SWEEP_SECONDS),
+    "unacked_restore_throttle": max(1, CELERY_BROKER_RESTORE_SWEEP_SECONDS // 10),
+}
+CELERY_BROKER_TRANSPORT_OPTIONS = REDIS_BROKER_TRANSPORT_OPTIONS
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = VAR_DIR / "broker"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -182,16 +200,33 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_out": str(_broker_dir / "queue"),
         "processed_folder": str(_broker_dir / "processed"),
         "store_processed": False,
+        # Where kombu keeps its exchange bindings (else ./control in whatever directory the
+        # worker was started from).
+        "control_folder": str(_broker_dir / "control"),
     }
-    for _sub in ("queue", "processed"):
+    for _sub in ("queue", "processed", "control"):
         (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
+    # The threads pool, not prefork, on the filesystem broker. That transport has no event loop,
+    # so a prefork worker runs billiard's blocking Pool (celery/worker/components.py: threaded =
+    # not use_eventloop), whose children share ONE task pipe: the idle child reading it holds
+    # the pipe's lock inside recv_bytes (billiard.queues.SimpleQueue.get_payload), and SIGKILLed
+    # it never releases it, so every later task is "received" by the parent and run by no child
+    # (reproduced here; the symptom of celery/celery#2011). Redis and AMQP run the AsynPool, one
+    # pipe per child, which does not wedge. The demo's tasks wait on HTTP and the database, so
+    # threads lose nothing there. The filesystem broker also takes a message off disk when it
+    # is received, so a task of a killed worker is lost: the reconciler re-queues the sync.
+    CELERY_WORKER_POOL = env("CELERY_WORKER_POOL", default="threads")
 CELERY_TASK_IGNORE_RESULT = True
+# At least once (Celery's guidance for idempotent tasks): acknowledge a task when it is done,
+# not when it is received, and give it back to the queue when its worker process is killed.
 CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=6 * 3600)
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+SYNC_RECONCILE_SECONDS = env.int("SYNC_RECONCILE_SECONDS", default=60)
 CELERY_BEAT_SCHEDULE = {
     # No fulfilment order stays queued or sending forever (fulfilment.services.reconcile).
     "fulfilment-orders-reconcile": {"task": "fulfilment.tasks.fulfilment_orders_reconcile_task", "schedule": 60.0},
@@ -199,6 +234,11 @@ CELERY_BEAT_SCHEDULE = {
     "fulfilment-incoming-prune": {"task": "fulfilment.tasks.incoming_prune_task", "schedule": 24 * 3600.0},
     # Staged stock CSV uploads past STOCK_IMPORT_TTL_MINUTES go.
     "fulfilment-stock-imports-prune": {"task": "fulfilment.tasks.stock_imports_prune_task", "schedule": 3600.0},
+    # The reconciler: abandoned syncs re-queued, stuck print-file fetches queued again.
+    "reconcile-syncs-and-artwork": {
+        "task": "orders.tasks.sync_reconcile_task",
+        "schedule": float(SYNC_RECONCILE_SECONDS),
+    },
 }
 
 # The vendor simulators under /sandbox/. Never on in production.
@@ -206,6 +246,9 @@ SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=False)
 SANDBOX_API_KEY = env("SANDBOX_API_KEY", default="sandbox-key")
 SANDBOX_QSTOMIZER_SHOP = env("SANDBOX_QSTOMIZER_SHOP", default="demo-store.myshopify.com")
 SANDBOX_QSTOMIZER_SIZE = env.int("SANDBOX_QSTOMIZER_SIZE", default=400)
+# Random faults in the Qstomizer sandbox: a rate ("0.1"), optionally with kinds
+# ("0.1:500,503,429,stall,cut"). Empty: none.
+SANDBOX_QSTOMIZER_FAULTS = env("SANDBOX_QSTOMIZER_FAULTS", default="")
 SANDBOX_SEED = env.int("SANDBOX_SEED", default=7)
 SANDBOX_KICKFLIP_COMPANY = env("SANDBOX_KICKFLIP_COMPANY", default="demo-brand")
 SANDBOX_KICKFLIP_SIZE = env.int("SANDBOX_KICKFLIP_SIZE", default=150)
@@ -250,9 +293,15 @@ VENDOR_HTTP_READ_TIMEOUT = env.float("VENDOR_HTTP_READ_TIMEOUT", default=30.0)
 VENDOR_HTTP_RETRIES = env.int("VENDOR_HTTP_RETRIES", default=4)
 VENDOR_HTTP_BACKOFF = env.float("VENDOR_HTTP_BACKOFF", default=0.5)
 
-# A sync whose heartbeat is older than this is taken as dead (its worker crashed), and its
-# lock no longer blocks the next sync of the same connection.
-SYNC_STALE_AFTER_SECONDS = env.int("SYNC_STALE_AFTER_SECONDS", default=15 * 60)
+# A running sync beats (a thread of its own) every SYNC_HEARTBEAT_SECONDS; one whose heartbeat
+# is older than SYNC_STALE_AFTER_SECONDS is taken as dead (its worker crashed): its lock no
+# longer blocks the next sync, and the reconciler marks it abandoned and queues a new one.
+SYNC_HEARTBEAT_SECONDS = env.float("SYNC_HEARTBEAT_SECONDS", default=15.0)
+SYNC_STALE_AFTER_SECONDS = env.int("SYNC_STALE_AFTER_SECONDS", default=120)
+# A print-file fetch silent this long is taken as dead; pending artwork of an approved design
+# untouched this long has lost its task. The reconciler queues both again.
+ARTWORK_STALE_FETCH_SECONDS = env.int("ARTWORK_STALE_FETCH_SECONDS", default=15 * 60)
+ARTWORK_PENDING_REQUEUE_SECONDS = env.int("ARTWORK_PENDING_REQUEUE_SECONDS", default=60 * 60)
 
 # --- Stock CSV import ---------------------------------------------------------
 # An upload is kept on the server (fulfilment.StockImport) between its preview and confirmation;

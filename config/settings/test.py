@@ -23,7 +23,10 @@ STORAGES = {
 # Celery: Redis when the suite has one (the worker tests need it); in-memory otherwise, so that
 # a test that queues a task never writes into the developer's filesystem broker.
 CELERY_BROKER_URL = os.environ.get("TEST_REDIS_URL") or "memory://"
-CELERY_BROKER_TRANSPORT_OPTIONS = {}
+# base.py picked the threads pool for the filesystem broker it saw first; the tests' broker is
+# Redis or memory, and the worker tests run prefork.
+CELERY_WORKER_POOL = "prefork"
+CELERY_BROKER_TRANSPORT_OPTIONS = REDIS_BROKER_TRANSPORT_OPTIONS  # noqa: F405
 # Tests never run collectstatic: WhiteNoise reads the app and static/ folders on each request.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True

@@ -75,11 +75,19 @@ class MyCustomizerClient(VendorClient):
         # every other endpoint say "Authorization: Bearer <token>"; that is the one we send.
         self.session.headers.update({"Authorization": f"Bearer {token}", "Accept": "application/json"})
 
+    # A 429 is a rate limit: retried by the session on GETs (Retry-After honoured, capped), and
+    # "retry later" if it is still there.
+    session_retries_429 = True
+    retry_on_429 = True
+
     @staticmethod
-    def _build_session(*, retries: int, backoff: float, pool_size: int) -> requests.Session:
-        session = VendorClient._build_session(retries=retries, backoff=backoff, pool_size=pool_size)
+    def _build_session(*, retries: int, backoff: float, pool_size: int, retry_429: bool = False) -> requests.Session:
+        session = VendorClient._build_session(
+            retries=retries, backoff=backoff, pool_size=pool_size, retry_429=retry_429
+        )
+        statuses = (*TRANSPORT_RETRY_STATUSES, 429) if retry_429 else TRANSPORT_RETRY_STATUSES
         for adapter in session.adapters.values():
-            adapter.max_retries = adapter.max_retries.new(status_forcelist=TRANSPORT_RETRY_STATUSES)
+            adapter.max_retries = adapter.max_retries.new(status_forcelist=statuses)
         return session
 
     def brand_path(self, *parts: object) -> str:
@@ -194,8 +202,9 @@ class MyCustomizerClient(VendorClient):
     def _record(self, collection: str, record_id: str) -> dict:
         if not str(record_id).strip():
             raise ValueError(f"no {collection} id given")
-        response = self.request("GET", self.brand_path(collection, str(record_id).strip()))
-        payload = self.parse_json(response)
+        response, payload = self.get_json(
+            self.brand_path(collection, str(record_id).strip()), parse=lambda r: (r, self.parse_json(r))
+        )
         if not isinstance(payload, dict) or not _record_id(payload):
             self._raise_if_error_body(payload, response)
             raise self._bad(response, f"{collection} {record_id}: the answer is not a record with an id")
@@ -223,8 +232,8 @@ class MyCustomizerClient(VendorClient):
             params: dict[str, Any] = {"count": page_size, **sort}
             if last_index is not None:
                 params["lastIndex"] = last_index
-            response = self.request("GET", path, params=params)
-            results, pagination = self._page(self.parse_json(response), response, collection)
+            response, payload = self.get_json(path, params=params, parse=lambda r: (r, self.parse_json(r)))
+            results, pagination = self._page(payload, response, collection)
             reported = _number(pagination, "lastIndex")
             total = _number(pagination, "collectionSize")
             where = f"lastIndex={last_index}" if last_index is not None else "the first page"

@@ -24,6 +24,7 @@ from integrations.http import (
     VendorError,
     VendorRejected,
     VendorRetryable,
+    VendorUnreadableBody,
     redact_url,
 )
 
@@ -102,13 +103,30 @@ class Window:
 
 class QstomizerClient(VendorClient):
     vendor = "Qstomizer"
+    # The list and detail calls' 429 is a rate limit: the session waits (Retry-After, capped, or
+    # backoff) and asks again, and one still there after that is "retry later". Get HD Design's
+    # 429 "quota_exceeded" is final: it goes through `hd_session`, whose policy never retries a
+    # 429 (see `hd_design()`).
+    session_retries_429 = True
+    retry_on_429 = True
 
     def __init__(self, *, api_key: str, shop: str, base_url: str = DEFAULT_BASE_URL, **kwargs: Any):
         super().__init__(base_url=base_url or DEFAULT_BASE_URL, secrets=[api_key], **kwargs)
         self.shop = shop
         # The doc's header is API_KEY. Some proxies drop headers with underscores, so we also
         # send x-api-key, which the doc says is accepted too.
-        self.session.headers.update({"API_KEY": api_key, "x-api-key": api_key, "Accept": "application/json"})
+        headers = {"API_KEY": api_key, "x-api-key": api_key, "Accept": "application/json"}
+        self.session.headers.update(headers)
+        # Get HD Design: the same key, its own retry policy (503 "generation failed" and other
+        # 5xx retried with backoff; 429 never, since it means the monthly quota is spent).
+        self.hd_session = self._build_session(
+            retries=self._retries, backoff=self._backoff, pool_size=kwargs.get("pool_size", 10), retry_429=False
+        )
+        self.hd_session.headers.update(headers)
+
+    def close(self) -> None:
+        super().close()
+        self.hd_session.close()
 
     # -- envelope -----------------------------------------------------------------------
 
@@ -126,7 +144,12 @@ class QstomizerClient(VendorClient):
                 try:
                     body = json.loads(body)
                 except ValueError:
-                    raise self._bad(response, "the answer's body is not valid JSON") from None
+                    raise VendorUnreadableBody(
+                        "the answer's body is not valid JSON",
+                        vendor=self.vendor,
+                        status=response.status_code,
+                        excerpt=self.scrub(response.text[:300]),
+                    ) from None
             envelope_status = payload.get("statusCode")
             if isinstance(envelope_status, int):
                 status = envelope_status
@@ -166,7 +189,7 @@ class QstomizerClient(VendorClient):
             "date_end": format_query_date(end),
             "limit": limit,
         }
-        data = self.unwrap(self.request("GET", "orders", params=params))
+        data = self.get_json("orders", params=params, parse=self.unwrap)
         if not isinstance(data, list):
             raise VendorBadResponse("the order list is not a list", vendor=self.vendor)
         for row in data:
@@ -226,7 +249,7 @@ class QstomizerClient(VendorClient):
 
     def customization(self, order_id: int) -> dict:
         """GET /order: one customization with its sides, nodes, options and store orders."""
-        data = self.unwrap(self.request("GET", "order", params={"shop": self.shop, "orderId": order_id}))
+        data = self.get_json("order", params={"shop": self.shop, "orderId": order_id}, parse=self.unwrap)
         if not isinstance(data, dict):
             raise VendorBadResponse(f"customization {order_id}: the answer is not an object", vendor=self.vendor)
         sides = data.get("sides", [])
@@ -251,7 +274,7 @@ class QstomizerClient(VendorClient):
         or `error_message` / `message`, or the orders' envelope.
         """
         self._check_hd_url(design_hd_url)
-        response = self.send("GET", design_hd_url, allow_redirects=False)
+        response = self.send("GET", design_hd_url, session=self.hd_session, allow_redirects=False)
         status = response.status_code
         if 300 <= status < 400:
             raise VendorRejected(

@@ -16,6 +16,12 @@ The data is generated from a seed, so every process serving it agrees (the HD li
 with a key derived from SECRET_KEY, for the same reason). Tests may change statuses and queue
 faults in-process (`sandbox().set_status`, `sandbox().fail_next`), and shorten HD links'
 lives (`hd_ttl_seconds`, `hd_expire_next_download`).
+
+Random faults, seeded (`sandbox().set_faults(0.1)` in-process, or SANDBOX_QSTOMIZER_FAULTS=0.1
+for `bin/run`, optionally with the kinds: "0.1:500,503,429,stall,cut"): each call to an endpoint
+answers, with that probability, 500, 503, 429 with Retry-After, a stall before answering
+(`stall_seconds`, 2.5 by default), or its real answer cut short mid-JSON (either
+Content-Length longer than what is sent before the connection closes, or the JSON truncated).
 """
 
 from __future__ import annotations
@@ -24,11 +30,12 @@ import hashlib
 import hmac
 import io
 import random
+import threading
 import time
-from collections import deque
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
+from functools import lru_cache, wraps
 
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse
@@ -92,6 +99,53 @@ class Fault:
     headers: dict | None = None
 
 
+FAULT_KINDS = ("500", "503", "429", "stall", "cut")
+FAULT_ENDPOINTS = ("orders", "order", "hd", "hd_download")
+
+
+@dataclass
+class RandomFaults:
+    """Each call to one of `endpoints` fails with probability `rate`, as one of `kinds` picked
+    at random; the draws come from `seed`, so a run can be repeated. `injected` counts them."""
+
+    rate: float
+    seed: int = 7
+    kinds: tuple[str, ...] = FAULT_KINDS
+    endpoints: tuple[str, ...] = FAULT_ENDPOINTS
+    stall_seconds: float = 2.5
+    retry_after: int = 1
+    injected: Counter = field(default_factory=Counter)
+
+    def __post_init__(self):
+        unknown = set(self.kinds) - set(FAULT_KINDS)
+        if unknown or not 0 <= self.rate <= 1:
+            raise ValueError(f"fault rate must be 0..1 and kinds among {FAULT_KINDS} (got {self.rate}, {unknown})")
+        self._random = random.Random(self.seed)
+        self._lock = threading.Lock()
+
+    def draw(self, endpoint: str) -> str | None:
+        if endpoint not in self.endpoints:
+            return None
+        with self._lock:  # the server answers from several threads
+            if self._random.random() >= self.rate:
+                return None
+            kind = self._random.choice(self.kinds)
+            if kind == "cut":
+                kind = self._random.choice(["cut-length", "cut-json"])
+            self.injected[kind] += 1
+            return kind
+
+    @classmethod
+    def parse(cls, text: str, *, seed: int) -> RandomFaults | None:
+        """SANDBOX_QSTOMIZER_FAULTS: "0.1" or "0.1:500,503,429,stall,cut"."""
+        text = (text or "").strip()
+        if not text:
+            return None
+        rate, _, kinds = text.partition(":")
+        chosen = tuple(k.strip() for k in kinds.split(",") if k.strip()) or FAULT_KINDS
+        return cls(rate=float(rate), seed=seed, kinds=chosen)
+
+
 @dataclass
 class QstomizerSandbox:
     size: int
@@ -112,6 +166,7 @@ class QstomizerSandbox:
     hd_generated: set = field(default_factory=set)
     hd_files: dict = field(default_factory=dict)
     hd_download_keys: deque = field(default_factory=lambda: deque(maxlen=1000))
+    random_faults: RandomFaults | None = None
 
     def __post_init__(self):
         rnd = random.Random(self.seed)
@@ -151,6 +206,12 @@ class QstomizerSandbox:
         {"Retry-After": "3600"} on a 429)."""
         for _ in range(times):
             self.faults.append(Fault(endpoint, status, body, headers))
+
+    def set_faults(self, rate: float, **options) -> RandomFaults | None:
+        """Random faults from now on (`RandomFaults` options: seed, kinds, endpoints,
+        stall_seconds, retry_after); rate 0 turns them off."""
+        self.random_faults = RandomFaults(rate=rate, **options) if rate else None
+        return self.random_faults
 
     # -- the API's answers -----------------------------------------------------------------
 
@@ -319,14 +380,17 @@ def _minute(moment: datetime) -> str:
 
 
 @lru_cache(maxsize=4)
-def _build(size: int, seed: int, shop: str, burst: int, secret: bytes) -> QstomizerSandbox:
-    return QstomizerSandbox(size=size, seed=seed, shop=shop, burst=burst, secret=secret)
+def _build(size: int, seed: int, shop: str, burst: int, secret: bytes, faults: str = "") -> QstomizerSandbox:
+    box = QstomizerSandbox(size=size, seed=seed, shop=shop, burst=burst, secret=secret)
+    box.random_faults = RandomFaults.parse(faults, seed=seed)
+    return box
 
 
 def sandbox() -> QstomizerSandbox:
     size = settings.SANDBOX_QSTOMIZER_SIZE
     secret = hmac.new(settings.SECRET_KEY.encode(), b"qstomizer-sandbox-hd-links", hashlib.sha256).digest()
-    return _build(size, settings.SANDBOX_SEED, settings.SANDBOX_QSTOMIZER_SHOP, min(300, size // 3), secret)
+    faults = getattr(settings, "SANDBOX_QSTOMIZER_FAULTS", "")
+    return _build(size, settings.SANDBOX_SEED, settings.SANDBOX_QSTOMIZER_SHOP, min(300, size // 3), secret, faults)
 
 
 def reset() -> None:
@@ -388,6 +452,46 @@ def _fault(endpoint: str, box: QstomizerSandbox) -> HttpResponse | None:
     return response
 
 
+def _random_faults(endpoint: str):
+    """Wrap a view with the sandbox's random faults (when set) for `endpoint`."""
+
+    def decorate(view):
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            box = sandbox()
+            faults = box.random_faults
+            kind = faults.draw(endpoint) if faults else None
+            if kind in ("500", "503"):
+                return _error(endpoint, f"simulated error {kind}", status=int(kind))
+            if kind == "429":
+                response = _error(endpoint, "Too Many Requests", status=429)
+                response["Retry-After"] = str(faults.retry_after)
+                return response
+            if kind == "stall":
+                time.sleep(faults.stall_seconds)
+            response = view(request, *args, **kwargs)
+            if kind in ("cut-length", "cut-json"):
+                return _cut(response, declare_whole=kind == "cut-length")
+            return response
+
+        return wrapped
+
+    return decorate
+
+
+def _cut(response: HttpResponse, *, declare_whole: bool) -> HttpResponse:
+    """The answer cut in the middle. `declare_whole`: Content-Length says the whole length and
+    the connection closes after the half is sent (a body cut short on the wire); otherwise the
+    half is a complete HTTP answer whose JSON stops mid-way."""
+    content = response.content
+    cut = HttpResponse(content[: len(content) // 2], status=response.status_code)
+    cut["Content-Type"] = response.get("Content-Type", "application/json")
+    if declare_whole:
+        cut["Content-Length"] = str(len(content))
+        cut["Connection"] = "close"
+    return cut
+
+
 def _guard(request, endpoint: str, box: QstomizerSandbox):
     if fault := _fault(endpoint, box):
         return fault
@@ -409,6 +513,7 @@ def _parse(value: str | None) -> datetime | None:
         return None
 
 
+@_random_faults("orders")
 def orders_view(request):
     box = sandbox()
     if denied := _guard(request, "orders", box):
@@ -427,6 +532,7 @@ def orders_view(request):
     return _envelope(rows[:limit])
 
 
+@_random_faults("order")
 def order_view(request):
     box = sandbox()
     if denied := _guard(request, "order", box):
@@ -439,6 +545,7 @@ def order_view(request):
     return _envelope(box.detail(item, base))
 
 
+@_random_faults("hd")
 def hd_view(request):
     """Get HD Design (backend/index.php?page=apiGenerateDesign&id_order=..&sideid=..)."""
     box = sandbox()
@@ -470,6 +577,7 @@ def hd_view(request):
     )
 
 
+@_random_faults("hd_download")
 def hd_file_view(request, order_id: int, side_id: int):
     """The signed link Get HD Design hands out, standing in for S3: no API key needed (the
     signature is the key), 403 with S3's XML once expired or if tampered with."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
+from django.conf import settings
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -24,14 +25,17 @@ from .files import FileRefused, download_stored
 logger = logging.getLogger(__name__)
 
 State = SideArtwork.State
-# A fetch that has said nothing for this long is taken as dead and may be started again.
-STALE_FETCH = timedelta(minutes=15)
+
+
+def _stale_fetch() -> timedelta:
+    """A fetch that has said nothing for this long is taken as dead and may be started again."""
+    return timedelta(seconds=settings.ARTWORK_STALE_FETCH_SECONDS)
 
 
 def _claim(side: CustomizationSide, *, retry_failed: bool) -> SideArtwork | None:
     artwork, _ = SideArtwork.objects.get_or_create(side=side)
     states = [State.PENDING, State.FAILED] if retry_failed else [State.PENDING]
-    stale = timezone.now() - STALE_FETCH
+    stale = timezone.now() - _stale_fetch()
     claimed = (
         SideArtwork.objects.filter(pk=artwork.pk)
         .filter(Q(state__in=states) | Q(state=State.FETCHING, started_at__lt=stale))

@@ -1,11 +1,12 @@
 from datetime import UTC, datetime
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError
 from tqdm import tqdm
 
 from integrations.http import VendorError
 from orders.models import SyncRun, VendorConnection
-from orders.services.sync import customizations_sync
+from orders.services.sync import NothingToSync, customizations_sync
 
 
 def _since(value: str) -> datetime:
@@ -33,7 +34,12 @@ class Command(BaseCommand):
             names = ", ".join(VendorConnection.objects.values_list("name", flat=True)) or "none yet"
             raise CommandError(f"no connection {connection!r} (connections: {names})")
         if not target.is_active:
-            raise CommandError(f"connection {target.name!r} is inactive")
+            raise CommandError(f"nothing to sync: connection {target.name!r} is inactive")
+        if target.kind not in VendorConnection.CUSTOMIZER_KINDS:
+            raise CommandError(
+                f"nothing to sync: {target.name!r} is a {target.get_kind_display()} connection, "
+                "which has no customizations (sync_vendor reads customizer apps)"
+            )
         since_at = _since(since) if since else None
 
         bar = tqdm(total=100, unit="%", desc=f"Sync {target.name}", disable=no_progress, file=self.stderr._out)
@@ -50,6 +56,15 @@ class Command(BaseCommand):
         except VendorError as exc:
             bar.close()
             raise CommandError(f"sync failed: {exc}") from None
+        except NothingToSync as exc:
+            bar.close()
+            raise CommandError(f"nothing to sync: {exc}") from None
+        except DatabaseError as exc:
+            bar.close()
+            raise CommandError(
+                f"sync failed: the connection to the database was lost ({type(exc).__name__}); "
+                "what was written is kept and the next sync resumes"
+            ) from None
         bar.close()
         if run.status == SyncRun.Status.SKIPPED:
             raise CommandError(run.note)

@@ -1,0 +1,72 @@
+"""The reconciler: what a crashed worker left half-done is found and started again.
+
+At-least-once delivery (Celery's acks_late) covers a task whose worker died while a broker
+still holds its message; this covers the rest (a broker that lost it, the filesystem broker
+that takes messages off disk on receipt, a task that was never queued because the process died
+between commit and `delay`). Everything it starts is idempotent, so running it twice, or while
+the original task is still around, is harmless.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from ..models import Customization, SideArtwork, SyncRun, VendorConnection
+from .sync import ABANDONED_NOTE, sync_runs_abandon_stale
+
+logger = logging.getLogger(__name__)
+
+REQUEUED_NOTE = ABANDONED_NOTE + " A new sync was queued."
+
+
+def work_reconcile() -> dict:
+    return {"syncs": syncs_reconcile(), "artwork": artwork_reconcile()}
+
+
+def syncs_reconcile() -> int:
+    """Mark running syncs whose heartbeat stopped as abandoned, and queue a new sync of each
+    such connection (it resumes from where the dead run got to). Returns how many were queued."""
+    from ..tasks import sync_connection_task
+
+    queued = 0
+    for run in sync_runs_abandon_stale():
+        connection = run.connection
+        if not connection.is_active or connection.kind not in VendorConnection.CUSTOMIZER_KINDS:
+            continue
+        SyncRun.objects.filter(pk=run.pk).update(note=REQUEUED_NOTE)
+        transaction.on_commit(lambda pk=connection.pk: sync_connection_task.delay(pk, trigger=SyncRun.Trigger.SCHEDULE))
+        logger.warning("sync #%s of connection %s was abandoned; a new sync is queued", run.pk, connection.pk)
+        queued += 1
+    return queued
+
+
+def artwork_reconcile() -> int:
+    """Queue the fetch again of artwork stuck in FETCHING past ARTWORK_STALE_FETCH_SECONDS (its
+    worker died) and of PENDING artwork of approved customizations that nothing has touched for
+    ARTWORK_PENDING_REQUEUE_SECONDS (its task was lost). The fetch claims the side itself, so a
+    duplicate is a no-op. Returns how many were queued."""
+    from ..tasks import artwork_fetch_task
+
+    now = timezone.now()
+    stale_fetch = now - timedelta(seconds=settings.ARTWORK_STALE_FETCH_SECONDS)
+    idle_pending = now - timedelta(seconds=settings.ARTWORK_PENDING_REQUEUE_SECONDS)
+    stuck = SideArtwork.objects.filter(state=SideArtwork.State.FETCHING, started_at__lt=stale_fetch)
+    waiting = SideArtwork.objects.filter(
+        state=SideArtwork.State.PENDING,
+        updated_at__lt=idle_pending,
+        side__customization__decision=Customization.Decision.APPROVED,
+    )
+    side_ids = sorted(set(stuck.values_list("side_id", flat=True)) | set(waiting.values_list("side_id", flat=True)))
+    if not side_ids:
+        return 0
+    # Touched now, so the next pass waits a full interval again before re-queueing them.
+    SideArtwork.objects.filter(side_id__in=side_ids, state=SideArtwork.State.PENDING).update(updated_at=now)
+    for side_id in side_ids:
+        transaction.on_commit(lambda side_id=side_id: artwork_fetch_task.delay(side_id))
+    logger.info("reconciler: queued the print-file fetch of %s side(s) again", len(side_ids))
+    return len(side_ids)

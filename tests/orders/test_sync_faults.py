@@ -1,0 +1,62 @@
+"""A Qstomizer sync through a vendor that fails one call in ten, over real HTTP (live_server)."""
+
+from __future__ import annotations
+
+import pytest
+
+from integrations.http import VendorError
+from integrations.qstomizer import sandbox as qstomizer_sandbox
+from orders.models import Customization, SyncRun, VendorConnection
+from orders.services.sync import customizations_sync
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+SIZE = 635
+
+
+@pytest.fixture
+def faulty_connection(live_server, settings):
+    settings.SANDBOX_QSTOMIZER_SIZE = SIZE
+    # A 2.5 s stall is longer than this read timeout: it is a timeout, which the session retries.
+    settings.VENDOR_HTTP_READ_TIMEOUT = 1.0
+    qstomizer_sandbox.reset()
+    box = qstomizer_sandbox.sandbox()
+    connection = VendorConnection.objects.create(
+        name="Faulty Qstomizer",
+        kind=VendorConnection.Kind.QSTOMIZER,
+        shop_domain=settings.SANDBOX_QSTOMIZER_SHOP,
+        api_key=settings.SANDBOX_API_KEY,
+        base_url=qstomizer_sandbox.base_url(live_server.url),
+        sync_every_minutes=None,
+    )
+    yield connection, box
+    qstomizer_sandbox.reset()
+
+
+def sync_until_complete(connection, runs: int) -> list[SyncRun]:
+    done = []
+    for _ in range(runs):
+        try:
+            done.append(customizations_sync(connection=connection))
+        except VendorError:
+            done.append(SyncRun.objects.filter(connection=connection).first())
+        connection.refresh_from_db()
+        if done[-1].status == SyncRun.Status.SUCCEEDED:
+            break
+    return done
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_with_one_call_in_ten_failing_two_runs_store_every_customization_once(faulty_connection, seed):
+    connection, box = faulty_connection
+    faults = box.set_faults(0.1, seed=seed, stall_seconds=2.5, retry_after=1)
+
+    runs = sync_until_complete(connection, runs=2)
+
+    ids = list(Customization.objects.filter(connection=connection).values_list("external_id", flat=True))
+    assert len(ids) == len(set(ids)) == SIZE
+    assert set(ids) == {str(item.order_id) for item in box.items}
+    assert runs[-1].status == SyncRun.Status.SUCCEEDED, runs[-1].errors
+    # Every kind of fault was met, on both the list and the detail calls.
+    assert {"500", "503", "429", "stall", "cut-length", "cut-json"} <= set(faults.injected)
+    assert box.calls["orders"] > 20 and box.calls["order"] >= SIZE

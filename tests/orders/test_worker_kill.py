@@ -1,0 +1,219 @@
+"""A real `celery worker` (prefork, two children) on Redis, killed mid-sync: SIGKILL of the busy
+child, of an idle child, of the whole worker (then a new one is started). Each time every
+customization ends stored once, with no human action, within a bounded wait.
+
+The worker runs in a subprocess against the test database and the live_server sandbox, whose
+detail calls are slowed so that a sync takes a few seconds. Staleness, heartbeat and the Redis
+visibility timeout are shortened through their env vars so that this takes seconds, not minutes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+import redis
+from django.db import connections
+
+from config.celery import app
+from orders.models import Customization, SyncRun
+from orders.tasks import sync_connection_task
+
+pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+STALE_AFTER = 4
+VISIBILITY_TIMEOUT = 10
+WAIT = 120.0
+
+
+def wait_for(predicate, timeout=WAIT, step=0.2):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(step)
+    return False
+
+
+def children(pid: int) -> list[int]:
+    found = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()
+    return sorted(int(p) for p in found)
+
+
+def kill(pids: list[int]) -> None:
+    """SIGKILL these processes (ours: the worker and its children), the gone ones skipped."""
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+
+
+class Worker:
+    """One `celery -A config worker` subprocess, prefork with two children."""
+
+    def __init__(self, env: dict, log: Path):
+        self.name = f"killtest-{uuid.uuid4().hex[:8]}@%h"
+        self.log = log
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "prefork", "--concurrency", "2"]
+            + ["--loglevel", "INFO", "--without-gossip", "--without-mingle", "-n", self.name],
+            cwd=BASE_DIR,
+            env=env,
+            stdout=log.open("ab"),
+            stderr=subprocess.STDOUT,
+        )
+
+    def wait_ready(self) -> None:
+        ready = wait_for(lambda: len(children(self.process.pid)) == 2 and "ready." in self.log.read_text(), 60)
+        assert ready, self.tail()
+
+    def tail(self) -> str:
+        return self.log.read_text()[-3000:] if self.log.exists() else ""
+
+    def busy_and_idle_child(self) -> tuple[int, int]:
+        """The child running the sync and the other one, as the worker itself reports them."""
+        pids = children(self.process.pid)
+        busy = []
+
+        def found():
+            active = app.control.inspect(timeout=1.0).active() or {}
+            busy[:] = [t["worker_pid"] for tasks in active.values() for t in tasks if t.get("worker_pid") in pids]
+            return bool(busy)
+
+        assert wait_for(found, 30), self.tail()
+        return busy[0], next(pid for pid in pids if pid != busy[0])
+
+    def kill_all(self) -> None:
+        kill([self.process.pid, *children(self.process.pid)])
+        self.process.wait(timeout=30)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            kids = children(self.process.pid)
+            self.process.terminate()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(timeout=20)
+            kill([self.process.pid, *kids])
+            self.process.wait(timeout=10)
+
+
+@pytest.fixture
+def worker_env(redis_url, require_postgres):
+    redis.Redis.from_url(redis_url).flushdb()  # this suite's Redis db: no message left from earlier runs
+    database = connections["default"].settings_dict
+    env = dict(os.environ)
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "config.settings.test",
+            "DATABASE_URL": (
+                f"postgres://{database['USER']}{':' + database['PASSWORD'] if database['PASSWORD'] else ''}"
+                f"@{database['HOST']}:{database['PORT']}/{database['NAME']}"
+            ),
+            "TEST_REDIS_URL": redis_url,
+            "SYNC_STALE_AFTER_SECONDS": str(STALE_AFTER),
+            "SYNC_HEARTBEAT_SECONDS": "0.5",
+            "CELERY_BROKER_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT),
+            "CELERY_BROKER_RESTORE_SWEEP_SECONDS": "1",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    return env
+
+
+@pytest.fixture
+def workers(worker_env, tmp_path, qstomizer_connection):
+    started: list[Worker] = []
+
+    def start() -> Worker:
+        worker = Worker(worker_env, tmp_path / f"worker-{len(started)}.log")
+        started.append(worker)  # stopped at the end whatever happens next
+        worker.wait_ready()
+        return worker
+
+    yield start
+    for worker in started:
+        worker.stop()
+
+
+@pytest.fixture
+def slow_sandbox(sandbox, qstomizer_connection):
+    """Every detail call takes 0.1 s, two at a time: a sync of the 120 takes a few seconds."""
+    sandbox.set_faults(1.0, kinds=("stall",), endpoints=("order",), stall_seconds=0.1)
+    qstomizer_connection.detail_concurrency = 2
+    qstomizer_connection.save()
+    return sandbox
+
+
+def running_with_progress() -> bool:
+    return SyncRun.objects.filter(status=SyncRun.Status.RUNNING, fetched__gt=0).exists()
+
+
+def all_stored_once(box) -> bool:
+    ids = list(Customization.objects.values_list("external_id", flat=True))
+    return len(ids) == len(set(ids)) == len(box.items)
+
+
+def complete(box) -> bool:
+    return SyncRun.objects.filter(status=SyncRun.Status.SUCCEEDED).exists() and all_stored_once(box)
+
+
+def assert_complete(box, worker: Worker) -> None:
+    assert wait_for(lambda: complete(box)), (list(SyncRun.objects.values("status", "note", "errors")), worker.tail())
+    ids = list(Customization.objects.values_list("external_id", flat=True))
+    assert sorted(ids) == sorted(str(item.order_id) for item in box.items)
+
+
+def test_sigkill_of_the_busy_child_mid_sync_ends_complete(workers, qstomizer_connection, slow_sandbox):
+    worker = workers()
+    sync_connection_task.delay(qstomizer_connection.pk)
+    assert wait_for(running_with_progress, 60), worker.tail()
+
+    busy, _idle = worker.busy_and_idle_child()
+    os.kill(busy, signal.SIGKILL)
+
+    assert_complete(slow_sandbox, worker)
+    # The killed child's run was taken over (abandoned), the same task finished the sync.
+    runs = list(SyncRun.objects.order_by("started_at"))
+    assert runs[0].status == SyncRun.Status.ABANDONED
+    assert runs[-1].status == SyncRun.Status.SUCCEEDED
+    assert runs[-1].task_id == runs[0].task_id
+
+
+def test_sigkill_of_an_idle_child_loses_nothing_and_later_tasks_still_run(workers, qstomizer_connection, slow_sandbox):
+    worker = workers()
+    sync_connection_task.delay(qstomizer_connection.pk)
+    assert wait_for(running_with_progress, 60), worker.tail()
+
+    _busy, idle = worker.busy_and_idle_child()
+    os.kill(idle, signal.SIGKILL)
+
+    assert_complete(slow_sandbox, worker)
+    # The worker is not wedged: a sync queued after the kill runs too (twice over, so that
+    # both children, the replacement included, take one).
+    sync_connection_task.delay(qstomizer_connection.pk)
+    assert wait_for(lambda: SyncRun.objects.filter(status=SyncRun.Status.SUCCEEDED).count() == 2), worker.tail()
+    sync_connection_task.delay(qstomizer_connection.pk)
+    assert wait_for(lambda: SyncRun.objects.filter(status=SyncRun.Status.SUCCEEDED).count() == 3), worker.tail()
+    assert all_stored_once(slow_sandbox)
+
+
+def test_sigkill_of_the_whole_worker_then_a_new_one_ends_complete(workers, qstomizer_connection, slow_sandbox):
+    worker = workers()
+    sync_connection_task.delay(qstomizer_connection.pk)
+    assert wait_for(running_with_progress, 60), worker.tail()
+
+    worker.kill_all()
+    assert not all_stored_once(slow_sandbox)  # it really was cut off mid-sync
+    replacement = workers()
+
+    # Redis gives the unacknowledged message to the new worker after the visibility timeout;
+    # it waits for the dead run's lock to go stale and takes over.
+    assert_complete(slow_sandbox, replacement)
+    assert SyncRun.objects.filter(status=SyncRun.Status.ABANDONED).count() == 1
