@@ -12,6 +12,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from integrations.markup import http_url
+
 # PostgreSQL `integer` (Django IntegerField / PositiveIntegerField).
 INT_MAX = 2**31 - 1
 # Column widths (fulfilment.models) the parsed strings are capped to.
@@ -172,7 +174,9 @@ def _asset(value: Any, where: str) -> dict:
         raise WireInvalid(f"{where} is not an object")
     return {
         "name": text(value.get("name"), f"{where} name", TEXT_CHARS),
-        "url": text(value.get("url"), f"{where} url", 2000),
+        # Shown (through the image proxy) and linked to: only an http(s) URL is kept; the
+        # pushed order's raw payload keeps what the vendor sent.
+        "url": http_url(text(value.get("url"), f"{where} url", 2000)),
         "description": text(value.get("description"), f"{where} description", TEXT_CHARS),
     }
 

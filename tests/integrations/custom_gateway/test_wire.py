@@ -85,3 +85,16 @@ def test_a_push_parses_items_and_refuses_what_its_columns_cannot_hold():
         order_push_parse(json.dumps({"id": 7, "items": [{"id": 1}, {"id": 1}]}))
     with pytest.raises(WireInvalid, match="the push has no order id"):
         order_push_parse(json.dumps({"items": []}))
+
+
+@pytest.mark.parametrize(
+    "url", ["javascript:alert(1)", " JaVaScRiPt:alert(1)", "data:text/html,<script>x</script>", "//evil.example/a.png"]
+)
+def test_a_pushed_assets_url_is_kept_only_when_it_is_http(url):
+    push = {
+        "id": 7,
+        "items": [{"id": 1, "assets": [{"url": url, "name": "Front"}, {"url": "https://cdn.example/1.png"}]}],
+    }
+    assets = order_push_parse(json.dumps(push)).items[0].assets
+    assert [asset["url"] for asset in assets] == ["", "https://cdn.example/1.png"]
+    assert assets[0]["name"] == "Front"
