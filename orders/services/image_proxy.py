@@ -23,7 +23,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from integrations.filetypes import PREVIEW_IMAGE, FileRefused
-from integrations.http import VendorClient, VendorError, public_address_refusal
+from integrations.http import VendorClient, VendorError, VendorRetryable, public_address_refusal
 from integrations.markup import http_url
 
 from ..models import ProxiedImage
@@ -70,6 +70,13 @@ def proxied_image(url: str) -> ProxiedImage:
     fields = {"url": url, "file": "", "content_type": "", "size_bytes": None, "error": ""}
     try:
         stored, result, sniffed = _fetch(url, key)
+    except VendorRetryable as exc:
+        # A timeout, a refused connection, a 5xx: the next view tries again. Kept for an hour
+        # like a refusal, a busy moment would blank a page's images for that long.
+        logger.info("image proxy could not fetch %s now: %s", key[:12], exc)
+        unsaved = known or ProxiedImage(url_hash=key, url=url)
+        unsaved.state, unsaved.error = ProxiedImage.State.REFUSED, _reason(exc)
+        return unsaved
     except (FileRefused, VendorError, ValueError) as exc:
         logger.info("image proxy refused %s: %s", key[:12], exc)
         fields |= {"state": ProxiedImage.State.REFUSED, "error": _reason(exc)}

@@ -37,6 +37,18 @@ def test_an_image_is_fetched_once_and_served_from_our_origin(viewer, hostile_hos
     assert ProxiedImage.objects.get().state == ProxiedImage.State.READY
 
 
+def test_a_host_that_cannot_be_reached_now_is_asked_again_on_the_next_view(viewer, hostile_host):
+    import socket
+
+    with socket.socket() as probe:  # a port nothing listens on: the connection is refused
+        probe.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{probe.getsockname()[1]}/good.png"
+    response = viewer.get(proxy_url(closed))
+    assert response.status_code == 200 and "could not be fetched" in response["X-Image-Refused"]
+    # Not kept as refused for an hour: a busy moment must not blank a page's images.
+    assert not ProxiedImage.objects.exists()
+
+
 @pytest.mark.parametrize("name", sorted(hostile.corpus()))
 def test_a_hostile_image_is_a_placeholder_saying_why(viewer, hostile_host, name):
     response = viewer.get(proxy_url(hostile_host + name))
