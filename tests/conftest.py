@@ -144,3 +144,18 @@ def hostile_host(live_server, settings):
     file with the Content-Type it lies about) beside the app's own URLs."""
     settings.ROOT_URLCONF = "tests.hostile"
     return f"{live_server.url}/hostile/"
+
+
+@pytest.fixture
+def gateway(db):
+    """A Custom Gateway connection (no sandbox behind it) with an API key and a push HMAC key."""
+    connection = VendorConnection(
+        name="Custom Gateway",
+        kind=VendorConnection.Kind.CUSTOM_GATEWAY,
+        company="99999",
+        api_key="cg-api-key-secret",
+        push_hmac_key="push-hmac-key-secret",
+        sync_every_minutes=None,
+    )
+    connection.save()
+    return connection

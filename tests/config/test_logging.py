@@ -17,23 +17,9 @@ from django.db import connection as db_connection
 from config.logging import RedactSecretsFilter, redact
 from fulfilment.models import PushedOrder
 from fulfilment.services.orders import order_push_url, status_callback_url
-from orders.models import VendorConnection
 from tests.conftest import need
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def gateway_connection() -> VendorConnection:
-    connection = VendorConnection(
-        name="Custom Gateway",
-        kind=VendorConnection.Kind.CUSTOM_GATEWAY,
-        company="99999",
-        api_key="cg-api-key-secret",
-        push_hmac_key="push-hmac-key-secret",
-        sync_every_minutes=None,
-    )
-    connection.save()
-    return connection
 
 
 def hook_paths(connection):
@@ -42,8 +28,8 @@ def hook_paths(connection):
 
 
 @pytest.mark.django_db
-def test_django_request_log_lines_of_hook_and_artwork_urls_hide_the_token(client, caplog):
-    connection = gateway_connection()
+def test_django_request_log_lines_of_hook_and_artwork_urls_hide_the_token(client, caplog, gateway):
+    connection = gateway
     token = connection.hook_token
     status_path, push_path = hook_paths(connection)
     wrong = "Wr0ngT0kenThatLooksReal123"
@@ -145,9 +131,9 @@ def gunicorn_server(transactional_db, tmp_path):
         process.wait(timeout=30)
 
 
-def test_gunicorn_serves_the_app_and_its_logs_never_show_a_hook_token(gunicorn_server):
+def test_gunicorn_serves_the_app_and_its_logs_never_show_a_hook_token(gunicorn_server, gateway):
     base, access_log, error_log = gunicorn_server
-    connection = gateway_connection()
+    connection = gateway
     status_path, push_path = hook_paths(connection)
 
     answers = [

@@ -1,17 +1,20 @@
 import pytest
 
-from orders.models import VendorConnection
+from fulfilment.models import FulfilmentOrder, VendorOrder
 
 
 @pytest.fixture
-def gateway(db):
-    connection = VendorConnection(
-        name="Custom Gateway",
-        kind=VendorConnection.Kind.CUSTOM_GATEWAY,
-        company="99999",
-        api_key="cg-api-key-secret",
-        push_hmac_key="push-hmac-key-secret",
-        sync_every_minutes=None,
+def sent_order(gateway):
+    """Order BO-000001, sent, with its vendor order 501 (ref CGREF1): what status callbacks find."""
+    order = FulfilmentOrder.objects.create(
+        connection=gateway,
+        external_ref="BO-000001",
+        state="sent",
+        shipping_address_1="1 Road",
+        shipping_postcode="SK10 2XR",
+        shipping_country_code="GB",
     )
-    connection.save()
-    return connection
+    VendorOrder.objects.create(
+        connection=gateway, fulfilment_order=order, vendor_id="501", ref="CGREF1", external_ref="BO-000001"
+    )
+    return order

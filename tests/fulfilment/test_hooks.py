@@ -14,7 +14,7 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from fulfilment.models import FulfilmentOrder, IncomingRequest, PushedOrder, StatusEvent, VendorOrder
+from fulfilment.models import FulfilmentOrder, IncomingRequest, PushedOrder, StatusEvent
 from fulfilment.services import incoming as incoming_services
 from tests.factories import staff_in
 
@@ -29,20 +29,6 @@ def fresh_cache():
     cache.clear()
     yield
     cache.clear()
-
-
-@pytest.fixture
-def sent_order(gateway):
-    order = FulfilmentOrder.objects.create(
-        connection=gateway,
-        external_ref="BO-000001",
-        state="sent",
-        shipping_address_1="1 Road",
-        shipping_postcode="SK10 2XR",
-        shipping_country_code="GB",
-    )
-    VendorOrder.objects.create(connection=gateway, fulfilment_order=order, vendor_id="501", external_ref="BO-000001")
-    return order
 
 
 def callback_url(token):

@@ -7,7 +7,7 @@ import json
 import pytest
 from django.urls import reverse
 
-from fulfilment.models import FulfilmentOrder, IncomingRequest, PushedOrder, StatusEvent, VendorOrder
+from fulfilment.models import IncomingRequest, PushedOrder, StatusEvent, VendorOrder
 
 pytestmark = pytest.mark.django_db
 
@@ -18,22 +18,6 @@ def callback_url(connection, token=None):
 
 def put(client, url, body):
     return client.put(url, data=json.dumps(body), content_type="application/json")
-
-
-@pytest.fixture
-def sent_order(gateway):
-    order = FulfilmentOrder.objects.create(
-        connection=gateway,
-        external_ref="BO-000001",
-        state="sent",
-        shipping_address_1="1 Road",
-        shipping_postcode="SK10 2XR",
-        shipping_country_code="GB",
-    )
-    VendorOrder.objects.create(
-        connection=gateway, fulfilment_order=order, vendor_id="501", ref="CGREF1", external_ref="BO-000001"
-    )
-    return order
 
 
 def status(code, name, **extra):

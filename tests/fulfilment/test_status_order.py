@@ -6,29 +6,13 @@ import json
 import pytest
 from django.urls import reverse
 
-from fulfilment.models import FulfilmentItem, FulfilmentOrder, IncomingRequest, StatusEvent, VendorOrder
+from fulfilment.models import FulfilmentItem, IncomingRequest, StatusEvent, VendorOrder
 from integrations.custom_gateway.types import StatusEffect, status_decide
 from tests.factories import CustomizationFactory, staff_in
 
 pytestmark = pytest.mark.django_db
 
 ORDERS_URL = "/admin/fulfilment/fulfilmentorder/"
-
-
-@pytest.fixture
-def sent_order(gateway):
-    order = FulfilmentOrder.objects.create(
-        connection=gateway,
-        external_ref="BO-000001",
-        state="sent",
-        shipping_address_1="1 Road",
-        shipping_postcode="SK10 2XR",
-        shipping_country_code="GB",
-    )
-    VendorOrder.objects.create(
-        connection=gateway, fulfilment_order=order, vendor_id="501", ref="CGREF1", external_ref="BO-000001"
-    )
-    return order
 
 
 def callback(client, gateway, code, **extra):

@@ -15,20 +15,6 @@ from tests.factories import staff_in
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def gateway():
-    connection = VendorConnection(
-        name="Custom Gateway",
-        kind=VendorConnection.Kind.CUSTOM_GATEWAY,
-        company="99999",
-        api_key="cg-api-key-secret",
-        push_hmac_key="push-hmac-key-secret",
-        sync_every_minutes=None,
-    )
-    connection.save()
-    return connection
-
-
 def _callback(client, url):
     body = {"id": 1, "ref": "R", "external_ref": "nobody", "status": 128, "status_name": "Cancelled"}
     return client.put(url, data=json.dumps(body), content_type="application/json")
