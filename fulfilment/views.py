@@ -9,6 +9,7 @@ from django.http import Http404, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from config.proxy import client_ip
 from integrations.filetypes import PRINT_FILE
 from orders.file_responses import stored_file_response
 
@@ -70,7 +71,7 @@ def _hook(request, token: str, kind: str):
     if connection is None:
         # Unknown or wrong token: no body stored (a stranger's bytes), only a summary row, and the
         # address is rate-limited so that guessing costs the guesser, not our database.
-        wait = unverified_throttle(request.META.get("REMOTE_ADDR"))
+        wait = unverified_throttle(client_ip(request))
         if wait:
             return None, b"", _too_many(wait)
         incoming_summary(
@@ -125,7 +126,7 @@ def order_push(request, token: str):
     why = push_verified(incoming.connection, body, request.headers.get(SIGNATURE_HEADER))
     if why:
         IncomingRequest.objects.filter(pk=incoming.pk).update(outcome=Outcome.REJECTED, note=why[:2000])
-        wait = unverified_throttle(request.META.get("REMOTE_ADDR"))
+        wait = unverified_throttle(client_ip(request))
         if wait:
             return _too_many(wait)
         return JsonResponse({"ok": False, "error": "not verified"}, status=401)

@@ -285,6 +285,9 @@ FULFILMENT_RATE_LIMIT_WAIT_SECONDS = env.int("FULFILMENT_RATE_LIMIT_WAIT_SECONDS
 # 429), and how long raw requests are kept (prune_incoming, daily beat task).
 INCOMING_MAX_BODY_BYTES = env.int("INCOMING_MAX_BODY_BYTES", default=1024 * 1024)
 HOOK_UNVERIFIED_RATE = env.int("HOOK_UNVERIFIED_RATE", default=30)
+# The hooks' rate limit (and nothing else yet) counts in Django's cache: per process by default;
+# set CACHE_URL (e.g. redis://127.0.0.1:6379/1) in production so all web processes share one count.
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 INCOMING_RETENTION_DAYS = env.int("INCOMING_RETENTION_DAYS", default=90)
 
 # Vendor HTTP: every call has a timeout (connect, read) in seconds.

@@ -24,6 +24,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from config.proxy import client_ip
 from integrations.custom_gateway.types import (
     HOLD_STATUSES,
     PROGRESS_RANK,
@@ -71,7 +72,8 @@ def _headers(request) -> dict:
 
 
 def _remote(request) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
+    # Behind a reverse proxy (TRUSTED_PROXY_COUNT), the client's address, as login throttling sees it.
+    return client_ip(request) or None
 
 
 def incoming_record(request, kind: str, *, connection: VendorConnection, body: bytes) -> IncomingRequest:

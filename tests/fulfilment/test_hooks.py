@@ -91,6 +91,19 @@ def test_a_body_over_the_cap_is_refused_with_a_reason_and_not_stored(client, gat
     assert row.connection == gateway and "over the 1000-byte cap" in row.note
 
 
+def test_behind_a_proxy_unverified_traffic_is_counted_per_client_not_per_proxy(client, gateway, settings):
+    settings.HOOK_UNVERIFIED_RATE, settings.TRUSTED_PROXY_COUNT = 3, 1
+    body = json.dumps(STATUS).encode()
+
+    def guess(n, client_address):
+        return put(client, f"guess-{n}", body, HTTP_X_FORWARDED_FOR=client_address).status_code
+
+    assert [guess(n, "203.0.113.7") for n in range(4)] == [404, 404, 404, 429]
+    # Another client through the same proxy (same REMOTE_ADDR) is not held back by the first.
+    assert guess(9, "198.51.100.2") == 404
+    assert set(IncomingRequest.objects.values_list("remote_addr", flat=True)) == {"203.0.113.7", "198.51.100.2"}
+
+
 def test_unverified_traffic_is_rate_limited_per_address_but_a_verified_burst_is_not(
     client, gateway, sent_order, settings
 ):
