@@ -210,7 +210,7 @@ def status_update_apply(incoming, connection: VendorConnection, update: StatusUp
                     defaults={"fulfilment_order": order, "ref": update.ref, "external_ref": update.external_ref},
                 )
         current = vendor_order.status if vendor_order else order.vendor_status
-        effect, note = status_decide(current, update.status, before_hold=_before_hold(order, vendor_order))
+        effect, note = status_decide(current, update.status, before_hold=_before_hold(order, vendor_order, current))
         event = _event(order, vendor_order, incoming, update, effect, note, current)
         if event is None:
             return Outcome.DUPLICATE, f"duplicate: {status_name(update.status)} was already recorded for {order}."
@@ -227,9 +227,12 @@ def status_update_apply(incoming, connection: VendorConnection, update: StatusUp
     return EFFECT_OUTCOME[effect], said
 
 
-def _before_hold(order, vendor_order) -> int | None:
+def _before_hold(order, vendor_order, current: int | None) -> int | None:
     """The progress status the vendor order (None: the order, across its vendor orders) had
-    before its current hold."""
+    before its current hold; only looked up when `current` is a hold (status_decide reads it
+    only then), so an ordinary callback costs no query for it."""
+    if current not in HOLD_STATUSES:
+        return None
     events = StatusEvent.objects.filter(fulfilment_order=order, effect=StatusEffect.APPLY, status__in=PROGRESS_RANK)
     if vendor_order is not None:
         events = events.filter(vendor_order=vendor_order)
@@ -289,7 +292,9 @@ def _advance(order: FulfilmentOrder, vendor_order: VendorOrder | None, event: St
         vendor_order.save()
     # The order's own status follows the same rule against its own current status (a split
     # order's vendor orders can be at different points).
-    effect, note = status_decide(order.vendor_status, event.status, before_hold=_before_hold(order, None))
+    effect, note = status_decide(
+        order.vendor_status, event.status, before_hold=_before_hold(order, None, order.vendor_status)
+    )
     if effect == StatusEffect.CONFLICT:
         _flag_conflict(order, note)
         return
