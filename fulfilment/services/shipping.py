@@ -9,10 +9,10 @@ from django.db import transaction
 from PIL import Image
 from pypdf import PdfReader, PdfWriter
 
-from integrations.filetypes import EPL, LABEL, PDF, ZPL, sniff
+from integrations.filetypes import EPL, LABEL, PDF, ZPL, FileRefused, sniff_bytes
 from integrations.http import VendorError
 from orders.services.connections import connection_client
-from orders.services.files import FileRefused, download_stored
+from orders.services.files import download_stored
 
 from ..models import PushedOrder, Shipment, ShippingLabel
 from .ratelimit import rate_limit_take
@@ -73,7 +73,7 @@ def label_fetch(shipment: Shipment, *, client=None) -> ShippingLabel:
         return f"labels/{shipment.order.connection_id}/{shipment.order.vendor_id}-{shipment.vendor_id}.{extension}"
 
     try:
-        stored, result, sniffed, _ = download_stored(
+        stored, result, sniffed = download_stored(
             lambda tmp: client.download(url, tmp), name, allowed=LABEL, what="shipping label"
         )
     except FileRefused as exc:
@@ -159,7 +159,7 @@ def labels_pdf(labels) -> LabelsPrint:
         with label.file.open("rb") as handle:
             content = handle.read()
         try:
-            sniffed = sniff(io.BytesIO(content), LABEL, what="shipping label")
+            sniffed = sniff_bytes(content, LABEL, what="shipping label")
         except FileRefused as exc:
             skipped.append(f"{order}: its label is {exc}, so it was not printed.")
             continue

@@ -14,13 +14,13 @@ from django.conf import settings
 from django.db.models import F, Q
 from django.utils import timezone
 
-from integrations.filetypes import PRINT_FILE
+from integrations.filetypes import PRINT_FILE, FileRefused
 from integrations.http import VendorError, VendorRetryable
 from integrations.qstomizer.client import HdQuotaExceeded, QstomizerClient
 
 from ..models import CustomizationSide, PrintRequirement, SideArtwork, VendorConnection
 from .connections import connection_client
-from .files import FileRefused, download_stored
+from .files import download_stored
 
 logger = logging.getLogger(__name__)
 
@@ -96,7 +96,7 @@ def artwork_fetch(side: CustomizationSide, *, retry_failed: bool = False) -> Sid
                 download = lambda tmp: client.download(side.design_url, tmp)  # noqa: E731
             else:
                 raise ValueError("the vendor gives no print file for this side")
-            stored, result, sniffed, _ = download_stored(download, name, allowed=PRINT_FILE, what="print file")
+            stored, result, sniffed = download_stored(download, name, allowed=PRINT_FILE, what="print file")
     except HdQuotaExceeded as exc:
         resets = f" It resets on {exc.resets_at:%Y-%m-%d}." if getattr(exc, "resets_at", None) else ""
         return _record(artwork, State.FAILED, f"Monthly HD quota reached.{resets}")

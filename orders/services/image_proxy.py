@@ -109,7 +109,7 @@ def _fetch(url: str, key: str):
                     raise ValueError(f"not fetched: it redirects to a URL whose {why.removeprefix('its ')}")
 
         client.download_session.hooks["response"].append(each_hop)
-        stored, result, sniffed, _ = download_stored(
+        stored, result, sniffed = download_stored(
             lambda tmp: client.download(url, tmp, max_bytes=MAX_BYTES),
             lambda result, extension: f"proxied/{key[:2]}/{key}.{extension}",
             allowed=PREVIEW_IMAGE,
