@@ -7,9 +7,11 @@ Plain Python: nothing here imports Django models.
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import json
 import logging
 import re
+import socket
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -477,34 +479,44 @@ def _default_message(status: int) -> str:
     return "the request was rejected"
 
 
+def non_public_kind(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str:
+    """ "" for an address on the public internet; else what it is ("a loopback", "a link-local",
+    "a private", "a non-public"): loopback, link-local (cloud metadata lives there), unspecified,
+    private, reserved and multicast ranges are not places a vendor may make us send a request
+    (OWASP's SSRF guidance). An IPv4-mapped IPv6 address counts as its IPv4 address."""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    if address.is_global and not address.is_multicast:
+        return ""
+    if address.is_loopback:
+        return "a loopback"
+    if address.is_link_local:
+        return "a link-local"
+    if address.is_private:
+        return "a private"
+    return "a non-public"
+
+
+def host_addresses(host: str, port: int) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
+    """Every address `host` resolves to now (raises OSError / UnicodeError when it does not)."""
+    answers = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
+    return [ipaddress.ip_address(info[4][0].split("%", 1)[0]) for info in answers]
+
+
 def public_address_refusal(url: str) -> str:
     """ "" when `url` is http(s) and every address its host resolves to is a public one; else why
     not, in words. For fetching URLs a vendor gave us on our own initiative (the image proxy): a
     vendor must not make us read loopback, link-local (cloud metadata) or private addresses."""
-    import ipaddress
-    import socket
-
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return "not an http(s) URL"
     try:
         port = parts.port or (443 if parts.scheme == "https" else 80)
-        infos = socket.getaddrinfo(parts.hostname, port, proto=socket.IPPROTO_TCP)
+        addresses = host_addresses(parts.hostname, port)
     except (OSError, ValueError, UnicodeError):
         return f"its host {parts.hostname} cannot be resolved"
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0].split("%", 1)[0])
-        if getattr(address, "ipv4_mapped", None):
-            address = address.ipv4_mapped
-        if not address.is_global or address.is_multicast:
-            kind = (
-                "a loopback"
-                if address.is_loopback
-                else "a link-local"
-                if address.is_link_local
-                else "a private"
-                if address.is_private
-                else "a non-public"
-            )
+    for address in addresses:
+        kind = non_public_kind(address)
+        if kind:
             return f"its host {parts.hostname} is {kind} address ({address})"
     return ""

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import ipaddress
 import re
-import socket
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+
+from integrations.http import host_addresses, non_public_kind
 
 SHOPIFY_DOMAIN = re.compile(r"^[a-z0-9][a-z0-9-]*\.myshopify\.com$")
 SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
@@ -28,30 +29,13 @@ def _https_only() -> bool:
     return not settings.DEBUG and not settings.SANDBOX_ENABLED
 
 
-def _internal(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    """Loopback, link-local (169.254.x, fe80::; cloud metadata lives there), unspecified, private
-    ranges and the rest that is not the public internet (OWASP's SSRF guidance)."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        address = address.ipv4_mapped
-    return (
-        address.is_loopback
-        or address.is_link_local
-        or address.is_unspecified
-        or address.is_private
-        or address.is_reserved
-        or address.is_multicast
-        or not address.is_global
-    )
-
-
-def _resolve(host: str, port: int) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
+def _resolve(host: str, port: int) -> list:
     try:
-        answers = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
+        return host_addresses(host, port)
     except (OSError, UnicodeError):
         # Not resolvable (now, or from here): nothing can be sent to it either; the first call
         # fails with a connection error in words. Refusing here would block setting up offline.
         return []
-    return [ipaddress.ip_address(info[4][0].split("%", 1)[0]) for info in answers]
 
 
 def connection_url_validate(url: str) -> None:
@@ -91,7 +75,7 @@ def connection_url_validate(url: str) -> None:
     except ValueError:
         literal = None
     addresses = [literal] if literal else _resolve(host, port or (443 if scheme == "https" else 80))
-    if any(_internal(address) for address in addresses):
+    if any(non_public_kind(address) for address in addresses):
         where = "is" if literal else "resolves to"
         raise ValidationError(
             f"{host} {where} a local, private or link-local address: a connection must point at the vendor."
