@@ -146,16 +146,13 @@ def customizations_sync(
         else:
             MyCustomizerSync(connection, run, client, progress=progress).run(since)
     except VendorError as exc:
-        heartbeat.stop()
         _finish(run, SyncRun.Status.FAILED, error=f"Stopped: {exc}", client=client)
         raise
     except DatabaseError as exc:
-        heartbeat.stop()
         logger.warning("sync #%s of connection %s lost its database: %s", run.pk, connection.pk, type(exc).__name__)
         _finish_on_fresh_connection(run, client, exc)
         raise
     except Exception as exc:
-        heartbeat.stop()
         logger.exception("sync #%s of connection %s crashed", run.pk, connection.pk)
         _finish(
             run, SyncRun.Status.FAILED, error=f"Stopped by an internal error ({type(exc).__name__}).", client=client
@@ -294,11 +291,7 @@ class QstomizerSync(ConnectionSync):
         # Everything before `synced_until` is in; a failed customization holds it back so that the
         # next sync reads it again.
         horizon = started if self.earliest_failure is None else min(started, self.earliest_failure)
-        run.read_until = horizon
-        SyncRun.objects.filter(pk=run.pk).update(read_until=horizon)
-        VendorConnection.objects.filter(pk=connection.pk).filter(
-            Q(synced_until__isnull=True) | Q(synced_until__lt=horizon)
-        ).update(synced_until=horizon)
+        self._record_read_until(horizon, connection_too=True)
         connection.refresh_from_db(fields=["synced_until"])
 
     def _read_up_to(self, windows: deque, written: int) -> None:
@@ -312,13 +305,17 @@ class QstomizerSync(ConnectionSync):
         mark = min(end + timedelta(seconds=1), self.started)
         if self.earliest_failure is not None:
             mark = min(mark, self.earliest_failure)
-        run, connection = self.run_record, self.connection
+        run = self.run_record
         if run.read_until is not None and mark <= run.read_until:
             return
-        run.read_until = mark
-        SyncRun.objects.filter(pk=run.pk).update(read_until=mark)
-        if self.advances_connection:
-            VendorConnection.objects.filter(pk=connection.pk).filter(
+        self._record_read_until(mark, connection_too=self.advances_connection)
+
+    def _record_read_until(self, mark: datetime, *, connection_too: bool) -> None:
+        """The run read everything up to `mark`; so did the connection (it only moves forward)."""
+        self.run_record.read_until = mark
+        SyncRun.objects.filter(pk=self.run_record.pk).update(read_until=mark)
+        if connection_too:
+            VendorConnection.objects.filter(pk=self.connection.pk).filter(
                 Q(synced_until__isnull=True) | Q(synced_until__lt=mark)
             ).update(synced_until=mark)
 
