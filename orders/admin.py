@@ -89,12 +89,9 @@ class VendorConnectionForm(forms.ModelForm):
         # So a URL change needs the key re-typed (or replaced) in the same save; Custom Gateway's
         # push HMAC key is never sent, so it is not asked for.
         if self.instance.pk and not (self.data.get("api_key") or "").strip():
-            stored = VendorConnection.objects.filter(pk=self.instance.pk).values(*VendorConnection.URL_FIELDS).first()
-            changed = [
-                name
-                for name in VendorConnection.URL_FIELDS
-                if name in cleaned and (cleaned[name] or "") != (stored.get(name) or "")
-            ]
+            # Only the URL fields this form shows and cleaned: one that is not on it did not change.
+            shown = {name: cleaned[name] for name in VendorConnection.URL_FIELDS if name in cleaned}
+            changed = [name for name in self.instance.urls_changed(shown) if name in shown]
             for name in changed:
                 self.add_error(name, "Changing this URL needs the API key re-typed in the same save.")
             if changed:

@@ -143,12 +143,16 @@ class VendorConnection(models.Model):
         if errors:
             raise ValidationError(errors)
 
-    def urls_changed(self) -> list[str]:
-        """The URL fields that differ from what is stored (all that are set, for a new connection)."""
+    def urls_changed(self, values: dict | None = None) -> list[str]:
+        """The URL fields that differ from what is stored (all that are set, for a new connection).
+        `values` (a form's cleaned data) are compared instead of the instance's own, where given."""
+        wanted = {name: getattr(self, name) for name in self.URL_FIELDS} | {
+            name: value for name, value in (values or {}).items() if name in self.URL_FIELDS
+        }
         if self.pk is None:
-            return [name for name in self.URL_FIELDS if getattr(self, name)]
+            return [name for name in self.URL_FIELDS if wanted[name]]
         stored = type(self).objects.filter(pk=self.pk).values(*self.URL_FIELDS).first() or {}
-        return [name for name in self.URL_FIELDS if (getattr(self, name) or "") != (stored.get(name) or "")]
+        return [name for name in self.URL_FIELDS if (wanted[name] or "") != (stored.get(name) or "")]
 
     def hook_token_rotate(self) -> None:
         """A new secret for the status-callback and order-push URLs (the old URLs stop working)."""
