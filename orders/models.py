@@ -99,7 +99,7 @@ class VendorConnection(models.Model):
     URL_FIELDS = ("base_url", "orders_url", "shipping_url", "stock_url")
 
     def clean(self):
-        from .validators import (
+        from integrations.validators import (
             company_slug_validate,
             connection_url_validate,
             custom_gateway_company_validate,
@@ -161,6 +161,40 @@ class VendorConnection(models.Model):
 
         self.hook_token = secrets.token_urlsafe(32)
         self.hook_token_hash = hashlib.sha256(self.hook_token.encode()).hexdigest()
+
+    # -- the registry's view of a connection -------------------------------------------------
+    # Code outside the connection's own admin and services reads settings and secrets through
+    # these, never through the storage fields, so the storage can change in one place.
+
+    @property
+    def spec(self):
+        from integrations.registry import spec_for
+
+        return spec_for(self.kind)
+
+    def setting(self, name: str):
+        """A vendor setting (see the vendor's spec), or its default when blank."""
+        value = getattr(self, name, "")
+        if value in ("", None):
+            declared = {s.name: s for s in self.spec.settings}.get(name)
+            return declared.default if declared else value
+        return value
+
+    def secret(self, name: str) -> str:
+        """A decrypted credential. Never render or log it."""
+        return getattr(self, name, "") or ""
+
+    def config(self):
+        from integrations.registry import ConnectionConfig
+
+        spec = self.spec
+        return ConnectionConfig(
+            id=self.pk,
+            name=self.name,
+            kind=self.kind,
+            settings={s.name: self.setting(s.name) for s in spec.settings},
+            secrets={s.name: self.secret(s.name) for s in spec.secrets},
+        )
 
     @property
     def has_wordfilter(self) -> bool:

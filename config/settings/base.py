@@ -290,6 +290,15 @@ HOOK_UNVERIFIED_RATE = env.int("HOOK_UNVERIFIED_RATE", default=30)
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 INCOMING_RETENTION_DAYS = env.int("INCOMING_RETENTION_DAYS", default=90)
 
+# The vendors this back office talks to: one registry entry each (integrations/registry.py).
+# Adding a vendor is one package under integrations/ and one line here.
+VENDORS = [
+    "integrations.qstomizer.spec.SPEC",
+    "integrations.mycustomizer.spec.KICKFLIP",
+    "integrations.mycustomizer.spec.MYCUSTOMIZER",
+    "integrations.custom_gateway.spec.SPEC",
+]
+
 # Vendor HTTP: every call has a timeout (connect, read) in seconds.
 VENDOR_HTTP_CONNECT_TIMEOUT = env.float("VENDOR_HTTP_CONNECT_TIMEOUT", default=5.0)
 VENDOR_HTTP_READ_TIMEOUT = env.float("VENDOR_HTTP_READ_TIMEOUT", default=30.0)

@@ -9,7 +9,7 @@ from django.urls import reverse
 from PIL import Image
 from pypdf import PdfReader
 
-from fulfilment.admin import ShipmentInline
+from fulfilment.admin.pushed_orders import ShipmentInline
 from fulfilment.models import ShippingLabel
 from fulfilment.services.shipping import NothingToPrint, labels_pdf
 from tests.factories import StaffFactory

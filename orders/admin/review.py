@@ -12,14 +12,14 @@ from django.utils.html import format_html
 
 from integrations.filetypes import PREVIEW_IMAGE, PRINT_FILE
 
-from .admin_base import ViewOnlyAdmin
-from .file_responses import placeholder_response, stored_file_response
-from .models import Customization, PrintRequirement, ProxiedImage, ReviewDecision, ReviewItem, SideArtwork
-from .selectors import REVIEW_REASONS, review_counts, review_detail, review_neighbours, review_queue
-from .services.artwork import artwork_retry
-from .services.bad_words import highlight_nodes
-from .services.image_proxy import proxied_image, url_from_token
-from .services.review import AlreadyDecided, ReasonRequired, artwork_approve, artwork_reject, decision_undo
+from ..file_responses import placeholder_response, stored_file_response
+from ..models import Customization, PrintRequirement, ProxiedImage, ReviewDecision, ReviewItem, SideArtwork
+from ..selectors import REVIEW_REASONS, review_counts, review_detail, review_neighbours, review_queue
+from ..services.artwork import artwork_retry
+from ..services.bad_words import highlight_nodes
+from ..services.image_proxy import proxied_image, url_from_token
+from ..services.review import AlreadyDecided, ReasonRequired, artwork_approve, artwork_reject, decision_undo
+from .base import ViewOnlyAdmin
 
 
 @admin.register(ReviewItem)

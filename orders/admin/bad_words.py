@@ -8,8 +8,8 @@ from django.urls import path, reverse
 
 from integrations.http import VendorError
 
-from .models import BadWordChange, BadWordList, VendorConnection
-from .services.bad_words import (
+from ..models import BadWordChange, BadWordList, VendorConnection
+from ..services.bad_words import (
     BadWordsInvalid,
     VendorListChanged,
     bad_words_pull,

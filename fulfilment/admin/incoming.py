@@ -1,0 +1,58 @@
+"""Incoming requests: every status callback and order push, raw, with Reprocess."""
+
+from django.contrib import admin, messages
+
+from orders.admin.base import ViewOnlyAdmin
+
+from ..models import (
+    IncomingRequest,
+)
+from ..services.incoming import incoming_reprocess
+
+
+@admin.register(IncomingRequest)
+class IncomingRequestAdmin(ViewOnlyAdmin):
+    deletable = False  # the record of what the vendor sent or was sent
+    list_display = ["received_at", "kind", "outcome", "verified", "size_bytes", "note_shown"]
+    list_filter = ["kind", "outcome", "verified", "connection"]
+    search_fields = ["body", "note"]
+    date_hierarchy = "received_at"
+    actions = ["reprocess_selected"]
+    readonly_fields = [
+        "kind",
+        "connection",
+        "method",
+        "headers",
+        "body",
+        "size_bytes",
+        "remote_addr",
+        "received_at",
+        "verified",
+        "outcome",
+        "note",
+        "error_traceback",
+        "reprocessed_at",
+        "reprocessed_by",
+    ]
+
+    @admin.display(description="Note")
+    def note_shown(self, obj):
+        # The whole note is on the request's page; the list keeps each row to a line or two.
+        return obj.note if len(obj.note) <= 90 else obj.note[:88] + "…"
+
+    def has_reprocess_permission(self, request):
+        return request.user.has_perm("fulfilment.reprocess_incomingrequest")
+
+    @admin.action(description="Reprocess (parse and apply again; a replay changes nothing)", permissions=["reprocess"])
+    def reprocess_selected(self, request, queryset):
+        done: dict[str, int] = {}
+        for incoming in queryset.filter(verified=True, connection__isnull=False).exclude(body=""):
+            outcome = incoming_reprocess(incoming, user=request.user)
+            done[outcome] = done.get(outcome, 0) + 1
+        skipped = queryset.count() - sum(done.values())
+        summary = ", ".join(f"{count} {outcome}" for outcome, count in sorted(done.items())) or "none"
+        self.message_user(request, f"Reprocessed: {summary}.", messages.SUCCESS)
+        if skipped:
+            self.message_user(
+                request, f"{skipped} not verified or without a stored body were left alone.", messages.WARNING
+            )

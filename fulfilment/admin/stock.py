@@ -1,0 +1,161 @@
+"""Stock levels: CSV import with preview, push to the vendor, and the push history."""
+
+from django import forms
+from django.conf import settings
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+
+from orders.admin.base import ViewOnlyAdmin
+from orders.models import VendorConnection
+
+from ..models import (
+    StockLevel,
+    StockPush,
+)
+from ..services.stock import ENCODINGS as STOCK_ENCODINGS
+from ..services.stock import PREVIEW_ERRORS as STOCK_PREVIEW_ERRORS
+from ..services.stock import (
+    StockImportError,
+    stock_changed,
+    stock_import_apply,
+    stock_import_counts,
+    stock_import_discard,
+    stock_import_preview,
+    stock_import_shown,
+    stock_import_stage,
+    stock_import_staged,
+    stock_push,
+)
+
+
+class StockImportForm(forms.Form):
+    connection = forms.ModelChoiceField(
+        VendorConnection.objects.filter(kind=VendorConnection.Kind.CUSTOM_GATEWAY, is_active=True)
+    )
+    file = forms.FileField(
+        required=False,
+        help_text="CSV with a header line naming the columns sku and quantity, separated by commas, "
+        "semicolons or tabs.",
+    )
+    encoding = forms.ChoiceField(
+        choices=list(STOCK_ENCODINGS.items()),
+        initial="auto",
+        required=False,  # not chosen: detect
+        help_text="Detect reads UTF-8 (with or without BOM) and UTF-16. A file saved by Excel on Windows "
+        "as plain CSV is usually Windows-1252.",
+    )
+    # The staged upload (kept on the server) that the preview showed; never the file's text.
+    staged = forms.UUIDField(required=False, widget=forms.HiddenInput)
+
+
+@admin.register(StockLevel)
+class StockLevelAdmin(admin.ModelAdmin):
+    list_display = ["sku", "connection", "quantity_available", "pushed_quantity", "changed", "pushed_at", "updated_at"]
+    list_editable = ["quantity_available"]
+    list_filter = ["connection"]
+    search_fields = ["sku"]
+    actions = ["push_selected", "push_all_changed"]
+    readonly_fields = ["pushed_quantity", "pushed_at", "updated_at"]
+
+    @admin.display(description="Changed since push", boolean=True)
+    def changed(self, obj):
+        return obj.is_changed
+
+    def has_push_permission(self, request):
+        return request.user.has_perm("fulfilment.push_stocklevel")
+
+    def _report(self, request, record):
+        level = {
+            StockPush.Status.SUCCEEDED: messages.SUCCESS,
+            StockPush.Status.PARTIAL: messages.WARNING,
+            StockPush.Status.FAILED: messages.ERROR,
+        }[record.status]
+        text = f"Stock push: {record.count} SKU(s) sent ({record.get_status_display().lower()})."
+        self.message_user(request, text + (f" {record.error}" if record.error else ""), level)
+
+    @admin.action(description="Push selected levels to Custom Gateway", permissions=["push"])
+    def push_selected(self, request, queryset):
+        for connection_id in queryset.values_list("connection", flat=True).order_by().distinct():
+            connection = VendorConnection.objects.get(pk=connection_id)
+            self._report(request, stock_push(connection, queryset.filter(connection=connection), user=request.user))
+
+    @admin.action(description="Push all changed levels (of the selected connections)", permissions=["push"])
+    def push_all_changed(self, request, queryset):
+        for connection_id in queryset.values_list("connection", flat=True).order_by().distinct():
+            connection = VendorConnection.objects.get(pk=connection_id)
+            self._report(request, stock_push(connection, stock_changed(connection), user=request.user))
+
+    def get_urls(self):
+        return [
+            path("import/", self.admin_site.admin_view(self.import_view), name="fulfilment_stocklevel_import"),
+            *super().get_urls(),
+        ]
+
+    def import_view(self, request):
+        """Upload a CSV, see a preview with each row's errors and the counts, then confirm. The upload
+        is kept on the server (StockImport) between the two, so that the confirmation imports exactly
+        the previewed file, whatever its size."""
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        form = StockImportForm(request.POST or None, request.FILES or None)
+        rows, staged = None, None
+        if request.method == "POST" and form.is_valid():
+            connection = form.cleaned_data["connection"]
+            upload = form.cleaned_data.get("file")
+            try:
+                if upload:
+                    # A file chosen on the preview screen is previewed first, never imported blind;
+                    # the upload it replaces is dropped.
+                    if form.cleaned_data["staged"]:
+                        stock_import_discard(form.cleaned_data["staged"], user=request.user)
+                    staged = stock_import_stage(
+                        connection,
+                        request.user,
+                        upload.read(settings.STOCK_IMPORT_MAX_BYTES + 1),  # never more into memory
+                        encoding=form.cleaned_data["encoding"] or "auto",
+                        filename=upload.name,
+                    )
+                elif form.cleaned_data["staged"]:
+                    staged = stock_import_staged(form.cleaned_data["staged"], user=request.user, connection=connection)
+                else:
+                    form.add_error("file", "Choose a CSV file.")
+            except StockImportError as exc:
+                form.add_error("file", str(exc))
+            if staged is not None:
+                rows = stock_import_preview(connection, staged.text)
+                if "confirm" in request.POST and not upload and not any(row.error for row in rows):
+                    count = stock_import_apply(connection, rows)
+                    staged.delete()
+                    self.message_user(request, f"Imported {count} stock level(s).", messages.SUCCESS)
+                    return redirect(reverse("admin:fulfilment_stocklevel_changelist"))
+                data = form.data.copy()
+                data["staged"] = str(staged.pk)
+                form = StockImportForm(data)
+                form.is_valid()
+        shown = stock_import_shown(rows) if rows else []
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Import stock levels",
+            "opts": self.model._meta,
+            "form": form,
+            "rows": shown,
+            "total": len(rows or []),
+            "hidden_count": len(rows or []) - len(shown),
+            "counts": stock_import_counts(rows or []),
+            "staged": staged,
+            "has_errors": bool(rows and any(row.error for row in rows)),
+            "errors_listed": STOCK_PREVIEW_ERRORS,
+        }
+        return TemplateResponse(request, "admin/fulfilment/stock_import.html", context)
+
+
+@admin.register(StockPush)
+class StockPushAdmin(ViewOnlyAdmin):
+    deletable = False  # the record of what the vendor sent or was sent
+    list_display = ["at", "connection", "user", "status", "count", "error"]
+    list_filter = ["status", "connection"]
+    date_hierarchy = "at"
+    readonly_fields = ["connection", "user", "at", "status", "count", "sent", "answers", "error"]

@@ -1,0 +1,95 @@
+"""Custom Gateway's registry entry (vendor doc: custom-gateway-api.txt): Order-iT (we send
+orders, it calls back with statuses) and the supplier APIs (it pushes orders, we ship them with
+labels and push stock)."""
+
+from __future__ import annotations
+
+from ..registry import Capability, ConnectionConfig, HttpOptions, Secret, Setting, VendorSpec
+from ..validators import connection_url_validate, custom_gateway_company_validate
+from .types import (
+    DEFAULT_ORDERS_URL,
+    DEFAULT_SHIPPING_URL,
+    DEFAULT_STOCK_URL,
+    RATE_LIMIT_PER_DAY,
+    RATE_LIMIT_PER_HOUR,
+)
+
+
+def client(config: ConnectionConfig, options: HttpOptions):
+    from .client import CustomGatewayClient
+
+    return CustomGatewayClient(
+        company_ref_id=config.settings["company"],
+        api_key=config.secrets["api_key"],
+        orders_url=config.settings.get("orders_url") or DEFAULT_ORDERS_URL,
+        shipping_url=config.settings.get("shipping_url") or DEFAULT_SHIPPING_URL,
+        stock_url=config.settings.get("stock_url") or DEFAULT_STOCK_URL,
+        **vars(options),
+    )
+
+
+def _shipping_url_validate(value: str) -> None:
+    connection_url_validate(value.replace("{order_id}", "0"))
+
+
+SPEC = VendorSpec(
+    kind="custom_gateway",
+    label="Custom Gateway",
+    client=client,
+    settings=(
+        Setting(
+            "company",
+            "Company reference ID",
+            help="Your Custom Gateway company reference ID (digits).",
+            required=True,
+            validate=custom_gateway_company_validate,
+        ),
+        Setting(
+            "orders_url",
+            "Order-iT orders URL",
+            help="Blank: the default.",
+            default=DEFAULT_ORDERS_URL,
+            type="url",
+            validate=connection_url_validate,
+            sends_secrets=True,
+        ),
+        Setting(
+            "shipping_url",
+            "Order shipping URL",
+            help="May contain {order_id}. Blank: the default.",
+            default=DEFAULT_SHIPPING_URL,
+            validate=_shipping_url_validate,
+            sends_secrets=True,
+        ),
+        Setting(
+            "stock_url",
+            "Stock URL",
+            help="Blank: the default.",
+            default=DEFAULT_STOCK_URL,
+            type="url",
+            validate=connection_url_validate,
+            sends_secrets=True,
+        ),
+    ),
+    secrets=(
+        Secret("api_key", "API key"),
+        Secret(
+            "push_hmac_key",
+            "Order push HMAC key",
+            help="Custom Gateway supplier: from the Generic API settings; verifies pushed orders.",
+            required=False,
+            sent=False,
+        ),
+    ),
+    capabilities=frozenset(
+        {
+            Capability.FULFILMENT_SEND,
+            Capability.STATUS_HOOKS,
+            Capability.ORDER_PUSH,
+            Capability.SHIPPING,
+            Capability.STOCK,
+        }
+    ),
+    sandbox="integrations.custom_gateway.sandbox",
+    rate_limits={"h": RATE_LIMIT_PER_HOUR, "d": RATE_LIMIT_PER_DAY},
+)

@@ -1,0 +1,47 @@
+"""Qstomizer's registry entry (vendor doc: qstomizer-api-v3.txt)."""
+
+from __future__ import annotations
+
+from ..registry import Capability, ConnectionConfig, HttpOptions, Secret, Setting, VendorSpec
+from ..validators import connection_url_validate, shopify_domain_validate
+from .types import DEFAULT_BASE_URL
+
+
+def client(config: ConnectionConfig, options: HttpOptions):
+    from .client import QstomizerClient
+
+    return QstomizerClient(
+        api_key=config.secrets["api_key"],
+        shop=config.settings["shop_domain"],
+        base_url=config.settings.get("base_url") or DEFAULT_BASE_URL,
+        **vars(options),
+    )
+
+
+SPEC = VendorSpec(
+    kind="qstomizer",
+    label="Qstomizer",
+    client=client,
+    settings=(
+        Setting(
+            "shop_domain",
+            "Shop domain",
+            help="The Shopify store, e.g. mystore.myshopify.com",
+            required=True,
+            validate=shopify_domain_validate,
+            flag="--shop",
+        ),
+        Setting(
+            "base_url",
+            "Base URL",
+            help="Leave blank for the vendor's production URL.",
+            default=DEFAULT_BASE_URL,
+            type="url",
+            validate=connection_url_validate,
+            sends_secrets=True,
+        ),
+    ),
+    secrets=(Secret("api_key", "API key", help="The V3 API key."),),
+    capabilities=frozenset({Capability.CUSTOMIZER_SYNC, Capability.PRINT_FILES}),
+    sandbox="integrations.qstomizer.sandbox",
+)

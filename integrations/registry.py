@@ -1,0 +1,161 @@
+"""The vendor registry: everything that varies by vendor, declared once per vendor as data.
+
+Each vendor package declares one `VendorSpec` in `integrations/<vendor>/spec.py` and
+`settings.VENDORS` lists them (one line per vendor; the test settings add a fake one). The
+connection model and form, `add_connection`, the client factory, sync and fulfilment dispatch,
+hook URLs, rate limits, the sandboxes and the demo all read the spec; nothing outside
+`integrations/<vendor>/` branches on a vendor's kind (Saleor's plugins and their
+`CONFIG_STRUCTURE` are the model).
+
+Plain Python apart from reading `settings.VENDORS`: a spec never imports a Django model, so a
+client, a source or a partner adapter sees a connection only as a `ConnectionConfig`.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from typing import TYPE_CHECKING, Any, Literal
+
+from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from django.utils.module_loading import import_string
+
+if TYPE_CHECKING:
+    from .http import VendorClient
+
+
+class Capability(enum.StrEnum):
+    """What a vendor's API lets the back office do. The spec declares the set it supports."""
+
+    CUSTOMIZER_SYNC = "customizer_sync"  # customizations (sides, nodes, store orders) are pulled
+    WORD_FILTER = "word_filter"  # the vendor keeps a bad-words list this back office keeps in step
+    PRINT_FILES = "print_files"  # print-ready files are fetched per side (e.g. Qstomizer's HD designs)
+    FULFILMENT_SEND = "fulfilment_send"  # fulfilment orders are sent to it
+    FULFILMENT_CANCEL = "fulfilment_cancel"  # a sent order can be cancelled through the API
+    STATUS_HOOKS = "status_hooks"  # it calls back with order statuses
+    STATUS_POLL = "status_poll"  # order statuses can be read on demand
+    ORDER_PUSH = "order_push"  # it pushes orders to us (we are its supplier)
+    SHIPPING = "shipping"  # pushed orders are shipped through it, with labels
+    STOCK = "stock"  # stock levels are pushed to it
+    PRINT_FILE_POLLING = "print_file_polling"  # the partner makes print files; their state is polled
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One non-secret connection setting, stored in `VendorConnection.settings`."""
+
+    name: str
+    label: str
+    help: str = ""
+    default: Any = ""
+    required: bool = False
+    type: Literal["text", "url", "int", "bool"] = "text"
+    # Raises django.core.exceptions.ValidationError (or ValueError) with a message in words.
+    validate: Callable[[Any], None] | None = None
+    # A URL the connection's secrets are sent to: changing it needs the secret typed again.
+    sends_secrets: bool = False
+    flag: str | None = None  # add_connection's flag; default --<name with dashes>
+
+
+@dataclass(frozen=True)
+class Secret:
+    """One credential, stored encrypted in `VendorConnection.secrets`, never shown back or logged."""
+
+    name: str
+    label: str
+    help: str = ""
+    required: bool = True
+    flag: str | None = None
+    # Sent to the vendor (so a URL change needs it re-typed), or only used here (an HMAC key).
+    sent: bool = True
+
+
+@dataclass(frozen=True)
+class ConnectionConfig:
+    """What a client, source or adapter sees of a connection: no model, no database."""
+
+    id: int | None
+    name: str
+    kind: str
+    settings: Mapping[str, Any]
+    secrets: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class HttpOptions:
+    """The project's HTTP policy for every client (from settings)."""
+
+    connect_timeout: float = 5.0
+    read_timeout: float = 30.0
+    retries: int = 4
+    backoff: float = 0.5
+    pool_size: int = 10
+
+
+ClientFactory = Callable[[ConnectionConfig, HttpOptions], "VendorClient"]
+
+
+@dataclass(frozen=True)
+class VendorSpec:
+    kind: str
+    label: str
+    client: ClientFactory
+    settings: tuple[Setting, ...] = ()
+    secrets: tuple[Secret, ...] = ()
+    capabilities: frozenset[Capability] = frozenset()
+    # Dotted path of the development-only simulator (a module with `urlpatterns`), mounted under
+    # /sandbox/<kind>/ in local and test settings only; production never imports it.
+    sandbox: str | None = None
+    # Customizer sync: builds the vendor's source of neutral records (orders/services/sync.py).
+    source: Callable[..., Any] | None = None
+    # Fulfilment: builds the partner adapter the fulfilment services call.
+    partner: Callable[..., Any] | None = None
+    # Incoming hooks: hook kind -> the vendor's verifier and parser.
+    hooks: Mapping[str, Any] = field(default_factory=dict)
+    # Calls per period ("h", "d") the vendor allows, shared by every worker.
+    rate_limits: Mapping[str, int] = field(default_factory=dict)
+
+    def has(self, capability: Capability) -> bool:
+        return capability in self.capabilities
+
+
+class UnknownVendor(KeyError):
+    pass
+
+
+@cache
+def vendor_specs() -> dict[str, VendorSpec]:
+    """kind -> spec, in the order settings.VENDORS lists them."""
+    specs: dict[str, VendorSpec] = {}
+    for path in settings.VENDORS:
+        spec = import_string(path)
+        if spec.kind in specs:
+            raise ValueError(f"two vendor specs declare the kind {spec.kind!r}")
+        specs[spec.kind] = spec
+    return specs
+
+
+def spec_for(kind: str) -> VendorSpec:
+    try:
+        return vendor_specs()[kind]
+    except KeyError:
+        raise UnknownVendor(kind) from None
+
+
+def specs_with(capability: Capability) -> list[VendorSpec]:
+    return [spec for spec in vendor_specs().values() if spec.has(capability)]
+
+
+def kind_choices() -> list[tuple[str, str]]:
+    """For the connection model's `kind` field (a callable, so migrations do not freeze it)."""
+    return [(spec.kind, spec.label) for spec in vendor_specs().values()]
+
+
+@receiver(setting_changed)
+def _reset(*, setting: str, **kwargs: Any) -> None:
+    if setting == "VENDORS":
+        vendor_specs.cache_clear()
