@@ -4,7 +4,7 @@ from . import views
 
 app_name = "fulfilment"
 urlpatterns = [
-    path("hooks/custom-gateway/<str:token>/status/", views.status_callback, name="status-callback"),
-    path("hooks/custom-gateway/<str:token>/orders/", views.order_push, name="order-push"),
+    # /hooks/<vendor slug>/<connection token>/<hook>/: the hooks each vendor's spec declares.
+    path("hooks/<slug:vendor>/<str:token>/<slug:hook>/", views.hook, name="hook"),
     path("files/artwork/<str:token>/", views.artwork_file, name="artwork-file"),
 ]

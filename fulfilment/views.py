@@ -139,6 +139,16 @@ def order_push(request, token: str):
     return JsonResponse({"ok": status == 200, "outcome": outcome}, status=status)
 
 
+@csrf_exempt
+def hook(request, vendor: str, token: str, hook: str):
+    """Dispatch to the hook's view (to become one base view over the vendors' specs)."""
+    views = {("custom-gateway", "status"): status_callback, ("custom-gateway", "orders"): order_push}
+    view = views.get((vendor, hook))
+    if view is None:
+        return JsonResponse({"ok": False, "error": "no such hook"}, status=404)
+    return view(request, token)
+
+
 @require_http_methods(["GET", "HEAD"])
 def artwork_file(request, token: str):
     """A print file for the vendor, through a signed expiring link (no login: the vendor has none)."""

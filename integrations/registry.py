@@ -96,6 +96,17 @@ class HttpOptions:
     pool_size: int = 10
 
 
+@dataclass(frozen=True)
+class Hook:
+    """One kind of request the vendor sends us, at /hooks/<vendor slug>/<connection token>/<name>/.
+    `verify` and `parse` are the vendor's (django-anymail's shape); the app applies what `parse`
+    returns."""
+
+    label: str  # shown beside the URL on the connection's page, e.g. "Status callbacks"
+    verify: Callable[..., Any] | None = None
+    parse: Callable[..., Any] | None = None
+
+
 ClientFactory = Callable[[ConnectionConfig, HttpOptions], "VendorClient"]
 
 
@@ -114,10 +125,15 @@ class VendorSpec:
     source: Callable[..., Any] | None = None
     # Fulfilment: builds the partner adapter the fulfilment services call.
     partner: Callable[..., Any] | None = None
-    # Incoming hooks: hook kind -> the vendor's verifier and parser.
-    hooks: Mapping[str, Any] = field(default_factory=dict)
+    # Incoming hooks: the URL's last segment -> the vendor's verifier and parser.
+    hooks: Mapping[str, Hook] = field(default_factory=dict)
     # Calls per period ("h", "d") the vendor allows, shared by every worker.
     rate_limits: Mapping[str, int] = field(default_factory=dict)
+
+    @property
+    def slug(self) -> str:
+        """The vendor's segment in URLs (hooks, sandboxes): custom_gateway -> custom-gateway."""
+        return self.kind.replace("_", "-")
 
     def has(self, capability: Capability) -> bool:
         return capability in self.capabilities

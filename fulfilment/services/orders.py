@@ -204,12 +204,12 @@ def fulfilment_payload(order: FulfilmentOrder) -> dict:
 
 
 def status_callback_url(connection: VendorConnection) -> str:
-    path = reverse("fulfilment:status-callback", args=[connection.hook_token])
+    path = reverse("fulfilment:hook", args=[connection.spec.slug, connection.hook_token, "status"])
     return f"{settings.PUBLIC_BASE_URL.rstrip('/')}{path}"
 
 
 def order_push_url(connection: VendorConnection) -> str:
-    path = reverse("fulfilment:order-push", args=[connection.hook_token])
+    path = reverse("fulfilment:hook", args=[connection.spec.slug, connection.hook_token, "orders"])
     return f"{settings.PUBLIC_BASE_URL.rstrip('/')}{path}"
 
 

@@ -4,7 +4,7 @@ labels and push stock)."""
 
 from __future__ import annotations
 
-from ..registry import Capability, ConnectionConfig, HttpOptions, Secret, Setting, VendorSpec
+from ..registry import Capability, ConnectionConfig, Hook, HttpOptions, Secret, Setting, VendorSpec
 from ..validators import connection_url_validate, custom_gateway_company_validate
 from .types import (
     DEFAULT_ORDERS_URL,
@@ -91,5 +91,9 @@ SPEC = VendorSpec(
         }
     ),
     sandbox="integrations.custom_gateway.sandbox",
+    hooks={
+        "status": Hook("Status callbacks"),
+        "orders": Hook("Order push"),
+    },
     rate_limits={"h": RATE_LIMIT_PER_HOUR, "d": RATE_LIMIT_PER_DAY},
 )

@@ -239,7 +239,7 @@ def test_a_manager_sees_status_conflicts_late_callbacks_and_reprocesses_a_reques
         shipping_country_code="GB",
     )
     VendorOrder.objects.create(connection=gateway, fulfilment_order=order, vendor_id="501", external_ref="BO-000012")
-    url = reverse("fulfilment:status-callback", args=[gateway.hook_token])
+    url = reverse("fulfilment:hook", args=["custom-gateway", gateway.hook_token, "status"])
     for code in (4, 1, 8, 128):
         body = {"id": 501, "external_ref": "BO-000012", "ref": "R", "status": code, "status_name": ""}
         client.put(url, data=json.dumps(body), content_type="application/json")

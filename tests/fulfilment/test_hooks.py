@@ -32,11 +32,11 @@ def fresh_cache():
 
 
 def callback_url(token):
-    return reverse("fulfilment:status-callback", args=[token])
+    return reverse("fulfilment:hook", args=["custom-gateway", token, "status"])
 
 
 def push_url(token):
-    return reverse("fulfilment:order-push", args=[token])
+    return reverse("fulfilment:hook", args=["custom-gateway", token, "orders"])
 
 
 def sign(body: bytes, key=PUSH_KEY):

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.django_db
 
 
 def callback_url(connection, token=None):
-    return reverse("fulfilment:status-callback", args=[token or connection.hook_token])
+    return reverse("fulfilment:hook", args=["custom-gateway", token or connection.hook_token, "status"])
 
 
 def put(client, url, body):
@@ -128,7 +128,7 @@ PUSH = {
 
 def push(client, connection, body: bytes, signature: str | None):
     headers = {"X-CustomGateway-Hmac": signature} if signature is not None else {}
-    url = reverse("fulfilment:order-push", args=[connection.hook_token])
+    url = reverse("fulfilment:hook", args=["custom-gateway", connection.hook_token, "orders"])
     return client.post(url, data=body, content_type="application/json", headers=headers)
 
 

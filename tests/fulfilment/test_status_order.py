@@ -17,7 +17,7 @@ ORDERS_URL = "/admin/fulfilment/fulfilmentorder/"
 
 def callback(client, gateway, code, **extra):
     body = {"id": 501, "external_ref": "BO-000001", "ref": "CGREF1", "status": code, "status_name": "", **extra}
-    url = reverse("fulfilment:status-callback", args=[gateway.hook_token])
+    url = reverse("fulfilment:hook", args=["custom-gateway", gateway.hook_token, "status"])
     response = client.put(url, data=json.dumps(body), content_type="application/json")
     assert response.status_code == 200
     return IncomingRequest.objects.order_by("-id").first()
