@@ -58,6 +58,19 @@ class VendorError(Exception):
         status = f" (HTTP {self.status})" if self.status else ""
         return f"{self.vendor}: {self.message}{status}"
 
+    def __reduce__(self):
+        # Picklable with every subclass's own attributes (code, retry_after, url, ...), although
+        # their __init__ takes keyword arguments: Celery pickles a task's exception for
+        # on_failure and the result backend, and wraps one it cannot pickle, losing its type.
+        return _rebuild_error, (type(self), self.args, dict(self.__dict__))
+
+
+def _rebuild_error(cls: type[VendorError], args: tuple, state: dict) -> VendorError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, *args)
+    error.__dict__.update(state)
+    return error
+
 
 class VendorRetryable(VendorError):
     """Try again later: timeouts, connection failures, 5xx, "generation failed, retry"."""

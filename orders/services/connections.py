@@ -17,8 +17,7 @@ from integrations.mycustomizer.client import KickflipClient, MyCustomizerClient
 from integrations.qstomizer.client import QstomizerClient
 
 from ..models import VendorConnection
-
-SYNC_TASK = "orders.tasks.sync_connection_task"
+from .queue import SYNC_TASK  # noqa: E402  (one source for the name)
 
 
 def connection_client(connection: VendorConnection, *, pool_size: int | None = None) -> VendorClient:
