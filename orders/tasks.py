@@ -42,7 +42,7 @@ def _sync_gave_up(self, exc, task_id, args, kwargs, einfo) -> None:
     reconcile_services.sync_task_gave_up(task_id=task_id, attempts=self.request.retries + 1, exc=failure_cause(exc))
 
 
-@shared_task(
+@shared_task(  # type: ignore[call-overload]  # celery-types: no on_failure= unless base= is given
     name=SYNC_TASK,
     bind=True,
     acks_late=True,
@@ -103,7 +103,7 @@ def _artwork_gave_up(self, exc, task_id, args, kwargs, einfo) -> None:
     artwork_services.artwork_fetch_gave_up(side_id, attempts=self.request.retries + 1, exc=failure_cause(exc))
 
 
-@shared_task(
+@shared_task(  # type: ignore[call-overload]  # celery-types: no on_failure= unless base= is given
     name=ARTWORK_FETCH_TASK,
     bind=True,
     acks_late=True,
