@@ -4,6 +4,10 @@ from celery import Celery, signals
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 
+# The longest a task's retry waits (its countdown): well under the broker's visibility timeout
+# (CELERY_BROKER_VISIBILITY_TIMEOUT, 2 h by default), or a waiting retry would be delivered twice.
+RETRY_BACKOFF_MAX = 30 * 60
+
 app = Celery("backoffice")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import InterfaceError, OperationalError
 
-from config.celery import failure_cause
+from config.celery import RETRY_BACKOFF_MAX, failure_cause
 from integrations.http import VendorError, VendorRetryable
 from orders.models import VendorConnection
 
@@ -44,7 +44,8 @@ RETRY_BACKOFF = 30
 class FulfilmentTask(Task):
     """Retries back off to at most FULFILMENT_RETRY_MAX_COUNTDOWN seconds, read when the retry is
     made (not when the module was imported): under the broker's visibility timeout, and under
-    FULFILMENT_STUCK_AFTER_MINUTES, so the reconciler never takes a live retry for a stuck order."""
+    FULFILMENT_STUCK_AFTER_MINUTES, so the reconciler never takes a live retry for a stuck order.
+    (`retry_backoff_max` is fixed when the task is declared; this applies the setting's value.)"""
 
     abstract = True
 
@@ -56,10 +57,6 @@ class FulfilmentTask(Task):
         return super().retry(args, kwargs, exc, throw, eta, countdown, max_retries, **options)
 
 
-# The cap autoretry_for is built with; FulfilmentTask.retry applies the setting's current value.
-BACKOFF_MAX = 30 * 60
-
-
 @shared_task(
     name=SEND_TASK,
     base=FulfilmentTask,
@@ -68,7 +65,7 @@ BACKOFF_MAX = 30 * 60
     reject_on_worker_lost=True,
     autoretry_for=TRANSIENT,
     retry_backoff=RETRY_BACKOFF,
-    retry_backoff_max=BACKOFF_MAX,
+    retry_backoff_max=RETRY_BACKOFF_MAX,
     retry_jitter=True,
     max_retries=5,
 )
@@ -96,7 +93,7 @@ def fulfilment_order_send_task(self, order_id: int) -> str:
     reject_on_worker_lost=True,
     autoretry_for=DATABASE_GONE,
     retry_backoff=RETRY_BACKOFF,
-    retry_backoff_max=BACKOFF_MAX,
+    retry_backoff_max=RETRY_BACKOFF_MAX,
     retry_jitter=True,
     max_retries=3,
 )
@@ -113,7 +110,7 @@ def fulfilment_orders_reconcile_task(self) -> dict:
     reject_on_worker_lost=True,
     autoretry_for=DATABASE_GONE,
     retry_backoff=RETRY_BACKOFF,
-    retry_backoff_max=BACKOFF_MAX,
+    retry_backoff_max=RETRY_BACKOFF_MAX,
     retry_jitter=True,
     max_retries=3,
 )
@@ -130,7 +127,7 @@ def incoming_prune_task(self) -> int:
     reject_on_worker_lost=True,
     autoretry_for=DATABASE_GONE,
     retry_backoff=RETRY_BACKOFF,
-    retry_backoff_max=BACKOFF_MAX,
+    retry_backoff_max=RETRY_BACKOFF_MAX,
     retry_jitter=True,
     max_retries=3,
 )
@@ -184,7 +181,7 @@ def _stock_push_failed(self, exc, task_id, args, kwargs, einfo) -> None:
     # push itself (StockPush, with the answer); only a database that is gone is retried here.
     autoretry_for=DATABASE_GONE,
     retry_backoff=RETRY_BACKOFF,
-    retry_backoff_max=BACKOFF_MAX,
+    retry_backoff_max=RETRY_BACKOFF_MAX,
     retry_jitter=True,
     max_retries=3,
     on_failure=_stock_push_failed,

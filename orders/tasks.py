@@ -13,7 +13,7 @@ from celery import shared_task
 from django.contrib.auth import get_user_model
 from django.db import InterfaceError, OperationalError
 
-from config.celery import failure_cause
+from config.celery import RETRY_BACKOFF_MAX, failure_cause
 from integrations.http import VendorRetryable
 
 from .models import CustomizationSide, SyncRun, VendorConnection
@@ -31,9 +31,7 @@ DATABASE_GONE = (OperationalError, InterfaceError)
 
 # Every task is acknowledged when done and given back to the queue when its worker process dies
 # (acks_late, reject_on_worker_lost). Backoff doubles from `retry_backoff` seconds, with full
-# jitter, to at most RETRY_BACKOFF_MAX: no retry's countdown is longer than the broker's
-# visibility timeout (CELERY_BROKER_VISIBILITY_TIMEOUT, 2 h), or it would be delivered twice.
-RETRY_BACKOFF_MAX = 30 * 60
+# jitter, to at most RETRY_BACKOFF_MAX (under the broker's visibility timeout).
 # How often a redelivered sync waits for its own dead run's lock to go stale before giving up.
 LOCK_TAKEOVER_RETRIES = 10
 
