@@ -158,3 +158,22 @@ def test_a_stock_push_that_cannot_reach_the_database_is_recorded_as_failed(clien
     record = StockPush.objects.get()
     assert (record.status, record.user, record.count) == (StockPush.Status.FAILED, manager, 0)
     assert record.error == "Not pushed: the database was unavailable (OperationalError). Push the levels again."
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_task_is_queued_by_name_only_once_its_transaction_commits(monkeypatch):
+    from django.db import transaction
+
+    from config.celery import queue_on_commit
+
+    sent = []
+    monkeypatch.setattr(app, "send_task", lambda name, args=(), kwargs=None, **options: sent.append((name, args)))
+    with pytest.raises(RuntimeError), transaction.atomic():
+        queue_on_commit(orders_queue.RESCREEN_TASK)
+        raise RuntimeError("rolled back")
+    assert sent == []  # nothing queued for work that did not happen
+
+    with transaction.atomic():
+        queue_on_commit(orders_queue.ARTWORK_FETCH_TASK, 7, options={"countdown": 5})
+        assert sent == []
+    assert sent == [(orders_queue.ARTWORK_FETCH_TASK, (7,))]
