@@ -18,136 +18,81 @@ def live_flags(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("fulfilment", "0002_stock_import"),
-        ("orders", "0004_vendorconnection_hook_token_and_more"),
+        ('fulfilment', '0002_stock_import'),
+        ('orders', '0004_vendorconnection_hook_token_and_more'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name="incomingrequest",
-            options={
-                "ordering": ["-received_at", "-id"],
-                "permissions": [("reprocess_incomingrequest", "Can reprocess stored vendor requests")],
-            },
+            name='incomingrequest',
+            options={'ordering': ['-received_at', '-id'], 'permissions': [('reprocess_incomingrequest', 'Can reprocess stored vendor requests')]},
         ),
         migrations.AddField(
-            model_name="fulfilmentitem",
-            name="live",
+            model_name='fulfilmentitem',
+            name='live',
             field=models.BooleanField(default=True, editable=False),
         ),
         migrations.AddField(
-            model_name="fulfilmentorder",
-            name="next_attempt_at",
-            field=models.DateTimeField(
-                blank=True, db_index=True, help_text="Waiting (a rate limit): the reconciler sends it then.", null=True
-            ),
+            model_name='fulfilmentorder',
+            name='next_attempt_at',
+            field=models.DateTimeField(blank=True, db_index=True, help_text='Waiting (a rate limit): the reconciler sends it then.', null=True),
         ),
         migrations.AddField(
-            model_name="fulfilmentorder",
-            name="reconciliations",
-            field=models.PositiveIntegerField(
-                default=0, help_text="Times the reconciler found it stuck and queued it again."
-            ),
+            model_name='fulfilmentorder',
+            name='reconciliations',
+            field=models.PositiveIntegerField(default=0, help_text='Times the reconciler found it stuck and queued it again.'),
         ),
         migrations.AddField(
-            model_name="fulfilmentorder",
-            name="status_conflict",
-            field=models.TextField(
-                blank=True, help_text="Final statuses that contradict each other (e.g. Cancelled after Dispatched)."
-            ),
+            model_name='fulfilmentorder',
+            name='status_conflict',
+            field=models.TextField(blank=True, help_text='Final statuses that contradict each other (e.g. Cancelled after Dispatched).'),
         ),
         migrations.AddField(
-            model_name="incomingrequest",
-            name="error_traceback",
-            field=models.TextField(blank=True, help_text="When applying failed unexpectedly."),
+            model_name='incomingrequest',
+            name='error_traceback',
+            field=models.TextField(blank=True, help_text='When applying failed unexpectedly.'),
         ),
         migrations.AddField(
-            model_name="incomingrequest",
-            name="reprocessed_at",
+            model_name='incomingrequest',
+            name='reprocessed_at',
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name="incomingrequest",
-            name="reprocessed_by",
-            field=models.ForeignKey(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.SET_NULL,
-                related_name="+",
-                to=settings.AUTH_USER_MODEL,
-            ),
+            model_name='incomingrequest',
+            name='reprocessed_by',
+            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
         ),
         migrations.AddField(
-            model_name="incomingrequest",
-            name="size_bytes",
+            model_name='incomingrequest',
+            name='size_bytes',
             field=models.PositiveIntegerField(default=0, help_text="The body's size as received."),
         ),
         migrations.AddField(
-            model_name="statusevent",
-            name="effect",
-            field=models.CharField(
-                choices=[
-                    ("apply", "Applied"),
-                    ("late", "Late (ignored)"),
-                    ("conflict", "Conflict (not applied)"),
-                    ("unknown", "Unknown status (ignored)"),
-                ],
-                default="apply",
-                max_length=10,
-            ),
+            model_name='statusevent',
+            name='effect',
+            field=models.CharField(choices=[('apply', 'Applied'), ('late', 'Late (ignored)'), ('conflict', 'Conflict (not applied)'), ('unknown', 'Unknown status (ignored)')], default='apply', max_length=10),
         ),
         migrations.AddField(
-            model_name="statusevent",
-            name="effect_note",
+            model_name='statusevent',
+            name='effect_note',
             field=models.CharField(blank=True, max_length=255),
         ),
         migrations.AlterField(
-            model_name="fulfilmentorder",
-            name="state",
-            field=models.CharField(
-                choices=[
-                    ("draft", "Draft"),
-                    ("queued", "Queued to send"),
-                    ("sending", "Sending"),
-                    ("sent", "Sent"),
-                    ("failed", "Failed to send"),
-                    ("discarded", "Discarded"),
-                ],
-                db_index=True,
-                default="draft",
-                max_length=10,
-            ),
+            model_name='fulfilmentorder',
+            name='state',
+            field=models.CharField(choices=[('draft', 'Draft'), ('queued', 'Queued to send'), ('sending', 'Sending'), ('sent', 'Sent'), ('failed', 'Failed to send'), ('discarded', 'Discarded')], db_index=True, default='draft', max_length=10),
         ),
         migrations.AlterField(
-            model_name="incomingrequest",
-            name="outcome",
-            field=models.CharField(
-                choices=[
-                    ("received", "Received"),
-                    ("applied", "Applied"),
-                    ("duplicate", "Duplicate (already applied)"),
-                    ("late", "Ignored: older than current"),
-                    ("conflict", "Conflict (not applied, shown to staff)"),
-                    ("ignored", "Ignored (status we do not act on)"),
-                    ("unmatched", "Unmatched (unknown order)"),
-                    ("rejected", "Rejected (not verified)"),
-                    ("invalid", "Invalid (unreadable)"),
-                    ("error", "Error (kept to reprocess)"),
-                ],
-                db_index=True,
-                default="received",
-                max_length=20,
-            ),
+            model_name='incomingrequest',
+            name='outcome',
+            field=models.CharField(choices=[('received', 'Received'), ('applied', 'Applied'), ('duplicate', 'Duplicate (already applied)'), ('late', 'Ignored: older than current'), ('conflict', 'Conflict (not applied, shown to staff)'), ('ignored', 'Ignored (status we do not act on)'), ('unmatched', 'Unmatched (unknown order)'), ('rejected', 'Rejected (not verified)'), ('invalid', 'Invalid (unreadable)'), ('error', 'Error (kept to reprocess)')], db_index=True, default='received', max_length=20),
         ),
         migrations.RunPython(live_flags, migrations.RunPython.noop),
         migrations.AddConstraint(
-            model_name="fulfilmentitem",
-            constraint=models.UniqueConstraint(
-                condition=models.Q(("live", True)),
-                fields=("customization",),
-                name="one_live_fulfilment_item_per_customization",
-            ),
+            model_name='fulfilmentitem',
+            constraint=models.UniqueConstraint(condition=models.Q(('live', True)), fields=('customization',), name='one_live_fulfilment_item_per_customization'),
         ),
     ]

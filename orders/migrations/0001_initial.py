@@ -2,336 +2,202 @@
 
 import django.db.models.deletion
 import django.utils.timezone
+import orders.fields
 from django.conf import settings
 from django.db import migrations, models
 
-import orders.fields
-
 
 class Migration(migrations.Migration):
+
     initial = True
 
     dependencies = [
-        ("django_celery_beat", "0019_alter_periodictasks_options"),
+        ('django_celery_beat', '0019_alter_periodictasks_options'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name="Customization",
+            name='Customization',
             fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
-                ("external_id", models.CharField(max_length=64, verbose_name="vendor id")),
-                (
-                    "status",
-                    models.CharField(
-                        choices=[
-                            ("pending", "Pending"),
-                            ("stopped", "Stopped"),
-                            ("in_production", "In Production"),
-                            ("finished", "Finished"),
-                            ("canceled", "Canceled"),
-                            ("deleted", "Deleted"),
-                            ("artwork_approval_pending", "Artwork approval pending"),
-                            ("unknown", "Unknown"),
-                        ],
-                        db_index=True,
-                        default="unknown",
-                        max_length=32,
-                    ),
-                ),
-                (
-                    "vendor_status",
-                    models.CharField(blank=True, help_text="The status exactly as the vendor gave it.", max_length=64),
-                ),
-                ("customized_at", models.DateTimeField(blank=True, db_index=True, null=True)),
-                ("status_changed_at", models.DateTimeField(blank=True, null=True)),
-                ("product_title", models.CharField(blank=True, max_length=500)),
-                ("template_id", models.CharField(blank=True, max_length=64)),
-                ("hex_color", models.CharField(blank=True, max_length=32)),
-                ("variant_title", models.CharField(blank=True, max_length=255)),
-                ("sku", models.CharField(blank=True, max_length=255)),
-                ("price", models.CharField(blank=True, max_length=32)),
-                (
-                    "options",
-                    models.JSONField(blank=True, default=dict, help_text="The variant options the customer chose."),
-                ),
-                ("user_notes", models.TextField(blank=True, verbose_name="customer's notes")),
-                ("comments", models.TextField(blank=True, verbose_name="merchant's comments")),
-                ("user_agent", models.TextField(blank=True)),
-                ("listing", models.JSONField(blank=True, default=list, help_text="The vendor's list rows, as sent.")),
-                (
-                    "payload",
-                    models.JSONField(blank=True, default=dict, help_text="The vendor's detail answer, as sent."),
-                ),
-                ("payload_hash", models.CharField(blank=True, max_length=64)),
-                ("fetched_at", models.DateTimeField(blank=True, null=True)),
-                ("created_at", models.DateTimeField(auto_now_add=True)),
-                ("updated_at", models.DateTimeField(auto_now=True)),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('external_id', models.CharField(max_length=64, verbose_name='vendor id')),
+                ('status', models.CharField(choices=[('pending', 'Pending'), ('stopped', 'Stopped'), ('in_production', 'In Production'), ('finished', 'Finished'), ('canceled', 'Canceled'), ('deleted', 'Deleted'), ('artwork_approval_pending', 'Artwork approval pending'), ('unknown', 'Unknown')], db_index=True, default='unknown', max_length=32)),
+                ('vendor_status', models.CharField(blank=True, help_text='The status exactly as the vendor gave it.', max_length=64)),
+                ('customized_at', models.DateTimeField(blank=True, db_index=True, null=True)),
+                ('status_changed_at', models.DateTimeField(blank=True, null=True)),
+                ('product_title', models.CharField(blank=True, max_length=500)),
+                ('template_id', models.CharField(blank=True, max_length=64)),
+                ('hex_color', models.CharField(blank=True, max_length=32)),
+                ('variant_title', models.CharField(blank=True, max_length=255)),
+                ('sku', models.CharField(blank=True, max_length=255)),
+                ('price', models.CharField(blank=True, max_length=32)),
+                ('options', models.JSONField(blank=True, default=dict, help_text='The variant options the customer chose.')),
+                ('user_notes', models.TextField(blank=True, verbose_name="customer's notes")),
+                ('comments', models.TextField(blank=True, verbose_name="merchant's comments")),
+                ('user_agent', models.TextField(blank=True)),
+                ('listing', models.JSONField(blank=True, default=list, help_text="The vendor's list rows, as sent.")),
+                ('payload', models.JSONField(blank=True, default=dict, help_text="The vendor's detail answer, as sent.")),
+                ('payload_hash', models.CharField(blank=True, max_length=64)),
+                ('fetched_at', models.DateTimeField(blank=True, null=True)),
+                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ('updated_at', models.DateTimeField(auto_now=True)),
             ],
             options={
-                "ordering": ["-customized_at", "-id"],
+                'ordering': ['-customized_at', '-id'],
             },
         ),
         migrations.CreateModel(
-            name="StoreOrder",
+            name='StoreOrder',
             fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
-                ("external_id", models.CharField(max_length=64)),
-                ("name", models.CharField(blank=True, db_index=True, max_length=64)),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('external_id', models.CharField(max_length=64)),
+                ('name', models.CharField(blank=True, db_index=True, max_length=64)),
             ],
             options={
-                "ordering": ["-id"],
+                'ordering': ['-id'],
             },
         ),
         migrations.CreateModel(
-            name="CustomizationSide",
+            name='CustomizationSide',
             fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
-                ("external_id", models.CharField(max_length=64)),
-                ("position", models.PositiveSmallIntegerField(default=0)),
-                ("name", models.CharField(blank=True, max_length=100)),
-                ("preview_url", models.URLField(blank=True, max_length=1000)),
-                ("design_url", models.URLField(blank=True, max_length=1000, verbose_name="design PNG")),
-                ("design_hd_url", models.URLField(blank=True, max_length=1000)),
-                ("generator_tool_url", models.URLField(blank=True, max_length=1000)),
-                ("raw", models.JSONField(blank=True, default=dict)),
-                (
-                    "customization",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE, related_name="sides", to="orders.customization"
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('external_id', models.CharField(max_length=64)),
+                ('position', models.PositiveSmallIntegerField(default=0)),
+                ('name', models.CharField(blank=True, max_length=100)),
+                ('preview_url', models.URLField(blank=True, max_length=1000)),
+                ('design_url', models.URLField(blank=True, max_length=1000, verbose_name='design PNG')),
+                ('design_hd_url', models.URLField(blank=True, max_length=1000)),
+                ('generator_tool_url', models.URLField(blank=True, max_length=1000)),
+                ('raw', models.JSONField(blank=True, default=dict)),
+                ('customization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='sides', to='orders.customization')),
             ],
             options={
-                "ordering": ["customization", "position"],
+                'ordering': ['customization', 'position'],
             },
         ),
         migrations.CreateModel(
-            name="DesignNode",
+            name='DesignNode',
             fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
-                ("position", models.PositiveSmallIntegerField()),
-                ("node_id", models.CharField(blank=True, max_length=100)),
-                (
-                    "kind",
-                    models.CharField(choices=[("text", "Text"), ("image", "Image"), ("other", "Other")], max_length=10),
-                ),
-                ("text", models.TextField(blank=True)),
-                ("font_family", models.CharField(blank=True, max_length=100)),
-                ("font_size", models.FloatField(blank=True, null=True)),
-                ("fill", models.CharField(blank=True, max_length=32)),
-                ("stroke", models.CharField(blank=True, max_length=32)),
-                ("image_url", models.URLField(blank=True, max_length=1000)),
-                ("raw", models.JSONField(blank=True, default=dict)),
-                (
-                    "side",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE, related_name="nodes", to="orders.customizationside"
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('position', models.PositiveSmallIntegerField()),
+                ('node_id', models.CharField(blank=True, max_length=100)),
+                ('kind', models.CharField(choices=[('text', 'Text'), ('image', 'Image'), ('other', 'Other')], max_length=10)),
+                ('text', models.TextField(blank=True)),
+                ('font_family', models.CharField(blank=True, max_length=100)),
+                ('font_size', models.FloatField(blank=True, null=True)),
+                ('fill', models.CharField(blank=True, max_length=32)),
+                ('stroke', models.CharField(blank=True, max_length=32)),
+                ('image_url', models.URLField(blank=True, max_length=1000)),
+                ('raw', models.JSONField(blank=True, default=dict)),
+                ('side', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='nodes', to='orders.customizationside')),
             ],
             options={
-                "ordering": ["side", "position"],
+                'ordering': ['side', 'position'],
             },
         ),
         migrations.CreateModel(
-            name="OrderLine",
+            name='OrderLine',
             fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
-                ("product_id", models.CharField(blank=True, max_length=64)),
-                ("variant_id", models.CharField(blank=True, max_length=64)),
-                ("quantity", models.PositiveIntegerField(default=1)),
-                (
-                    "customization",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="order_lines",
-                        to="orders.customization",
-                    ),
-                ),
-                (
-                    "store_order",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE, related_name="lines", to="orders.storeorder"
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('product_id', models.CharField(blank=True, max_length=64)),
+                ('variant_id', models.CharField(blank=True, max_length=64)),
+                ('quantity', models.PositiveIntegerField(default=1)),
+                ('customization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='order_lines', to='orders.customization')),
+                ('store_order', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='lines', to='orders.storeorder')),
             ],
         ),
         migrations.AddField(
-            model_name="customization",
-            name="store_orders",
-            field=models.ManyToManyField(
-                related_name="customizations", through="orders.OrderLine", to="orders.storeorder"
-            ),
+            model_name='customization',
+            name='store_orders',
+            field=models.ManyToManyField(related_name='customizations', through='orders.OrderLine', to='orders.storeorder'),
         ),
         migrations.CreateModel(
-            name="VendorConnection",
+            name='VendorConnection',
             fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
-                ("name", models.CharField(max_length=100, unique=True)),
-                ("kind", models.CharField(choices=[("qstomizer", "Qstomizer")], max_length=30)),
-                (
-                    "shop_domain",
-                    models.CharField(
-                        blank=True, help_text="Qstomizer: the Shopify store, e.g. mystore.myshopify.com", max_length=255
-                    ),
-                ),
-                (
-                    "api_key",
-                    orders.fields.EncryptedTextField(blank=True, help_text="Stored encrypted; never shown back."),
-                ),
-                ("base_url", models.URLField(blank=True, help_text="Leave blank for the vendor's production URL.")),
-                ("is_active", models.BooleanField(default=True, help_text="Inactive connections are never synced.")),
-                (
-                    "sync_every_minutes",
-                    models.PositiveIntegerField(
-                        blank=True, default=15, help_text="Scheduled sync interval; blank for no schedule.", null=True
-                    ),
-                ),
-                (
-                    "lookback_days",
-                    models.PositiveIntegerField(
-                        default=30, help_text="Each sync re-reads this many days back to pick up status changes."
-                    ),
-                ),
-                (
-                    "detail_concurrency",
-                    models.PositiveSmallIntegerField(
-                        default=8, help_text="How many customization details are fetched at once."
-                    ),
-                ),
-                (
-                    "synced_until",
-                    models.DateTimeField(
-                        blank=True, editable=False, help_text="End of the last complete sync's window.", null=True
-                    ),
-                ),
-                ("created_at", models.DateTimeField(auto_now_add=True)),
-                ("updated_at", models.DateTimeField(auto_now=True)),
-                (
-                    "periodic_task",
-                    models.OneToOneField(
-                        blank=True,
-                        editable=False,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        to="django_celery_beat.periodictask",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('name', models.CharField(max_length=100, unique=True)),
+                ('kind', models.CharField(choices=[('qstomizer', 'Qstomizer')], max_length=30)),
+                ('shop_domain', models.CharField(blank=True, help_text='Qstomizer: the Shopify store, e.g. mystore.myshopify.com', max_length=255)),
+                ('api_key', orders.fields.EncryptedTextField(blank=True, help_text='Stored encrypted; never shown back.')),
+                ('base_url', models.URLField(blank=True, help_text="Leave blank for the vendor's production URL.")),
+                ('is_active', models.BooleanField(default=True, help_text='Inactive connections are never synced.')),
+                ('sync_every_minutes', models.PositiveIntegerField(blank=True, default=15, help_text='Scheduled sync interval; blank for no schedule.', null=True)),
+                ('lookback_days', models.PositiveIntegerField(default=30, help_text='Each sync re-reads this many days back to pick up status changes.')),
+                ('detail_concurrency', models.PositiveSmallIntegerField(default=8, help_text='How many customization details are fetched at once.')),
+                ('synced_until', models.DateTimeField(blank=True, editable=False, help_text="End of the last complete sync's window.", null=True)),
+                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ('updated_at', models.DateTimeField(auto_now=True)),
+                ('periodic_task', models.OneToOneField(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.SET_NULL, to='django_celery_beat.periodictask')),
             ],
             options={
-                "ordering": ["name"],
-                "permissions": [("sync_vendorconnection", "Can run a sync of a vendor connection")],
+                'ordering': ['name'],
+                'permissions': [('sync_vendorconnection', 'Can run a sync of a vendor connection')],
             },
         ),
         migrations.CreateModel(
-            name="SyncRun",
+            name='SyncRun',
             fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
-                (
-                    "trigger",
-                    models.CharField(
-                        choices=[("manual", "Sync now"), ("schedule", "Schedule"), ("command", "Command")],
-                        default="manual",
-                        max_length=20,
-                    ),
-                ),
-                (
-                    "status",
-                    models.CharField(
-                        choices=[
-                            ("running", "Running"),
-                            ("succeeded", "Succeeded"),
-                            ("partial", "Finished with errors"),
-                            ("failed", "Failed"),
-                            ("skipped", "Skipped"),
-                            ("abandoned", "Abandoned (worker stopped)"),
-                        ],
-                        db_index=True,
-                        default="running",
-                        max_length=20,
-                    ),
-                ),
-                ("started_at", models.DateTimeField(default=django.utils.timezone.now)),
-                ("heartbeat_at", models.DateTimeField(default=django.utils.timezone.now)),
-                ("finished_at", models.DateTimeField(blank=True, null=True)),
-                ("window_start", models.DateTimeField(blank=True, null=True)),
-                ("window_end", models.DateTimeField(blank=True, null=True)),
-                ("progress", models.FloatField(default=0.0, help_text="Share of the date range read, 0 to 1.")),
-                ("fetched", models.PositiveIntegerField(default=0)),
-                ("created", models.PositiveIntegerField(default=0)),
-                ("updated", models.PositiveIntegerField(default=0)),
-                ("unchanged", models.PositiveIntegerField(default=0)),
-                ("failed", models.PositiveIntegerField(default=0)),
-                ("requests_made", models.PositiveIntegerField(default=0)),
-                ("errors", models.JSONField(blank=True, default=list)),
-                ("note", models.CharField(blank=True, max_length=255)),
-                (
-                    "requested_by",
-                    models.ForeignKey(
-                        blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL
-                    ),
-                ),
-                (
-                    "connection",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="sync_runs",
-                        to="orders.vendorconnection",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('trigger', models.CharField(choices=[('manual', 'Sync now'), ('schedule', 'Schedule'), ('command', 'Command')], default='manual', max_length=20)),
+                ('status', models.CharField(choices=[('running', 'Running'), ('succeeded', 'Succeeded'), ('partial', 'Finished with errors'), ('failed', 'Failed'), ('skipped', 'Skipped'), ('abandoned', 'Abandoned (worker stopped)')], db_index=True, default='running', max_length=20)),
+                ('started_at', models.DateTimeField(default=django.utils.timezone.now)),
+                ('heartbeat_at', models.DateTimeField(default=django.utils.timezone.now)),
+                ('finished_at', models.DateTimeField(blank=True, null=True)),
+                ('window_start', models.DateTimeField(blank=True, null=True)),
+                ('window_end', models.DateTimeField(blank=True, null=True)),
+                ('progress', models.FloatField(default=0.0, help_text='Share of the date range read, 0 to 1.')),
+                ('fetched', models.PositiveIntegerField(default=0)),
+                ('created', models.PositiveIntegerField(default=0)),
+                ('updated', models.PositiveIntegerField(default=0)),
+                ('unchanged', models.PositiveIntegerField(default=0)),
+                ('failed', models.PositiveIntegerField(default=0)),
+                ('requests_made', models.PositiveIntegerField(default=0)),
+                ('errors', models.JSONField(blank=True, default=list)),
+                ('note', models.CharField(blank=True, max_length=255)),
+                ('requested_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL)),
+                ('connection', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='sync_runs', to='orders.vendorconnection')),
             ],
             options={
-                "ordering": ["-started_at"],
+                'ordering': ['-started_at'],
             },
         ),
         migrations.AddField(
-            model_name="storeorder",
-            name="connection",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.CASCADE, related_name="store_orders", to="orders.vendorconnection"
-            ),
+            model_name='storeorder',
+            name='connection',
+            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='store_orders', to='orders.vendorconnection'),
         ),
         migrations.AddField(
-            model_name="customization",
-            name="connection",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.PROTECT, related_name="customizations", to="orders.vendorconnection"
-            ),
+            model_name='customization',
+            name='connection',
+            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='customizations', to='orders.vendorconnection'),
         ),
         migrations.AddConstraint(
-            model_name="customizationside",
-            constraint=models.UniqueConstraint(fields=("customization", "external_id"), name="unique_side"),
+            model_name='customizationside',
+            constraint=models.UniqueConstraint(fields=('customization', 'external_id'), name='unique_side'),
         ),
         migrations.AddConstraint(
-            model_name="designnode",
-            constraint=models.UniqueConstraint(fields=("side", "position"), name="unique_node_position"),
+            model_name='designnode',
+            constraint=models.UniqueConstraint(fields=('side', 'position'), name='unique_node_position'),
         ),
         migrations.AddConstraint(
-            model_name="orderline",
-            constraint=models.UniqueConstraint(
-                fields=("customization", "store_order", "variant_id"), name="unique_order_line"
-            ),
+            model_name='orderline',
+            constraint=models.UniqueConstraint(fields=('customization', 'store_order', 'variant_id'), name='unique_order_line'),
         ),
         migrations.AddConstraint(
-            model_name="syncrun",
-            constraint=models.UniqueConstraint(
-                condition=models.Q(("status", "running")),
-                fields=("connection",),
-                name="one_running_sync_per_connection",
-            ),
+            model_name='syncrun',
+            constraint=models.UniqueConstraint(condition=models.Q(('status', 'running')), fields=('connection',), name='one_running_sync_per_connection'),
         ),
         migrations.AddConstraint(
-            model_name="storeorder",
-            constraint=models.UniqueConstraint(fields=("connection", "external_id"), name="unique_store_order"),
+            model_name='storeorder',
+            constraint=models.UniqueConstraint(fields=('connection', 'external_id'), name='unique_store_order'),
         ),
         migrations.AddIndex(
-            model_name="customization",
-            index=models.Index(fields=["connection", "status"], name="orders_cust_connect_b97a38_idx"),
+            model_name='customization',
+            index=models.Index(fields=['connection', 'status'], name='orders_cust_connect_b97a38_idx'),
         ),
         migrations.AddConstraint(
-            model_name="customization",
-            constraint=models.UniqueConstraint(fields=("connection", "external_id"), name="unique_customization"),
+            model_name='customization',
+            constraint=models.UniqueConstraint(fields=('connection', 'external_id'), name='unique_customization'),
         ),
     ]

@@ -2,257 +2,176 @@
 
 import django.db.models.deletion
 import django.utils.timezone
+import orders.fields
 from django.conf import settings
 from django.db import migrations, models
 
-import orders.fields
-
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("orders", "0001_initial"),
+        ('orders', '0001_initial'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name="storeorder",
-            options={"ordering": ["-ordered_at", "-id"]},
+            name='storeorder',
+            options={'ordering': ['-ordered_at', '-id']},
         ),
         migrations.AddField(
-            model_name="customization",
-            name="bad_words",
-            field=models.JSONField(blank=True, default=list, help_text="Listed words found in its texts."),
+            model_name='customization',
+            name='bad_words',
+            field=models.JSONField(blank=True, default=list, help_text='Listed words found in its texts.'),
         ),
         migrations.AddField(
-            model_name="customization",
-            name="has_bad_words",
+            model_name='customization',
+            name='has_bad_words',
             field=models.BooleanField(db_index=True, default=False),
         ),
         migrations.AddField(
-            model_name="customization",
-            name="production_data",
-            field=models.JSONField(blank=True, default=list, help_text="Kickflip: what production needs."),
+            model_name='customization',
+            name='production_data',
+            field=models.JSONField(blank=True, default=list, help_text='Kickflip: what production needs.'),
         ),
         migrations.AddField(
-            model_name="customization",
-            name="screened_version",
-            field=models.PositiveIntegerField(default=0, help_text="Bad-words list version last screened with."),
+            model_name='customization',
+            name='screened_version',
+            field=models.PositiveIntegerField(default=0, help_text='Bad-words list version last screened with.'),
         ),
         migrations.AddField(
-            model_name="customization",
-            name="summary",
-            field=models.JSONField(blank=True, default=list, help_text="Kickflip: the customer-facing summary."),
+            model_name='customization',
+            name='summary',
+            field=models.JSONField(blank=True, default=list, help_text='Kickflip: the customer-facing summary.'),
         ),
         migrations.AddField(
-            model_name="designnode",
-            name="label",
+            model_name='designnode',
+            name='label',
             field=models.CharField(blank=True, help_text="The choice's name, e.g. 'Name color'.", max_length=255),
         ),
         migrations.AddField(
-            model_name="designnode",
-            name="value",
-            field=models.CharField(blank=True, help_text="A colour, material or other chosen value.", max_length=500),
+            model_name='designnode',
+            name='value',
+            field=models.CharField(blank=True, help_text='A colour, material or other chosen value.', max_length=500),
         ),
         migrations.AddField(
-            model_name="storeorder",
-            name="currency",
+            model_name='storeorder',
+            name='currency',
             field=models.CharField(blank=True, max_length=8),
         ),
         migrations.AddField(
-            model_name="storeorder",
-            name="ordered_at",
+            model_name='storeorder',
+            name='ordered_at',
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name="storeorder",
-            name="payload",
+            model_name='storeorder',
+            name='payload',
             field=models.JSONField(blank=True, default=dict, help_text="The vendor's order, as sent."),
         ),
         migrations.AddField(
-            model_name="storeorder",
-            name="payload_hash",
+            model_name='storeorder',
+            name='payload_hash',
             field=models.CharField(blank=True, max_length=64),
         ),
         migrations.AddField(
-            model_name="storeorder",
-            name="payment_status",
+            model_name='storeorder',
+            name='payment_status',
             field=models.CharField(blank=True, max_length=64),
         ),
         migrations.AddField(
-            model_name="storeorder",
-            name="status",
+            model_name='storeorder',
+            name='status',
             field=models.CharField(blank=True, db_index=True, max_length=64),
         ),
         migrations.AddField(
-            model_name="storeorder",
-            name="status_history",
+            model_name='storeorder',
+            name='status_history',
             field=models.JSONField(blank=True, default=list),
         ),
         migrations.AddField(
-            model_name="storeorder",
-            name="store_order_id",
-            field=models.CharField(
-                blank=True,
-                help_text="The order's id in the online store (Shopify), when the vendor gives it.",
-                max_length=64,
-            ),
+            model_name='storeorder',
+            name='store_order_id',
+            field=models.CharField(blank=True, help_text="The order's id in the online store (Shopify), when the vendor gives it.", max_length=64),
         ),
         migrations.AddField(
-            model_name="storeorder",
-            name="total_price",
+            model_name='storeorder',
+            name='total_price',
             field=models.DecimalField(blank=True, decimal_places=2, max_digits=12, null=True),
         ),
         migrations.AddField(
-            model_name="vendorconnection",
-            name="company",
-            field=models.CharField(
-                blank=True,
-                help_text="Kickflip / MyCustomizer: your company or brand name.",
-                max_length=255,
-                verbose_name="company / brand",
-            ),
+            model_name='vendorconnection',
+            name='company',
+            field=models.CharField(blank=True, help_text='Kickflip / MyCustomizer: your company or brand name.', max_length=255, verbose_name='company / brand'),
         ),
         migrations.AlterField(
-            model_name="customization",
-            name="status",
-            field=models.CharField(
-                choices=[
-                    ("pending", "Pending"),
-                    ("stopped", "Stopped"),
-                    ("in_production", "In Production"),
-                    ("finished", "Finished"),
-                    ("canceled", "Canceled"),
-                    ("deleted", "Deleted"),
-                    ("artwork_approval_pending", "Artwork approval pending"),
-                    ("design", "Design (no vendor status)"),
-                    ("unknown", "Unknown"),
-                ],
-                db_index=True,
-                default="unknown",
-                max_length=32,
-            ),
+            model_name='customization',
+            name='status',
+            field=models.CharField(choices=[('pending', 'Pending'), ('stopped', 'Stopped'), ('in_production', 'In Production'), ('finished', 'Finished'), ('canceled', 'Canceled'), ('deleted', 'Deleted'), ('artwork_approval_pending', 'Artwork approval pending'), ('design', 'Design (no vendor status)'), ('unknown', 'Unknown')], db_index=True, default='unknown', max_length=32),
         ),
         migrations.AlterField(
-            model_name="designnode",
-            name="kind",
-            field=models.CharField(
-                choices=[
-                    ("text", "Text"),
-                    ("image", "Image"),
-                    ("colour", "Colour"),
-                    ("material", "Material"),
-                    ("other", "Other"),
-                ],
-                max_length=10,
-            ),
+            model_name='designnode',
+            name='kind',
+            field=models.CharField(choices=[('text', 'Text'), ('image', 'Image'), ('colour', 'Colour'), ('material', 'Material'), ('other', 'Other')], max_length=10),
         ),
         migrations.AlterField(
-            model_name="storeorder",
-            name="external_id",
-            field=models.CharField(max_length=64, verbose_name="vendor id"),
+            model_name='storeorder',
+            name='external_id',
+            field=models.CharField(max_length=64, verbose_name='vendor id'),
         ),
         migrations.AlterField(
-            model_name="vendorconnection",
-            name="api_key",
-            field=orders.fields.EncryptedTextField(
-                blank=True,
-                help_text="Qstomizer API key or Kickflip JWT. Stored encrypted; never shown back.",
-                verbose_name="API key / token",
-            ),
+            model_name='vendorconnection',
+            name='api_key',
+            field=orders.fields.EncryptedTextField(blank=True, help_text='Qstomizer API key or Kickflip JWT. Stored encrypted; never shown back.', verbose_name='API key / token'),
         ),
         migrations.AlterField(
-            model_name="vendorconnection",
-            name="kind",
-            field=models.CharField(
-                choices=[("qstomizer", "Qstomizer"), ("kickflip", "Kickflip"), ("mycustomizer", "MyCustomizer")],
-                max_length=30,
-            ),
+            model_name='vendorconnection',
+            name='kind',
+            field=models.CharField(choices=[('qstomizer', 'Qstomizer'), ('kickflip', 'Kickflip'), ('mycustomizer', 'MyCustomizer')], max_length=30),
         ),
         migrations.CreateModel(
-            name="BadWordList",
+            name='BadWordList',
             fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
-                ("words", models.JSONField(blank=True, default=list)),
-                ("is_active", models.BooleanField(default=True, verbose_name="filtering active")),
-                ("version", models.PositiveIntegerField(default=1)),
-                ("updated_at", models.DateTimeField(auto_now=True)),
-                (
-                    "updated_by",
-                    models.ForeignKey(
-                        blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('words', models.JSONField(blank=True, default=list)),
+                ('is_active', models.BooleanField(default=True, verbose_name='filtering active')),
+                ('version', models.PositiveIntegerField(default=1)),
+                ('updated_at', models.DateTimeField(auto_now=True)),
+                ('updated_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL)),
             ],
             options={
-                "verbose_name": "bad-words list",
-                "verbose_name_plural": "bad-words list",
-                "permissions": [("sync_badwordlist", "Can pull and push the bad-words list to a vendor")],
+                'verbose_name': 'bad-words list',
+                'verbose_name_plural': 'bad-words list',
+                'permissions': [('sync_badwordlist', 'Can pull and push the bad-words list to a vendor')],
             },
         ),
         migrations.CreateModel(
-            name="BadWordChange",
+            name='BadWordChange',
             fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
-                ("at", models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
-                (
-                    "source",
-                    models.CharField(
-                        choices=[
-                            ("staff", "Edited here"),
-                            ("pull", "Pulled from vendor"),
-                            ("push", "Pushed to vendor"),
-                        ],
-                        default="staff",
-                        max_length=10,
-                    ),
-                ),
-                ("added", models.JSONField(blank=True, default=list)),
-                ("removed", models.JSONField(blank=True, default=list)),
-                ("active_before", models.BooleanField(null=True)),
-                ("active_after", models.BooleanField(null=True)),
-                ("version", models.PositiveIntegerField(default=0)),
-                (
-                    "connection",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        to="orders.vendorconnection",
-                    ),
-                ),
-                (
-                    "user",
-                    models.ForeignKey(
-                        blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL
-                    ),
-                ),
-                (
-                    "word_list",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE, related_name="changes", to="orders.badwordlist"
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
+                ('source', models.CharField(choices=[('staff', 'Edited here'), ('pull', 'Pulled from vendor'), ('push', 'Pushed to vendor')], default='staff', max_length=10)),
+                ('added', models.JSONField(blank=True, default=list)),
+                ('removed', models.JSONField(blank=True, default=list)),
+                ('active_before', models.BooleanField(null=True)),
+                ('active_after', models.BooleanField(null=True)),
+                ('version', models.PositiveIntegerField(default=0)),
+                ('connection', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to='orders.vendorconnection')),
+                ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL)),
+                ('word_list', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='changes', to='orders.badwordlist')),
             ],
             options={
-                "ordering": ["-at", "-id"],
+                'ordering': ['-at', '-id'],
             },
         ),
         migrations.CreateModel(
-            name="WordFilterState",
+            name='WordFilterState',
             fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
-                ("words", models.JSONField(blank=True, default=list)),
-                ("is_active", models.BooleanField(null=True)),
-                ("seen_at", models.DateTimeField(default=django.utils.timezone.now)),
-                (
-                    "connection",
-                    models.OneToOneField(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="wordfilter_state",
-                        to="orders.vendorconnection",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('words', models.JSONField(blank=True, default=list)),
+                ('is_active', models.BooleanField(null=True)),
+                ('seen_at', models.DateTimeField(default=django.utils.timezone.now)),
+                ('connection', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='wordfilter_state', to='orders.vendorconnection')),
             ],
         ),
     ]

@@ -7,194 +7,134 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("orders", "0002_kickflip_and_bad_words"),
+        ('orders', '0002_kickflip_and_bad_words'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name="PrintRequirement",
+            name='PrintRequirement',
             fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
-                (
-                    "template_id",
-                    models.CharField(help_text="The vendor's product template (Kickflip: productId).", max_length=64),
-                ),
-                ("min_width", models.PositiveIntegerField(help_text="pixels")),
-                ("min_height", models.PositiveIntegerField(help_text="pixels")),
-                ("note", models.CharField(blank=True, max_length=255)),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('template_id', models.CharField(help_text="The vendor's product template (Kickflip: productId).", max_length=64)),
+                ('min_width', models.PositiveIntegerField(help_text='pixels')),
+                ('min_height', models.PositiveIntegerField(help_text='pixels')),
+                ('note', models.CharField(blank=True, max_length=255)),
             ],
             options={
-                "ordering": ["template_id"],
+                'ordering': ['template_id'],
             },
         ),
         migrations.CreateModel(
-            name="ReviewDecision",
+            name='ReviewDecision',
             fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
-                (
-                    "action",
-                    models.CharField(
-                        choices=[("approve", "Approved"), ("reject", "Rejected"), ("undo", "Undid a decision")],
-                        max_length=10,
-                    ),
-                ),
-                ("reason", models.TextField(blank=True)),
-                ("previous", models.CharField(blank=True, help_text="The decision before this one.", max_length=10)),
-                ("at", models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('action', models.CharField(choices=[('approve', 'Approved'), ('reject', 'Rejected'), ('undo', 'Undid a decision')], max_length=10)),
+                ('reason', models.TextField(blank=True)),
+                ('previous', models.CharField(blank=True, help_text='The decision before this one.', max_length=10)),
+                ('at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
             ],
             options={
-                "ordering": ["-at", "-id"],
+                'ordering': ['-at', '-id'],
             },
         ),
         migrations.CreateModel(
-            name="SideArtwork",
+            name='SideArtwork',
             fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
-                (
-                    "state",
-                    models.CharField(
-                        choices=[
-                            ("pending", "Pending"),
-                            ("fetching", "Fetching"),
-                            ("ready", "Ready"),
-                            ("needs_attention", "Needs attention"),
-                            ("failed", "Failed"),
-                        ],
-                        db_index=True,
-                        default="pending",
-                        max_length=20,
-                    ),
-                ),
-                ("file", models.FileField(blank=True, max_length=500, upload_to="artwork/")),
-                ("size_bytes", models.PositiveBigIntegerField(blank=True, null=True)),
-                ("sha256", models.CharField(blank=True, max_length=64, verbose_name="checksum (SHA-256)")),
-                ("width", models.PositiveIntegerField(blank=True, null=True)),
-                ("height", models.PositiveIntegerField(blank=True, null=True)),
-                ("content_type", models.CharField(blank=True, max_length=100)),
-                (
-                    "source_url",
-                    models.URLField(blank=True, help_text="Where it came from (signature removed).", max_length=1000),
-                ),
-                ("error", models.TextField(blank=True, help_text="Why it failed or needs attention, in words.")),
-                ("attempts", models.PositiveIntegerField(default=0)),
-                ("started_at", models.DateTimeField(blank=True, null=True)),
-                ("fetched_at", models.DateTimeField(blank=True, null=True)),
-                ("updated_at", models.DateTimeField(auto_now=True)),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('state', models.CharField(choices=[('pending', 'Pending'), ('fetching', 'Fetching'), ('ready', 'Ready'), ('needs_attention', 'Needs attention'), ('failed', 'Failed')], db_index=True, default='pending', max_length=20)),
+                ('file', models.FileField(blank=True, max_length=500, upload_to='artwork/')),
+                ('size_bytes', models.PositiveBigIntegerField(blank=True, null=True)),
+                ('sha256', models.CharField(blank=True, max_length=64, verbose_name='checksum (SHA-256)')),
+                ('width', models.PositiveIntegerField(blank=True, null=True)),
+                ('height', models.PositiveIntegerField(blank=True, null=True)),
+                ('content_type', models.CharField(blank=True, max_length=100)),
+                ('source_url', models.URLField(blank=True, help_text='Where it came from (signature removed).', max_length=1000)),
+                ('error', models.TextField(blank=True, help_text='Why it failed or needs attention, in words.')),
+                ('attempts', models.PositiveIntegerField(default=0)),
+                ('started_at', models.DateTimeField(blank=True, null=True)),
+                ('fetched_at', models.DateTimeField(blank=True, null=True)),
+                ('updated_at', models.DateTimeField(auto_now=True)),
             ],
             options={
-                "verbose_name": "side artwork",
-                "permissions": [("retry_sideartwork", "Can retry an artwork download")],
+                'verbose_name': 'side artwork',
+                'permissions': [('retry_sideartwork', 'Can retry an artwork download')],
             },
         ),
         migrations.CreateModel(
-            name="ReviewItem",
-            fields=[],
+            name='ReviewItem',
+            fields=[
+            ],
             options={
-                "verbose_name": "review queue",
-                "verbose_name_plural": "review queue",
-                "proxy": True,
-                "indexes": [],
-                "constraints": [],
+                'verbose_name': 'review queue',
+                'verbose_name_plural': 'review queue',
+                'proxy': True,
+                'indexes': [],
+                'constraints': [],
             },
-            bases=("orders.customization",),
+            bases=('orders.customization',),
         ),
         migrations.AlterModelOptions(
-            name="customization",
-            options={
-                "ordering": ["-customized_at", "-id"],
-                "permissions": [
-                    ("review_customization", "Can approve or reject designs"),
-                    ("undo_decision", "Can undo a review decision"),
-                ],
-            },
+            name='customization',
+            options={'ordering': ['-customized_at', '-id'], 'permissions': [('review_customization', 'Can approve or reject designs'), ('undo_decision', 'Can undo a review decision')]},
         ),
         migrations.AddField(
-            model_name="customization",
-            name="decided_at",
+            model_name='customization',
+            name='decided_at',
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name="customization",
-            name="decided_by",
-            field=models.ForeignKey(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.SET_NULL,
-                related_name="+",
-                to=settings.AUTH_USER_MODEL,
-            ),
+            model_name='customization',
+            name='decided_by',
+            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
         ),
         migrations.AddField(
-            model_name="customization",
-            name="decision",
-            field=models.CharField(
-                blank=True,
-                choices=[("", "Awaiting decision"), ("approved", "Approved"), ("rejected", "Rejected")],
-                db_index=True,
-                default="",
-                max_length=10,
-            ),
+            model_name='customization',
+            name='decision',
+            field=models.CharField(blank=True, choices=[('', 'Awaiting decision'), ('approved', 'Approved'), ('rejected', 'Rejected')], db_index=True, default='', max_length=10),
         ),
         migrations.AddField(
-            model_name="customization",
-            name="decision_reason",
+            model_name='customization',
+            name='decision_reason',
             field=models.TextField(blank=True),
         ),
         migrations.AddField(
-            model_name="vendorconnection",
-            name="review_everything",
-            field=models.BooleanField(
-                default=False, help_text="Put every new customization of this connection in the review queue."
-            ),
+            model_name='vendorconnection',
+            name='review_everything',
+            field=models.BooleanField(default=False, help_text='Put every new customization of this connection in the review queue.'),
         ),
         migrations.AddIndex(
-            model_name="customization",
-            index=models.Index(fields=["decision", "customized_at"], name="orders_cust_decisio_8fef7e_idx"),
+            model_name='customization',
+            index=models.Index(fields=['decision', 'customized_at'], name='orders_cust_decisio_8fef7e_idx'),
         ),
         migrations.AddField(
-            model_name="printrequirement",
-            name="connection",
-            field=models.ForeignKey(
-                blank=True,
-                help_text="Blank: every connection.",
-                null=True,
-                on_delete=django.db.models.deletion.CASCADE,
-                to="orders.vendorconnection",
-            ),
+            model_name='printrequirement',
+            name='connection',
+            field=models.ForeignKey(blank=True, help_text='Blank: every connection.', null=True, on_delete=django.db.models.deletion.CASCADE, to='orders.vendorconnection'),
         ),
         migrations.AddField(
-            model_name="reviewdecision",
-            name="customization",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.CASCADE, related_name="decisions", to="orders.customization"
-            ),
+            model_name='reviewdecision',
+            name='customization',
+            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='decisions', to='orders.customization'),
         ),
         migrations.AddField(
-            model_name="reviewdecision",
-            name="user",
-            field=models.ForeignKey(
-                null=True, on_delete=django.db.models.deletion.SET_NULL, related_name="+", to=settings.AUTH_USER_MODEL
-            ),
+            model_name='reviewdecision',
+            name='user',
+            field=models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
         ),
         migrations.AddField(
-            model_name="sideartwork",
-            name="side",
-            field=models.OneToOneField(
-                on_delete=django.db.models.deletion.CASCADE, related_name="artwork", to="orders.customizationside"
-            ),
+            model_name='sideartwork',
+            name='side',
+            field=models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='artwork', to='orders.customizationside'),
         ),
         migrations.AddConstraint(
-            model_name="printrequirement",
-            constraint=models.UniqueConstraint(fields=("connection", "template_id"), name="unique_print_requirement"),
+            model_name='printrequirement',
+            constraint=models.UniqueConstraint(fields=('connection', 'template_id'), name='unique_print_requirement'),
         ),
         migrations.AddConstraint(
-            model_name="printrequirement",
-            constraint=models.UniqueConstraint(
-                condition=models.Q(("connection", None)),
-                fields=("template_id",),
-                name="unique_print_requirement_any_connection",
-            ),
+            model_name='printrequirement',
+            constraint=models.UniqueConstraint(condition=models.Q(('connection', None)), fields=('template_id',), name='unique_print_requirement_any_connection'),
         ),
     ]

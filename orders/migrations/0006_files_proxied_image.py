@@ -4,23 +4,24 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("orders", "0005_access_hook_rotation"),
+        ('orders', '0005_access_hook_rotation'),
     ]
 
     operations = [
         migrations.CreateModel(
-            name="ProxiedImage",
+            name='ProxiedImage',
             fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
-                ("url_hash", models.CharField(max_length=64, unique=True)),
-                ("url", models.TextField()),
-                ("state", models.CharField(choices=[("ready", "Ready"), ("refused", "Refused")], max_length=10)),
-                ("file", models.FileField(blank=True, max_length=500, upload_to="proxied/")),
-                ("content_type", models.CharField(blank=True, max_length=100)),
-                ("size_bytes", models.PositiveBigIntegerField(blank=True, null=True)),
-                ("error", models.TextField(blank=True)),
-                ("fetched_at", models.DateTimeField(auto_now=True)),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('url_hash', models.CharField(max_length=64, unique=True)),
+                ('url', models.TextField()),
+                ('state', models.CharField(choices=[('ready', 'Ready'), ('refused', 'Refused')], max_length=10)),
+                ('file', models.FileField(blank=True, max_length=500, upload_to='proxied/')),
+                ('content_type', models.CharField(blank=True, max_length=100)),
+                ('size_bytes', models.PositiveBigIntegerField(blank=True, null=True)),
+                ('error', models.TextField(blank=True)),
+                ('fetched_at', models.DateTimeField(auto_now=True)),
             ],
         ),
     ]

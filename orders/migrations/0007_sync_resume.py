@@ -4,35 +4,25 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("orders", "0006_files_proxied_image"),
+        ('orders', '0006_files_proxied_image'),
     ]
 
     operations = [
         migrations.AddField(
-            model_name="syncrun",
-            name="read_until",
-            field=models.DateTimeField(
-                blank=True,
-                help_text="Every customization dated before this is written (the resume point of the next sync).",
-                null=True,
-            ),
+            model_name='syncrun',
+            name='read_until',
+            field=models.DateTimeField(blank=True, help_text='Every customization dated before this is written (the resume point of the next sync).', null=True),
         ),
         migrations.AddField(
-            model_name="syncrun",
-            name="task_id",
-            field=models.CharField(
-                blank=True, db_index=True, help_text="The Celery task that ran this sync, if any.", max_length=255
-            ),
+            model_name='syncrun',
+            name='task_id',
+            field=models.CharField(blank=True, db_index=True, help_text='The Celery task that ran this sync, if any.', max_length=255),
         ),
         migrations.AlterField(
-            model_name="vendorconnection",
-            name="synced_until",
-            field=models.DateTimeField(
-                blank=True,
-                editable=False,
-                help_text="Every customization dated before this was written (by the last sync, even one that failed).",
-                null=True,
-            ),
+            model_name='vendorconnection',
+            name='synced_until',
+            field=models.DateTimeField(blank=True, editable=False, help_text='Every customization dated before this was written (by the last sync, even one that failed).', null=True),
         ),
     ]
