@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db.models import F, Q
 from django.utils import timezone
 
+from config.celery import queue_on_commit
 from integrations.filetypes import PRINT_FILE, FileRefused
 from integrations.http import VendorError, VendorRetryable
 from integrations.qstomizer.client import HdQuotaExceeded, QstomizerClient
@@ -21,6 +22,7 @@ from integrations.qstomizer.client import HdQuotaExceeded, QstomizerClient
 from ..models import CustomizationSide, PrintRequirement, SideArtwork, VendorConnection
 from .connections import connection_client
 from .files import download_stored
+from .queue import ARTWORK_FETCH_TASK
 
 logger = logging.getLogger(__name__)
 
@@ -130,9 +132,17 @@ def _record(artwork: SideArtwork, state: str, error: str) -> SideArtwork:
 
 def artwork_retry(artwork: SideArtwork) -> None:
     """Staff pressed retry: the side goes back to pending and is fetched in the background."""
-    from django.db import transaction
-
-    from ..tasks import artwork_fetch_task
-
     SideArtwork.objects.filter(pk=artwork.pk).exclude(state=State.FETCHING).update(state=State.PENDING, error="")
-    transaction.on_commit(lambda: artwork_fetch_task.delay(artwork.side_id))
+    queue_on_commit(ARTWORK_FETCH_TASK, artwork.side_id)
+
+
+def artwork_fetch_gave_up(side_id: int, *, attempts: int, exc: BaseException) -> None:
+    """The fetch task's retries are spent (or it stopped on something unexpected): the side
+    fails with the reason in words, for staff to Retry."""
+    if isinstance(exc, VendorError):
+        error = f"Gave up after {attempts} attempts: {exc}"
+    else:
+        error = f"Stopped by an internal error ({type(exc).__name__})."
+    SideArtwork.objects.filter(side_id=side_id).update(
+        state=State.FAILED, error=error[:2000], updated_at=timezone.now()
+    )

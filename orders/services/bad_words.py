@@ -9,10 +9,12 @@ from functools import lru_cache
 from django.db import transaction
 from django.utils import timezone
 
+from config.celery import queue_on_commit
 from integrations.mycustomizer.client import KickflipClient
 
 from ..models import BadWordChange, BadWordList, Customization, DesignNode, VendorConnection, WordFilterState
 from .connections import connection_client
+from .queue import RESCREEN_TASK
 from .screening import BadWordMatcher, words_clean
 
 SCREEN_BATCH = 500
@@ -100,9 +102,7 @@ def bad_words_save(
 
 
 def _rescreen_later() -> None:
-    from ..tasks import rescreen_customizations_task
-
-    transaction.on_commit(rescreen_customizations_task.delay)
+    queue_on_commit(RESCREEN_TASK)
 
 
 # -- screening ------------------------------------------------------------------------------

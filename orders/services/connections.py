@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -12,24 +11,17 @@ from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
 from integrations.custom_gateway.client import CustomGatewayClient
 from integrations.custom_gateway.types import DEFAULT_ORDERS_URL, DEFAULT_SHIPPING_URL, DEFAULT_STOCK_URL
-from integrations.http import VendorClient
+from integrations.http import VendorClient, http_options
 from integrations.mycustomizer.client import KickflipClient, MyCustomizerClient
 from integrations.qstomizer.client import QstomizerClient
 
 from ..models import VendorConnection
-
-SYNC_TASK = "orders.tasks.sync_connection_task"
+from .queue import SYNC_TASK  # noqa: E402  (one source for the name)
 
 
 def connection_client(connection: VendorConnection, *, pool_size: int | None = None) -> VendorClient:
     """The vendor client for a connection, with the project's timeouts and retry policy."""
-    options = {
-        "connect_timeout": settings.VENDOR_HTTP_CONNECT_TIMEOUT,
-        "read_timeout": settings.VENDOR_HTTP_READ_TIMEOUT,
-        "retries": settings.VENDOR_HTTP_RETRIES,
-        "backoff": settings.VENDOR_HTTP_BACKOFF,
-        "pool_size": pool_size or max(10, connection.detail_concurrency),
-    }
+    options = vars(http_options(pool_size=pool_size or max(10, connection.detail_concurrency)))
     if connection.kind == VendorConnection.Kind.QSTOMIZER:
         return QstomizerClient(
             api_key=connection.api_key, shop=connection.shop_domain, base_url=connection.effective_base_url, **options
