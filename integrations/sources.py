@@ -191,7 +191,8 @@ class PrintFileQuotaExceeded(VendorRejected):
 
 
 class CustomizationSource(ABC):
-    """A vendor's customizations, as neutral records. Built by the spec's `source(client, ...)`.
+    """A vendor's customizations, as neutral records. The spec's `source` is called as
+    `source(client, page_size=None)` with the connection's client (orders.services.connections).
 
     The generic sync asks for pages of a date window (`customizations`), reads the details of
     what is new or changed with `detail()` from several threads at once (the connection's
@@ -208,8 +209,10 @@ class CustomizationSource(ABC):
     # How far past "now" a window must reach to cover the vendor's clock.
     clock_margin: timedelta = timedelta(0)
 
-    def __init__(self, client: VendorClient):
+    def __init__(self, client: VendorClient, *, page_size: int | None = None):
+        """`page_size`: how many records to ask the vendor for per call; None: the vendor's best."""
         self.client = client
+        self.page_size = page_size
 
     @property
     def requests_made(self) -> int:

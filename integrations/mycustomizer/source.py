@@ -24,8 +24,7 @@ class MyCustomizerSource(CustomizationSource):
     client: MyCustomizerClient
 
     def __init__(self, client: MyCustomizerClient, *, page_size: int | None = None):
-        super().__init__(client)
-        self.page_size = page_size or PAGE_SIZE
+        super().__init__(client, page_size=page_size or PAGE_SIZE)
 
     def customizations(self, *, start: datetime, end: datetime) -> Iterator[Page]:
         """Every design the listing shows (the window is ignored: the API cannot filter by date),

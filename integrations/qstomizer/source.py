@@ -25,7 +25,7 @@ class QstomizerSource(CustomizationSource):
     client: QstomizerClient
 
     def __init__(self, client: QstomizerClient, *, page_size: int | None = None):
-        super().__init__(client)
+        super().__init__(client, page_size=page_size)
         self.page_limit = page_size or PAGE_LIMIT
 
     def customizations(self, *, start: datetime, end: datetime) -> Iterator[Page]:
