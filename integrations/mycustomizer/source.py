@@ -22,6 +22,7 @@ class MyCustomizerSource(CustomizationSource):
     lists_store_orders = True
 
     client: MyCustomizerClient
+    page_size: int
 
     def __init__(self, client: MyCustomizerClient, *, page_size: int | None = None):
         super().__init__(client, page_size=page_size or PAGE_SIZE)

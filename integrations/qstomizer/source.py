@@ -33,7 +33,7 @@ class QstomizerSource(CustomizationSource):
         watermark is the second after its end."""
         span = max((end - start).total_seconds(), 1.0)
         for window in self.client.iter_windows(start=start, end=end, limit=self.page_limit):
-            warnings = ()
+            warnings: tuple[str, ...] = ()
             if not window.complete:
                 warnings = (
                     f"More than {self.page_limit} customizations are dated {window.start:%Y-%m-%d %H:%M:%S}; "

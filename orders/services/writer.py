@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import transaction
 from django.db.models import Q
@@ -100,8 +101,8 @@ def existing_state(connection: VendorConnection, external_ids: Iterable[str]) ->
     return {external_id: Known(pk, listing, digest) for external_id, pk, listing, digest in rows}
 
 
-def _customization_fields(record: CustomizationRecord, digest: str, screened: Screened | None) -> dict:
-    fields = {
+def _customization_fields(record: CustomizationRecord, digest: str, screened: Screened | None) -> dict[str, Any]:
+    fields: dict[str, Any] = {
         "status": str(record.status),
         "vendor_status": record.vendor_status,
         "customized_at": record.customized_at,
@@ -294,7 +295,7 @@ def _write_order_lines(
         update_fields=["name", "store_order_id"],
     )
     order_pk = {order.external_id: order.pk for order in saved_orders}
-    lines = {}
+    lines: dict[tuple[int, int, str], OrderLine] = {}
     for record in changed:
         for line in record.order_lines or ():
             key = (by_external[record.external_id], order_pk[line.store_order_id], line.variant_id)
