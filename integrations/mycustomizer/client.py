@@ -331,6 +331,16 @@ class KickflipClient(MyCustomizerClient):
             return {"words": words, "active": bool(active), "raw": None}
         return self._wordfilter(self._lenient_json(response), response, sent_active=bool(active))
 
+    # The word filter's neutral names (Capability.WORD_FILTER), as orders.services.bad_words calls them.
+
+    def bad_words(self) -> dict:
+        """The vendor's bad-words list: {"words": [...], "active": bool | None, "raw": <answer>}."""
+        return self.wordfilter()
+
+    def bad_words_replace(self, words: Iterable[str], active: bool) -> dict:
+        """Replace the vendor's whole bad-words list; the same answer as bad_words()."""
+        return self.wordfilter_replace(words, active)
+
     def _lenient_json(self, response: requests.Response) -> Any:
         try:
             return response.json()

@@ -27,6 +27,7 @@ from integrations.http import (
     VendorUnreadableBody,
     redact_url,
 )
+from integrations.sources import PrintFileQuotaExceeded
 
 from .types import DEFAULT_BASE_URL, HD_HOSTS, PAGE_LIMIT, format_query_date, parse_iso_datetime
 
@@ -37,7 +38,7 @@ ONE_SECOND = timedelta(seconds=1)
 HD_LINK_MARGIN = timedelta(seconds=30)
 
 
-class HdQuotaExceeded(VendorRejected):
+class HdQuotaExceeded(PrintFileQuotaExceeded):
     """Get HD Design answered 429 "quota_exceeded": the plan's monthly HD generations are spent.
     Retrying before `resets_at` won't help. `resets_at` (aware, UTC) is when the answer said the
     quota resets (a Retry-After header, or a `resets_at` / `reset_at` / `reset` field), else None."""

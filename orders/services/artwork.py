@@ -17,7 +17,8 @@ from django.utils import timezone
 from config.celery import queue_on_commit
 from integrations.filetypes import PRINT_FILE, FileRefused
 from integrations.http import VendorError, VendorRetryable
-from integrations.qstomizer.client import HdQuotaExceeded, QstomizerClient
+from integrations.registry import Capability
+from integrations.sources import PrintFileQuotaExceeded
 
 from ..models import CustomizationSide, PrintRequirement, SideArtwork, VendorConnection
 from .connections import connection_client
@@ -90,16 +91,19 @@ def artwork_fetch(side: CustomizationSide, *, retry_failed: bool = False) -> Sid
             f"artwork/{connection.pk}/{customization.external_id}/{side.external_id}-{result.sha256[:12]}.{extension}"
         )
 
+    spec = connection.spec
     try:
         with connection_client(connection) as client:
-            if isinstance(client, QstomizerClient) and side.design_hd_url:
-                download = lambda tmp: client.hd_download(side.design_hd_url, tmp)[1]  # noqa: E731
+            if spec.has(Capability.PRINT_FILES) and spec.source is not None and side.design_hd_url:
+                # The vendor's own print-ready file, through its own call (e.g. a signed HD link).
+                source = spec.source(client)
+                download = lambda tmp: source.print_file_download(side.design_hd_url, tmp)  # noqa: E731
             elif side.design_url:
                 download = lambda tmp: client.download(side.design_url, tmp)  # noqa: E731
             else:
                 raise ValueError("the vendor gives no print file for this side")
             stored, result, sniffed = download_stored(download, name, allowed=PRINT_FILE, what="print file")
-    except HdQuotaExceeded as exc:
+    except PrintFileQuotaExceeded as exc:
         resets = f" It resets on {exc.resets_at:%Y-%m-%d}." if getattr(exc, "resets_at", None) else ""
         return _record(artwork, State.FAILED, f"Monthly HD quota reached.{resets}")
     except VendorRetryable as exc:

@@ -19,9 +19,9 @@ from django.utils import timezone
 from config.celery import queue_on_commit
 from integrations.http import VendorError
 
-from ..models import Customization, SideArtwork, SyncRun, VendorConnection
+from ..models import Customization, SideArtwork, SyncRun
 from .queue import ARTWORK_FETCH_TASK, SYNC_TASK
-from .sync import ABANDONED_NOTE, SyncLockHeldByEarlierAttempt, sync_runs_abandon_stale
+from .sync import ABANDONED_NOTE, SyncLockHeldByEarlierAttempt, customizer_kinds, sync_runs_abandon_stale
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ def syncs_reconcile() -> int:
     queued = 0
     for run in sync_runs_abandon_stale():
         connection = run.connection
-        if not connection.is_active or connection.kind not in VendorConnection.CUSTOMIZER_KINDS:
+        if not connection.is_active or connection.kind not in customizer_kinds():
             continue
         SyncRun.objects.filter(pk=run.pk).update(note=REQUEUED_NOTE)
         queue_on_commit(SYNC_TASK, connection.pk, trigger=SyncRun.Trigger.SCHEDULE)

@@ -6,7 +6,7 @@ from tqdm import tqdm
 
 from integrations.http import VendorError
 from orders.models import SyncRun, VendorConnection
-from orders.services.sync import NothingToSync, customizations_sync
+from orders.services.sync import NothingToSync, customizations_sync, customizer_kinds
 
 
 def _since(value: str) -> datetime:
@@ -35,7 +35,7 @@ class Command(BaseCommand):
             raise CommandError(f"no connection {connection!r} (connections: {names})")
         if not target.is_active:
             raise CommandError(f"nothing to sync: connection {target.name!r} is inactive")
-        if target.kind not in VendorConnection.CUSTOMIZER_KINDS:
+        if target.kind not in customizer_kinds():
             raise CommandError(
                 f"nothing to sync: {target.name!r} is a {target.get_kind_display()} connection, "
                 "which has no customizations (sync_vendor reads customizer apps)"
