@@ -1,4 +1,5 @@
-"""Incoming requests: every status callback and order push, raw, with Reprocess."""
+"""Incoming requests: every partner's status callbacks and order pushes, raw, with Reprocess
+(the vendor's parser and the fulfilment services again, whatever the vendor)."""
 
 from django.contrib import admin, messages
 
@@ -13,7 +14,7 @@ from ..services.incoming import incoming_reprocess
 @admin.register(IncomingRequest)
 class IncomingRequestAdmin(ViewOnlyAdmin):
     deletable = False  # the record of what the vendor sent or was sent
-    list_display = ["received_at", "kind", "outcome", "verified", "size_bytes", "note_shown"]
+    list_display = ["received_at", "kind", "connection", "outcome", "verified", "size_bytes", "note_shown"]
     list_filter = ["kind", "outcome", "verified", "connection"]
     search_fields = ["body", "note"]
     date_hierarchy = "received_at"
@@ -21,6 +22,7 @@ class IncomingRequestAdmin(ViewOnlyAdmin):
     readonly_fields = [
         "kind",
         "connection",
+        "hook",
         "method",
         "headers",
         "body",

@@ -11,7 +11,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from integrations.custom_gateway.types import ERROR_CODES, ORDER_STATUSES
+from integrations.registry import Capability, specs_with
 from orders.admin.base import ViewOnlyInline
 from orders.models import Customization, OrderLine, VendorConnection
 
@@ -31,6 +31,7 @@ from ..services.orders import (
     sendable_q,
     stuck_before,
 )
+from ..services.partners import partner_kinds
 
 
 class ItemInline(ViewOnlyInline):
@@ -43,7 +44,8 @@ class VendorOrderInline(ViewOnlyInline):
     fields = readonly_fields = [
         "vendor_id",
         "ref",
-        "status_name",
+        "vendor_status_name",
+        "status",
         "has_error",
         "error_message",
         "shipping_tracking",
@@ -57,7 +59,8 @@ class TimelineInline(ViewOnlyInline):
     verbose_name_plural = "timeline"
     fields = readonly_fields = [
         "received_at",
-        "status_name",
+        "vendor_status_name",
+        "vendor_status_code",
         "status",
         "effect_shown",
         "vendor_order",
@@ -104,7 +107,7 @@ class AttentionFilter(admin.SimpleListFilter):
 @admin.register(FulfilmentOrder)
 class FulfilmentOrderAdmin(admin.ModelAdmin):
     list_display = ["external_ref", "connection", "state", "status_shown", "tracking", "store_order", "created_at"]
-    list_filter = [AttentionFilter, "state", "vendor_status_name", "has_error", "reconciled", "connection"]
+    list_filter = [AttentionFilter, "state", "status", "vendor_status_name", "has_error", "reconciled", "connection"]
     search_fields = ["external_ref", "vendor_orders__ref", "vendor_orders__vendor_id", "store_order__name"]
     date_hierarchy = "created_at"
     inlines = [ItemInline, VendorOrderInline, TimelineInline]
@@ -168,9 +171,9 @@ class FulfilmentOrderAdmin(admin.ModelAdmin):
         )
 
     def get_list_display(self, request):
-        # With one Custom Gateway connection its column says nothing and pushes "Created" off.
+        # With one partner connection its column says nothing and pushes "Created" off.
         fields = list(super().get_list_display(request))
-        if VendorConnection.objects.filter(kind=VendorConnection.Kind.CUSTOM_GATEWAY).count() < 2:
+        if VendorConnection.objects.filter(kind__in=partner_kinds(Capability.FULFILMENT_SEND)).count() < 2:
             fields.remove("connection")
         return fields
 
@@ -189,7 +192,7 @@ class FulfilmentOrderAdmin(admin.ModelAdmin):
             fields += [f for f in SHIPPING_FIELDS + ["sale_datetime", "connection", "store_order"] if f not in fields]
         return fields
 
-    @admin.display(description="Vendor status", ordering="vendor_status")
+    @admin.display(description="Vendor status", ordering="status")
     def status_shown(self, obj):
         if obj.status_conflict:
             return format_html(
@@ -198,7 +201,11 @@ class FulfilmentOrderAdmin(admin.ModelAdmin):
                 obj.vendor_status_name or "—",
             )
         if obj.has_error:
-            return format_html('<span class="badge badge-failed" title="{}">QC Query</span>', obj.error_message)
+            return format_html(
+                '<span class="badge badge-failed" title="{}">{}</span>',
+                obj.error_message,
+                obj.vendor_status_name or obj.get_status_display() or "Problem",
+            )
         return obj.vendor_status_name or "—"
 
     @admin.display(description="Status conflict")
@@ -230,7 +237,7 @@ class FulfilmentOrderAdmin(admin.ModelAdmin):
     def has_send_permission(self, request):
         return request.user.has_perm("fulfilment.send_fulfilmentorder")
 
-    @admin.action(description="Send to Custom Gateway (drafts, failed, stuck or waiting)", permissions=["send"])
+    @admin.action(description="Send to the partner (drafts, failed, stuck or waiting)", permissions=["send"])
     def send_selected(self, request, queryset):
         queued = sum(fulfilment_order_queue(order) for order in queryset.filter(sendable_q()))
         skipped = queryset.count() - queued
@@ -304,22 +311,25 @@ class FulfilmentOrderAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/fulfilment/create_order.html", context)
 
     def codes_view(self, request):
+        """Each partner's reference tables (its error codes, its statuses), from its adapter."""
         if not self.has_view_permission(request):
             raise PermissionDenied
+        partners = [
+            (spec.label, spec.partner.reference_tables())
+            for spec in specs_with(Capability.FULFILMENT_SEND)
+            if spec.partner is not None and hasattr(spec.partner, "reference_tables")
+        ]
         context = {
             **self.admin_site.each_context(request),
-            "title": "Custom Gateway codes",
+            "title": "Partner codes" if len(partners) != 1 else f"{partners[0][0]} codes",
             "opts": self.model._meta,
-            "errors": sorted(ERROR_CODES.items()),
-            "statuses": sorted(ORDER_STATUSES.items()),
+            "partners": partners,
         }
         return TemplateResponse(request, "admin/fulfilment/codes.html", context)
 
 
 class ShippingForm(forms.Form):
-    connection = forms.ModelChoiceField(
-        VendorConnection.objects.filter(kind=VendorConnection.Kind.CUSTOM_GATEWAY, is_active=True)
-    )
+    connection = forms.ModelChoiceField(VendorConnection.objects.none())
     customer_name = forms.CharField(max_length=255, required=False)
     customer_email = forms.EmailField(required=False)
     customer_telephone = forms.CharField(max_length=64, required=False)
@@ -334,4 +344,12 @@ class ShippingForm(forms.Form):
     shipping_method = forms.CharField(max_length=100, required=False)
     shipping_carrier = forms.CharField(max_length=100, required=False)
     required_dispatch_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    send_now = forms.BooleanField(required=False, initial=True, label="Send to Custom Gateway now")
+    send_now = forms.BooleanField(required=False, initial=True, label="Send to the partner now")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Every active connection whose vendor takes fulfilment orders (read when the form is made,
+        # so a vendor registered in settings is offered without a change here).
+        self.fields["connection"].queryset = VendorConnection.objects.filter(
+            kind__in=partner_kinds(Capability.FULFILMENT_SEND), is_active=True
+        )
