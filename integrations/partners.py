@@ -8,7 +8,7 @@ their words, reading its callbacks and pushes) lives there; the fulfilment app s
 here. What a partner supports is declared by its spec's `Capability` set; a method it cannot do
 raises `NotSupported`.
 
-Plain Python: nothing here imports Django.
+Plain Python: no Django model (the registry reads settings.VENDORS, nothing more).
 """
 
 from __future__ import annotations
@@ -267,11 +267,19 @@ class CodeTable:
 
 
 class FulfilmentPartner(Protocol):
-    """Built by the spec's `partner(config, client)`. Every method may raise VendorRetryable
-    (try again later) or VendorError (in words); a method the partner cannot do raises
-    NotSupported (the spec's capabilities say which it can)."""
+    """The spec's `partner` is the adapter's class: `partner(config, client)` builds one (the
+    client may be None for what needs no call: building a body, reading a code). Every call may
+    raise VendorRetryable (try again later) or VendorError (in words); what the partner cannot do
+    raises NotSupported (its spec's capabilities say what it can: FULFILMENT_SEND, FULFILMENT_CANCEL,
+    STATUS_POLL, SHIPPING, STOCK)."""
 
     label: str
+
+    def __init__(self, config: ConnectionConfig, client: Any = None) -> None: ...
+
+    def request_body(self, order: OrderToSend) -> Any:
+        """What `send` would send, in the partner's own format (kept on the order)."""
+        ...
 
     def send(self, order: OrderToSend) -> SendResult: ...
 
@@ -279,15 +287,24 @@ class FulfilmentPartner(Protocol):
 
     def poll_status(self, vendor_id: str) -> StatusReport: ...
 
-    def status_of(self, code: str) -> VendorStatus:
-        """The partner's code as one of our statuses, with the partner's own name for it."""
+    @classmethod
+    def status_of(cls, code: str) -> VendorStatus:
+        """The partner's code as one of our statuses (None: not one we act on), with its name."""
         ...
 
     def ship(self, vendor_id: str) -> list[ShipmentRecord]: ...
 
+    def stock_body(self, lines: Sequence[StockLine]) -> Any:
+        """What `push_stock` would send (kept on the stock push)."""
+        ...
+
     def push_stock(self, lines: Sequence[StockLine]) -> Any: ...
 
-    def download(self, url: str, fileobj) -> Any: ...
+    def download(self, url: str, fileobj: Any) -> Any:
+        """A file the partner links to (a shipping label), into `fileobj`."""
+        ...
 
     @classmethod
-    def reference_tables(cls) -> list[CodeTable]: ...
+    def reference_tables(cls) -> list[CodeTable]:
+        """Tables for staff: the partner's error codes and statuses, in its words."""
+        ...

@@ -20,10 +20,10 @@ SHOWN_ERRORS = 50
 
 
 class Command(BaseCommand):
-    help = "Push stock levels to Custom Gateway: the changed ones (default) or --all, optionally importing a CSV first."
+    help = "Push stock levels to the partner: the changed ones (default) or --all, optionally importing a CSV first."
 
     def add_arguments(self, parser):
-        parser.add_argument("--connection", help="Custom Gateway connection name or id (default: the only one)")
+        parser.add_argument("--connection", help="The connection's name or id (default: the only one that takes stock)")
         parser.add_argument("--all", action="store_true", help="push every level, not only the changed ones")
         parser.add_argument("--file", help="import this CSV (columns sku, quantity) before pushing")
         parser.add_argument(
