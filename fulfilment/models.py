@@ -13,6 +13,8 @@ from django.utils import timezone
 from integrations.partners import STATUS_LABELS, HookKind
 from orders.models import Customization, StoreOrder, VendorConnection
 
+from .address import COUNTRY_HELP, country_code_validate
+
 STATUS_CHOICES = [(status.value, label) for status, label in STATUS_LABELS.items()]
 
 
@@ -25,6 +27,28 @@ def status_fields():
         models.CharField("vendor status code", max_length=64, blank=True),
         models.CharField("vendor status", max_length=64, blank=True),
     )
+
+
+class Address(models.Model):
+    """The customer and where the goods go (fulfilment.address: the fields, the form, the one
+    country check). Blank is allowed here; an order we send requires its own (below)."""
+
+    customer_name = models.CharField(max_length=255, blank=True)
+    customer_email = models.EmailField(blank=True)
+    customer_telephone = models.CharField(max_length=64, blank=True)
+    shipping_company = models.CharField(max_length=255, blank=True)
+    shipping_address_1 = models.CharField(max_length=255, blank=True)
+    shipping_address_2 = models.CharField(max_length=255, blank=True)
+    shipping_address_3 = models.CharField(max_length=255, blank=True)
+    shipping_address_4 = models.CharField("town or city", max_length=255, blank=True)
+    shipping_address_5 = models.CharField("region", max_length=255, blank=True)
+    shipping_postcode = models.CharField(max_length=32, blank=True)
+    shipping_country_code = models.CharField(
+        max_length=2, blank=True, help_text=COUNTRY_HELP, validators=[country_code_validate]
+    )
+
+    class Meta:
+        abstract = True
 
 
 class IncomingRequest(models.Model):
@@ -72,7 +96,7 @@ class IncomingRequest(models.Model):
         return f"{self.get_kind_display()} #{self.pk} ({self.get_outcome_display()})"
 
 
-class FulfilmentOrder(models.Model):
+class FulfilmentOrder(Address):
     """An order we send to a fulfilment partner: approved customizations to be printed. `state` is
     our side (sending it); `status` is the partner's news about it, once sent."""
 
@@ -99,17 +123,10 @@ class FulfilmentOrder(models.Model):
     )
     sale_datetime = models.DateTimeField(default=timezone.now, help_text="UTC; not in the future.")
     required_dispatch_date = models.DateField(null=True, blank=True)
-    customer_name = models.CharField(max_length=255, blank=True)
-    customer_email = models.EmailField(blank=True)
-    customer_telephone = models.CharField(max_length=64, blank=True)
-    shipping_company = models.CharField(max_length=255, blank=True)
+    # Required to send (the partners' rule; staff's form asks for them).
     shipping_address_1 = models.CharField(max_length=255)
-    shipping_address_2 = models.CharField(max_length=255, blank=True)
-    shipping_address_3 = models.CharField(max_length=255, blank=True)
-    shipping_address_4 = models.CharField("town or city", max_length=255, blank=True)
-    shipping_address_5 = models.CharField("region", max_length=255, blank=True)
     shipping_postcode = models.CharField(max_length=32)
-    shipping_country_code = models.CharField(max_length=2, help_text="ISO 3166-1 alpha-2, e.g. GB")
+    shipping_country_code = models.CharField(max_length=2, help_text=COUNTRY_HELP, validators=[country_code_validate])
     shipping_method = models.CharField(max_length=100, blank=True)
     shipping_carrier = models.CharField(max_length=100, blank=True)
     status, vendor_status_code, vendor_status_name = status_fields()
@@ -220,7 +237,7 @@ class StatusEvent(models.Model):
         return f"{self.vendor_status_name or self.vendor_status_code} at {self.received_at:%Y-%m-%d %H:%M}"
 
 
-class PushedOrder(models.Model):
+class PushedOrder(Address):
     """An order a partner pushed to us as its supplier, to print and ship."""
 
     class State(models.TextChoices):
@@ -233,14 +250,8 @@ class PushedOrder(models.Model):
     vendor_id = models.CharField(max_length=64)
     ref = models.CharField(max_length=64, blank=True)
     external_ref = models.CharField(max_length=128, blank=True)
-    customer_name = models.CharField(max_length=255, blank=True)
-    shipping_address_1 = models.CharField(max_length=255, blank=True)
-    shipping_address_2 = models.CharField(max_length=255, blank=True)
-    shipping_address_3 = models.CharField(max_length=255, blank=True)
-    shipping_address_4 = models.CharField(max_length=255, blank=True)
-    shipping_address_5 = models.CharField(max_length=255, blank=True)
-    shipping_postcode = models.CharField(max_length=32, blank=True)
-    shipping_country_code = models.CharField(max_length=2, blank=True)
+    # Partners push no contact details: those columns are not here.
+    customer_email = customer_telephone = shipping_company = None
     shipping_carrier = models.CharField(max_length=100, blank=True)
     shipping_method = models.CharField(max_length=100, blank=True)
     state = models.CharField(max_length=12, choices=State.choices, default=State.RECEIVED, db_index=True)

@@ -15,6 +15,7 @@ from integrations.registry import Capability, specs_with
 from orders.admin.base import ViewOnlyInline
 from orders.models import Customization, OrderLine, VendorConnection
 
+from ..address import AddressForm
 from ..models import (
     FulfilmentItem,
     FulfilmentOrder,
@@ -328,19 +329,9 @@ class FulfilmentOrderAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/fulfilment/codes.html", context)
 
 
-class ShippingForm(forms.Form):
+class ShippingForm(AddressForm):
+    field_order = ["connection"]  # then the address, then how it goes
     connection = forms.ModelChoiceField(VendorConnection.objects.none())
-    customer_name = forms.CharField(max_length=255, required=False)
-    customer_email = forms.EmailField(required=False)
-    customer_telephone = forms.CharField(max_length=64, required=False)
-    shipping_company = forms.CharField(max_length=255, required=False)
-    shipping_address_1 = forms.CharField(max_length=255)
-    shipping_address_2 = forms.CharField(max_length=255, required=False)
-    shipping_address_3 = forms.CharField(max_length=255, required=False)
-    shipping_address_4 = forms.CharField(label="Town or city", max_length=255, required=False)
-    shipping_address_5 = forms.CharField(label="Region", max_length=255, required=False)
-    shipping_postcode = forms.CharField(max_length=32)
-    shipping_country_code = forms.CharField(label="Country (ISO code, e.g. GB)", max_length=2, min_length=2)
     shipping_method = forms.CharField(max_length=100, required=False)
     shipping_carrier = forms.CharField(max_length=100, required=False)
     required_dispatch_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))

@@ -11,6 +11,8 @@ the vendor module later says. Until now only Custom Gateway connections had fulf
 
 from django.db import migrations, models
 
+import fulfilment.address
+
 FROZEN_STATUS_MAP = {
     1: "accepted",  # Received
     512: "routed",  # Sent to Supplier
@@ -115,6 +117,34 @@ class Migration(migrations.Migration):
             "fulfilmentorder",
             "reconciled",
             models.BooleanField(default=False, help_text="A retry found the vendor already had it."),
+        ),
+        # One Address (fulfilment.address): the country checked in one place; the same labels.
+        migrations.AlterField(
+            "fulfilmentorder",
+            "shipping_country_code",
+            models.CharField(
+                help_text="ISO 3166-1 alpha-2, e.g. GB",
+                max_length=2,
+                validators=[fulfilment.address.country_code_validate],
+            ),
+        ),
+        migrations.AlterField(
+            "pushedorder",
+            "shipping_address_4",
+            models.CharField(blank=True, max_length=255, verbose_name="town or city"),
+        ),
+        migrations.AlterField(
+            "pushedorder", "shipping_address_5", models.CharField(blank=True, max_length=255, verbose_name="region")
+        ),
+        migrations.AlterField(
+            "pushedorder",
+            "shipping_country_code",
+            models.CharField(
+                blank=True,
+                help_text="ISO 3166-1 alpha-2, e.g. GB",
+                max_length=2,
+                validators=[fulfilment.address.country_code_validate],
+            ),
         ),
         migrations.RunPython(forward, backward),
         migrations.RemoveField("fulfilmentorder", "vendor_status"),

@@ -37,6 +37,7 @@ from integrations.partners import (
 from integrations.registry import Hook, UnknownVendor
 from orders.models import VendorConnection
 
+from ..address import address_columns
 from ..models import (
     FulfilmentItem,
     FulfilmentOrder,
@@ -377,18 +378,10 @@ def _flag_conflict(order: FulfilmentOrder, note: str) -> None:
 
 
 def order_push_apply(incoming, connection: VendorConnection, record: PushedOrderRecord) -> tuple[str, str]:
-    address = record.address
     fields = {
         "ref": record.ref,
         "external_ref": record.reference,
-        "customer_name": address.name,
-        "shipping_address_1": address.line_1,
-        "shipping_address_2": address.line_2,
-        "shipping_address_3": address.line_3,
-        "shipping_address_4": address.town,
-        "shipping_address_5": address.region,
-        "shipping_postcode": address.postcode,
-        "shipping_country_code": address.country_code,
+        **address_columns(record.address, contact=False),
         "shipping_carrier": record.shipping_carrier,
         "shipping_method": record.shipping_method,
     }

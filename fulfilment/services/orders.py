@@ -12,13 +12,13 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
-from iso3166 import countries_by_alpha2
 
 from integrations.http import VendorError, VendorRetryable
-from integrations.partners import Address, HookKind, LineToSend, OrderToSend, PrintFile, SendError, SendResult
+from integrations.partners import HookKind, LineToSend, OrderToSend, PrintFile, SendError, SendResult
 from integrations.registry import Capability
 from orders.models import Customization, SideArtwork, VendorConnection
 
+from ..address import ADDRESS_FIELDS, address_record, country_code_problem
 from ..models import FulfilmentItem, FulfilmentOrder, VendorOrder
 from .links import artwork_url
 from .partners import connection_partner, partner_offline
@@ -26,22 +26,8 @@ from .ratelimit import RateLimited, rate_limit_take
 
 logger = logging.getLogger(__name__)
 State = FulfilmentOrder.State
-SHIPPING_FIELDS = [
-    "customer_name",
-    "customer_email",
-    "customer_telephone",
-    "shipping_company",
-    "shipping_address_1",
-    "shipping_address_2",
-    "shipping_address_3",
-    "shipping_address_4",
-    "shipping_address_5",
-    "shipping_postcode",
-    "shipping_country_code",
-    "shipping_method",
-    "shipping_carrier",
-    "required_dispatch_date",
-]
+# The address (fulfilment.address) and how it is to go.
+SHIPPING_FIELDS = [*ADDRESS_FIELDS, "shipping_method", "shipping_carrier", "required_dispatch_date"]
 
 
 class FulfilmentInvalid(ValueError):
@@ -60,9 +46,9 @@ def fulfilment_order_validate(order: FulfilmentOrder, *, items=None) -> dict[str
     ):
         if not (getattr(order, field) or "").strip():
             errors[field] = f"The {label} is required."
-    code = (order.shipping_country_code or "").strip().upper()
-    if code and code not in countries_by_alpha2:
-        errors["shipping_country_code"] = f"{code!r} is not an ISO 3166-1 alpha-2 country code (e.g. GB, US, DE)."
+    problem = country_code_problem(order.shipping_country_code)
+    if problem:
+        errors["shipping_country_code"] = problem
     if order.sale_datetime and order.sale_datetime > timezone.now():
         errors["sale_datetime"] = "The sale date (UTC) cannot be in the future."
     if order.required_dispatch_date and order.required_dispatch_date < date.today():
@@ -187,19 +173,7 @@ def order_to_send(order: FulfilmentOrder) -> OrderToSend:
     return OrderToSend(
         reference=order.external_ref,
         sold_at=order.sale_datetime,
-        address=Address(
-            name=order.customer_name,
-            email=order.customer_email,
-            telephone=order.customer_telephone,
-            company=order.shipping_company,
-            line_1=order.shipping_address_1,
-            line_2=order.shipping_address_2,
-            line_3=order.shipping_address_3,
-            town=order.shipping_address_4,
-            region=order.shipping_address_5,
-            postcode=order.shipping_postcode,
-            country_code=order.shipping_country_code,
-        ),
+        address=address_record(order),
         lines=tuple(lines),
         callback_url=status_callback_url(order.connection),
         shipping_method=order.shipping_method,
