@@ -8,6 +8,7 @@ from orders.admin.base import ViewOnlyAdmin
 from ..models import (
     IncomingRequest,
 )
+from ..selectors import incoming_reprocessable
 from ..services.incoming import incoming_reprocess
 
 
@@ -48,7 +49,7 @@ class IncomingRequestAdmin(ViewOnlyAdmin):
     @admin.action(description="Reprocess (parse and apply again; a replay changes nothing)", permissions=["reprocess"])
     def reprocess_selected(self, request, queryset):
         done: dict[str, int] = {}
-        for incoming in queryset.filter(verified=True, connection__isnull=False).exclude(body=""):
+        for incoming in incoming_reprocessable(queryset):
             outcome = incoming_reprocess(incoming, user=request.user)
             done[outcome] = done.get(outcome, 0) + 1
         skipped = queryset.count() - sum(done.values())

@@ -5,7 +5,6 @@ import json
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Prefetch
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -13,7 +12,7 @@ from django.utils.html import format_html
 
 from integrations.registry import Capability, specs_with
 from orders.admin.base import ViewOnlyInline
-from orders.models import Customization, OrderLine, VendorConnection
+from orders.models import Customization, VendorConnection
 
 from ..address import AddressForm
 from ..models import (
@@ -21,6 +20,14 @@ from ..models import (
     FulfilmentOrder,
     StatusEvent,
     VendorOrder,
+)
+from ..selectors import (
+    ATTENTION,
+    customizations_to_fulfil,
+    fulfilment_orders_listed,
+    fulfilment_orders_needing_attention,
+    fulfilment_timeline,
+    partner_connections,
 )
 from ..services.orders import (
     SHIPPING_FIELDS,
@@ -30,7 +37,6 @@ from ..services.orders import (
     fulfilment_order_queue,
     redact_hook_token,
     sendable_q,
-    stuck_before,
 )
 from ..services.partners import partner_kinds
 
@@ -72,6 +78,9 @@ class TimelineInline(ViewOnlyInline):
     ]
     ordering = ["received_at", "id"]
 
+    def get_queryset(self, request):
+        return fulfilment_timeline(queryset=super().get_queryset(request))
+
     @admin.display(description="Effect")
     def effect_shown(self, obj):
         if obj.effect == "apply":
@@ -86,23 +95,10 @@ class AttentionFilter(admin.SimpleListFilter):
     parameter_name = "attention"
 
     def lookups(self, request, model_admin):
-        return [
-            ("conflict", "Status conflict"),
-            ("stuck", "Stuck queued or sending"),
-            ("waiting", "Waiting for a rate limit"),
-        ]
+        return list(ATTENTION.items())
 
     def queryset(self, request, queryset):
-        State = FulfilmentOrder.State
-        if self.value() == "conflict":
-            return queryset.exclude(status_conflict="")
-        if self.value() == "stuck":
-            return queryset.filter(
-                state__in=[State.QUEUED, State.SENDING], next_attempt_at__isnull=True, updated_at__lt=stuck_before()
-            )
-        if self.value() == "waiting":
-            return queryset.filter(state=State.QUEUED, next_attempt_at__isnull=False)
-        return queryset
+        return fulfilment_orders_needing_attention(queryset, self.value())
 
 
 @admin.register(FulfilmentOrder)
@@ -167,14 +163,12 @@ class FulfilmentOrderAdmin(admin.ModelAdmin):
     ]
 
     def get_queryset(self, request):
-        return (
-            super().get_queryset(request).select_related("connection", "store_order").prefetch_related("vendor_orders")
-        )
+        return fulfilment_orders_listed(super().get_queryset(request))
 
     def get_list_display(self, request):
         # With one partner connection its column says nothing and pushes "Created" off.
         fields = list(super().get_list_display(request))
-        if VendorConnection.objects.filter(kind__in=partner_kinds(Capability.FULFILMENT_SEND)).count() < 2:
+        if partner_connections(Capability.FULFILMENT_SEND).count() < 2:
             fields.remove("connection")
         return fields
 
@@ -265,21 +259,7 @@ class FulfilmentOrderAdmin(admin.ModelAdmin):
         if not request.user.has_perm("fulfilment.add_fulfilmentorder"):
             raise PermissionDenied
         chosen = [int(pk) for pk in request.GET.get("ids", "").split(",") if pk.isdigit()]
-        # Not offered: customizations already in a live order (the database refuses them anyway).
-        candidates = Customization.objects.filter(decision=Customization.Decision.APPROVED).exclude(
-            fulfilment_items__live=True
-        )
-        if chosen:
-            candidates = candidates.filter(pk__in=chosen)
-        candidates = (
-            candidates.select_related("connection")
-            .prefetch_related(Prefetch("order_lines", queryset=OrderLine.objects.select_related("store_order")))
-            .order_by("customized_at")[:500]
-        )
-        groups: dict[str, list] = {}
-        for customization in candidates:
-            names = sorted({line.store_order.name for line in customization.order_lines.all()}) or ["No store order"]
-            groups.setdefault(", ".join(names), []).append(customization)
+        groups = customizations_to_fulfil(chosen)
         form = ShippingForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             selected = Customization.objects.filter(pk__in=request.POST.getlist("customization"))
