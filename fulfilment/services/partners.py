@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from integrations.partners import FulfilmentPartner, VendorStatus
+from integrations.partners import FulfilmentPartner
 from integrations.registry import Capability, specs_with
 from orders.models import VendorConnection
 from orders.services.connections import connection_client
@@ -34,11 +34,6 @@ def connection_partner(connection: VendorConnection) -> Iterator[FulfilmentPartn
 def partner_offline(connection: VendorConnection) -> FulfilmentPartner:
     """The partner without a client: for what needs no call (building a body, reading a code)."""
     return partner_class(connection)(connection.config(), None)
-
-
-def vendor_status(connection: VendorConnection, code: str) -> VendorStatus | None:
-    """A stored code as the partner's status (None when there is none yet)."""
-    return partner_class(connection).status_of(code) if code else None
 
 
 def partner_kinds(capability: Capability) -> list[str]:
