@@ -84,6 +84,6 @@ def status_decide(
         return StatusEffect.APPLY, "applied"
     # A progress status, on an order in progress or on hold.
     reference = before_hold if now in HOLD_STATUSES else current
-    if reference is None or PROGRESS_RANK.get(reference.status, 0) <= PROGRESS_RANK[new]:
+    if reference is None or reference.status is None or PROGRESS_RANK.get(reference.status, 0) <= PROGRESS_RANK[new]:
         return StatusEffect.APPLY, "applied" if now not in HOLD_STATUSES else "applied (hold lifted)"
     return StatusEffect.LATE, f"ignored: older than current ({reference.name})"
