@@ -548,7 +548,7 @@ def main() -> int:
 
     call_command("migrate", verbosity=0)
     connection, reset_state = bench_reset(args.orders)
-    hook_path = reverse("fulfilment:status-callback", args=[connection.hook_token])
+    hook_path = reverse("fulfilment:hook", args=[connection.spec.slug, connection.hook_token, "status"])
     fragment = "/hooks/custom-gateway/"
     postmaster = postmaster_pid()
     load_before = os.getloadavg()[0]

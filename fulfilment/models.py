@@ -1,5 +1,7 @@
-"""Fulfilment with Custom Gateway: orders we send (retailer) and orders pushed to us (supplier),
-their status callbacks, shipments and labels, stock levels, and every incoming request, raw."""
+"""Fulfilment with any partner (integrations.partners): orders we send (we are the retailer) and
+orders pushed to us (we are the supplier), their statuses, shipments and labels, stock levels,
+and every incoming request, raw. Statuses are ours (FulfilmentStatus), with the partner's own
+code and name kept beside them."""
 
 import uuid
 
@@ -8,15 +10,53 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from integrations.partners import STATUS_LABELS, HookKind
 from orders.models import Customization, StoreOrder, VendorConnection
+
+from .address import COUNTRY_HELP, country_code_validate
+
+STATUS_CHOICES = [(status.value, label) for status, label in STATUS_LABELS.items()]
+
+
+def status_fields():
+    """Where the partner says it is: our status, and the partner's own code and name for it."""
+    return (
+        models.CharField(
+            max_length=20, choices=STATUS_CHOICES, blank=True, db_index=True, help_text="Blank: none of ours."
+        ),
+        models.CharField("vendor status code", max_length=64, blank=True),
+        models.CharField("vendor status", max_length=64, blank=True),
+    )
+
+
+class Address(models.Model):
+    """The customer and where the goods go (fulfilment.address: the fields, the form, the one
+    country check). Blank is allowed here; an order we send requires its own (below)."""
+
+    customer_name = models.CharField(max_length=255, blank=True)
+    customer_email = models.EmailField(blank=True)
+    customer_telephone = models.CharField(max_length=64, blank=True)
+    shipping_company = models.CharField(max_length=255, blank=True)
+    shipping_address_1 = models.CharField(max_length=255, blank=True)
+    shipping_address_2 = models.CharField(max_length=255, blank=True)
+    shipping_address_3 = models.CharField(max_length=255, blank=True)
+    shipping_address_4 = models.CharField("town or city", max_length=255, blank=True)
+    shipping_address_5 = models.CharField("region", max_length=255, blank=True)
+    shipping_postcode = models.CharField(max_length=32, blank=True)
+    shipping_country_code = models.CharField(
+        max_length=2, blank=True, help_text=COUNTRY_HELP, validators=[country_code_validate]
+    )
+
+    class Meta:
+        abstract = True
 
 
 class IncomingRequest(models.Model):
     """Every status callback and order push, stored before anything else is done with it."""
 
     class Kind(models.TextChoices):
-        STATUS_CALLBACK = "status_callback", "Status callback"
-        ORDER_PUSH = "order_push", "Order push"
+        STATUS_CALLBACK = HookKind.STATUS_CALLBACK.value, "Status callback"
+        ORDER_PUSH = HookKind.ORDER_PUSH.value, "Order push"
 
     class Outcome(models.TextChoices):
         RECEIVED = "received", "Received"
@@ -32,6 +72,7 @@ class IncomingRequest(models.Model):
 
     kind = models.CharField(max_length=20, choices=Kind.choices)
     connection = models.ForeignKey(VendorConnection, null=True, blank=True, on_delete=models.SET_NULL)
+    hook = models.CharField(max_length=50, blank=True, help_text="The hook it came to (the URL's last segment).")
     method = models.CharField(max_length=10)
     headers = models.JSONField(default=dict, blank=True, help_text="Credentials and cookies removed.")
     body = models.TextField(blank=True)
@@ -55,8 +96,9 @@ class IncomingRequest(models.Model):
         return f"{self.get_kind_display()} #{self.pk} ({self.get_outcome_display()})"
 
 
-class FulfilmentOrder(models.Model):
-    """An order we send to Custom Gateway's Order-iT: approved customizations to be printed."""
+class FulfilmentOrder(Address):
+    """An order we send to a fulfilment partner: approved customizations to be printed. `state` is
+    our side (sending it); `status` is the partner's news about it, once sent."""
 
     class State(models.TextChoices):
         DRAFT = "draft", "Draft"
@@ -81,26 +123,18 @@ class FulfilmentOrder(models.Model):
     )
     sale_datetime = models.DateTimeField(default=timezone.now, help_text="UTC; not in the future.")
     required_dispatch_date = models.DateField(null=True, blank=True)
-    customer_name = models.CharField(max_length=255, blank=True)
-    customer_email = models.EmailField(blank=True)
-    customer_telephone = models.CharField(max_length=64, blank=True)
-    shipping_company = models.CharField(max_length=255, blank=True)
+    # Required to send (the partners' rule; staff's form asks for them).
     shipping_address_1 = models.CharField(max_length=255)
-    shipping_address_2 = models.CharField(max_length=255, blank=True)
-    shipping_address_3 = models.CharField(max_length=255, blank=True)
-    shipping_address_4 = models.CharField("town or city", max_length=255, blank=True)
-    shipping_address_5 = models.CharField("region", max_length=255, blank=True)
     shipping_postcode = models.CharField(max_length=32)
-    shipping_country_code = models.CharField(max_length=2, help_text="ISO 3166-1 alpha-2, e.g. GB")
+    shipping_country_code = models.CharField(max_length=2, help_text=COUNTRY_HELP, validators=[country_code_validate])
     shipping_method = models.CharField(max_length=100, blank=True)
     shipping_carrier = models.CharField(max_length=100, blank=True)
-    vendor_status = models.IntegerField(null=True, blank=True, db_index=True)
-    vendor_status_name = models.CharField(max_length=64, blank=True)
-    has_error = models.BooleanField(default=False, help_text="Created by the vendor in an error state (QC Query).")
+    status, vendor_status_code, vendor_status_name = status_fields()
+    has_error = models.BooleanField(default=False, help_text="Created by the vendor in an error state (queried).")
     error_message = models.TextField(blank=True, help_text="The vendor's own message.")
     last_error = models.TextField(blank=True, help_text="Why the last send failed, in words.")
     attempts = models.PositiveIntegerField(default=0)
-    reconciled = models.BooleanField(default=False, help_text="A retry found the vendor already had it (8001).")
+    reconciled = models.BooleanField(default=False, help_text="A retry found the vendor already had it.")
     request_payload = models.JSONField(default=dict, blank=True)
     response_payload = models.JSONField(default=list, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
@@ -143,7 +177,7 @@ class FulfilmentItem(models.Model):
 
 
 class VendorOrder(models.Model):
-    """An order at Custom Gateway. One of ours may be split into several (one per supplier)."""
+    """An order at the partner. One of ours may be split into several (one per supplier)."""
 
     connection = models.ForeignKey(VendorConnection, on_delete=models.CASCADE)
     fulfilment_order = models.ForeignKey(
@@ -154,8 +188,7 @@ class VendorOrder(models.Model):
     external_ref = models.CharField(max_length=64, blank=True, db_index=True)
     has_error = models.BooleanField(default=False)
     error_message = models.TextField(blank=True)
-    status = models.IntegerField(null=True, blank=True)
-    status_name = models.CharField(max_length=64, blank=True)
+    status, vendor_status_code, vendor_status_name = status_fields()
     shipping_tracking = models.CharField(max_length=255, blank=True)
     shipping_carrier = models.CharField(max_length=100, blank=True)
     shipping_method = models.CharField(max_length=100, blank=True)
@@ -165,7 +198,7 @@ class VendorOrder(models.Model):
         constraints = [models.UniqueConstraint(fields=["connection", "vendor_id"], name="unique_vendor_order")]
 
     def __str__(self):
-        return f"{self.ref or self.vendor_id} ({self.status_name or 'no status yet'})"
+        return f"{self.ref or self.vendor_id} ({self.vendor_status_name or 'no status yet'})"
 
 
 class StatusEvent(models.Model):
@@ -178,8 +211,7 @@ class StatusEvent(models.Model):
         VendorOrder, null=True, blank=True, on_delete=models.CASCADE, related_name="events"
     )
     incoming = models.ForeignKey(IncomingRequest, null=True, blank=True, on_delete=models.SET_NULL)
-    status = models.IntegerField()
-    status_name = models.CharField(max_length=64, blank=True)
+    status, vendor_status_code, vendor_status_name = status_fields()
     shipping_tracking = models.CharField(max_length=255, blank=True)
     shipping_carrier = models.CharField(max_length=100, blank=True)
     shipping_method = models.CharField(max_length=100, blank=True)
@@ -202,11 +234,11 @@ class StatusEvent(models.Model):
         ordering = ["received_at", "id"]
 
     def __str__(self):
-        return f"{self.status_name or self.status} at {self.received_at:%Y-%m-%d %H:%M}"
+        return f"{self.vendor_status_name or self.vendor_status_code} at {self.received_at:%Y-%m-%d %H:%M}"
 
 
-class PushedOrder(models.Model):
-    """An order Custom Gateway pushed to us as a supplier, to print and ship."""
+class PushedOrder(Address):
+    """An order a partner pushed to us as its supplier, to print and ship."""
 
     class State(models.TextChoices):
         RECEIVED = "received", "Received"
@@ -218,14 +250,8 @@ class PushedOrder(models.Model):
     vendor_id = models.CharField(max_length=64)
     ref = models.CharField(max_length=64, blank=True)
     external_ref = models.CharField(max_length=128, blank=True)
-    customer_name = models.CharField(max_length=255, blank=True)
-    shipping_address_1 = models.CharField(max_length=255, blank=True)
-    shipping_address_2 = models.CharField(max_length=255, blank=True)
-    shipping_address_3 = models.CharField(max_length=255, blank=True)
-    shipping_address_4 = models.CharField(max_length=255, blank=True)
-    shipping_address_5 = models.CharField(max_length=255, blank=True)
-    shipping_postcode = models.CharField(max_length=32, blank=True)
-    shipping_country_code = models.CharField(max_length=2, blank=True)
+    # Partners push no contact details: those columns are not here.
+    customer_email = customer_telephone = shipping_company = None
     shipping_carrier = models.CharField(max_length=100, blank=True)
     shipping_method = models.CharField(max_length=100, blank=True)
     state = models.CharField(max_length=12, choices=State.choices, default=State.RECEIVED, db_index=True)

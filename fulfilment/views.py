@@ -1,7 +1,6 @@
-"""Endpoints the vendor calls. Thin: find the connection by its token, store the raw request
-(capped), hand it to a service, answer."""
+"""Endpoints partners call. Thin: one base view for every vendor's hooks (django-anymail's
+shape), and the artwork links."""
 
-import functools
 import logging
 
 from django.conf import settings
@@ -11,16 +10,16 @@ from django.views.decorators.http import require_http_methods
 
 from config.proxy import client_ip
 from integrations.filetypes import PRINT_FILE
+from integrations.registry import UnknownVendor, vendor_specs
 from orders.file_responses import stored_file_response
 
 from .models import IncomingRequest
 from .services.incoming import (
-    SIGNATURE_HEADER,
     connection_for_token,
+    hook_of,
     incoming_apply,
     incoming_record,
     incoming_summary,
-    push_verified,
     unverified_throttle,
 )
 from .services.links import artwork_from_token
@@ -30,29 +29,20 @@ Outcome = IncomingRequest.Outcome
 Kind = IncomingRequest.Kind
 
 
-def hook_view(kind: str):
-    """Anything raised before a request is stored (the database gone while finding the
-    connection) is answered 503, which the vendor retries, never a 500. (Django logs each 4xx/5xx
-    with its path, which holds the connection's secret: config.logging's filter redacts it.)"""
+def _answer(status: int, error: str = "", **more) -> JsonResponse:
+    body = {"ok": status == 200, **({"error": error} if error else {}), **more}
+    return JsonResponse(body, status=status)
 
-    def wrap(view):
-        @functools.wraps(view)
-        def hooked(request, token: str):
-            try:
-                response = view(request, token)
-            except Exception:
-                logger.exception("Custom Gateway %s hook: failed before the request was stored", kind)
-                response = JsonResponse({"ok": False, "error": "temporarily unavailable"}, status=503)
-                response["Retry-After"] = "600"
-            return response
 
-        return hooked
-
-    return wrap
+def _unavailable(error: str) -> JsonResponse:
+    # 503, which the partner retries, never a 500.
+    response = _answer(503, error)
+    response["Retry-After"] = "600"
+    return response
 
 
 def _too_many(retry_after: int) -> JsonResponse:
-    response = JsonResponse({"ok": False, "error": "too many unverified requests: slow down"}, status=429)
+    response = _answer(429, "too many unverified requests: slow down")
     response["Retry-After"] = str(retry_after)
     return response
 
@@ -64,89 +54,93 @@ def _content_length(request) -> int:
         return 0
 
 
-def _hook(request, token: str, kind: str):
-    """The common part of both hooks: (incoming, raw body, None) to go on, or (None, b"", response)."""
-    connection = connection_for_token(token)
-    size = _content_length(request)
-    if connection is None:
-        # Unknown or wrong token: no body stored (a stranger's bytes), only a summary row, and the
-        # address is rate-limited so that guessing costs the guesser, not our database.
-        wait = unverified_throttle(client_ip(request))
-        if wait:
-            return None, b"", _too_many(wait)
-        incoming_summary(
-            request, kind, size=size, outcome=Outcome.REJECTED, note=f"Unknown or inactive hook URL ({size} bytes)."
-        )
-        return None, b"", JsonResponse({"ok": False, "error": "unknown hook URL"}, status=404)
-    cap = settings.INCOMING_MAX_BODY_BYTES
-    body = b"" if size > cap else request.read(cap + 1)
-    if size > cap or len(body) > cap:
-        why = f"invalid: the body ({max(size, len(body))} bytes) is over the {cap}-byte cap; not stored."
-        incoming_summary(
-            request, kind, size=max(size, len(body)), outcome=Outcome.INVALID, note=why, connection=connection
-        )
-        return None, b"", JsonResponse({"ok": False, "error": why}, status=413)
-    return incoming_record(request, kind, connection=connection, body=body), body, None
-
-
-def _apply(incoming, body: bytes):
-    try:
-        return incoming_apply(incoming, raw=body), None
-    except Exception:
-        # Recorded on the request with its traceback (staff Reprocess it after a fix); a 503
-        # makes the vendor retry, which also covers a database that is briefly unavailable.
-        response = JsonResponse({"ok": False, "error": "temporarily unavailable, kept to reprocess"}, status=503)
-        response["Retry-After"] = "600"
-        return None, response
-
-
-@csrf_exempt
-@require_http_methods(["PUT", "POST"])
-@hook_view("status callback")
-def status_callback(request, token: str):
-    incoming, body, refused = _hook(request, token, Kind.STATUS_CALLBACK)
-    if refused:
-        return refused
-    outcome, failed = _apply(incoming, body)
-    if failed:
-        return failed
-    # 200 for everything authentic, including invalid bodies, statuses and orders we do not act
-    # on: the vendor retries a 4xx five times two hours apart, and a retry of the same bytes
-    # cannot fix them. The reason is on the stored request, which staff can Reprocess.
-    return JsonResponse({"ok": True, "outcome": outcome})
-
-
-@csrf_exempt
-@require_http_methods(["POST"])
-@hook_view("order push")
-def order_push(request, token: str):
-    incoming, body, refused = _hook(request, token, Kind.ORDER_PUSH)
-    if refused:
-        return refused
-    why = push_verified(incoming.connection, body, request.headers.get(SIGNATURE_HEADER))
-    if why:
-        IncomingRequest.objects.filter(pk=incoming.pk).update(outcome=Outcome.REJECTED, note=why[:2000])
-        wait = unverified_throttle(client_ip(request))
-        if wait:
-            return _too_many(wait)
-        return JsonResponse({"ok": False, "error": "not verified"}, status=401)
-    outcome, failed = _apply(incoming, body)
-    if failed:
-        return failed
-    # A push that verifies but cannot be read is the vendor's bug: 400 says so (their retries
-    # are bounded), and the request is kept with its reason.
-    status = 400 if outcome == Outcome.INVALID else 200
-    return JsonResponse({"ok": status == 200, "outcome": outcome}, status=status)
-
-
 @csrf_exempt
 def hook(request, vendor: str, token: str, hook: str):
-    """Dispatch to the hook's view (to become one base view over the vendors' specs)."""
-    views = {("custom-gateway", "status"): status_callback, ("custom-gateway", "orders"): order_push}
-    view = views.get((vendor, hook))
-    if view is None:
-        return JsonResponse({"ok": False, "error": "no such hook"}, status=404)
-    return view(request, token)
+    """/hooks/<vendor slug>/<connection token>/<hook>/: every partner's status callbacks and order
+    pushes. Anything raised before a request is stored (the database gone while finding the
+    connection) is answered 503. (Django logs each 4xx/5xx with its path, which holds the
+    connection's secret: config.logging's filter redacts it.)"""
+    try:
+        return HookView(request, vendor, token, hook).answer()
+    except Exception:
+        logger.exception("hook %s/%s: failed before the request was stored", vendor, hook)
+        return _unavailable("temporarily unavailable")
+
+
+class HookView:
+    """Find the connection by token and vendor, store the raw request (capped), verify with the
+    vendor's `Hook.verify`, parse with its `Hook.parse` and apply the records through the
+    fulfilment services (services.incoming), answer."""
+
+    def __init__(self, request, vendor: str, token: str, hook: str):
+        self.request, self.vendor, self.token, self.name = request, vendor, token, hook
+
+    def answer(self) -> JsonResponse:
+        request = self.request
+        connection = connection_for_token(self.token)
+        if connection is not None:
+            try:
+                if connection.spec.slug != self.vendor:
+                    connection = None
+            except UnknownVendor:
+                connection = None
+        spec_hook = hook_of(connection, self.name) if connection is not None else _declared(self.vendor, self.name)
+        if spec_hook is None:
+            return _answer(404, "no such hook")
+        kind = getattr(spec_hook, "kind", Kind.STATUS_CALLBACK)
+        if request.method not in getattr(spec_hook, "methods", ("POST",)):
+            return JsonResponse({"ok": False, "error": "method not allowed"}, status=405)
+        size = _content_length(request)
+        if connection is None:
+            # Unknown or wrong token: no body stored (a stranger's bytes), only a summary row, and
+            # the address is rate-limited so that guessing costs the guesser, not our database.
+            wait = unverified_throttle(client_ip(request))
+            if wait:
+                return _too_many(wait)
+            incoming_summary(
+                request, kind, size=size, outcome=Outcome.REJECTED, note=f"Unknown or inactive hook URL ({size} bytes)."
+            )
+            return _answer(404, "unknown hook URL")
+        cap = settings.INCOMING_MAX_BODY_BYTES
+        body = b"" if size > cap else request.read(cap + 1)
+        if size > cap or len(body) > cap:
+            why = f"invalid: the body ({max(size, len(body))} bytes) is over the {cap}-byte cap; not stored."
+            incoming_summary(
+                request,
+                kind,
+                size=max(size, len(body)),
+                outcome=Outcome.INVALID,
+                note=why,
+                connection=connection,
+                hook=self.name,
+            )
+            return _answer(413, why)
+        incoming = incoming_record(request, kind, connection=connection, body=body, hook=self.name)
+        if spec_hook.verify is not None:
+            why = spec_hook.verify(connection.config(), body, request.headers)
+            if why:
+                IncomingRequest.objects.filter(pk=incoming.pk).update(outcome=Outcome.REJECTED, note=why[:2000])
+                wait = unverified_throttle(client_ip(request))
+                if wait:
+                    return _too_many(wait)
+                return _answer(401, "not verified")
+        try:
+            outcome = incoming_apply(incoming, raw=body)
+        except Exception:
+            # Recorded on the request with its traceback (staff Reprocess it after a fix); a 503
+            # makes the partner retry, which also covers a database that is briefly unavailable.
+            return _unavailable("temporarily unavailable, kept to reprocess")
+        # Authentic but unusable (statuses and orders we do not act on) is 200: the reason is on
+        # the stored request, which staff can Reprocess. An unreadable body gets the hook's answer
+        # (400: the partner's bug, or 200 where its retries of the same bytes cannot help).
+        status = getattr(spec_hook, "invalid_status", 400) if outcome == Outcome.INVALID else 200
+        return JsonResponse({"ok": status == 200, "outcome": outcome}, status=status)
+
+
+def _declared(slug: str, name: str):
+    """The hook `name` of the vendor whose URL segment is `slug`, if one declares it."""
+    spec = next((spec for spec in vendor_specs().values() if spec.slug == slug), None)
+    return spec.hooks.get(name) if spec is not None else None
 
 
 @require_http_methods(["GET", "HEAD"])

@@ -1,4 +1,5 @@
-"""Incoming requests: every status callback and order push, raw, with Reprocess."""
+"""Incoming requests: every partner's status callbacks and order pushes, raw, with Reprocess
+(the vendor's parser and the fulfilment services again, whatever the vendor)."""
 
 from django.contrib import admin, messages
 
@@ -7,13 +8,14 @@ from orders.admin.base import ViewOnlyAdmin
 from ..models import (
     IncomingRequest,
 )
+from ..selectors import incoming_reprocessable
 from ..services.incoming import incoming_reprocess
 
 
 @admin.register(IncomingRequest)
 class IncomingRequestAdmin(ViewOnlyAdmin):
     deletable = False  # the record of what the vendor sent or was sent
-    list_display = ["received_at", "kind", "outcome", "verified", "size_bytes", "note_shown"]
+    list_display = ["received_at", "kind", "connection", "outcome", "verified", "size_bytes", "note_shown"]
     list_filter = ["kind", "outcome", "verified", "connection"]
     search_fields = ["body", "note"]
     date_hierarchy = "received_at"
@@ -21,6 +23,7 @@ class IncomingRequestAdmin(ViewOnlyAdmin):
     readonly_fields = [
         "kind",
         "connection",
+        "hook",
         "method",
         "headers",
         "body",
@@ -46,7 +49,7 @@ class IncomingRequestAdmin(ViewOnlyAdmin):
     @admin.action(description="Reprocess (parse and apply again; a replay changes nothing)", permissions=["reprocess"])
     def reprocess_selected(self, request, queryset):
         done: dict[str, int] = {}
-        for incoming in queryset.filter(verified=True, connection__isnull=False).exclude(body=""):
+        for incoming in incoming_reprocessable(queryset):
             outcome = incoming_reprocess(incoming, user=request.user)
             done[outcome] = done.get(outcome, 0) + 1
         skipped = queryset.count() - sum(done.values())

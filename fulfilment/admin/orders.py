@@ -5,21 +5,29 @@ import json
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Prefetch
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from integrations.custom_gateway.types import ERROR_CODES, ORDER_STATUSES
+from integrations.registry import Capability, specs_with
 from orders.admin.base import ViewOnlyInline
-from orders.models import Customization, OrderLine, VendorConnection
+from orders.models import Customization, VendorConnection
 
+from ..address import AddressForm
 from ..models import (
     FulfilmentItem,
     FulfilmentOrder,
     StatusEvent,
     VendorOrder,
+)
+from ..selectors import (
+    ATTENTION,
+    customizations_to_fulfil,
+    fulfilment_orders_listed,
+    fulfilment_orders_needing_attention,
+    fulfilment_timeline,
+    partner_connections,
 )
 from ..services.orders import (
     SHIPPING_FIELDS,
@@ -29,8 +37,8 @@ from ..services.orders import (
     fulfilment_order_queue,
     redact_hook_token,
     sendable_q,
-    stuck_before,
 )
+from ..services.partners import partner_kinds
 
 
 class ItemInline(ViewOnlyInline):
@@ -43,7 +51,8 @@ class VendorOrderInline(ViewOnlyInline):
     fields = readonly_fields = [
         "vendor_id",
         "ref",
-        "status_name",
+        "vendor_status_name",
+        "status",
         "has_error",
         "error_message",
         "shipping_tracking",
@@ -57,7 +66,8 @@ class TimelineInline(ViewOnlyInline):
     verbose_name_plural = "timeline"
     fields = readonly_fields = [
         "received_at",
-        "status_name",
+        "vendor_status_name",
+        "vendor_status_code",
         "status",
         "effect_shown",
         "vendor_order",
@@ -67,6 +77,9 @@ class TimelineInline(ViewOnlyInline):
         "extra",
     ]
     ordering = ["received_at", "id"]
+
+    def get_queryset(self, request):
+        return fulfilment_timeline(queryset=super().get_queryset(request))
 
     @admin.display(description="Effect")
     def effect_shown(self, obj):
@@ -82,29 +95,16 @@ class AttentionFilter(admin.SimpleListFilter):
     parameter_name = "attention"
 
     def lookups(self, request, model_admin):
-        return [
-            ("conflict", "Status conflict"),
-            ("stuck", "Stuck queued or sending"),
-            ("waiting", "Waiting for a rate limit"),
-        ]
+        return list(ATTENTION.items())
 
     def queryset(self, request, queryset):
-        State = FulfilmentOrder.State
-        if self.value() == "conflict":
-            return queryset.exclude(status_conflict="")
-        if self.value() == "stuck":
-            return queryset.filter(
-                state__in=[State.QUEUED, State.SENDING], next_attempt_at__isnull=True, updated_at__lt=stuck_before()
-            )
-        if self.value() == "waiting":
-            return queryset.filter(state=State.QUEUED, next_attempt_at__isnull=False)
-        return queryset
+        return fulfilment_orders_needing_attention(queryset, self.value())
 
 
 @admin.register(FulfilmentOrder)
 class FulfilmentOrderAdmin(admin.ModelAdmin):
     list_display = ["external_ref", "connection", "state", "status_shown", "tracking", "store_order", "created_at"]
-    list_filter = [AttentionFilter, "state", "vendor_status_name", "has_error", "reconciled", "connection"]
+    list_filter = [AttentionFilter, "state", "status", "vendor_status_name", "has_error", "reconciled", "connection"]
     search_fields = ["external_ref", "vendor_orders__ref", "vendor_orders__vendor_id", "store_order__name"]
     date_hierarchy = "created_at"
     inlines = [ItemInline, VendorOrderInline, TimelineInline]
@@ -163,14 +163,12 @@ class FulfilmentOrderAdmin(admin.ModelAdmin):
     ]
 
     def get_queryset(self, request):
-        return (
-            super().get_queryset(request).select_related("connection", "store_order").prefetch_related("vendor_orders")
-        )
+        return fulfilment_orders_listed(super().get_queryset(request))
 
     def get_list_display(self, request):
-        # With one Custom Gateway connection its column says nothing and pushes "Created" off.
+        # With one partner connection its column says nothing and pushes "Created" off.
         fields = list(super().get_list_display(request))
-        if VendorConnection.objects.filter(kind=VendorConnection.Kind.CUSTOM_GATEWAY).count() < 2:
+        if partner_connections(Capability.FULFILMENT_SEND).count() < 2:
             fields.remove("connection")
         return fields
 
@@ -189,7 +187,7 @@ class FulfilmentOrderAdmin(admin.ModelAdmin):
             fields += [f for f in SHIPPING_FIELDS + ["sale_datetime", "connection", "store_order"] if f not in fields]
         return fields
 
-    @admin.display(description="Vendor status", ordering="vendor_status")
+    @admin.display(description="Vendor status", ordering="status")
     def status_shown(self, obj):
         if obj.status_conflict:
             return format_html(
@@ -198,7 +196,11 @@ class FulfilmentOrderAdmin(admin.ModelAdmin):
                 obj.vendor_status_name or "—",
             )
         if obj.has_error:
-            return format_html('<span class="badge badge-failed" title="{}">QC Query</span>', obj.error_message)
+            return format_html(
+                '<span class="badge badge-failed" title="{}">{}</span>',
+                obj.error_message,
+                obj.vendor_status_name or obj.get_status_display() or "Problem",
+            )
         return obj.vendor_status_name or "—"
 
     @admin.display(description="Status conflict")
@@ -230,7 +232,7 @@ class FulfilmentOrderAdmin(admin.ModelAdmin):
     def has_send_permission(self, request):
         return request.user.has_perm("fulfilment.send_fulfilmentorder")
 
-    @admin.action(description="Send to Custom Gateway (drafts, failed, stuck or waiting)", permissions=["send"])
+    @admin.action(description="Send to the partner (drafts, failed, stuck or waiting)", permissions=["send"])
     def send_selected(self, request, queryset):
         queued = sum(fulfilment_order_queue(order) for order in queryset.filter(sendable_q()))
         skipped = queryset.count() - queued
@@ -257,21 +259,7 @@ class FulfilmentOrderAdmin(admin.ModelAdmin):
         if not request.user.has_perm("fulfilment.add_fulfilmentorder"):
             raise PermissionDenied
         chosen = [int(pk) for pk in request.GET.get("ids", "").split(",") if pk.isdigit()]
-        # Not offered: customizations already in a live order (the database refuses them anyway).
-        candidates = Customization.objects.filter(decision=Customization.Decision.APPROVED).exclude(
-            fulfilment_items__live=True
-        )
-        if chosen:
-            candidates = candidates.filter(pk__in=chosen)
-        candidates = (
-            candidates.select_related("connection")
-            .prefetch_related(Prefetch("order_lines", queryset=OrderLine.objects.select_related("store_order")))
-            .order_by("customized_at")[:500]
-        )
-        groups: dict[str, list] = {}
-        for customization in candidates:
-            names = sorted({line.store_order.name for line in customization.order_lines.all()}) or ["No store order"]
-            groups.setdefault(", ".join(names), []).append(customization)
+        groups = customizations_to_fulfil(chosen)
         form = ShippingForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             selected = Customization.objects.filter(pk__in=request.POST.getlist("customization"))
@@ -304,34 +292,35 @@ class FulfilmentOrderAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/fulfilment/create_order.html", context)
 
     def codes_view(self, request):
+        """Each partner's reference tables (its error codes, its statuses), from its adapter."""
         if not self.has_view_permission(request):
             raise PermissionDenied
+        partners = [
+            (spec.label, spec.partner.reference_tables())
+            for spec in specs_with(Capability.FULFILMENT_SEND)
+            if spec.partner is not None and hasattr(spec.partner, "reference_tables")
+        ]
         context = {
             **self.admin_site.each_context(request),
-            "title": "Custom Gateway codes",
+            "title": "Partner codes" if len(partners) != 1 else f"{partners[0][0]} codes",
             "opts": self.model._meta,
-            "errors": sorted(ERROR_CODES.items()),
-            "statuses": sorted(ORDER_STATUSES.items()),
+            "partners": partners,
         }
         return TemplateResponse(request, "admin/fulfilment/codes.html", context)
 
 
-class ShippingForm(forms.Form):
-    connection = forms.ModelChoiceField(
-        VendorConnection.objects.filter(kind=VendorConnection.Kind.CUSTOM_GATEWAY, is_active=True)
-    )
-    customer_name = forms.CharField(max_length=255, required=False)
-    customer_email = forms.EmailField(required=False)
-    customer_telephone = forms.CharField(max_length=64, required=False)
-    shipping_company = forms.CharField(max_length=255, required=False)
-    shipping_address_1 = forms.CharField(max_length=255)
-    shipping_address_2 = forms.CharField(max_length=255, required=False)
-    shipping_address_3 = forms.CharField(max_length=255, required=False)
-    shipping_address_4 = forms.CharField(label="Town or city", max_length=255, required=False)
-    shipping_address_5 = forms.CharField(label="Region", max_length=255, required=False)
-    shipping_postcode = forms.CharField(max_length=32)
-    shipping_country_code = forms.CharField(label="Country (ISO code, e.g. GB)", max_length=2, min_length=2)
+class ShippingForm(AddressForm):
+    field_order = ["connection"]  # then the address, then how it goes
+    connection = forms.ModelChoiceField(VendorConnection.objects.none())
     shipping_method = forms.CharField(max_length=100, required=False)
     shipping_carrier = forms.CharField(max_length=100, required=False)
     required_dispatch_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    send_now = forms.BooleanField(required=False, initial=True, label="Send to Custom Gateway now")
+    send_now = forms.BooleanField(required=False, initial=True, label="Send to the partner now")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Every active connection whose vendor takes fulfilment orders (read when the form is made,
+        # so a vendor registered in settings is offered without a change here).
+        self.fields["connection"].queryset = VendorConnection.objects.filter(
+            kind__in=partner_kinds(Capability.FULFILMENT_SEND), is_active=True
+        )

@@ -9,6 +9,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from integrations.registry import Capability
 from orders.admin.base import ViewOnlyAdmin
 from orders.models import VendorConnection
 
@@ -16,6 +17,7 @@ from ..models import (
     StockLevel,
     StockPush,
 )
+from ..services.partners import partner_kinds
 from ..services.queue import stock_push_queue
 from ..services.stock import ENCODINGS as STOCK_ENCODINGS
 from ..services.stock import PREVIEW_ERRORS as STOCK_PREVIEW_ERRORS
@@ -32,9 +34,7 @@ from ..services.stock import (
 
 
 class StockImportForm(forms.Form):
-    connection = forms.ModelChoiceField(
-        VendorConnection.objects.filter(kind=VendorConnection.Kind.CUSTOM_GATEWAY, is_active=True)
-    )
+    connection = forms.ModelChoiceField(VendorConnection.objects.none())
     file = forms.FileField(
         required=False,
         help_text="CSV with a header line naming the columns sku and quantity, separated by commas, "
@@ -49,6 +49,13 @@ class StockImportForm(forms.Form):
     )
     # The staged upload (kept on the server) that the preview showed; never the file's text.
     staged = forms.UUIDField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Active connections whose vendor takes stock levels (integrations.registry).
+        self.fields["connection"].queryset = VendorConnection.objects.filter(
+            kind__in=partner_kinds(Capability.STOCK), is_active=True
+        )
 
 
 @admin.register(StockLevel)
@@ -87,7 +94,7 @@ class StockLevelAdmin(admin.ModelAdmin):
     def _connections(self, queryset) -> list[int]:
         return list(queryset.values_list("connection", flat=True).order_by("connection").distinct())
 
-    @admin.action(description="Push selected levels to Custom Gateway", permissions=["push"])
+    @admin.action(description="Push selected levels to the partner", permissions=["push"])
     def push_selected(self, request, queryset):
         connections = self._connections(queryset)
         for connection_id in connections:

@@ -1,11 +1,13 @@
-"""Status callbacks (we are the retailer) and order pushes (we are the supplier).
+"""Incoming hooks: status callbacks (we are the retailer) and order pushes (we are the supplier),
+from any partner.
 
 django-anymail's shape: the connection is found by the secret token in the URL first (an
 unknown token stores no body: only a capped summary row); the raw request is then stored,
-capped in size; pushes are verified (X-CustomGateway-Hmac of the raw body); the body is parsed
-into typed records (integrations.custom_gateway.wire, every number bounded to its column) and
-applied through a service in a transaction. Applying twice is harmless: events and pushed orders
-are keyed by what the vendor sent, so staff can Reprocess a stored request (dj-stripe's
+capped in size; the vendor's `Hook.verify` checks it (an HMAC over the raw bytes, or nothing
+beyond the token); the vendor's `Hook.parse` reads the body into neutral records
+(integrations.partners, every number bounded to its column) and each record is applied through
+the service for its type, in a transaction. Applying twice is harmless: events and pushed orders
+are keyed by what the partner sent, so staff can Reprocess a stored request (dj-stripe's
 WebhookEventTrigger) after a fix. Anything unexpected is kept on the request with its traceback.
 
 LOCK ORDER: the FulfilmentOrder row first (SELECT ... FOR UPDATE), then its VendorOrder rows,
@@ -25,24 +27,17 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from config.proxy import client_ip
-from integrations.custom_gateway.types import (
-    HOLD_STATUSES,
-    PROGRESS_RANK,
-    STATUS_CANCELLED,
-    StatusEffect,
-    status_decide,
-    status_name,
-    verify_push_signature,
+from integrations.partners import (
+    FulfilmentStatus,
+    HookInvalid,
+    PushedOrderRecord,
+    StatusReport,
+    VendorStatus,
 )
-from integrations.custom_gateway.wire import (
-    PushedOrderData,
-    StatusUpdate,
-    WireInvalid,
-    order_push_parse,
-    status_update_parse,
-)
+from integrations.registry import Hook, UnknownVendor
 from orders.models import VendorConnection
 
+from ..address import address_columns
 from ..models import (
     FulfilmentItem,
     FulfilmentOrder,
@@ -52,12 +47,13 @@ from ..models import (
     StatusEvent,
     VendorOrder,
 )
+from ..statuses import HOLD_STATUSES, PROGRESS_RANK, StatusEffect, status_decide
+from .partners import partner_class
 
 logger = logging.getLogger(__name__)
 Outcome = IncomingRequest.Outcome
 Kind = IncomingRequest.Kind
 SECRET_HEADERS = {"authorization", "cookie", "proxy-authorization", "x-api-key"}
-SIGNATURE_HEADER = "X-CustomGateway-Hmac"
 EFFECT_OUTCOME = {
     StatusEffect.APPLY: Outcome.APPLIED,
     StatusEffect.LATE: Outcome.LATE,
@@ -76,10 +72,13 @@ def _remote(request) -> str | None:
     return client_ip(request) or None
 
 
-def incoming_record(request, kind: str, *, connection: VendorConnection, body: bytes) -> IncomingRequest:
+def incoming_record(
+    request, kind: str, *, connection: VendorConnection, body: bytes, hook: str = ""
+) -> IncomingRequest:
     """Store the request as it came (credentials and cookies removed), for a known connection."""
     return IncomingRequest.objects.create(
         kind=kind,
+        hook=hook[:50],
         connection=connection,
         method=request.method,
         headers=_headers(request),
@@ -89,11 +88,14 @@ def incoming_record(request, kind: str, *, connection: VendorConnection, body: b
     )
 
 
-def incoming_summary(request, kind: str, *, size: int, outcome: str, note: str, connection=None) -> IncomingRequest:
+def incoming_summary(
+    request, kind: str, *, size: int, outcome: str, note: str, connection=None, hook: str = ""
+) -> IncomingRequest:
     """A row without the body (an unknown hook URL, a body over the cap): kind, size, address, why.
     Never the token (it is in the URL, which is not stored) nor the headers of a stranger."""
     return IncomingRequest.objects.create(
         kind=kind,
+        hook=hook[:50],
         connection=connection,
         method=request.method[:10],
         headers={},
@@ -106,16 +108,27 @@ def incoming_summary(request, kind: str, *, size: int, outcome: str, note: str, 
 
 
 def connection_for_token(token: str) -> VendorConnection | None:
+    """The active connection whose hook token this is (the view checks its vendor is the URL's)."""
     if not token or len(token) > 200:
         return None
     digest = hashlib.sha256(token.encode()).hexdigest()
-    connection = VendorConnection.objects.filter(
-        kind=VendorConnection.Kind.CUSTOM_GATEWAY, hook_token_hash=digest, is_active=True
-    ).first()
+    connection = VendorConnection.objects.filter(hook_token_hash=digest, is_active=True).first()
     # The hash finds it; the stored secret confirms it, compared in constant time.
     if connection is None or not hmac.compare_digest(connection.hook_token.encode(), token.encode()):
         return None
     return connection
+
+
+def hook_of(connection: VendorConnection, name: str, kind: str = "") -> Hook | None:
+    """The connection's vendor's hook `name` (a request stored before hooks were named: the one
+    that brings `kind`)."""
+    try:
+        hooks = connection.spec.hooks
+    except UnknownVendor:
+        return None
+    if name:
+        return hooks.get(name)
+    return next((hook for hook in hooks.values() if getattr(hook, "kind", None) == kind), None)
 
 
 def _finish(incoming: IncomingRequest, outcome: str, note: str = "", *, verified=None, **more) -> str:
@@ -129,15 +142,17 @@ def _finish(incoming: IncomingRequest, outcome: str, note: str = "", *, verified
 def incoming_apply(incoming: IncomingRequest, *, raw: bytes | None = None) -> str:
     """Parse and apply one stored, verified request (first time or Reprocess). Records the outcome
     and returns it: invalid input is `invalid` with the reason; an unexpected error is `error`
-    with its traceback (and re-raised for the caller to answer 5xx: the vendor retries)."""
+    with its traceback (and re-raised for the caller to answer 5xx: the partner retries)."""
     connection = incoming.connection
-    body = incoming.body if raw is None else raw  # the raw bytes when we have them (UTF-8 checked)
+    body = incoming.body.encode() if raw is None else raw  # the raw bytes when we have them
     try:
-        if incoming.kind == Kind.STATUS_CALLBACK:
-            outcome, note = status_update_apply(incoming, connection, status_update_parse(body))
-        else:
-            outcome, note = order_push_apply(incoming, connection, order_push_parse(body))
-    except WireInvalid as exc:
+        hook = hook_of(connection, incoming.hook, incoming.kind)
+        if hook is None or hook.parse is None:
+            raise HookInvalid(f"{connection.spec.label} has no hook {incoming.hook or incoming.kind!r} to read it")
+        results = [_applier(record)(incoming, connection, record) for record in hook.parse(body)]
+        if not results:
+            raise HookInvalid("the body holds nothing to apply")
+    except HookInvalid as exc:
         return _finish(incoming, Outcome.INVALID, f"invalid: {exc}", verified=True, error_traceback="")
     except Exception:
         logger.exception("fulfilment: applying incoming request %s failed", incoming.pk)
@@ -149,13 +164,28 @@ def incoming_apply(incoming: IncomingRequest, *, raw: bytes | None = None) -> st
             error_traceback=traceback.format_exc()[-8000:],
         )
         raise
-    return _finish(incoming, outcome, note, verified=True, error_traceback="")
+    outcomes = [outcome for outcome, _ in results]
+    outcome = (
+        outcomes[0] if len(set(outcomes)) == 1 else (Outcome.APPLIED if Outcome.APPLIED in outcomes else outcomes[0])
+    )
+    return _finish(incoming, outcome, "; ".join(note for _, note in results), verified=True, error_traceback="")
+
+
+def _applier(record):
+    """The service that applies a record of this type (looked up when called)."""
+    if isinstance(record, StatusReport):
+        return status_update_apply
+    if isinstance(record, PushedOrderRecord):
+        return order_push_apply
+    raise TypeError(f"no service applies a {type(record).__name__}")
 
 
 def incoming_reprocess(incoming: IncomingRequest, *, user=None) -> str:
     """Staff's Reprocess: apply a verified stored request again through the same service. A
     replay of one already applied changes nothing (it is recorded as a duplicate)."""
     if not incoming.verified or incoming.connection_id is None or not incoming.body:
+        return incoming.outcome
+    if incoming.outcome == Outcome.REJECTED:
         return incoming.outcome
     IncomingRequest.objects.filter(pk=incoming.pk).update(reprocessed_at=timezone.now(), reprocessed_by=user)
     incoming.refresh_from_db()
@@ -177,49 +207,57 @@ def incoming_prune(*, days: int | None = None, now=None) -> int:
 # -- status callbacks -------------------------------------------------------------------------
 
 
-def status_update_apply(incoming, connection: VendorConnection, update: StatusUpdate) -> tuple[str, str]:
-    """Apply one parsed status callback; returns (outcome, note). Every callback that names one of
-    our orders lands in the timeline with its effect; an exact replay is recognised as a
-    duplicate of the event it repeats."""
+def status_update_apply(incoming, connection: VendorConnection, report: StatusReport) -> tuple[str, str]:
+    """Apply one status report; returns (outcome, note). Every report that names one of our
+    orders lands in the timeline with its effect; an exact replay is recognised as a duplicate of
+    the event it repeats."""
+    partner = partner_class(connection)
+    # Decided on our status; worded with the partner's documented name for its code.
+    reported = VendorStatus(report.status.status, report.status.code, partner.status_of(report.status.code).name)
     with transaction.atomic():
         order_id = None
-        if update.external_ref:
+        if report.reference:
             order_id = (
-                FulfilmentOrder.objects.filter(connection=connection, external_ref=update.external_ref)
+                FulfilmentOrder.objects.filter(connection=connection, external_ref=report.reference)
                 .values_list("pk", flat=True)
                 .first()
             )
-        if order_id is None and update.vendor_id:
+        if order_id is None and report.vendor_id:
             order_id = (
-                VendorOrder.objects.filter(connection=connection, vendor_id=update.vendor_id)
+                VendorOrder.objects.filter(connection=connection, vendor_id=report.vendor_id)
                 .values_list("fulfilment_order_id", flat=True)
                 .first()
             )
         if order_id is None:
-            return Outcome.UNMATCHED, f"No order {update.external_ref or update.vendor_id} here."
+            return Outcome.UNMATCHED, f"No order {report.reference or report.vendor_id} here."
         # Lock order: the FulfilmentOrder row first, then its vendor orders.
         order = FulfilmentOrder.objects.select_for_update().get(pk=order_id)
         vendor_order = None
-        if update.vendor_id:
-            vendor_order = VendorOrder.objects.filter(connection=connection, vendor_id=update.vendor_id).first()
+        if report.vendor_id:
+            vendor_order = VendorOrder.objects.filter(connection=connection, vendor_id=report.vendor_id).first()
             if vendor_order is None:
                 # A split we had not heard of, or the first news of an order reconciled after a timeout.
                 vendor_order, _ = VendorOrder.objects.get_or_create(
                     connection=connection,
-                    vendor_id=update.vendor_id,
-                    defaults={"fulfilment_order": order, "ref": update.ref, "external_ref": update.external_ref},
+                    vendor_id=report.vendor_id,
+                    defaults={"fulfilment_order": order, "ref": report.vendor_ref, "external_ref": report.reference},
                 )
-        current = vendor_order.status if vendor_order else order.vendor_status
-        effect, note = status_decide(current, update.status, before_hold=_before_hold(order, vendor_order, current))
-        event = _event(order, vendor_order, incoming, update, effect, note, current)
+        current = _current(partner, vendor_order or order)
+        effect, note = status_decide(
+            current,
+            reported,
+            before_hold=_before_hold(partner, order, vendor_order, current),
+            partner=connection.spec.label,
+        )
+        event = _event(order, vendor_order, incoming, report, effect, note, current)
         if event is None:
-            return Outcome.DUPLICATE, f"duplicate: {status_name(update.status)} was already recorded for {order}."
+            return Outcome.DUPLICATE, f"duplicate: {reported.name} was already recorded for {order}."
         if effect == StatusEffect.APPLY:
-            _advance(order, vendor_order, event)
+            _advance(partner, order, vendor_order, event, connection.spec.label)
         elif effect == StatusEffect.CONFLICT:
             _flag_conflict(order, note)
     said = {
-        StatusEffect.APPLY: f"applied: {event.status_name} for {order}",
+        StatusEffect.APPLY: f"applied: {event.vendor_status_name} for {order}",
         StatusEffect.LATE: f"{note} for {order}",
         StatusEffect.CONFLICT: f"{note} ({order})",
         StatusEffect.UNKNOWN: f"{note} ({order})",
@@ -227,54 +265,68 @@ def status_update_apply(incoming, connection: VendorConnection, update: StatusUp
     return EFFECT_OUTCOME[effect], said
 
 
-def _before_hold(order, vendor_order, current: int | None) -> int | None:
+def _current(partner, row) -> VendorStatus | None:
+    """The status an order or vendor order has now (None: none yet), named as the partner does."""
+    if not row.vendor_status_code:
+        return None
+    status = FulfilmentStatus(row.status) if row.status else None
+    return VendorStatus(status, row.vendor_status_code, partner.status_of(row.vendor_status_code).name)
+
+
+def _before_hold(partner, order, vendor_order, current: VendorStatus | None) -> VendorStatus | None:
     """The progress status the vendor order (None: the order, across its vendor orders) had
     before its current hold; only looked up when `current` is a hold (status_decide reads it
     only then), so an ordinary callback costs no query for it."""
-    if current not in HOLD_STATUSES:
+    if current is None or current.status not in HOLD_STATUSES:
         return None
     events = StatusEvent.objects.filter(fulfilment_order=order, effect=StatusEffect.APPLY, status__in=PROGRESS_RANK)
     if vendor_order is not None:
         events = events.filter(vendor_order=vendor_order)
-    return events.order_by("-id").values_list("status", flat=True).first()
+    last = events.order_by("-id").values_list("status", "vendor_status_code").first()
+    if last is None:
+        return None
+    return VendorStatus(FulfilmentStatus(last[0]), last[1], partner.status_of(last[1]).name)
 
 
-def _dedupe(order, vendor_order, update: StatusUpdate, suffix: str = "") -> str:
+def _dedupe(order, vendor_order, report: StatusReport, suffix: str = "") -> str:
     parts = [
         str(order.pk),
         vendor_order.vendor_id if vendor_order else "",
-        str(update.status),
-        update.shipping_tracking,
-        update.shipping_carrier,
+        report.status.code,
+        report.tracking,
+        report.carrier,
     ]
     return hashlib.sha256(("|".join(parts) + suffix).encode()).hexdigest()
 
 
-def _event(order, vendor_order, incoming, update: StatusUpdate, effect: str, note: str, current) -> StatusEvent | None:
+def _event(
+    order, vendor_order, incoming, report: StatusReport, effect: str, note: str, current: VendorStatus | None
+) -> StatusEvent | None:
     fields = {
         "fulfilment_order": order,
         "vendor_order": vendor_order,
         "incoming": incoming,
-        "status": update.status,
-        "status_name": update.status_name or status_name(update.status),
-        "shipping_tracking": update.shipping_tracking,
-        "shipping_carrier": update.shipping_carrier,
-        "shipping_method": update.shipping_method,
-        "extra": update.extra,
+        "status": report.status.status or "",
+        "vendor_status_code": report.status.code[:64],
+        "vendor_status_name": report.status.name[:64],
+        "shipping_tracking": report.tracking,
+        "shipping_carrier": report.carrier,
+        "shipping_method": report.method,
+        "extra": dict(report.extra),
         "effect": effect,
         "effect_note": note[:255],
     }
-    key = _dedupe(order, vendor_order, update)
+    key = _dedupe(order, vendor_order, report)
     if StatusEvent.objects.filter(dedupe_key=key).exists():
-        # Seen before. A replay, unless it is a hold coming back or a hold being lifted (4, On
-        # Hold, 4): the doc gives no sequence number, and missing a hold is worse than a
-        # replayed one, which staff can see in the timeline.
-        if update.status == current or effect != StatusEffect.APPLY:
+        # Seen before. A replay, unless it is a hold coming back or a hold being lifted (In
+        # production, On hold, In production): callbacks carry no sequence number, and missing a
+        # hold is worse than a replayed one, which staff can see in the timeline.
+        if (current is not None and report.status.code == current.code) or effect != StatusEffect.APPLY:
             return None
-        if update.status not in HOLD_STATUSES and current not in HOLD_STATUSES:
+        if report.status.status not in HOLD_STATUSES and (current is None or current.status not in HOLD_STATUSES):
             return None
         key = _dedupe(
-            order, vendor_order, update, f"|again|{StatusEvent.objects.filter(fulfilment_order=order).count()}"
+            order, vendor_order, report, f"|again|{StatusEvent.objects.filter(fulfilment_order=order).count()}"
         )
     try:
         with transaction.atomic():
@@ -283,27 +335,36 @@ def _event(order, vendor_order, incoming, update: StatusUpdate, effect: str, not
         return None  # the same callback, applied at the same moment by another request
 
 
-def _advance(order: FulfilmentOrder, vendor_order: VendorOrder | None, event: StatusEvent) -> None:
+def _advance(partner, order: FulfilmentOrder, vendor_order: VendorOrder | None, event: StatusEvent, label: str) -> None:
+    columns = ("status", "vendor_status_code", "vendor_status_name")
     if vendor_order is not None:
-        vendor_order.status, vendor_order.status_name = event.status, event.status_name
+        for name in columns:
+            setattr(vendor_order, name, getattr(event, name))
         for name in ("shipping_tracking", "shipping_carrier", "shipping_method"):
             if getattr(event, name):
                 setattr(vendor_order, name, getattr(event, name))
         vendor_order.save()
     # The order's own status follows the same rule against its own current status (a split
     # order's vendor orders can be at different points).
+    current = _current(partner, order)
+    incoming = VendorStatus(
+        FulfilmentStatus(event.status) if event.status else None,
+        event.vendor_status_code,
+        partner.status_of(event.vendor_status_code).name,
+    )
     effect, note = status_decide(
-        order.vendor_status, event.status, before_hold=_before_hold(order, None, order.vendor_status)
+        current, incoming, before_hold=_before_hold(partner, order, None, current), partner=label
     )
     if effect == StatusEffect.CONFLICT:
         _flag_conflict(order, note)
         return
     if effect != StatusEffect.APPLY:
         return
-    order.vendor_status, order.vendor_status_name = event.status, event.status_name
-    order.save(update_fields=["vendor_status", "vendor_status_name", "updated_at"])
-    if event.status == STATUS_CANCELLED:
-        # Cancelled by the vendor: its customizations may go into a new order.
+    for name in columns:
+        setattr(order, name, getattr(event, name))
+    order.save(update_fields=[*columns, "updated_at"])
+    if event.status == FulfilmentStatus.CANCELLED:
+        # Cancelled by the partner: its customizations may go into a new order.
         FulfilmentItem.objects.filter(order=order).update(live=False)
 
 
@@ -316,36 +377,34 @@ def _flag_conflict(order: FulfilmentOrder, note: str) -> None:
 # -- order pushes -------------------------------------------------------------------------------
 
 
-def push_verified(connection: VendorConnection, raw_body: bytes, signature: str | None) -> str:
-    """An empty string when the X-CustomGateway-Hmac header verifies, else why not."""
-    if not connection.push_hmac_key:
-        return "no HMAC key is set on the connection"
-    if not verify_push_signature(connection.push_hmac_key, raw_body, signature):
-        return f"{SIGNATURE_HEADER} {'missing' if not signature else 'does not match'}"
-    return ""
-
-
-def order_push_apply(incoming, connection: VendorConnection, data: PushedOrderData) -> tuple[str, str]:
+def order_push_apply(incoming, connection: VendorConnection, record: PushedOrderRecord) -> tuple[str, str]:
+    fields = {
+        "ref": record.ref,
+        "external_ref": record.reference,
+        **address_columns(record.address, contact=False),
+        "shipping_carrier": record.shipping_carrier,
+        "shipping_method": record.shipping_method,
+    }
     with transaction.atomic():
         order, created = PushedOrder.objects.get_or_create(
             connection=connection,
-            vendor_id=data.vendor_id,
-            defaults={**data.fields, "raw": data.raw, "incoming": incoming},
+            vendor_id=record.vendor_id,
+            defaults={**fields, "raw": record.raw, "incoming": incoming},
         )
         if not created:
             return Outcome.DUPLICATE, f"{order} was already received."
         PushedOrderItem.objects.bulk_create(
             PushedOrderItem(
                 order=order,
-                vendor_id=item.vendor_id,
-                type=item.type,
-                mapped_sku=item.mapped_sku,
-                sku=item.sku,
-                description=item.description,
-                quantity=item.quantity,
-                assets=item.assets,
+                vendor_id=line.vendor_id,
+                type=line.type,
+                mapped_sku=line.mapped_sku,
+                sku=line.sku,
+                description=line.description,
+                quantity=line.quantity,
+                assets=line.assets,
             )
-            for item in data.items
+            for line in record.lines
         )
     return Outcome.APPLIED, f"{order} received."
 

@@ -1,4 +1,5 @@
-"""Fulfilment orders to Custom Gateway's Order-iT: create, validate, send (idempotently)."""
+"""Fulfilment orders to any partner that takes them: create, validate, send (idempotently). The
+partner's adapter builds its own body and reads its own answer (integrations.partners)."""
 
 from __future__ import annotations
 
@@ -11,38 +12,24 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
-from iso3166 import countries_by_alpha2
 
 from config.celery import queue_on_commit
-from integrations.custom_gateway.client import OrderAlreadyExists, RateLimitedByVendor
-from integrations.custom_gateway.types import ORDER_STATUSES, STATUS_QC_QUERY
 from integrations.http import VendorError, VendorRetryable
+from integrations.partners import HookKind, LineToSend, OrderToSend, PrintFile, SendError, SendResult
+from integrations.registry import Capability
 from orders.models import Customization, SideArtwork, VendorConnection
-from orders.services.connections import connection_client
 
+from ..address import ADDRESS_FIELDS, address_record, country_code_problem
 from ..models import FulfilmentItem, FulfilmentOrder, VendorOrder
 from .links import artwork_url
+from .partners import connection_partner, partner_offline
 from .queue import SEND_TASK
 from .ratelimit import RateLimited, rate_limit_take
 
 logger = logging.getLogger(__name__)
 State = FulfilmentOrder.State
-SHIPPING_FIELDS = [
-    "customer_name",
-    "customer_email",
-    "customer_telephone",
-    "shipping_company",
-    "shipping_address_1",
-    "shipping_address_2",
-    "shipping_address_3",
-    "shipping_address_4",
-    "shipping_address_5",
-    "shipping_postcode",
-    "shipping_country_code",
-    "shipping_method",
-    "shipping_carrier",
-    "required_dispatch_date",
-]
+# The address (fulfilment.address) and how it is to go.
+SHIPPING_FIELDS = [*ADDRESS_FIELDS, "shipping_method", "shipping_carrier", "required_dispatch_date"]
 
 
 class FulfilmentInvalid(ValueError):
@@ -61,9 +48,9 @@ def fulfilment_order_validate(order: FulfilmentOrder, *, items=None) -> dict[str
     ):
         if not (getattr(order, field) or "").strip():
             errors[field] = f"The {label} is required."
-    code = (order.shipping_country_code or "").strip().upper()
-    if code and code not in countries_by_alpha2:
-        errors["shipping_country_code"] = f"{code!r} is not an ISO 3166-1 alpha-2 country code (e.g. GB, US, DE)."
+    problem = country_code_problem(order.shipping_country_code)
+    if problem:
+        errors["shipping_country_code"] = problem
     if order.sale_datetime and order.sale_datetime > timezone.now():
         errors["sale_datetime"] = "The sale date (UTC) cannot be in the future."
     if order.required_dispatch_date and order.required_dispatch_date < date.today():
@@ -105,8 +92,10 @@ def fulfilment_order_create(
 ) -> FulfilmentOrder:
     """A draft order of these approved customizations (one item each, their ordered quantity).
     Raises FulfilmentInvalid with staff-readable messages; nothing is saved then."""
-    if connection.kind != VendorConnection.Kind.CUSTOM_GATEWAY:
-        raise FulfilmentInvalid({"connection": "Choose a Custom Gateway connection."})
+    if not connection.spec.has(Capability.FULFILMENT_SEND) or connection.spec.partner is None:
+        raise FulfilmentInvalid(
+            {"connection": f"{connection.spec.label} does not take fulfilment orders: choose a partner that does."}
+        )
     customizations = list(customizations)
     order = FulfilmentOrder(
         connection=connection,
@@ -164,55 +153,59 @@ def fulfilment_order_discard(order: FulfilmentOrder) -> bool:
     return bool(done)
 
 
-def fulfilment_payload(order: FulfilmentOrder) -> dict:
-    """The Order-iT order object for this order (type 1 for one print area, 7 for several)."""
-    payload = {
-        "external_ref": order.external_ref,
-        # The doc types it integer: a JSON number when it is all digits.
-        "company_ref_id": int(company) if (company := order.connection.company.strip()).isdigit() else company,
-        "sale_datetime": order.sale_datetime.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"),
-        "status_callback_url": status_callback_url(order.connection),
-        "items": [],
-    }
-    for field in SHIPPING_FIELDS:
-        value = getattr(order, field)
-        if value:
-            payload[field] = value.isoformat() if isinstance(value, date) else value
+def order_to_send(order: FulfilmentOrder) -> OrderToSend:
+    """The order as the partner adapter takes it: address, lines with their print files (one per
+    print area, in side order), references and where to call back."""
+    lines = []
     for item in order.items.select_related("customization"):
-        artworks = list(
+        artworks = (
             SideArtwork.objects.filter(side__customization=item.customization, state=SideArtwork.State.READY)
             .select_related("side")
             .order_by("side__position")
         )
-        line = {
-            "external_ref": item.external_ref,
-            "quantity": item.quantity,
-            "sku": item.sku,
-            "description": item.description,
-        }
-        if len(artworks) == 1:
-            url = artwork_url(artworks[0])
-            line.update(type=1, external_url=url, external_thumbnail_url=url)
-        else:
-            line.update(
-                type=7,
-                external_urls=[
-                    {"fullsize": artwork_url(a), "thumbnail": artwork_url(a), "name": a.side.name or a.side.external_id}
-                    for a in artworks
-                ],
+        lines.append(
+            LineToSend(
+                reference=item.external_ref,
+                quantity=item.quantity,
+                sku=item.sku,
+                description=item.description,
+                files=tuple(PrintFile(url=artwork_url(a), name=a.side.name or a.side.external_id) for a in artworks),
             )
-        payload["items"].append(line)
-    return payload
+        )
+    return OrderToSend(
+        reference=order.external_ref,
+        sold_at=order.sale_datetime,
+        address=address_record(order),
+        lines=tuple(lines),
+        callback_url=status_callback_url(order.connection),
+        shipping_method=order.shipping_method,
+        shipping_carrier=order.shipping_carrier,
+        dispatch_by=order.required_dispatch_date,
+    )
+
+
+def fulfilment_payload(order: FulfilmentOrder) -> dict:
+    """What the partner is sent for this order (its own wire format, built by its adapter)."""
+    return partner_offline(order.connection).request_body(order_to_send(order))
+
+
+def hook_url(connection: VendorConnection, hook: str) -> str:
+    path = reverse("fulfilment:hook", args=[connection.spec.slug, connection.hook_token, hook])
+    return f"{settings.PUBLIC_BASE_URL.rstrip('/')}{path}"
+
+
+def hook_url_for(connection: VendorConnection, kind: HookKind) -> str:
+    """The URL of the connection's hook that brings `kind` ("" when its vendor has none)."""
+    name = next((name for name, hook in connection.spec.hooks.items() if getattr(hook, "kind", None) == kind), None)
+    return hook_url(connection, name) if name else ""
 
 
 def status_callback_url(connection: VendorConnection) -> str:
-    path = reverse("fulfilment:hook", args=[connection.spec.slug, connection.hook_token, "status"])
-    return f"{settings.PUBLIC_BASE_URL.rstrip('/')}{path}"
+    return hook_url_for(connection, HookKind.STATUS_CALLBACK)
 
 
 def order_push_url(connection: VendorConnection) -> str:
-    path = reverse("fulfilment:hook", args=[connection.spec.slug, connection.hook_token, "orders"])
-    return f"{settings.PUBLIC_BASE_URL.rstrip('/')}{path}"
+    return hook_url_for(connection, HookKind.ORDER_PUSH)
 
 
 HOOK_TOKEN_IN_URL = re.compile(r"(/hooks/[^/]+/)([^/]+)(/)")
@@ -258,9 +251,9 @@ def fulfilment_order_queue(order: FulfilmentOrder) -> bool:
 
 
 def fulfilment_order_send(order: FulfilmentOrder) -> FulfilmentOrder:
-    """Send it once. A retry after a timeout the vendor did receive answers 8001 (the
-    external_ref exists): that is reconciled as sent, never a second order. A rate limit (ours
-    or the vendor's 50004, which can last a day) is waited out: the order stays queued with
+    """Send it once. A retry after a timeout the partner did receive is answered "duplicate" (our
+    external_ref exists): that is reconciled as sent, never a second order. A rate limit (ours,
+    or the partner's, which can last a day) is waited out: the order stays queued with
     `next_attempt_at` and the reconciler sends it then. Raises VendorRetryable when trying again
     soon may help (recorded on the order)."""
     order = FulfilmentOrder.objects.select_related("connection").get(pk=order.pk)
@@ -276,15 +269,27 @@ def fulfilment_order_send(order: FulfilmentOrder) -> FulfilmentOrder:
     errors = fulfilment_order_validate(order)
     if errors:
         return _failed(order, "Not sent: " + " ".join(errors.values()))
-    payload = fulfilment_payload(order)
-    FulfilmentOrder.objects.filter(pk=order.pk).update(
-        request_payload=redact_hook_token(payload), attempts=order.attempts + 1, next_attempt_at=None
-    )
+    to_send = order_to_send(order)
     try:
-        rate_limit_take(order.connection)
-        with connection_client(order.connection) as client:
-            created = client.create_order(payload)
-    except OrderAlreadyExists:
+        with connection_partner(order.connection) as partner:
+            FulfilmentOrder.objects.filter(pk=order.pk).update(
+                request_payload=redact_hook_token(partner.request_body(to_send)),
+                attempts=order.attempts + 1,
+                next_attempt_at=None,
+            )
+            rate_limit_take(order.connection)
+            result = partner.send(to_send)
+    except RateLimited as exc:
+        return _waiting(order, until=exc.retry_at, whose=f"our count of {order.connection.spec.label}'s rate limit")
+    except VendorRetryable as exc:
+        # We may or may not have reached the partner: the next attempt finds out (a duplicate).
+        FulfilmentOrder.objects.filter(pk=order.pk).update(
+            state=State.QUEUED, last_error=f"Will retry: {exc}", updated_at=timezone.now()
+        )
+        raise
+    except VendorError as exc:
+        return _failed(order, str(exc))
+    if result.error == SendError.DUPLICATE:
         FulfilmentOrder.objects.filter(pk=order.pk).update(
             state=State.SENT,
             reconciled=True,
@@ -293,27 +298,18 @@ def fulfilment_order_send(order: FulfilmentOrder) -> FulfilmentOrder:
         )
         order.refresh_from_db()
         return order
-    except (RateLimited, RateLimitedByVendor) as exc:
-        return _waiting(order, exc)
-    except VendorRetryable as exc:
-        # We may or may not have reached the vendor: the next attempt finds out (8001).
-        FulfilmentOrder.objects.filter(pk=order.pk).update(
-            state=State.QUEUED, last_error=f"Will retry: {exc}", updated_at=timezone.now()
-        )
-        raise
-    except VendorError as exc:
-        return _failed(order, str(exc))
-    _apply_created(order, created)
+    if result.error == SendError.RETRY_LATER:
+        seconds = result.retry_after or settings.FULFILMENT_RATE_LIMIT_WAIT_SECONDS
+        whose = result.limit or f"{order.connection.spec.label}'s rate limit"
+        return _waiting(order, until=timezone.now() + timedelta(seconds=seconds), whose=whose)
+    if result.error is not None:
+        return _failed(order, result.message or "The partner refused the order.")
+    _apply_created(order, result)
     order.refresh_from_db()
     return order
 
 
-def _waiting(order: FulfilmentOrder, exc: Exception) -> FulfilmentOrder:
-    if isinstance(exc, RateLimited):
-        until, whose = exc.retry_at, "our count of Custom Gateway's rate limit"
-    else:
-        seconds = getattr(exc, "retry_after", None) or settings.FULFILMENT_RATE_LIMIT_WAIT_SECONDS
-        until, whose = timezone.now() + timedelta(seconds=seconds), "Custom Gateway's rate limit (50004)"
+def _waiting(order: FulfilmentOrder, *, until, whose: str) -> FulfilmentOrder:
     FulfilmentOrder.objects.filter(pk=order.pk).update(
         state=State.QUEUED,
         next_attempt_at=until,
@@ -330,41 +326,45 @@ def _failed(order: FulfilmentOrder, message: str) -> FulfilmentOrder:
 
 
 @transaction.atomic
-def _apply_created(order: FulfilmentOrder, created: list[dict]) -> None:
+def _apply_created(order: FulfilmentOrder, result: SendResult) -> None:
     # LOCK ORDER (every path that writes a fulfilment order and its vendor orders): the
     # FulfilmentOrder row first, then its VendorOrder rows. A status callback arriving before
     # the POST has answered takes the same order (incoming.status_update_apply), so the two wait
     # for each other instead of deadlocking.
     order = FulfilmentOrder.objects.select_for_update().select_related("connection").get(pk=order.pk)
-    has_error = any(entry.get("has_error") for entry in created)
-    messages = [entry.get("error_message") for entry in created if entry.get("error_message")]
+    created = result.created
+    problem = next((entry.status for entry in created if entry.has_error and entry.status), None)
     for entry in created:
         VendorOrder.objects.update_or_create(
             connection=order.connection,
-            vendor_id=str(entry.get("id")),
+            vendor_id=entry.vendor_id,
             defaults={
                 "fulfilment_order": order,
-                "ref": str(entry.get("ref") or ""),
-                "external_ref": str(entry.get("external_ref") or order.external_ref),
-                "has_error": bool(entry.get("has_error")),
-                "error_message": entry.get("error_message") or "",
-                **(
-                    {"status": STATUS_QC_QUERY, "status_name": ORDER_STATUSES[STATUS_QC_QUERY]}
-                    if entry.get("has_error")
-                    else {}
-                ),
+                "ref": entry.ref,
+                "external_ref": entry.reference or order.external_ref,
+                "has_error": entry.has_error,
+                "error_message": entry.error_message,
+                **(_status_columns(entry.status) if entry.status else {}),
             },
         )
-        for item in entry.get("items") or []:
-            FulfilmentItem.objects.filter(order=order, external_ref=item.get("external_ref")).update(
-                vendor_id=str(item.get("id") or ""), vendor_ref=str(item.get("ref") or "")
+        for line in entry.lines:
+            FulfilmentItem.objects.filter(order=order, external_ref=line.reference).update(
+                vendor_id=line.vendor_id, vendor_ref=line.vendor_ref
             )
     FulfilmentOrder.objects.filter(pk=order.pk).update(
         state=State.SENT,
         sent_at=timezone.now(),
-        response_payload=created,
+        response_payload=result.raw if result.raw is not None else [],
         last_error="",
-        has_error=has_error,
-        error_message="\n".join(messages),
-        **({"vendor_status": 32, "vendor_status_name": ORDER_STATUSES[32]} if has_error else {}),
+        has_error=any(entry.has_error for entry in created),
+        error_message="\n".join(entry.error_message for entry in created if entry.error_message),
+        **(_status_columns(problem) if problem else {}),
     )
+
+
+def _status_columns(status) -> dict:
+    return {
+        "status": status.status or "",
+        "vendor_status_code": status.code[:64],
+        "vendor_status_name": status.name[:64],
+    }

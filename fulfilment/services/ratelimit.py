@@ -14,9 +14,6 @@ from orders.models import VendorConnection
 
 from ..models import RateLimitWindow
 
-# Custom Gateway Order-iT: "1000 requests per hour and 10000 requests per day".
-LIMITS = {"h": 1000, "d": 10000}
-
 
 class RateLimited(Exception):
     def __init__(self, period: str, retry_at: datetime):
@@ -43,11 +40,14 @@ def _windows(now: datetime) -> list[Window]:
 
 
 def rate_limit_take(connection: VendorConnection, *, limits: dict[str, int] | None = None, now=None) -> None:
-    """Count one request against every window, or raise RateLimited and count nothing."""
-    limits = limits or LIMITS
+    """Count one request against every window the vendor limits (its spec's `rate_limits`, calls
+    per hour "h" and per day "d"), or raise RateLimited and count nothing."""
+    limits = limits or connection.spec.rate_limits
     now = now or timezone.now()
     with transaction.atomic():
         for window in _windows(now):
+            if window.period not in limits:
+                continue
             _ensure(connection, window)
             taken = RateLimitWindow.objects.filter(
                 connection=connection, period=window.period, starts_at=window.starts_at, count__lt=limits[window.period]

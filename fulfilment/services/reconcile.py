@@ -4,7 +4,7 @@ Every minute (beat): an order waiting for a rate limit is queued again once it i
 long the limit lasts: no task holds an ETA longer than the broker's visibility timeout); an
 order queued or sending whose record has not moved for FULFILMENT_STUCK_AFTER_MINUTES has no
 live attempt (a worker died, a task was lost, the database refused a connection) and is queued
-again: sending is idempotent (a second POST answers 8001 and is reconciled as sent). After
+again: sending is idempotent (a second send is answered "duplicate" and reconciled as sent). After
 FULFILMENT_RECONCILE_MAX such rescues it is failed with the reason in words, so staff can act
 (the Send action accepts it again)."""
 

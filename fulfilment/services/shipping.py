@@ -1,4 +1,4 @@
-"""Shipping pushed orders through Custom Gateway's Order Shipping API, and their labels."""
+"""Shipping pushed orders through their partner (its adapter's `ship`), and their labels."""
 
 from __future__ import annotations
 
@@ -12,29 +12,30 @@ from pypdf import PdfReader, PdfWriter
 
 from integrations.filetypes import EPL, LABEL, PDF, ZPL, FileRefused, sniff_bytes
 from integrations.http import VendorError
-from orders.services.connections import connection_client
+from integrations.partners import ShipmentRecord
 from orders.services.files import download_stored
 
 from ..models import PushedOrder, Shipment, ShippingLabel
+from .partners import connection_partner
 from .ratelimit import rate_limit_take
 
 logger = logging.getLogger(__name__)
 
 
 def pushed_order_ship(order: PushedOrder) -> list[Shipment]:
-    """Ask the vendor to ship it; store every shipment and download its label. Shipping an order
-    that already has shipments returns them (the vendor is not asked twice)."""
+    """Ask the partner to ship it; store every shipment and download its label. Shipping an order
+    that already has shipments returns them (the partner is not asked twice)."""
     order = PushedOrder.objects.select_related("connection").get(pk=order.pk)
     existing = list(order.shipments.all())
     if existing:
         return existing
     try:
         rate_limit_take(order.connection)
-        with connection_client(order.connection) as client:
-            shipments = client.ship_order(order.vendor_id)
+        with connection_partner(order.connection) as partner:
+            shipments = partner.ship(order.vendor_id)
             saved = _store(order, shipments)
             for shipment in saved:
-                label_fetch(shipment, client=client)
+                label_fetch(shipment, partner=partner)
     except VendorError as exc:
         PushedOrder.objects.filter(pk=order.pk).update(state=PushedOrder.State.SHIP_FAILED, last_error=str(exc))
         raise
@@ -43,25 +44,20 @@ def pushed_order_ship(order: PushedOrder) -> list[Shipment]:
 
 
 @transaction.atomic
-def _store(order: PushedOrder, shipments: list[dict]) -> list[Shipment]:
+def _store(order: PushedOrder, shipments: list[ShipmentRecord]) -> list[Shipment]:
     saved = []
     for entry in shipments:
         shipment, _ = Shipment.objects.update_or_create(
             order=order,
-            vendor_id=str(entry.get("id")),
-            defaults={
-                "carrier": str(entry.get("carrier") or "")[:100],
-                "tracking": str(entry.get("tracking") or "")[:255],
-                "items": entry.get("items") or [],
-                "raw": entry,
-            },
+            vendor_id=entry.vendor_id,
+            defaults={"carrier": entry.carrier, "tracking": entry.tracking, "items": entry.items, "raw": entry.raw},
         )
-        ShippingLabel.objects.get_or_create(shipment=shipment, defaults={"source_url": entry.get("label_url") or ""})
+        ShippingLabel.objects.get_or_create(shipment=shipment, defaults={"source_url": entry.label_url})
         saved.append(shipment)
     return saved
 
 
-def label_fetch(shipment: Shipment, *, client=None) -> ShippingLabel:
+def label_fetch(shipment: Shipment, *, partner=None) -> ShippingLabel:
     """Download the label into storage (a temp file first, then saved, then marked ready)."""
     label = shipment.label
     url = (shipment.raw or {}).get("label_url") or label.source_url
@@ -69,15 +65,20 @@ def label_fetch(shipment: Shipment, *, client=None) -> ShippingLabel:
         ShippingLabel.objects.filter(pk=label.pk).update(state=ShippingLabel.State.FAILED, error="No label URL.")
         label.refresh_from_db()
         return label
-    own_client = client is None
-    client = client or connection_client(shipment.order.connection)
+    if partner is None:
+        with connection_partner(shipment.order.connection) as partner:
+            return _label_download(shipment, label, url, partner)
+    return _label_download(shipment, label, url, partner)
+
+
+def _label_download(shipment: Shipment, label: ShippingLabel, url: str, partner) -> ShippingLabel:
 
     def name(result, extension):
         return f"labels/{shipment.order.connection_id}/{shipment.order.vendor_id}-{shipment.vendor_id}.{extension}"
 
     try:
         stored, result, sniffed = download_stored(
-            lambda tmp: client.download(url, tmp), name, allowed=LABEL, what="shipping label"
+            lambda tmp: partner.download(url, tmp), name, allowed=LABEL, what="shipping label"
         )
     except FileRefused as exc:
         # Never ready, so never printed: the label fails with what the vendor sent instead.
@@ -90,9 +91,6 @@ def label_fetch(shipment: Shipment, *, client=None) -> ShippingLabel:
         ShippingLabel.objects.filter(pk=label.pk).update(state=ShippingLabel.State.FAILED, error=str(exc))
         label.refresh_from_db()
         return label
-    finally:
-        if own_client:
-            client.close()
     label.file.name = stored
     label.state, label.error = ShippingLabel.State.READY, ""
     label.content_type = sniffed.content_type  # what the bytes are, not what the vendor said

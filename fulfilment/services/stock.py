@@ -1,4 +1,5 @@
-"""Stock levels: edited here or imported from CSV, pushed to Custom Gateway's Stock API."""
+"""Stock levels: edited here or imported from CSV, pushed to the partner (its adapter's
+`push_stock`)."""
 
 from __future__ import annotations
 
@@ -20,10 +21,11 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from integrations.http import VendorError
+from integrations.partners import StockLine
 from orders.models import VendorConnection
-from orders.services.connections import connection_client
 
 from ..models import StockImport, StockLevel, StockPush
+from .partners import connection_partner
 from .ratelimit import RateLimited, rate_limit_take
 
 logger = logging.getLogger(__name__)
@@ -305,14 +307,14 @@ def stock_push(connection: VendorConnection, levels, *, user=None, progress=None
     levels = list(levels.order_by("sku") if hasattr(levels, "order_by") else levels)
     record = StockPush(connection=connection, user=user, status=StockPush.Status.SUCCEEDED)
     pushed = 0
-    with connection_client(connection) as client:
+    with connection_partner(connection) as partner:
         for start in range(0, len(levels), BATCH):
             batch = levels[start : start + BATCH]
-            body = [(level.sku, level.quantity_available) for level in batch]
-            record.sent.append([{"sku": sku, "data": {"quantity_available": qty}} for sku, qty in body])
+            lines = [StockLine(level.sku, level.quantity_available) for level in batch]
+            record.sent.append(partner.stock_body(lines))
             try:
                 rate_limit_take(connection)
-                answer = client.update_stock(body)
+                answer = partner.push_stock(lines)
             except (VendorError, RateLimited) as exc:
                 record.answers.append({"error": str(exc)})
                 record.error = str(exc)

@@ -4,8 +4,10 @@ labels and push stock)."""
 
 from __future__ import annotations
 
-from ..registry import Capability, ConnectionConfig, Hook, HttpOptions, Secret, Setting, VendorSpec
+from ..partners import HookKind, IncomingHook
+from ..registry import Capability, ConnectionConfig, HttpOptions, Secret, Setting, VendorSpec
 from ..validators import connection_url_validate, custom_gateway_company_validate
+from .partner import CustomGatewayPartner, push_parse, push_verify, status_parse
 from .types import (
     DEFAULT_ORDERS_URL,
     DEFAULT_SHIPPING_URL,
@@ -91,9 +93,21 @@ SPEC = VendorSpec(
         }
     ),
     sandbox="integrations.custom_gateway.sandbox",
+    partner=CustomGatewayPartner,
     hooks={
-        "status": Hook("Status callbacks"),
-        "orders": Hook("Order push"),
+        # Unsigned: the URL's token is the proof. A body it cannot read gets 200 all the same: OMS
+        # retries a 4xx five times, two hours apart, and the same bytes cannot get better.
+        "status": IncomingHook(
+            "Status callbacks",
+            parse=status_parse,
+            kind=HookKind.STATUS_CALLBACK,
+            methods=("PUT", "POST"),
+            invalid_status=200,
+        ),
+        # Signed (X-CustomGateway-Hmac over the raw body); an unreadable verified push is its bug: 400.
+        "orders": IncomingHook(
+            "Order push", verify=push_verify, parse=push_parse, kind=HookKind.ORDER_PUSH, methods=("POST",)
+        ),
     },
     rate_limits={"h": RATE_LIMIT_PER_HOUR, "d": RATE_LIMIT_PER_DAY},
 )

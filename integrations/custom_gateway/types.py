@@ -1,5 +1,6 @@
-"""Custom Gateway vocabulary: error codes, order statuses, item types, the default endpoint URLs
-and the HMAC helpers for order pushes (vendor doc: custom-gateway-api.txt).
+"""Custom Gateway vocabulary: error codes, order statuses (and which of ours each is), item
+types, the default endpoint URLs and the HMAC helpers for order pushes (vendor doc:
+custom-gateway-api.txt).
 
 Plain Python: nothing here imports Django.
 """
@@ -8,6 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+
+from ..partners import FulfilmentStatus
 
 # -- endpoints ------------------------------------------------------------------------------
 #
@@ -157,75 +160,31 @@ def verify_push_signature(key: str, body: bytes, header_value: str | None) -> bo
     return hmac.compare_digest(expected, given)
 
 
-# -- status order ---------------------------------------------------------------------------------
+# -- its statuses as ours ---------------------------------------------------------------------
 #
-# The doc lists the statuses but not their order, and callbacks carry no timestamp or sequence
-# number, so a late or retried callback (OMS retries a 4xx/5xx five times, two hours apart) can
-# arrive after a newer one. The rule (ours, where the doc is silent; the shape Saleor and
-# django-fsm use: a declared order, and one function that decides):
-#
-# - Progress statuses have a rank along the life of an order: Received, Sent to Supplier,
-#   Received by Supplier, In Production, Sent to Shipper, Received by Shipper, Dispatched,
-#   Dispatched (Retailer Notified). An older one arriving after a newer one is LATE: kept in
-#   the timeline, never applied (1 after 4 does not put an order back to Received).
-# - Holds (QC Query, On Hold) can come at any point before a final status and are applied; a
-#   hold is lifted by a progress status at least as far along as the one before the hold.
-# - Final statuses: Dispatched, Dispatched (Retailer Notified), Cancelled. Dispatched ->
-#   Retailer Notified moves on. Cancelled after a dispatch, or a dispatch after Cancelled, is a
-#   CONFLICT: the first final status stands, the other is not applied and the order is flagged
-#   for staff to settle with Custom Gateway (neither silently overwrites the other: goods that
-#   left the building are not "cancelled", and a cancelled order that ships needs a human).
-# - Unknown (0), Unused (2) and codes the doc does not list are recorded and ignored.
-# - A repeat of a status already recorded for the same vendor order is a DUPLICATE (decided by
-#   the caller's dedupe key, even with other statuses between: 1, 4, 1).
+# The doc lists the statuses but not their order; the app declares the order of its own
+# statuses (fulfilment.statuses: a late older one is recorded as ignored, holds, final-status
+# conflicts). Each code the doc lists is one of ours here; Unknown (0), Unused (2) and codes the
+# doc does not list are none of ours: recorded and ignored.
 
 STATUS_ON_HOLD = 256
 STATUS_RETAILER_NOTIFIED = 64
-PROGRESS_RANK: dict[int, int] = {1: 10, 512: 20, 513: 30, 4: 40, 515: 50, 516: 60, 8: 70, 64: 80}
-HOLD_STATUSES = frozenset({STATUS_QC_QUERY, STATUS_ON_HOLD})
-FINAL_STATUSES = frozenset({STATUS_DISPATCHED, STATUS_RETAILER_NOTIFIED, STATUS_CANCELLED})
-DISPATCHED_STATUSES = frozenset({STATUS_DISPATCHED, STATUS_RETAILER_NOTIFIED})
-KNOWN_STATUSES = frozenset(PROGRESS_RANK) | HOLD_STATUSES | {STATUS_CANCELLED}
-
-
-class StatusEffect:
-    APPLY = "apply"
-    LATE = "late"
-    DUPLICATE = "duplicate"
-    CONFLICT = "conflict"
-    UNKNOWN = "unknown"
+STATUS_MAP: dict[int, FulfilmentStatus] = {
+    STATUS_RECEIVED: FulfilmentStatus.ACCEPTED,
+    512: FulfilmentStatus.ROUTED,  # Sent to Supplier
+    513: FulfilmentStatus.AT_SITE,  # Received by Supplier
+    4: FulfilmentStatus.IN_PRODUCTION,
+    515: FulfilmentStatus.PACKED,  # Sent to Shipper
+    516: FulfilmentStatus.COLLECTED,  # Received by Shipper
+    STATUS_DISPATCHED: FulfilmentStatus.SHIPPED,
+    STATUS_RETAILER_NOTIFIED: FulfilmentStatus.SHIPPED_CONFIRMED,
+    STATUS_QC_QUERY: FulfilmentStatus.PROBLEM,
+    STATUS_ON_HOLD: FulfilmentStatus.ON_HOLD,
+    STATUS_CANCELLED: FulfilmentStatus.CANCELLED,
+}
 
 
 def status_name(code: int | None) -> str:
     if code is None:
         return "no status"
     return ORDER_STATUSES.get(code, f"status {code}")
-
-
-def status_decide(current: int | None, incoming: int, *, before_hold: int | None = None) -> tuple[str, str]:
-    """What to do with `incoming` for an order whose status is `current` (None: none yet).
-    `before_hold` is the progress status the order had before its current hold, if it is on one.
-    Returns (StatusEffect, a staff sentence)."""
-    if incoming not in KNOWN_STATUSES:
-        return StatusEffect.UNKNOWN, f"ignored: {status_name(incoming)} is not a status we act on"
-    if current is None or current not in KNOWN_STATUSES or current == incoming:
-        return StatusEffect.APPLY, "applied"
-    if current in FINAL_STATUSES:
-        if incoming in FINAL_STATUSES:
-            if current in DISPATCHED_STATUSES and incoming in DISPATCHED_STATUSES:
-                if PROGRESS_RANK[incoming] > PROGRESS_RANK[current]:
-                    return StatusEffect.APPLY, "applied"
-                return StatusEffect.LATE, f"ignored: older than current ({status_name(current)})"
-            return (
-                StatusEffect.CONFLICT,
-                f"conflict: {status_name(incoming)} after {status_name(current)}, not applied; "
-                f"the order stays {status_name(current)} until staff settle it with Custom Gateway",
-            )
-        return StatusEffect.LATE, f"ignored: older than current ({status_name(current)}, final)"
-    if incoming in HOLD_STATUSES or incoming in FINAL_STATUSES:
-        return StatusEffect.APPLY, "applied"
-    # A progress status, on an order in progress or on hold.
-    reference = before_hold if current in HOLD_STATUSES else current
-    if reference is None or PROGRESS_RANK.get(reference, 0) <= PROGRESS_RANK[incoming]:
-        return StatusEffect.APPLY, "applied" if current not in HOLD_STATUSES else "applied (hold lifted)"
-    return StatusEffect.LATE, f"ignored: older than current ({status_name(reference)})"

@@ -1,7 +1,9 @@
-"""What Custom Gateway sends us, parsed into small typed records (vendor doc: "Status Callbacks",
-"Order Push API"). Everything here is untrusted: every number is bounded to the column that will
-hold it, every string capped to its column, objects are required where the doc has objects.
-Anything else raises WireInvalid with a sentence saying what was wrong.
+"""Custom Gateway's wire format, both ways: what it sends us (vendor doc: "Status Callbacks",
+"Order Push API") parsed into small typed records, then into the neutral records of
+integrations.partners; and our orders and its answers (Order-iT, shipping). Everything it sends
+is untrusted: every number is bounded to the column that will hold it, every string capped to
+its column, objects are required where the doc has objects. Anything else raises WireInvalid
+with a sentence saying what was wrong.
 
 Plain Python: nothing here imports Django.
 """
@@ -10,9 +12,24 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import UTC
 from typing import Any
 
 from integrations.markup import http_url
+
+from ..partners import (
+    Address,
+    CreatedLine,
+    CreatedOrder,
+    HookInvalid,
+    OrderToSend,
+    PushedOrderLine,
+    PushedOrderRecord,
+    ShipmentRecord,
+    StatusReport,
+    VendorStatus,
+)
+from .types import DISPATCH_DATE_FORMAT, SALE_DATETIME_FORMAT, STATUS_MAP, STATUS_QC_QUERY, status_name
 
 # PostgreSQL `integer` (Django IntegerField / PositiveIntegerField).
 INT_MAX = 2**31 - 1
@@ -29,7 +46,7 @@ MAX_ITEMS = 1000
 MAX_ASSETS = 100
 
 
-class WireInvalid(ValueError):
+class WireInvalid(HookInvalid):
     """The vendor's body cannot be used as it is; the message says why, in words."""
 
 
@@ -220,3 +237,153 @@ def order_push_parse(body: bytes | str) -> PushedOrderData:
     if len(set(ids)) != len(ids):
         raise WireInvalid("two items share one id")
     return PushedOrderData(vendor_id=vendor_id, fields=fields, items=parsed, raw=data)
+
+
+# -- neutral records, both ways (integrations.partners) ----------------------------------------
+
+
+def status_of(code: int | str | None) -> VendorStatus:
+    """A status code (the doc's table) as one of our statuses, with the doc's name for it. A code
+    the doc does not list, or one we do not act on (Unknown, Unused), has no status of ours."""
+    number = int(code) if isinstance(code, int) or (isinstance(code, str) and code.strip().isdigit()) else None
+    return VendorStatus(
+        status=STATUS_MAP.get(number) if number is not None else None,
+        code="" if code is None else str(code).strip(),
+        name=status_name(number) if number is not None else f"status {code}",
+    )
+
+
+def status_report(update: StatusUpdate) -> StatusReport:
+    doc = status_of(update.status)
+    return StatusReport(
+        # The name the callback gave, else the doc's; the doc's decides (and words the notes).
+        status=VendorStatus(doc.status, doc.code, update.status_name or doc.name),
+        reference=update.external_ref,
+        vendor_id=update.vendor_id,
+        vendor_ref=update.ref,
+        tracking=update.shipping_tracking,
+        carrier=update.shipping_carrier,
+        method=update.shipping_method,
+        extra=update.extra,
+    )
+
+
+def pushed_order_record(data: PushedOrderData) -> PushedOrderRecord:
+    fields = data.fields
+    return PushedOrderRecord(
+        vendor_id=data.vendor_id,
+        ref=fields["ref"],
+        reference=fields["external_ref"],
+        address=Address(
+            name=fields["customer_name"],
+            line_1=fields["shipping_address_1"],
+            line_2=fields["shipping_address_2"],
+            line_3=fields["shipping_address_3"],
+            town=fields["shipping_address_4"],
+            region=fields["shipping_address_5"],
+            postcode=fields["shipping_postcode"],
+            country_code=fields["shipping_country_code"],
+        ),
+        shipping_carrier=fields["shipping_carrier"],
+        shipping_method=fields["shipping_method"],
+        lines=tuple(
+            PushedOrderLine(
+                vendor_id=item.vendor_id,
+                type=item.type,
+                mapped_sku=item.mapped_sku,
+                sku=item.sku,
+                description=item.description,
+                quantity=item.quantity,
+                assets=item.assets,
+            )
+            for item in data.items
+        ),
+        raw=data.raw,
+    )
+
+
+def order_body(order: OrderToSend, *, company_ref_id: str) -> dict:
+    """The Order-iT order object for `order` (type 1 for one print area, 7 for several)."""
+    address = order.address
+    shipping = {
+        "customer_name": address.name,
+        "customer_email": address.email,
+        "customer_telephone": address.telephone,
+        "shipping_company": address.company,
+        "shipping_address_1": address.line_1,
+        "shipping_address_2": address.line_2,
+        "shipping_address_3": address.line_3,
+        "shipping_address_4": address.town,
+        "shipping_address_5": address.region,
+        "shipping_postcode": address.postcode,
+        "shipping_country_code": address.country_code,
+        "shipping_method": order.shipping_method,
+        "shipping_carrier": order.shipping_carrier,
+        "required_dispatch_date": order.dispatch_by.strftime(DISPATCH_DATE_FORMAT) if order.dispatch_by else "",
+    }
+    company = company_ref_id.strip()
+    body: dict[str, Any] = {
+        "external_ref": order.reference,
+        # The doc types it integer: a JSON number when it is all digits.
+        "company_ref_id": int(company) if company.isdigit() else company,
+        "sale_datetime": order.sold_at.astimezone(UTC).strftime(SALE_DATETIME_FORMAT),
+        "status_callback_url": order.callback_url,
+        "items": [],
+    }
+    body.update({name: value for name, value in shipping.items() if value})
+    for line in order.lines:
+        item: dict[str, Any] = {
+            "external_ref": line.reference,
+            "quantity": line.quantity,
+            "sku": line.sku,
+            "description": line.description,
+        }
+        if len(line.files) == 1:
+            url = line.files[0].url
+            item.update(type=1, external_url=url, external_thumbnail_url=url)
+        else:
+            item.update(
+                type=7,
+                external_urls=[{"fullsize": f.url, "thumbnail": f.url, "name": f.name} for f in line.files],
+            )
+        body["items"].append(item)
+    return body
+
+
+def created_orders(created: list[dict]) -> tuple[CreatedOrder, ...]:
+    """Order-iT's answer (one order, or several when it split ours) as neutral records. An order
+    created with has_error=true is in status 32 (QC Query): created, but queried."""
+    return tuple(
+        CreatedOrder(
+            vendor_id=str(entry.get("id")),
+            ref=str(entry.get("ref") or ""),
+            reference=str(entry.get("external_ref") or ""),
+            has_error=bool(entry.get("has_error")),
+            error_message=str(entry.get("error_message") or ""),
+            status=status_of(STATUS_QC_QUERY) if entry.get("has_error") else None,
+            lines=tuple(
+                CreatedLine(
+                    reference=str(item.get("external_ref") or ""),
+                    vendor_id=str(item.get("id") or ""),
+                    vendor_ref=str(item.get("ref") or ""),
+                )
+                for item in entry.get("items") or []
+                if isinstance(item, dict)
+            ),
+        )
+        for entry in created
+    )
+
+
+def shipment_records(shipments: list[dict]) -> list[ShipmentRecord]:
+    return [
+        ShipmentRecord(
+            vendor_id=str(entry.get("id")),
+            carrier=str(entry.get("carrier") or "")[:CARRIER_CHARS],
+            tracking=str(entry.get("tracking") or "")[:TEXT_CHARS],
+            label_url=str(entry.get("label_url") or ""),
+            items=entry.get("items") or [],
+            raw=entry,
+        )
+        for entry in shipments
+    ]

@@ -169,7 +169,7 @@ def test_vendor_callbacks_build_the_timeline(gateway, box):
     assert attempts[-1]["status_code"] == 200
     order.refresh_from_db()
     assert order.vendor_status_name == "Dispatched"
-    assert list(order.events.values_list("status_name", flat=True)) == [
+    assert list(order.events.values_list("vendor_status_name", flat=True)) == [
         "Sent to Supplier",
         "In Production",
         "Dispatched",
@@ -230,7 +230,7 @@ def test_a_vendor_calling_back_before_the_post_answers_leaves_the_order_sent_wit
 
     sent.refresh_from_db()
     assert sent.state == FulfilmentOrder.State.SENT
-    assert sent.vendor_status_name == "Received" and sent.vendor_orders.get().status == 1
+    assert sent.vendor_status_name == "Received" and sent.vendor_orders.get().vendor_status_code == "1"
     assert [a["status_code"] for a in box.callback_attempts] == [200]
 
 

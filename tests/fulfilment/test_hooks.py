@@ -235,7 +235,7 @@ def test_an_unexpected_error_is_kept_with_its_traceback_and_reprocessed_after_th
     row.refresh_from_db()
     sent_order.refresh_from_db()
     assert row.outcome == "applied" and row.reprocessed_by == manager and row.error_traceback == ""
-    assert sent_order.vendor_status == 4
+    assert sent_order.vendor_status_code == "4"
 
 
 # -- Reprocess ------------------------------------------------------------------------------------
@@ -266,7 +266,7 @@ def test_reprocess_applies_once_and_needs_the_permission(client, gateway):
     client.post(INCOMING_URL, reprocess)
     row.refresh_from_db()
     order.refresh_from_db()
-    assert row.outcome == "applied" and order.vendor_status == 4
+    assert row.outcome == "applied" and order.vendor_status_code == "4"
 
     client.post(INCOMING_URL, reprocess)  # a replay changes nothing
     row.refresh_from_db()

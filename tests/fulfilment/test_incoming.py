@@ -42,7 +42,7 @@ def test_callback_is_stored_raw_then_applied(client, gateway, sent_order):
     assert incoming.verified and incoming.outcome == "applied"
     assert json.loads(incoming.body)["status"] == 512
     sent_order.refresh_from_db()
-    assert (sent_order.vendor_status, sent_order.vendor_status_name) == (512, "Sent to Supplier")
+    assert (sent_order.vendor_status_code, sent_order.vendor_status_name) == ("512", "Sent to Supplier")
 
 
 def test_replayed_callback_changes_nothing(client, gateway, sent_order):
@@ -62,7 +62,7 @@ def test_out_of_order_callbacks_keep_the_timeline_and_the_latest_state(client, g
 
     sent_order.refresh_from_db()
     assert sent_order.vendor_status_name == "Dispatched"
-    assert list(sent_order.events.values_list("status", flat=True)) == [8, 512]
+    assert list(sent_order.events.values_list("vendor_status_code", flat=True)) == ["8", "512"]
 
 
 def test_unknown_orders_and_extra_fields_get_200_and_are_recorded(client, gateway, sent_order):
@@ -82,7 +82,7 @@ def test_split_order_callbacks_attach_to_the_one_order(client, gateway, sent_ord
     put(client, callback_url(gateway), {**status(512, "Sent to Supplier"), "id": 502, "ref": "CGREF2"})
 
     assert sent_order.vendor_orders.count() == 2
-    assert VendorOrder.objects.get(vendor_id="502").status_name == "Sent to Supplier"
+    assert VendorOrder.objects.get(vendor_id="502").vendor_status_name == "Sent to Supplier"
 
 
 def test_wrong_token_is_refused_and_changes_nothing(client, gateway, sent_order):

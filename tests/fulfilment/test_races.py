@@ -16,6 +16,8 @@ from fulfilment.models import FulfilmentItem, FulfilmentOrder, IncomingRequest, 
 from fulfilment.services import orders as order_services
 from fulfilment.services.incoming import incoming_apply
 from fulfilment.services.orders import FulfilmentInvalid, fulfilment_order_create, status_callback_url
+from integrations.custom_gateway.wire import created_orders
+from integrations.partners import SendResult
 from tests.fulfilment.test_flows import ADDRESS, approved_with_artwork
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -66,7 +68,11 @@ def test_send_and_a_callback_before_the_post_answers_do_not_deadlock(gateway, re
         shipping_postcode="SK10 2XR",
         shipping_country_code="GB",
     )
-    created = [{"id": 501, "ref": "CGREF1", "external_ref": "BO-000001", "has_error": False, "items": []}]
+    created = SendResult(
+        created=created_orders(
+            [{"id": 501, "ref": "CGREF1", "external_ref": "BO-000001", "has_error": False, "items": []}]
+        )
+    )
     body = {"id": 501, "external_ref": "BO-000001", "ref": "CGREF1", "status": 1, "status_name": "Received"}
     incoming = IncomingRequest.objects.create(
         kind=IncomingRequest.Kind.STATUS_CALLBACK, connection=gateway, method="PUT", body=json.dumps(body)
@@ -99,7 +105,7 @@ def test_send_and_a_callback_before_the_post_answers_do_not_deadlock(gateway, re
     incoming.refresh_from_db()
     assert order.state == FulfilmentOrder.State.SENT
     assert (incoming.outcome, order.vendor_status_name) == ("applied", "Received")
-    assert VendorOrder.objects.get().status == 1 and StatusEvent.objects.count() == 1
+    assert VendorOrder.objects.get().vendor_status_code == "1" and StatusEvent.objects.count() == 1
 
 
 def test_two_staff_creating_an_order_of_one_design_at_once_get_one_order(gateway, require_postgres, monkeypatch):

@@ -15,7 +15,6 @@ from fulfilment import tasks
 from fulfilment.models import FulfilmentOrder, RateLimitWindow
 from fulfilment.services import orders as order_services
 from fulfilment.services.orders import fulfilment_order_create, fulfilment_order_send
-from fulfilment.services.ratelimit import LIMITS
 from fulfilment.services.reconcile import fulfilment_orders_reconcile
 from tests.factories import staff_in
 from tests.fulfilment.test_flows import ADDRESS, approved_with_artwork
@@ -42,7 +41,9 @@ def test_our_own_rate_limit_is_waited_out_not_given_up(gateway):
     order = fulfilment_order_create(connection=gateway, customizations=[approved_with_artwork()], shipping=ADDRESS)
     now = timezone.now()
     for period, starts_at in (("h", now.replace(minute=0, second=0, microsecond=0)),):
-        RateLimitWindow.objects.create(connection=gateway, period=period, starts_at=starts_at, count=LIMITS[period])
+        RateLimitWindow.objects.create(
+            connection=gateway, period=period, starts_at=starts_at, count=gateway.spec.rate_limits[period]
+        )
 
     waiting = fulfilment_order_send(order)
 

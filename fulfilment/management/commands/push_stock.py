@@ -3,6 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from fulfilment.models import StockLevel, StockPush
+from fulfilment.services.partners import partner_kinds
 from fulfilment.services.stock import (
     ENCODINGS,
     StockImportError,
@@ -12,16 +13,17 @@ from fulfilment.services.stock import (
     stock_import_preview,
     stock_push,
 )
+from integrations.registry import Capability, specs_with
 from orders.models import VendorConnection
 
 SHOWN_ERRORS = 50
 
 
 class Command(BaseCommand):
-    help = "Push stock levels to Custom Gateway: the changed ones (default) or --all, optionally importing a CSV first."
+    help = "Push stock levels to the partner: the changed ones (default) or --all, optionally importing a CSV first."
 
     def add_arguments(self, parser):
-        parser.add_argument("--connection", help="Custom Gateway connection name or id (default: the only one)")
+        parser.add_argument("--connection", help="The connection's name or id (default: the only one that takes stock)")
         parser.add_argument("--all", action="store_true", help="push every level, not only the changed ones")
         parser.add_argument("--file", help="import this CSV (columns sku, quantity) before pushing")
         parser.add_argument(
@@ -76,15 +78,16 @@ class Command(BaseCommand):
         self.stdout.write(f"Imported {stock_import_apply(target, rows)} level(s) from {file}.")
 
     def _connection(self, name):
-        candidates = VendorConnection.objects.filter(kind=VendorConnection.Kind.CUSTOM_GATEWAY, is_active=True)
+        candidates = VendorConnection.objects.filter(kind__in=partner_kinds(Capability.STOCK), is_active=True)
+        labels = " or ".join(spec.label for spec in specs_with(Capability.STOCK))
         if name:
             found = candidates.filter(name=name).first() or (
                 candidates.filter(pk=int(name)).first() if name.isdigit() and int(name) < 2**63 else None
             )
             if found is None:
-                raise CommandError(f"no active Custom Gateway connection {name!r}")
+                raise CommandError(f"no active {labels} connection {name!r}")
             return found
         if candidates.count() != 1:
             names = ", ".join(candidates.values_list("name", flat=True)) or "none"
-            raise CommandError(f"choose one with --connection (Custom Gateway connections: {names})")
+            raise CommandError(f"choose one with --connection ({labels} connections: {names})")
         return candidates.get()

@@ -1,0 +1,97 @@
+"""One shape for the customer and where the goods go: the fields every order that ships has (the
+abstract `fulfilment.models.Address`, the `AddressForm` that edits them) and the one check of a
+country code, against the ISO 3166-1 list of the `iso3166` package."""
+
+from __future__ import annotations
+
+from django import forms
+from django.core.exceptions import ValidationError
+from iso3166 import countries_by_alpha2
+
+from integrations import partners
+
+CONTACT_FIELDS = ["customer_name", "customer_email", "customer_telephone", "shipping_company"]
+LINE_FIELDS = [
+    "shipping_address_1",
+    "shipping_address_2",
+    "shipping_address_3",
+    "shipping_address_4",
+    "shipping_address_5",
+    "shipping_postcode",
+    "shipping_country_code",
+]
+ADDRESS_FIELDS = CONTACT_FIELDS + LINE_FIELDS
+COUNTRY_HELP = "ISO 3166-1 alpha-2, e.g. GB"
+
+
+def country_code_problem(code: str) -> str:
+    """Why `code` (upper-cased, trimmed) is not an ISO 3166-1 alpha-2 country code; "" when it is."""
+    code = (code or "").strip().upper()
+    if code and code not in countries_by_alpha2:
+        return f"{code!r} is not an ISO 3166-1 alpha-2 country code (e.g. GB, US, DE)."
+    return ""
+
+
+def country_code_validate(value: str) -> None:
+    problem = country_code_problem(value)
+    if problem:
+        raise ValidationError(problem)
+
+
+def address_record(row) -> partners.Address:
+    """A model row's address as the neutral record partners take."""
+    return partners.Address(
+        name=getattr(row, "customer_name", ""),
+        email=getattr(row, "customer_email", ""),
+        telephone=getattr(row, "customer_telephone", ""),
+        company=getattr(row, "shipping_company", ""),
+        line_1=row.shipping_address_1,
+        line_2=row.shipping_address_2,
+        line_3=row.shipping_address_3,
+        town=row.shipping_address_4,
+        region=row.shipping_address_5,
+        postcode=row.shipping_postcode,
+        country_code=row.shipping_country_code,
+    )
+
+
+def address_columns(address: partners.Address, *, contact: bool = True) -> dict[str, str]:
+    """The neutral record as the model's columns (`contact=False`: a row without the contact ones)."""
+    columns = {
+        "customer_name": address.name,
+        "shipping_address_1": address.line_1,
+        "shipping_address_2": address.line_2,
+        "shipping_address_3": address.line_3,
+        "shipping_address_4": address.town,
+        "shipping_address_5": address.region,
+        "shipping_postcode": address.postcode,
+        "shipping_country_code": address.country_code,
+    }
+    if contact:
+        columns |= {
+            "customer_email": address.email,
+            "customer_telephone": address.telephone,
+            "shipping_company": address.company,
+        }
+    return columns
+
+
+class AddressForm(forms.Form):
+    """The customer and shipping address, as staff type them for an order we send."""
+
+    customer_name = forms.CharField(max_length=255, required=False)
+    customer_email = forms.EmailField(required=False)
+    customer_telephone = forms.CharField(max_length=64, required=False)
+    shipping_company = forms.CharField(max_length=255, required=False)
+    shipping_address_1 = forms.CharField(max_length=255)
+    shipping_address_2 = forms.CharField(max_length=255, required=False)
+    shipping_address_3 = forms.CharField(max_length=255, required=False)
+    shipping_address_4 = forms.CharField(label="Town or city", max_length=255, required=False)
+    shipping_address_5 = forms.CharField(label="Region", max_length=255, required=False)
+    shipping_postcode = forms.CharField(max_length=32)
+    shipping_country_code = forms.CharField(label="Country (ISO code, e.g. GB)", max_length=2, min_length=2)
+
+    def clean_shipping_country_code(self) -> str:
+        code = self.cleaned_data["shipping_country_code"].strip().upper()
+        country_code_validate(code)
+        return code

@@ -1,0 +1,83 @@
+"""Reads of fulfilment data for the admin and views (HackSoft's selectors): querysets with what
+their screens need prefetched, the attention filters, timelines and counts. Writes are in
+services/."""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch, QuerySet
+
+from integrations.registry import Capability
+from orders.models import Customization, OrderLine, VendorConnection
+
+from .models import FulfilmentOrder, IncomingRequest, StatusEvent
+from .services.orders import stuck_before
+from .services.partners import partner_kinds
+
+State = FulfilmentOrder.State
+CANDIDATES_SHOWN = 500
+
+# What staff must look at: status conflicts, orders stuck or waiting to send.
+ATTENTION = {
+    "conflict": "Status conflict",
+    "stuck": "Stuck queued or sending",
+    "waiting": "Waiting for a rate limit",
+}
+
+
+def fulfilment_orders_listed(queryset: QuerySet | None = None) -> QuerySet:
+    """Fulfilment orders with what the list shows (connection, store order, tracking)."""
+    queryset = FulfilmentOrder.objects.all() if queryset is None else queryset
+    return queryset.select_related("connection", "store_order").prefetch_related("vendor_orders")
+
+
+def fulfilment_orders_needing_attention(queryset: QuerySet, what: str | None, *, now=None) -> QuerySet:
+    """`queryset` narrowed to one of ATTENTION (unchanged for anything else)."""
+    if what == "conflict":
+        return queryset.exclude(status_conflict="")
+    if what == "stuck":
+        return queryset.filter(
+            state__in=[State.QUEUED, State.SENDING], next_attempt_at__isnull=True, updated_at__lt=stuck_before(now)
+        )
+    if what == "waiting":
+        return queryset.filter(state=State.QUEUED, next_attempt_at__isnull=False)
+    return queryset
+
+
+def partner_connections(capability: Capability = Capability.FULFILMENT_SEND) -> QuerySet:
+    """Connections whose vendor can do `capability` (active or not)."""
+    return VendorConnection.objects.filter(kind__in=partner_kinds(capability))
+
+
+def fulfilment_timeline(order: FulfilmentOrder | None = None, *, queryset: QuerySet | None = None) -> QuerySet:
+    """Every status the partner reported (for the order), oldest first, with its effect and the
+    vendor order it is about."""
+    queryset = StatusEvent.objects.all() if queryset is None else queryset
+    if order is not None:
+        queryset = queryset.filter(fulfilment_order=order)
+    return queryset.select_related("vendor_order").order_by("received_at", "id")
+
+
+def customizations_to_fulfil(chosen: list[int] | None = None) -> dict[str, list[Customization]]:
+    """Approved customizations not yet in a live fulfilment order (the database refuses those
+    anyway), oldest first, grouped by their store orders' names; only `chosen` when given."""
+    candidates = Customization.objects.filter(decision=Customization.Decision.APPROVED).exclude(
+        fulfilment_items__live=True
+    )
+    if chosen:
+        candidates = candidates.filter(pk__in=chosen)
+    candidates = (
+        candidates.select_related("connection")
+        .prefetch_related(Prefetch("order_lines", queryset=OrderLine.objects.select_related("store_order")))
+        .order_by("customized_at")[:CANDIDATES_SHOWN]
+    )
+    groups: dict[str, list[Customization]] = {}
+    for customization in candidates:
+        names = sorted({line.store_order.name for line in customization.order_lines.all()}) or ["No store order"]
+        groups.setdefault(", ".join(names), []).append(customization)
+    return groups
+
+
+def incoming_reprocessable(queryset: QuerySet | None = None) -> QuerySet:
+    """Stored requests Reprocess can apply again: verified, of a known connection, with a body."""
+    queryset = IncomingRequest.objects.all() if queryset is None else queryset
+    return queryset.filter(verified=True, connection__isnull=False).exclude(body="")

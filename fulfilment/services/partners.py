@@ -1,0 +1,41 @@
+"""The partner adapter of a connection (integrations.partners), from its vendor's spec: the one
+way the fulfilment services reach a partner, without knowing which one it is."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from integrations.partners import FulfilmentPartner
+from integrations.registry import Capability, specs_with
+from orders.models import VendorConnection
+from orders.services.connections import connection_client
+
+
+class NoPartner(ValueError):
+    """The connection's vendor is not a fulfilment partner (its spec declares none)."""
+
+
+def partner_class(connection: VendorConnection) -> type[FulfilmentPartner]:
+    factory = connection.spec.partner
+    if factory is None:
+        raise NoPartner(f"{connection.spec.label} is not a fulfilment partner.")
+    return factory
+
+
+@contextmanager
+def connection_partner(connection: VendorConnection) -> Iterator[FulfilmentPartner]:
+    """The connection's partner with its client (closed after use)."""
+    factory = partner_class(connection)
+    with connection_client(connection) as client:
+        yield factory(connection.config(), client)
+
+
+def partner_offline(connection: VendorConnection) -> FulfilmentPartner:
+    """The partner without a client: for what needs no call (building a body, reading a code)."""
+    return partner_class(connection)(connection.config(), None)
+
+
+def partner_kinds(capability: Capability) -> list[str]:
+    """The connection kinds whose vendor can do `capability` (for forms and filters)."""
+    return [spec.kind for spec in specs_with(capability) if spec.partner is not None]

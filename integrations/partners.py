@@ -1,0 +1,310 @@
+"""Fulfilment partners: the adapter interface the fulfilment services call, and the neutral typed
+records that cross it, both ways.
+
+A partner (a print house we send orders to, or a retailer that pushes orders to us) is one
+adapter in `integrations/<vendor>/partner.py`, registered with `partner=` in the vendor's spec.
+Everything that knows the vendor's wire format (building its order body, its error codes and
+their words, reading its callbacks and pushes) lives there; the fulfilment app sees only what is
+here. What a partner supports is declared by its spec's `Capability` set; a method it cannot do
+raises `NotSupported`.
+
+Plain Python: no Django model (the registry reads settings.VENDORS, nothing more).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Protocol
+
+from .registry import ConnectionConfig, Hook
+
+# -- the neutral vocabulary ---------------------------------------------------------------------
+
+
+class FulfilmentStatus(enum.StrEnum):
+    """Where a partner says an order is, in our words. The partner maps its own codes onto these
+    (its code and name are kept beside them). The app declares their order (fulfilment.statuses).
+
+    The progress steps are as fine as the partners that exist need: Custom Gateway tells apart
+    "sent to supplier" from "received by supplier" and "sent to shipper" from "received by
+    shipper", and a late older one is recorded as ignored, so each is a status of its own. A
+    partner without a step simply never reports it."""
+
+    ACCEPTED = "accepted"  # the partner has it
+    ROUTED = "routed"  # passed on to a production site
+    AT_SITE = "at_site"  # the production site has it
+    IN_PRODUCTION = "in_production"
+    PACKED = "packed"  # made, handed over for shipping
+    COLLECTED = "collected"  # the carrier has it
+    SHIPPED = "shipped"
+    SHIPPED_CONFIRMED = "shipped_confirmed"  # shipped, and the retailer told so
+    ON_HOLD = "on_hold"
+    PROBLEM = "problem"  # the partner queries something (an address, a file) before going on
+    CANCELLED = "cancelled"
+
+    @property
+    def label(self) -> str:
+        return STATUS_LABELS[self]
+
+
+STATUS_LABELS: dict[FulfilmentStatus, str] = {
+    FulfilmentStatus.ACCEPTED: "Accepted",
+    FulfilmentStatus.ROUTED: "Routed to a production site",
+    FulfilmentStatus.AT_SITE: "At the production site",
+    FulfilmentStatus.IN_PRODUCTION: "In production",
+    FulfilmentStatus.PACKED: "Packed for the carrier",
+    FulfilmentStatus.COLLECTED: "With the carrier",
+    FulfilmentStatus.SHIPPED: "Shipped",
+    FulfilmentStatus.SHIPPED_CONFIRMED: "Shipped (retailer notified)",
+    FulfilmentStatus.ON_HOLD: "On hold",
+    FulfilmentStatus.PROBLEM: "Problem (queried by the partner)",
+    FulfilmentStatus.CANCELLED: "Cancelled",
+}
+
+
+@dataclass(frozen=True)
+class VendorStatus:
+    """One status as a partner reported it: ours (None when it is not one we act on), and the
+    partner's own code (a string: the next partner's codes are words) and name."""
+
+    status: FulfilmentStatus | None
+    code: str
+    name: str
+
+
+class NotSupported(Exception):
+    """The partner's API cannot do this (cancel an order, read a status on demand, ...)."""
+
+
+class HookInvalid(ValueError):
+    """An authentic request whose body cannot be used as it is; the message says why, in words."""
+
+
+# -- sending orders ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Address:
+    name: str = ""
+    email: str = ""
+    telephone: str = ""
+    company: str = ""
+    line_1: str = ""
+    line_2: str = ""
+    line_3: str = ""
+    town: str = ""
+    region: str = ""
+    postcode: str = ""
+    country_code: str = ""  # ISO 3166-1 alpha-2
+
+
+@dataclass(frozen=True)
+class PrintFile:
+    url: str
+    name: str = ""  # the print area (side), e.g. "Front"
+
+
+@dataclass(frozen=True)
+class LineToSend:
+    reference: str  # ours, unique in the order
+    quantity: int
+    sku: str
+    description: str
+    files: tuple[PrintFile, ...]
+
+
+@dataclass(frozen=True)
+class OrderToSend:
+    reference: str  # ours, unique: makes sending idempotent
+    sold_at: datetime
+    address: Address
+    lines: tuple[LineToSend, ...]
+    callback_url: str = ""  # where the partner reports statuses, if it calls back
+    shipping_method: str = ""
+    shipping_carrier: str = ""
+    dispatch_by: date | None = None
+
+
+@dataclass(frozen=True)
+class CreatedLine:
+    reference: str
+    vendor_id: str
+    vendor_ref: str = ""
+
+
+@dataclass(frozen=True)
+class CreatedOrder:
+    """One order created at the partner; one of ours may become several (one per site)."""
+
+    vendor_id: str
+    ref: str = ""
+    reference: str = ""
+    has_error: bool = False  # created, but queried by the partner (its message is for staff)
+    error_message: str = ""
+    status: VendorStatus | None = None  # the status it was created in, when the answer says
+    lines: tuple[CreatedLine, ...] = ()
+
+
+class SendError(enum.StrEnum):
+    DUPLICATE = "duplicate"  # the partner already has an order with our reference
+    REJECTED = "rejected"  # our order is wrong or not allowed: fix it, do not resend as it is
+    RETRY_LATER = "retry_later"  # the partner's rate limit: wait, then send it again
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """What sending an order did: the orders created, or a typed error in words. (A timeout or a
+    5xx, when it is unknown whether the order reached the partner, raises VendorRetryable.)"""
+
+    created: tuple[CreatedOrder, ...] = ()
+    error: SendError | None = None
+    message: str = ""  # the error in words, for staff
+    retry_after: float | None = None  # RETRY_LATER: seconds, when the partner says
+    limit: str = ""  # RETRY_LATER: whose limit, in words, e.g. "the partner's rate limit"
+    raw: Any = None  # the partner's answer, kept on the order
+
+
+# -- what partners send us ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StatusReport:
+    """A partner's news about one of our orders (a status callback, or a poll)."""
+
+    status: VendorStatus
+    reference: str = ""  # ours
+    vendor_id: str = ""  # the partner's id of the (split) order
+    vendor_ref: str = ""
+    tracking: str = ""
+    carrier: str = ""
+    method: str = ""
+    extra: Mapping[str, Any] = field(default_factory=dict)  # what we do not act on, kept
+
+
+@dataclass(frozen=True)
+class PushedOrderLine:
+    vendor_id: str
+    type: int | None
+    mapped_sku: str  # ours (the supplier's)
+    sku: str  # the retailer's
+    description: str
+    quantity: int
+    assets: list[dict]  # [{name, url (http(s) only), description}]
+
+
+@dataclass(frozen=True)
+class PushedOrderRecord:
+    """An order a partner pushed to us (we are its supplier), to print and ship."""
+
+    vendor_id: str
+    ref: str
+    reference: str  # the retailer's
+    address: Address
+    shipping_carrier: str
+    shipping_method: str
+    lines: tuple[PushedOrderLine, ...]
+    raw: dict
+
+
+@dataclass(frozen=True)
+class ShipmentRecord:
+    vendor_id: str
+    carrier: str
+    tracking: str
+    label_url: str
+    items: list
+    raw: dict
+
+
+@dataclass(frozen=True)
+class StockLine:
+    sku: str
+    quantity: int
+
+
+# -- incoming hooks ---------------------------------------------------------------------------
+
+
+# A hook's verifier: "" when the request is authentic, else why not, in words (never a secret).
+Verifier = Callable[[ConnectionConfig, bytes, Mapping[str, str]], str]
+# A hook's parser: the body as neutral records (StatusReport, PushedOrderRecord), or HookInvalid.
+Parser = Callable[[bytes], Sequence[Any]]
+
+
+class HookKind(enum.StrEnum):
+    """What a hook brings (fulfilment.IncomingRequest.kind)."""
+
+    STATUS_CALLBACK = "status_callback"
+    ORDER_PUSH = "order_push"
+
+
+@dataclass(frozen=True)
+class IncomingHook(Hook):
+    """A hook the fulfilment app serves (django-anymail's shape): the vendor gives `verify`
+    (None: the secret token in the URL is the only proof, as for callbacks the partner signs in
+    no other way) and `parse`; the app stores the raw request first, then verifies, parses and
+    applies the records through its services."""
+
+    kind: HookKind = HookKind.STATUS_CALLBACK
+    methods: tuple[str, ...] = ("POST",)
+    # The answer to an authentic body that cannot be read: 400 tells the partner it is its bug;
+    # 200 where the partner would only retry the same bytes (and the reason is kept anyway).
+    invalid_status: int = 400
+
+
+# -- the adapter ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CodeTable:
+    """A reference table for staff (the partner's error codes, its statuses)."""
+
+    title: str
+    rows: tuple[tuple[str, str], ...]
+
+
+class FulfilmentPartner(Protocol):
+    """The spec's `partner` is the adapter's class: `partner(config, client)` builds one (the
+    client may be None for what needs no call: building a body, reading a code). Every call may
+    raise VendorRetryable (try again later) or VendorError (in words); what the partner cannot do
+    raises NotSupported (its spec's capabilities say what it can: FULFILMENT_SEND, FULFILMENT_CANCEL,
+    STATUS_POLL, SHIPPING, STOCK)."""
+
+    label: str
+
+    def __init__(self, config: ConnectionConfig, client: Any = None) -> None: ...
+
+    def request_body(self, order: OrderToSend) -> Any:
+        """What `send` would send, in the partner's own format (kept on the order)."""
+        ...
+
+    def send(self, order: OrderToSend) -> SendResult: ...
+
+    def cancel(self, vendor_id: str) -> None: ...
+
+    def poll_status(self, vendor_id: str) -> StatusReport: ...
+
+    @classmethod
+    def status_of(cls, code: str) -> VendorStatus:
+        """The partner's code as one of our statuses (None: not one we act on), with its name."""
+        ...
+
+    def ship(self, vendor_id: str) -> list[ShipmentRecord]: ...
+
+    def stock_body(self, lines: Sequence[StockLine]) -> Any:
+        """What `push_stock` would send (kept on the stock push)."""
+        ...
+
+    def push_stock(self, lines: Sequence[StockLine]) -> Any: ...
+
+    def download(self, url: str, fileobj: Any) -> Any:
+        """A file the partner links to (a shipping label), into `fileobj`."""
+        ...
+
+    @classmethod
+    def reference_tables(cls) -> list[CodeTable]:
+        """Tables for staff: the partner's error codes and statuses, in its words."""
+        ...
