@@ -6,6 +6,7 @@ from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
 from integrations.http import VendorRetryable
+from integrations.registry import Capability
 
 from .models import SyncRun, VendorConnection
 from .services.sync import SyncLockHeldByEarlierAttempt, customizations_sync
@@ -26,9 +27,11 @@ LOCK_TAKEOVER_RETRIES = 10
     max_retries=5,
 )
 def sync_connection_task(self, connection_id: int, trigger: str = SyncRun.Trigger.MANUAL, user_id=None) -> dict:
-    connection = VendorConnection.objects.filter(
-        pk=connection_id, is_active=True, kind__in=VendorConnection.CUSTOMIZER_KINDS
-    ).first()
+    connection = (
+        VendorConnection.objects.filter(pk=connection_id, is_active=True)
+        .with_capability(Capability.CUSTOMIZER_SYNC)
+        .first()
+    )
     if connection is None:
         return {"skipped": "connection missing, inactive or not a customizer"}
     task_id = self.request.id or ""

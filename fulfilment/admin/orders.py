@@ -12,6 +12,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from integrations.custom_gateway.types import ERROR_CODES, ORDER_STATUSES
+from integrations.registry import Capability
 from orders.admin.base import ViewOnlyInline
 from orders.models import Customization, OrderLine, VendorConnection
 
@@ -170,7 +171,7 @@ class FulfilmentOrderAdmin(admin.ModelAdmin):
     def get_list_display(self, request):
         # With one Custom Gateway connection its column says nothing and pushes "Created" off.
         fields = list(super().get_list_display(request))
-        if VendorConnection.objects.filter(kind=VendorConnection.Kind.CUSTOM_GATEWAY).count() < 2:
+        if VendorConnection.objects.with_capability(Capability.FULFILMENT_SEND).count() < 2:
             fields.remove("connection")
         return fields
 
@@ -318,7 +319,7 @@ class FulfilmentOrderAdmin(admin.ModelAdmin):
 
 class ShippingForm(forms.Form):
     connection = forms.ModelChoiceField(
-        VendorConnection.objects.filter(kind=VendorConnection.Kind.CUSTOM_GATEWAY, is_active=True)
+        VendorConnection.objects.with_capability(Capability.SHIPPING).filter(is_active=True)
     )
     customer_name = forms.CharField(max_length=255, required=False)
     customer_email = forms.EmailField(required=False)

@@ -8,6 +8,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
+from integrations.registry import Capability
 from orders.admin.base import ViewOnlyAdmin
 from orders.models import VendorConnection
 
@@ -33,7 +34,7 @@ from ..services.stock import (
 
 class StockImportForm(forms.Form):
     connection = forms.ModelChoiceField(
-        VendorConnection.objects.filter(kind=VendorConnection.Kind.CUSTOM_GATEWAY, is_active=True)
+        VendorConnection.objects.with_capability(Capability.STOCK).filter(is_active=True)
     )
     file = forms.FileField(
         required=False,

@@ -41,6 +41,7 @@ from integrations.custom_gateway.wire import (
     order_push_parse,
     status_update_parse,
 )
+from integrations.registry import Capability
 from orders.models import VendorConnection
 
 from ..models import (
@@ -109,9 +110,11 @@ def connection_for_token(token: str) -> VendorConnection | None:
     if not token or len(token) > 200:
         return None
     digest = hashlib.sha256(token.encode()).hexdigest()
-    connection = VendorConnection.objects.filter(
-        kind=VendorConnection.Kind.CUSTOM_GATEWAY, hook_token_hash=digest, is_active=True
-    ).first()
+    connection = (
+        VendorConnection.objects.with_capability(Capability.STATUS_HOOKS)
+        .filter(hook_token_hash=digest, is_active=True)
+        .first()
+    )
     # The hash finds it; the stored secret confirms it, compared in constant time.
     if connection is None or not hmac.compare_digest(connection.hook_token.encode(), token.encode()):
         return None
@@ -318,9 +321,9 @@ def _flag_conflict(order: FulfilmentOrder, note: str) -> None:
 
 def push_verified(connection: VendorConnection, raw_body: bytes, signature: str | None) -> str:
     """An empty string when the X-CustomGateway-Hmac header verifies, else why not."""
-    if not connection.push_hmac_key:
+    if not connection.secret("push_hmac_key"):
         return "no HMAC key is set on the connection"
-    if not verify_push_signature(connection.push_hmac_key, raw_body, signature):
+    if not verify_push_signature(connection.secret("push_hmac_key"), raw_body, signature):
         return f"{SIGNATURE_HEADER} {'missing' if not signature else 'does not match'}"
     return ""
 

@@ -9,15 +9,15 @@ from datetime import UTC, date, timedelta
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.urls import reverse
 from django.utils import timezone
 from iso3166 import countries_by_alpha2
 
 from integrations.custom_gateway.client import OrderAlreadyExists, RateLimitedByVendor
 from integrations.custom_gateway.types import ORDER_STATUSES, STATUS_QC_QUERY
 from integrations.http import VendorError, VendorRetryable
+from integrations.registry import Capability
 from orders.models import Customization, SideArtwork, VendorConnection
-from orders.services.connections import connection_client
+from orders.services.connections import connection_client, connection_hook_urls
 
 from ..models import FulfilmentItem, FulfilmentOrder, VendorOrder
 from .links import artwork_url
@@ -103,7 +103,7 @@ def fulfilment_order_create(
 ) -> FulfilmentOrder:
     """A draft order of these approved customizations (one item each, their ordered quantity).
     Raises FulfilmentInvalid with staff-readable messages; nothing is saved then."""
-    if connection.kind != VendorConnection.Kind.CUSTOM_GATEWAY:
+    if not connection.spec.has(Capability.FULFILMENT_SEND):
         raise FulfilmentInvalid({"connection": "Choose a Custom Gateway connection."})
     customizations = list(customizations)
     order = FulfilmentOrder(
@@ -167,7 +167,9 @@ def fulfilment_payload(order: FulfilmentOrder) -> dict:
     payload = {
         "external_ref": order.external_ref,
         # The doc types it integer: a JSON number when it is all digits.
-        "company_ref_id": int(company) if (company := order.connection.company.strip()).isdigit() else company,
+        "company_ref_id": int(company)
+        if (company := str(order.connection.setting("company")).strip()).isdigit()
+        else company,
         "sale_datetime": order.sale_datetime.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"),
         "status_callback_url": status_callback_url(order.connection),
         "items": [],
@@ -204,13 +206,11 @@ def fulfilment_payload(order: FulfilmentOrder) -> dict:
 
 
 def status_callback_url(connection: VendorConnection) -> str:
-    path = reverse("fulfilment:hook", args=[connection.spec.slug, connection.hook_token, "status"])
-    return f"{settings.PUBLIC_BASE_URL.rstrip('/')}{path}"
+    return connection_hook_urls(connection)["status"]
 
 
 def order_push_url(connection: VendorConnection) -> str:
-    path = reverse("fulfilment:hook", args=[connection.spec.slug, connection.hook_token, "orders"])
-    return f"{settings.PUBLIC_BASE_URL.rstrip('/')}{path}"
+    return connection_hook_urls(connection)["orders"]
 
 
 HOOK_TOKEN_IN_URL = re.compile(r"(/hooks/[^/]+/)([^/]+)(/)")

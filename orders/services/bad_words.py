@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from integrations.mycustomizer.client import KickflipClient
+from integrations.registry import Capability
 
 from ..models import BadWordChange, BadWordList, Customization, DesignNode, VendorConnection, WordFilterState
 from .connections import connection_client
@@ -171,8 +172,8 @@ class PushPreview:
 
 
 def _client(connection: VendorConnection) -> KickflipClient:
-    if not connection.has_wordfilter:
-        raise ValueError(f"{connection.get_kind_display()} has no bad-words list; only Kickflip does")
+    if not connection.spec.has(Capability.WORD_FILTER):
+        raise ValueError(f"{connection.get_kind_display()} has no bad-words list")
     return connection_client(connection)
 
 

@@ -16,7 +16,9 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from ..models import Customization, SideArtwork, SyncRun, VendorConnection
+from integrations.registry import Capability
+
+from ..models import Customization, SideArtwork, SyncRun
 from .sync import ABANDONED_NOTE, sync_runs_abandon_stale
 
 logger = logging.getLogger(__name__)
@@ -36,7 +38,7 @@ def syncs_reconcile() -> int:
     queued = 0
     for run in sync_runs_abandon_stale():
         connection = run.connection
-        if not connection.is_active or connection.kind not in VendorConnection.CUSTOMIZER_KINDS:
+        if not connection.is_active or not connection.spec.has(Capability.CUSTOMIZER_SYNC):
             continue
         SyncRun.objects.filter(pk=run.pk).update(note=REQUEUED_NOTE)
         transaction.on_commit(lambda pk=connection.pk: sync_connection_task.delay(pk, trigger=SyncRun.Trigger.SCHEDULE))

@@ -33,6 +33,7 @@ from django.utils import timezone
 from integrations.http import VendorError, VendorRejected
 from integrations.qstomizer.client import Listed, QstomizerClient
 from integrations.qstomizer.types import PAGE_LIMIT, parse_date
+from integrations.registry import Capability
 
 from ..models import SyncRun, VendorConnection
 from .connections import connection_client
@@ -127,7 +128,7 @@ def customizations_sync(
     customizations to sync."""
     if not connection.is_active:
         raise NothingToSync(f"connection {connection.name!r} is inactive")
-    if connection.kind not in VendorConnection.CUSTOMIZER_KINDS:
+    if not connection.spec.has(Capability.CUSTOMIZER_SYNC):
         raise NothingToSync(
             f"connection {connection.name!r} is a {connection.get_kind_display()} connection: "
             "it has no customizations to sync"
@@ -141,7 +142,7 @@ def customizations_sync(
     heartbeat = Heartbeat(run.pk, interval=settings.SYNC_HEARTBEAT_SECONDS)
     heartbeat.start()
     try:
-        if connection.kind == VendorConnection.Kind.QSTOMIZER:
+        if connection.spec.has(Capability.PRINT_FILES):  # TODO(sync): the spec's source
             QstomizerSync(connection, run, client, progress=progress, page_limit=page_limit).run(since)
         else:
             MyCustomizerSync(connection, run, client, progress=progress).run(since)

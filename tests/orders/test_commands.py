@@ -14,7 +14,7 @@ def test_add_connection_creates_then_updates_by_name(capsys):
     call_command("add_connection", "--kind", "qstomizer", "--name", "Shop", "--sync-every", "30")
 
     connection = VendorConnection.objects.get()
-    assert connection.api_key == "k1"  # kept: not given the second time
+    assert connection.secret("api_key") == "k1"  # kept: not given the second time
     assert connection.sync_every_minutes == 30
     out = capsys.readouterr().out
     assert "Created connection 'Shop'" in out and "Updated connection 'Shop'" in out
@@ -60,7 +60,7 @@ def test_sync_vendor_fails_loudly(qstomizer_connection, sandbox):
     with pytest.raises(CommandError, match="--since"):
         call_command("sync_vendor", qstomizer_connection.name, "--since", "yesterday")
 
-    qstomizer_connection.api_key = "wrong"
+    qstomizer_connection.secrets["api_key"] = "wrong"
     qstomizer_connection.save()
     with pytest.raises(CommandError, match="sync failed: Qstomizer: Invalid API_KEY"):
         call_command("sync_vendor", str(qstomizer_connection.pk), "--no-progress")

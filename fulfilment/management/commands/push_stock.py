@@ -12,6 +12,7 @@ from fulfilment.services.stock import (
     stock_import_preview,
     stock_push,
 )
+from integrations.registry import Capability
 from orders.models import VendorConnection
 
 SHOWN_ERRORS = 50
@@ -76,7 +77,7 @@ class Command(BaseCommand):
         self.stdout.write(f"Imported {stock_import_apply(target, rows)} level(s) from {file}.")
 
     def _connection(self, name):
-        candidates = VendorConnection.objects.filter(kind=VendorConnection.Kind.CUSTOM_GATEWAY, is_active=True)
+        candidates = VendorConnection.objects.with_capability(Capability.STOCK).filter(is_active=True)
         if name:
             found = candidates.filter(name=name).first() or (
                 candidates.filter(pk=int(name)).first() if name.isdigit() and int(name) < 2**63 else None

@@ -5,6 +5,7 @@ from django.db import DatabaseError
 from tqdm import tqdm
 
 from integrations.http import VendorError
+from integrations.registry import Capability
 from orders.models import SyncRun, VendorConnection
 from orders.services.sync import NothingToSync, customizations_sync
 
@@ -35,7 +36,7 @@ class Command(BaseCommand):
             raise CommandError(f"no connection {connection!r} (connections: {names})")
         if not target.is_active:
             raise CommandError(f"nothing to sync: connection {target.name!r} is inactive")
-        if target.kind not in VendorConnection.CUSTOMIZER_KINDS:
+        if not target.spec.has(Capability.CUSTOMIZER_SYNC):
             raise CommandError(
                 f"nothing to sync: {target.name!r} is a {target.get_kind_display()} connection, "
                 "which has no customizations (sync_vendor reads customizer apps)"
