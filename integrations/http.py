@@ -20,6 +20,7 @@ from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import ReadTimeoutError
 from urllib3.util.retry import Retry
 
 logger = logging.getLogger(__name__)
@@ -207,6 +208,12 @@ class VendorClient:
         """A vendor-specific message for an error response; subclasses read their error body."""
         return ""
 
+    def check(self) -> str:
+        """The admin's *Test connection*: the vendor's cheapest documented read with this
+        client's credentials, and what it found in words ("Connected: ..."). Raises VendorError
+        (in words, never with a credential) when the vendor could not be read. Each client has one."""
+        raise NotImplementedError(f"{type(self).__name__} has no check()")
+
     def get_json(self, path: str, *, parse: Callable[[requests.Response], Any] | None = None, **kwargs: Any) -> Any:
         """GET `path` and read its JSON with `parse` (default `parse_json`). A body cut short or
         unreadable (VendorUnreadableBody) is asked for again up to `body_retries` times, with
@@ -362,7 +369,11 @@ def _send(
         ) from None
     except requests.Timeout:
         raise VendorRetryable(f"{who} did not answer in time", vendor=vendor) from None
-    except requests.ConnectionError:
+    except requests.ConnectionError as exc:
+        # requests reports a read timeout that outlasted the adapter's retries as a
+        # ConnectionError (MaxRetryError whose reason is urllib3's ReadTimeoutError).
+        if isinstance(getattr(exc.args[0] if exc.args else None, "reason", None), ReadTimeoutError):
+            raise VendorRetryable(f"{who} did not answer in time", vendor=vendor) from None
         raise VendorRetryable(f"could not connect to {who}", vendor=vendor) from None
     except requests.RequestException as exc:
         raise VendorRetryable(f"request to {who} failed ({type(exc).__name__})", vendor=vendor) from None

@@ -131,6 +131,8 @@ POSTS = {
     "orders_reviewitem_undo": Post(MANAGER, fill="orders.Customization:decided"),
     "orders_reviewitem_artwork_retry": Post(REVIEWER, fill="orders.SideArtwork"),
     "orders_vendorconnection_rotate_hook": Post(MANAGER, fill="orders.VendorConnection", data={"confirm": "yes"}),
+    # Test connection: one read on the vendor (the world's Kickflip points where nothing listens).
+    "orders_vendorconnection_test": Post(MANAGER, fill="orders.VendorConnection:kickflip"),
     # Last: it ends the Viewer's session.
     "logout": Post(VIEWER),
 }

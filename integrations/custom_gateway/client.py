@@ -197,6 +197,25 @@ class CustomGatewayClient(VendorClient):
             )
         return orders
 
+    def check(self) -> str:
+        """Order-iT has one endpoint and no read: POST an order with no items, which the vendor
+        must refuse (8000, or another order error) after checking the credentials (50000-50003)
+        and the rate limit. Creates nothing; counts as one request towards the rate limit."""
+        ours: int | str = int(self.company_ref_id) if self.company_ref_id.isdigit() else self.company_ref_id
+        try:
+            orders = self._records(
+                self.request("POST", self.orders_url, json={"company_ref_id": ours, "items": []}), what="orders"
+            )
+        except OrderRejected as exc:  # refused as an order, so the credentials were accepted
+            code = f" ({exc.code})" if getattr(exc, "code", None) else ""
+            return (
+                f"Connected to {self.vendor} (company {self.company_ref_id}): the credentials were accepted "
+                f"(a test order with no items was refused, as it must be{code})."
+            )
+        raise VendorBadResponse(
+            f"an order with no items was accepted ({len(orders)} created): tell Custom Gateway", vendor=self.vendor
+        )
+
     # -- suppliers: shipping, stock -------------------------------------------------------------
 
     def ship_order(self, order_id: int | str) -> list[dict]:

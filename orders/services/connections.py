@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -11,10 +12,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
-from integrations.http import VendorClient
+from integrations.http import VendorClient, VendorRejected
 from integrations.registry import Capability, HttpOptions, spec_for, vendor_specs
 
-from ..models import VendorConnection
+from ..models import VendorConnection, spec_secrets_clean, spec_settings_clean
 
 SYNC_TASK = "orders.tasks.sync_connection_task"
 
@@ -37,8 +38,19 @@ def connection_client(connection: VendorConnection, *, pool_size: int | None = N
 
 def connection_check(connection: VendorConnection) -> str:
     """One cheap read on the vendor (the client's `check()`), in words: what it found. Raises
-    VendorError (in words, without the secret) when the vendor could not be read."""
-    client = connection_client(connection, pool_size=1)
+    VendorError (in words, without the secret) when the vendor could not be read, and
+    VendorRejected when the stored settings are refused now (a URL that resolves to a private
+    address, say): nothing is sent then. One retry at most: staff are waiting for the answer."""
+    spec = connection.spec
+    _settings, errors = spec_settings_clean(spec, connection.settings or {})
+    _secrets, missing = spec_secrets_clean(spec, connection.secrets or {})
+    errors |= missing
+    if errors:
+        labels = {s.name: s.label for s in (*spec.settings, *spec.secrets)}
+        said = "; ".join(f"{labels.get(name, name)}: {message.rstrip('.')}" for name, message in errors.items())
+        raise VendorRejected(f"not sent, the connection's settings are refused: {said}.", vendor=spec.label)
+    options = replace(connection_http_options(connection, pool_size=1), retries=min(1, settings.VENDOR_HTTP_RETRIES))
+    client = spec.client(connection.config(), options)
     try:
         return client.check()
     finally:
