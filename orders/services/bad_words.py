@@ -9,7 +9,7 @@ from functools import lru_cache
 from django.db import transaction
 from django.utils import timezone
 
-from integrations.mycustomizer.client import KickflipClient
+from integrations.http import VendorClient
 from integrations.registry import Capability
 
 from ..models import BadWordChange, BadWordList, Customization, DesignNode, VendorConnection, WordFilterState
@@ -171,7 +171,7 @@ class PushPreview:
         return not self.added and not self.removed and self.active_change is None
 
 
-def _client(connection: VendorConnection) -> KickflipClient:
+def _client(connection: VendorConnection) -> VendorClient:  # one with wordfilter(), wordfilter_replace()
     if not connection.spec.has(Capability.WORD_FILTER):
         raise ValueError(f"{connection.get_kind_display()} has no bad-words list")
     return connection_client(connection)

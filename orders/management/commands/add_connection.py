@@ -42,7 +42,7 @@ def vendor_flags() -> dict[str, VendorFlag]:
             entry.names[spec.kind] = item.name
             words = item.label + (" (stored encrypted)" if secret else "")
             if item.help:
-                words += f": {item.help.rstrip('.')}"
+                words += f". {item.help.rstrip('.')}"
             entry.helps.setdefault(words, "")
             entry.helps[words] = ", ".join(filter(None, [entry.helps[words], spec.label]))
     return flags
@@ -67,6 +67,7 @@ class Command(BaseCommand):
             parser.add_argument(
                 entry.flag,
                 dest=entry.dest,
+                metavar=entry.flag.lstrip("-").upper().replace("-", "_"),
                 help="; ".join(f"{kinds}: {words}" for words, kinds in entry.helps.items()),
             )
         parser.add_argument("--sync-every", type=int, help="minutes between scheduled syncs; 0 for none")
