@@ -151,8 +151,26 @@ def vendor_specs() -> dict[str, VendorSpec]:
         spec = import_string(path)
         if spec.kind in specs:
             raise ValueError(f"two vendor specs declare the kind {spec.kind!r}")
+        _spec_check(spec)
         specs[spec.kind] = spec
     return specs
+
+
+# The connection's common fields and add_connection's own flags: a spec's names must differ (its
+# settings and secrets become form fields and flags of those names).
+RESERVED_NAMES = frozenset(
+    {"name", "kind", "is_active", "sync_every_minutes", "lookback_days", "detail_concurrency", "sync_every"}
+)
+RESERVED_FLAGS = frozenset({"--kind", "--name", "--sync-every", "--inactive", "--help"})
+
+
+def _spec_check(spec: VendorSpec) -> None:
+    names = [item.name for item in (*spec.settings, *spec.secrets)]
+    clash = sorted({n for n in names if names.count(n) > 1} | (set(names) & RESERVED_NAMES))
+    flags = {item.flag or f"--{item.name.replace('_', '-')}" for item in (*spec.settings, *spec.secrets)}
+    clash += sorted(flags & RESERVED_FLAGS)
+    if clash:
+        raise ValueError(f"vendor spec {spec.kind!r}: these setting, secret or flag names clash: {', '.join(clash)}")
 
 
 def spec_for(kind: str) -> VendorSpec:

@@ -114,3 +114,19 @@ def test_the_client_factory_and_the_sync_dispatch_read_its_spec(client, settings
     assert response.status_code == 302 and [c.args[0] for c in callbacks] == [connection.pk]
     # TODO(lead, after the merge): customizations_sync(connection) through spec.source, and a
     # fulfilment partner (spec.partner) for a FULFILMENT_SEND fake, once those dispatches exist.
+
+
+def test_a_spec_whose_names_clash_with_the_common_fields_is_refused(settings):
+    import dataclasses
+
+    from integrations.registry import Setting, spec_for
+    from tests.fake_vendor import spec as fake
+
+    clashing = dataclasses.replace(fake.SPEC, settings=(*fake.SPEC.settings, Setting("name", "Name")))
+    fake.CLASHING = clashing
+    try:
+        settings.VENDORS = ["tests.fake_vendor.spec.CLASHING"]
+        with pytest.raises(ValueError, match="'fake_vendor': these setting, secret or flag names clash: name"):
+            spec_for("fake_vendor")
+    finally:
+        del fake.CLASHING

@@ -207,10 +207,10 @@ class CustomGatewayClient(VendorClient):
                 self.request("POST", self.orders_url, json={"company_ref_id": ours, "items": []}), what="orders"
             )
         except OrderRejected as exc:  # refused as an order, so the credentials were accepted
-            code = f" ({exc.code})" if getattr(exc, "code", None) else ""
+            code = f", code {exc.code}" if getattr(exc, "code", None) else ""
             return (
                 f"Connected to {self.vendor} (company {self.company_ref_id}): the credentials were accepted "
-                f"(a test order with no items was refused, as it must be{code})."
+                f"(an empty test order was refused as it must be{code}; nothing was created)."
             )
         raise VendorBadResponse(
             f"an order with no items was accepted ({len(orders)} created): tell Custom Gateway", vendor=self.vendor
