@@ -140,9 +140,9 @@ class KindFilter(admin.SimpleListFilter):
 @admin.register(VendorConnection)
 class VendorConnectionAdmin(admin.ModelAdmin):
     form = VendorConnectionForm
-    list_display = ["name", "kind", "account", "is_active", "schedule", "last_sync"]
+    list_display = ["name", "kind", "account", "base_url_shown", "is_active", "schedule", "last_sync"]
     list_filter = [KindFilter, "is_active"]
-    search_fields = ["name"]
+    search_fields = ["name", "settings"]  # the shop, the company... are in the settings
     actions = ["sync_now"]
     readonly_fields = [
         "settings_shown",
@@ -224,6 +224,15 @@ class VendorConnectionAdmin(admin.ModelAdmin):
         spec = vendor_specs().get(obj.kind)
         first = next((s for s in spec.settings if s.required), None) if spec else None
         return obj.setting(first.name) if first else ""
+
+    @admin.display(description="Base URL")
+    def base_url_shown(self, obj):
+        # The first URL the key is sent to: as set, or "production" (the vendor's default).
+        spec = vendor_specs().get(obj.kind)
+        first = next((s for s in spec.settings if s.sends_secrets), None) if spec else None
+        if first is None:
+            return "—"
+        return obj.settings.get(first.name) or format_html("<span title='{}'>production</span>", first.default)
 
     @admin.display(description="Settings")
     def settings_shown(self, obj):

@@ -174,3 +174,13 @@ def test_a_timeout_is_said_in_words(manager, qstomizer_connection, sandbox, sett
     sandbox.set_faults(1.0, kinds=("stall",), stall_seconds=1.0)
     _status, said, _page = press_test(manager, qstomizer_connection)
     assert "the test failed" in said[0] and "did not answer in time" in said[0]
+
+
+def test_the_list_finds_a_connection_by_its_shop_or_company_and_shows_its_base_url(manager):
+    shop = VendorConnectionFactory(name="Main", shop_domain="findme.myshopify.com")
+    VendorConnectionFactory(name="Other", base_url="https://q.example/v3")
+    changelist = reverse("admin:orders_vendorconnection_changelist")
+    found = manager.get(changelist + "?q=findme")
+    assert list(found.context["cl"].result_list) == [shop]
+    html = manager.get(changelist).content.decode()
+    assert "https://q.example/v3" in html and "title='https://api.bigvanet.com/v3'>production" in html
