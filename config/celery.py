@@ -4,6 +4,10 @@ from celery import Celery, signals
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 
+# The longest a task's retry waits (its countdown): well under the broker's visibility timeout
+# (CELERY_BROKER_VISIBILITY_TIMEOUT, 2 h by default), or a waiting retry would be delivered twice.
+RETRY_BACKOFF_MAX = 30 * 60
+
 app = Celery("backoffice")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
@@ -19,3 +23,29 @@ def _redact_secrets_in_worker_logs(logger=None, **kwargs):
     for handler in logger.handlers if logger else []:
         if not any(isinstance(existing, RedactSecretsFilter) for existing in handler.filters):
             handler.addFilter(RedactSecretsFilter())
+
+
+def queue_on_commit(name: str, *args, **kwargs) -> None:
+    """Queue the task registered as `name` once the current transaction commits (at once outside
+    one), by name: services decide what runs in the background without importing the task
+    modules, which import the services (no services <-> tasks cycle). Options for the message
+    itself (`countdown`, ...) go in `options={...}`; a name that no worker knows is refused by
+    the worker, and tests/test_tasks.py checks that every name queued here is registered."""
+    from django.db import transaction
+
+    options = kwargs.pop("options", None) or {}
+    transaction.on_commit(lambda: app.send_task(name, args=args, kwargs=kwargs, **options))
+
+
+def failure_cause(exc: BaseException) -> BaseException:
+    """The exception a task stopped on, as `on_failure` should see it. Celery hands `on_failure`
+    a picklable copy and wraps one it cannot pickle (UnpickleableExceptionWrapper); this gives
+    back the original type where it can be rebuilt."""
+    from celery.utils.serialization import UnpickleableExceptionWrapper
+
+    if isinstance(exc, UnpickleableExceptionWrapper):
+        try:
+            return exc.restore()
+        except Exception:
+            return exc
+    return exc

@@ -1,82 +1,212 @@
-"""Celery entry points for fulfilment: thin, each calls one service.
+"""Celery entry points of `fulfilment`: thin, each calls one service, all in one declarative style.
 
 At-least-once (Celery's guidance for acks_late tasks): every task here may run twice, and the
-services make that harmless (a send claims its order; a second POST answers 8001)."""
+services make that harmless (a send claims its order; a second POST answers 8001; a pushed order
+with shipments is not shipped again; a stock PUT sets levels). Transient failures are retried by
+Celery itself (`autoretry_for`, exponential backoff with jitter, at most `max_retries`); when the
+retries are spent, `on_failure` records the outcome in words through a service. Services and admin
+actions never import this module: they queue these tasks by name (`fulfilment.services.queue`)."""
 
-from celery import shared_task
+from __future__ import annotations
+
+from celery import Task, shared_task
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import InterfaceError, OperationalError
 
-from integrations.http import VendorRetryable
+from config.celery import RETRY_BACKOFF_MAX, failure_cause
+from integrations.http import VendorError, VendorRetryable
+from orders.models import VendorConnection
+
+from .models import FulfilmentOrder, PushedOrder, StockLevel
+from .services import incoming as incoming_services
+from .services import orders as order_services
+from .services import reconcile as reconcile_services
+from .services import shipping as shipping_services
+from .services import stock as stock_services
+from .services.queue import (
+    INCOMING_PRUNE_TASK,
+    PUSHED_ORDER_SHIP_TASK,
+    RECONCILE_TASK,
+    SEND_TASK,
+    STOCK_IMPORTS_PRUNE_TASK,
+    STOCK_PUSH_TASK,
+)
 
 # Worth trying again soon: the vendor or the network, and a database that is briefly gone
 # ("too many clients already", a restart, a failover).
 TRANSIENT = (VendorRetryable, OperationalError, InterfaceError)
+DATABASE_GONE = (OperationalError, InterfaceError)
+# Backoff doubles from this many seconds (30, 60, 120, ...), with full jitter.
+RETRY_BACKOFF = 30
 
 
-def _countdown(retries: int) -> int:
-    """Exponential backoff, capped well under the broker's visibility timeout (<= 30 min)."""
-    return min(30 * 2**retries, settings.FULFILMENT_RETRY_MAX_COUNTDOWN)
+class FulfilmentTask(Task):
+    """Retries back off to at most FULFILMENT_RETRY_MAX_COUNTDOWN seconds, read when the retry is
+    made (not when the module was imported): under the broker's visibility timeout, and under
+    FULFILMENT_STUCK_AFTER_MINUTES, so the reconciler never takes a live retry for a stuck order.
+    (`retry_backoff_max` is fixed when the task is declared; this applies the setting's value.)"""
+
+    abstract = True
+
+    def retry(
+        self, args=None, kwargs=None, exc=None, throw=True, eta=None, countdown=None, max_retries=None, **options
+    ):
+        if countdown is not None:
+            countdown = min(countdown, settings.FULFILMENT_RETRY_MAX_COUNTDOWN)
+        return super().retry(args, kwargs, exc, throw, eta, countdown, max_retries, **options)
 
 
-@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=5)
+@shared_task(
+    name=SEND_TASK,
+    base=FulfilmentTask,
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=TRANSIENT,
+    retry_backoff=RETRY_BACKOFF,
+    retry_backoff_max=RETRY_BACKOFF_MAX,
+    retry_jitter=True,
+    max_retries=5,
+)
 def fulfilment_order_send_task(self, order_id: int) -> str:
-    from .models import FulfilmentOrder
-    from .services.orders import fulfilment_order_send
-
+    order = FulfilmentOrder.objects.filter(pk=order_id).first()
+    if order is None:
+        return "gone"
     try:
-        order = FulfilmentOrder.objects.filter(pk=order_id).first()
-        if order is None:
-            return "gone"
         # A rate limit is not an error: the service records `next_attempt_at` and returns; the
         # reconciler queues it again when it is due, however long the limit lasts.
-        return fulfilment_order_send(order).state
-    except TRANSIENT as exc:
-        if self.request.retries >= self.max_retries:
-            # Not "gave up": the order stays queued (or sending) and the reconciler, which
-            # counts its own attempts, queues it again or fails it with the reason in words.
-            return "left to the reconciler"
-        raise self.retry(exc=exc, countdown=_countdown(self.request.retries)) from None
+        return order_services.fulfilment_order_send(order).state
+    except TRANSIENT:
+        if self.request.retries < self.max_retries:
+            raise  # autoretry_for: again after the backoff
+        # Not "gave up": the order stays queued (or sending) and the reconciler, which counts
+        # its own attempts, queues it again or fails it with the reason in words.
+        return "left to the reconciler"
 
 
-@shared_task(bind=True, acks_late=True, max_retries=3)
+@shared_task(
+    name=RECONCILE_TASK,
+    base=FulfilmentTask,
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=DATABASE_GONE,
+    retry_backoff=RETRY_BACKOFF,
+    retry_backoff_max=RETRY_BACKOFF_MAX,
+    retry_jitter=True,
+    max_retries=3,
+)
 def fulfilment_orders_reconcile_task(self) -> dict:
     """Beat, every minute: queue due and stuck orders again, or fail them after a bound."""
-    from .services.reconcile import fulfilment_orders_reconcile
-
-    try:
-        return fulfilment_orders_reconcile()
-    except (OperationalError, InterfaceError) as exc:
-        raise self.retry(exc=exc, countdown=_countdown(self.request.retries)) from None
+    return reconcile_services.fulfilment_orders_reconcile()
 
 
-@shared_task(bind=True, acks_late=True, max_retries=3)
+@shared_task(
+    name=INCOMING_PRUNE_TASK,
+    base=FulfilmentTask,
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=DATABASE_GONE,
+    retry_backoff=RETRY_BACKOFF,
+    retry_backoff_max=RETRY_BACKOFF_MAX,
+    retry_jitter=True,
+    max_retries=3,
+)
 def incoming_prune_task(self) -> int:
     """Beat, daily: raw requests older than INCOMING_RETENTION_DAYS go."""
-    from .services.incoming import incoming_prune
+    return incoming_services.incoming_prune()
 
+
+@shared_task(
+    name=STOCK_IMPORTS_PRUNE_TASK,
+    base=FulfilmentTask,
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=DATABASE_GONE,
+    retry_backoff=RETRY_BACKOFF,
+    retry_backoff_max=RETRY_BACKOFF_MAX,
+    retry_jitter=True,
+    max_retries=3,
+)
+def stock_imports_prune_task(self) -> int:
+    """Delete stock CSV uploads whose preview was never confirmed (beat, hourly)."""
+    return stock_services.stock_imports_prune()
+
+
+def _ship_failed(self, exc, task_id, args, kwargs, einfo) -> None:
+    order_id = args[0] if args else kwargs.get("order_id")
+    shipping_services.pushed_order_ship_failed(order_id, exc=failure_cause(exc))
+
+
+@shared_task(
+    name=PUSHED_ORDER_SHIP_TASK,
+    base=FulfilmentTask,
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    # Never retried: the ship call is a POST, and after a timeout the vendor may have shipped, so
+    # asking again could ship twice. A vendor error is recorded on the order by the service (state
+    # and last error), anything else by on_failure; staff ship it again when it is understood.
+    max_retries=0,
+    on_failure=_ship_failed,
+)
+def pushed_order_ship_task(self, order_id: int) -> str:
+    """Staff's Ship action: ship one pushed order and download its labels (they show on the
+    order's page as today); the outcome is on the order's state and last error."""
+    order = PushedOrder.objects.filter(pk=order_id).first()
+    if order is None:
+        return "gone"
     try:
-        return incoming_prune()
-    except (OperationalError, InterfaceError) as exc:
-        raise self.retry(exc=exc, countdown=_countdown(self.request.retries)) from None
+        shipments = shipping_services.pushed_order_ship(order)
+    except VendorError:
+        return "failed"  # recorded on the order by the service (state, last error in words)
+    return f"{len(shipments)} shipment(s)"
+
+
+def _stock_push_failed(self, exc, task_id, args, kwargs, einfo) -> None:
+    connection_id = args[0] if args else kwargs.get("connection_id")
+    stock_services.stock_push_failed(connection_id, user_id=kwargs.get("user_id"), exc=failure_cause(exc))
+
+
+@shared_task(
+    name=STOCK_PUSH_TASK,
+    base=FulfilmentTask,
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    # A PUT sets levels: pushing them again is harmless. The service records a vendor error on the
+    # push itself (StockPush, with the answer); only a database that is gone is retried here.
+    autoretry_for=DATABASE_GONE,
+    retry_backoff=RETRY_BACKOFF,
+    retry_backoff_max=RETRY_BACKOFF_MAX,
+    retry_jitter=True,
+    max_retries=3,
+    on_failure=_stock_push_failed,
+)
+def stock_push_task(self, connection_id: int, level_ids: list[int] | None = None, user_id: int | None = None) -> str:
+    """Staff's push actions: push the given stock levels of a connection (all its changed ones
+    when `level_ids` is None). The outcome is a StockPush record, as when pushed from the command."""
+    connection = VendorConnection.objects.filter(pk=connection_id).first()
+    if connection is None:
+        return "connection gone"
+    if level_ids is None:
+        levels = stock_services.stock_changed(connection)
+    else:
+        levels = StockLevel.objects.filter(connection=connection, pk__in=level_ids)
+    user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
+    record = stock_services.stock_push(connection, levels, user=user)
+    return f"{record.count} SKU(s) sent ({record.status})"
 
 
 @shared_task(bind=True, max_retries=30)
 def demo_fulfilment_task(self, connection_id: int, sandbox_origin: str) -> str:
     """Development only (bootstrap_demo queues it): waits for the first sync, then builds the demo."""
-    from orders.models import VendorConnection
-
     from .demo import NotReady, demo_fulfilment_run
 
     try:
         return demo_fulfilment_run(VendorConnection.objects.get(pk=connection_id), sandbox_origin=sandbox_origin)
     except NotReady as exc:
         raise self.retry(exc=exc, countdown=5) from None
-
-
-@shared_task
-def stock_imports_prune_task() -> int:
-    """Delete stock CSV uploads whose preview was never confirmed (beat, hourly)."""
-    from .services.stock import stock_imports_prune
-
-    return stock_imports_prune()

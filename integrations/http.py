@@ -13,7 +13,7 @@ import logging
 import re
 import socket
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import IO, Any
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
@@ -22,6 +22,8 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ReadTimeoutError
 from urllib3.util.retry import Retry
+
+from .registry import HttpOptions
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +60,19 @@ class VendorError(Exception):
     def __str__(self) -> str:
         status = f" (HTTP {self.status})" if self.status else ""
         return f"{self.vendor}: {self.message}{status}"
+
+    def __reduce__(self):
+        # Picklable with every subclass's own attributes (code, retry_after, url, ...), although
+        # their __init__ takes keyword arguments: Celery pickles a task's exception for
+        # on_failure and the result backend, and wraps one it cannot pickle, losing its type.
+        return _rebuild_error, (type(self), self.args, dict(self.__dict__))
+
+
+def _rebuild_error(cls: type[VendorError], args: tuple, state: dict) -> VendorError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, *args)
+    error.__dict__.update(state)
+    return error
 
 
 class VendorRetryable(VendorError):
@@ -98,19 +113,81 @@ class DownloadResult:
     url: str
 
 
+# What a client uses when it is not given the project's policy (`http_options()`).
+_DEFAULTS = HttpOptions()
+
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
+
+
 class _Retry(Retry):
     """urllib3's Retry without one surprise: it retries any 429 that carries a Retry-After
     header, even with 429 left out of `status_forcelist`, and a spent quota is not fixed by
     waiting. (The other, sleeping through a Retry-After of up to six hours inside the call, is
-    capped by `retry_after_max=RETRY_AFTER_MAX` where the sessions are built.)"""
+    capped by `retry_after_max=RETRY_AFTER_MAX` in `retry_policy()`.)"""
 
     RETRY_AFTER_STATUS_CODES = frozenset({503})
 
 
 class _RateLimitRetry(_Retry):
-    """The vendor-session policy: a 429 is retried too, honouring its Retry-After (capped)."""
+    """The policy when a 429 is a rate limit: retried too, honouring its Retry-After (capped)."""
 
     RETRY_AFTER_STATUS_CODES = frozenset({RATE_LIMIT_STATUS, 503})
+
+
+def retry_policy(
+    *,
+    retries: int,
+    backoff: float,
+    statuses: Iterable[int] = RETRY_STATUSES,
+    retry_429: bool = False,
+    methods: Iterable[str] = IDEMPOTENT_METHODS,
+) -> Retry:
+    """The one retry policy every session is built with (urllib3 `Retry` on the adapter):
+    connection and read errors and `statuses` are retried `retries` times with exponential
+    `backoff`, on idempotent `methods` only (a POST is never repeated blindly); a Retry-After is
+    honoured up to RETRY_AFTER_MAX. `retry_429`: a 429 is a rate limit, retried like the rest;
+    without it a 429 is never retried, even with a Retry-After (a spent quota)."""
+    statuses = (*statuses, RATE_LIMIT_STATUS) if retry_429 else tuple(statuses)
+    policy = _RateLimitRetry if retry_429 else _Retry
+    return policy(
+        total=retries,
+        connect=retries,
+        read=retries,
+        status=retries,
+        status_forcelist=statuses,
+        allowed_methods=frozenset(methods),
+        backoff_factor=backoff,
+        respect_retry_after_header=True,
+        retry_after_max=RETRY_AFTER_MAX,
+        raise_on_status=False,
+    )
+
+
+def retrying_session(
+    retry: Retry, *, pool_size: int = 10, headers: Mapping[str, str] | None = None
+) -> requests.Session:
+    """A requests Session whose http and https adapters use `retry`, with `headers` on every call."""
+    adapter = HTTPAdapter(max_retries=retry, pool_connections=pool_size, pool_maxsize=pool_size)
+    session = requests.Session()
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    session.headers.update(headers or {})
+    return session
+
+
+def http_options(*, pool_size: int | None = None) -> HttpOptions:
+    """The project's HTTP policy (timeouts, retries, backoff) from the VENDOR_HTTP_* settings,
+    built in this one place for every client (`VendorSpec.client(config, http_options())`)."""
+    from django.conf import settings
+
+    defaults = _DEFAULTS
+    return HttpOptions(
+        connect_timeout=getattr(settings, "VENDOR_HTTP_CONNECT_TIMEOUT", defaults.connect_timeout),
+        read_timeout=getattr(settings, "VENDOR_HTTP_READ_TIMEOUT", defaults.read_timeout),
+        retries=getattr(settings, "VENDOR_HTTP_RETRIES", defaults.retries),
+        backoff=getattr(settings, "VENDOR_HTTP_BACKOFF", defaults.backoff),
+        pool_size=pool_size or defaults.pool_size,
+    )
 
 
 class VendorClient:
@@ -122,51 +199,37 @@ class VendorClient:
     retry_on_429 = False
     # Whether the session itself retries a 429 (with Retry-After or backoff) on idempotent calls.
     session_retries_429 = False
+    # The statuses the vendor session retries (with 429 when session_retries_429).
+    retry_statuses: tuple[int, ...] = RETRY_STATUSES
 
     def __init__(
         self,
         *,
         base_url: str,
         secrets: Iterable[str] = (),
-        connect_timeout: float = 5.0,
-        read_timeout: float = 30.0,
-        retries: int = 4,
-        backoff: float = 0.5,
-        pool_size: int = 10,
+        connect_timeout: float = _DEFAULTS.connect_timeout,
+        read_timeout: float = _DEFAULTS.read_timeout,
+        retries: int = _DEFAULTS.retries,
+        backoff: float = _DEFAULTS.backoff,
+        pool_size: int = _DEFAULTS.pool_size,
         session: requests.Session | None = None,
     ):
         self.base_url = base_url.rstrip("/")
         self.timeout = (connect_timeout, read_timeout)
         self._secrets = [s for s in secrets if s]
-        self.session = session or self._build_session(
-            retries=retries, backoff=backoff, pool_size=pool_size, retry_429=self.session_retries_429
-        )
-        self._retries, self._backoff = retries, backoff
+        self._retries, self._backoff, self._pool_size = retries, backoff, pool_size
+        self.session = session or self.build_session(retry_429=self.session_retries_429)
         self.body_retries = BODY_RETRIES if retries else 0
         self._download_session: requests.Session | None = None
         self.requests_made = 0
 
-    @staticmethod
-    def _build_session(*, retries: int, backoff: float, pool_size: int, retry_429: bool = False) -> requests.Session:
-        # Only idempotent methods are retried; a POST is never repeated blindly.
-        policy = _RateLimitRetry if retry_429 else _Retry
-        retry = policy(
-            total=retries,
-            connect=retries,
-            read=retries,
-            status=retries,
-            status_forcelist=(*RETRY_STATUSES, RATE_LIMIT_STATUS) if retry_429 else RETRY_STATUSES,
-            allowed_methods=frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"}),
-            backoff_factor=backoff,
-            respect_retry_after_header=True,
-            retry_after_max=RETRY_AFTER_MAX,
-            raise_on_status=False,
+    def build_session(self, *, retry_429: bool) -> requests.Session:
+        """A session with this client's retry policy (`retry_policy()`): its retries, backoff and
+        `retry_statuses`, and 429 retried or not."""
+        retry = retry_policy(
+            retries=self._retries, backoff=self._backoff, statuses=self.retry_statuses, retry_429=retry_429
         )
-        adapter = HTTPAdapter(max_retries=retry, pool_connections=pool_size, pool_maxsize=pool_size)
-        session = requests.Session()
-        session.mount("http://", adapter)
-        session.mount("https://", adapter)
-        return session
+        return retrying_session(retry, pool_size=self._pool_size)
 
     def url(self, path: str) -> str:
         if path.startswith(("http://", "https://")):
@@ -214,6 +277,33 @@ class VendorClient:
         (in words, never with a credential) when the vendor could not be read. Each client has one."""
         raise NotImplementedError(f"{type(self).__name__} has no check()")
 
+    def error_in_body(self, response: requests.Response, *, status: int, message: str | None = None) -> VendorError:
+        """The error for an answer whose HTTP status said success but whose body is an error (an
+        envelope's `statusCode`, `"error": true`, a documented error text): exactly what
+        `error_for()` gives the same body sent with HTTP `status`, so a vendor that answers 200
+        with an error raises just as if it had said 4xx/5xx. Callers `raise` it."""
+        as_sent = requests.Response()
+        as_sent.status_code = status
+        as_sent._content = response.content
+        as_sent.encoding = response.encoding or "utf-8"
+        as_sent.headers = response.headers
+        as_sent.request = response.request
+        as_sent.url = response.url
+        return self.error_for(as_sent, message)
+
+    def bad_response(
+        self, response: requests.Response, message: str, *, cls: type[VendorBadResponse] | None = None
+    ) -> VendorBadResponse:
+        """The error for an answer we cannot use (not JSON, not the documented shape): a
+        VendorBadResponse (or `cls`) saying what was wrong, with a short excerpt of the body;
+        credentials scrubbed from both. Callers `raise` it."""
+        return (cls or VendorBadResponse)(
+            self.scrub(message),
+            vendor=self.vendor,
+            status=response.status_code,
+            excerpt=self.scrub(response.text[:EXCERPT_CHARS]),
+        )
+
     def get_json(self, path: str, *, parse: Callable[[requests.Response], Any] | None = None, **kwargs: Any) -> Any:
         """GET `path` and read its JSON with `parse` (default `parse_json`). A body cut short or
         unreadable (VendorUnreadableBody) is asked for again up to `body_retries` times, with
@@ -235,11 +325,8 @@ class VendorClient:
         try:
             return response.json()
         except (ValueError, json.JSONDecodeError):
-            raise VendorUnreadableBody(
-                "the vendor's answer is not valid JSON",
-                vendor=self.vendor,
-                status=response.status_code,
-                excerpt=self.scrub(response.text[:EXCERPT_CHARS]),
+            raise self.bad_response(
+                response, "the vendor's answer is not valid JSON", cls=VendorUnreadableBody
             ) from None
 
     # -- file downloads --------------------------------------------------------------------
@@ -321,15 +408,21 @@ class VendorClient:
 
     @property
     def download_session(self) -> requests.Session:
+        """A session with no vendor header or credential in it, for signed S3 / CDN links; it
+        asks for the bytes as stored, so that their count can be checked against Content-Length
+        and their hash is the file's hash."""
         if self._download_session is None:
-            self._download_session = _build_download_session(retries=self._retries, backoff=self._backoff)
+            retry = retry_policy(
+                retries=self._retries, backoff=self._backoff, statuses=DOWNLOAD_RETRY_STATUSES, methods={"GET"}
+            )
+            self._download_session = retrying_session(retry, headers={"Accept-Encoding": "identity"})
         return self._download_session
 
     def _download_error(self, response: requests.Response, url: str, shown: str) -> VendorError:
         status = response.status_code
         body = _read_excerpt(response)
         excerpt = self.scrub(_scrub_query(body, url, response.url))
-        kwargs = {"vendor": self.vendor, "status": status, "excerpt": excerpt}
+        kwargs: dict[str, Any] = {"vendor": self.vendor, "status": status, "excerpt": excerpt}
         lowered = body.lower()
         says_expired = "request has expired" in lowered or ("accessdenied" in lowered and "expired" in lowered)
         signed = bool(urlsplit(url).query)
@@ -377,30 +470,6 @@ def _send(
         raise VendorRetryable(f"could not connect to {who}", vendor=vendor) from None
     except requests.RequestException as exc:
         raise VendorRetryable(f"request to {who} failed ({type(exc).__name__})", vendor=vendor) from None
-
-
-def _build_download_session(*, retries: int, backoff: float) -> requests.Session:
-    """A session with no vendor header or credential in it, for signed S3 / CDN links."""
-    retry = _Retry(
-        total=retries,
-        connect=retries,
-        read=retries,
-        status=retries,
-        status_forcelist=DOWNLOAD_RETRY_STATUSES,
-        allowed_methods=frozenset({"GET"}),
-        backoff_factor=backoff,
-        respect_retry_after_header=True,
-        retry_after_max=RETRY_AFTER_MAX,
-        raise_on_status=False,
-    )
-    adapter = HTTPAdapter(max_retries=retry)
-    session = requests.Session()
-    session.mount("http://", adapter)
-    session.mount("https://", adapter)
-    # The bytes as stored, so that their count can be checked against Content-Length and their
-    # hash is the file's hash.
-    session.headers["Accept-Encoding"] = "identity"
-    return session
 
 
 def redact_url(url: str) -> str:
@@ -511,7 +580,7 @@ def non_public_kind(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> s
 def host_addresses(host: str, port: int) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
     """Every address `host` resolves to now (raises OSError / UnicodeError when it does not)."""
     answers = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
-    return [ipaddress.ip_address(info[4][0].split("%", 1)[0]) for info in answers]
+    return [ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in answers]
 
 
 def public_address_refusal(url: str) -> str:

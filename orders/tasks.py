@@ -1,30 +1,57 @@
-"""Celery entry points. Every task here may run twice (acks_late: a task whose worker died is
-delivered again), so each is idempotent: the sync is keyed by vendor ids and takes a lock, the
-artwork fetch claims its side, the re-screen only screens what is not screened yet."""
+"""Celery entry points of `orders`: thin, each calls one service, all in one declarative style.
+
+Every task here may run twice (acks_late: a task whose worker died is delivered again), so each
+is idempotent: the sync is keyed by vendor ids and takes a lock, the artwork fetch claims its
+side, the re-screen only screens what is not screened yet. Transient failures are retried by
+Celery itself (`autoretry_for`, exponential backoff with jitter, at most `max_retries`); when the
+retries are spent, `on_failure` records the outcome in words through a service. Services never
+import this module: they queue these tasks by name (`orders.services.queue`)."""
+
+from __future__ import annotations
 
 from celery import shared_task
+from django.contrib.auth import get_user_model
 from django.db import InterfaceError, OperationalError
 
+from config.celery import RETRY_BACKOFF_MAX, failure_cause
 from integrations.http import VendorRetryable
 from integrations.registry import Capability
 
-from .models import SyncRun, VendorConnection
-from .services.sync import SyncLockHeldByEarlierAttempt, customizations_sync
+from .models import CustomizationSide, SyncRun, VendorConnection
+from .services import artwork as artwork_services
+from .services import bad_words as bad_words_services
+from .services import reconcile as reconcile_services
+from .services import sync as sync_services
+from .services.queue import ARTWORK_FETCH_TASK, RESCREEN_TASK, SYNC_RECONCILE_TASK, SYNC_TASK
 
+# Worth trying again soon: the vendor or the network, and a database that is briefly gone ("too
+# many clients already", a restart, a failover). A lost database ends a sync run as failed
+# (recorded on a new connection); trying again resumes from where it got to.
+TRANSIENT = (VendorRetryable, OperationalError, InterfaceError)
+DATABASE_GONE = (OperationalError, InterfaceError)
+
+# Every task is acknowledged when done and given back to the queue when its worker process dies
+# (acks_late, reject_on_worker_lost). Backoff doubles from `retry_backoff` seconds, with full
+# jitter, to at most RETRY_BACKOFF_MAX (under the broker's visibility timeout).
 # How often a redelivered sync waits for its own dead run's lock to go stale before giving up.
 LOCK_TAKEOVER_RETRIES = 10
 
 
-@shared_task(
+def _sync_gave_up(self, exc, task_id, args, kwargs, einfo) -> None:
+    reconcile_services.sync_task_gave_up(task_id=task_id, attempts=self.request.retries + 1, exc=failure_cause(exc))
+
+
+@shared_task(  # type: ignore[call-overload]  # celery-types: no on_failure= unless base= is given
+    name=SYNC_TASK,
     bind=True,
     acks_late=True,
     reject_on_worker_lost=True,
-    # A lost database connection ends the run as failed (recorded on a new connection); trying
-    # again resumes from where it got to.
-    autoretry_for=(VendorRetryable, OperationalError, InterfaceError),
+    autoretry_for=TRANSIENT,
     retry_backoff=60,
-    retry_backoff_max=30 * 60,
+    retry_backoff_max=RETRY_BACKOFF_MAX,
+    retry_jitter=True,
     max_retries=5,
+    on_failure=_sync_gave_up,
 )
 def sync_connection_task(self, connection_id: int, trigger: str = SyncRun.Trigger.MANUAL, user_id=None) -> dict:
     connection = (
@@ -45,55 +72,71 @@ def sync_connection_task(self, connection_id: int, trigger: str = SyncRun.Trigge
         )
         if done is not None:
             return done.summary()
+    user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
     try:
-        run = customizations_sync(
-            connection=connection, trigger=trigger, user=user_id and _user(user_id), task_id=task_id
-        )
-    except SyncLockHeldByEarlierAttempt as held:
+        run = sync_services.customizations_sync(connection=connection, trigger=trigger, user=user, task_id=task_id)
+    except sync_services.SyncLockHeldByEarlierAttempt as held:
         # Our own earlier attempt died holding the lock: not a sync to give way to. Come back
-        # once its heartbeat is stale, then take over (the lock is re-checked then).
+        # once its heartbeat is stale (a countdown of our own, not the backoff's), then take
+        # over (the lock is re-checked then).
         raise self.retry(countdown=held.retry_in, max_retries=LOCK_TAKEOVER_RETRIES, exc=held) from None
     return run.summary()
 
 
-def _user(user_id):
-    from django.contrib.auth import get_user_model
-
-    return get_user_model().objects.filter(pk=user_id).first()
-
-
-@shared_task(acks_late=True, reject_on_worker_lost=True)
-def rescreen_customizations_task() -> int:
+@shared_task(
+    name=RESCREEN_TASK,
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=DATABASE_GONE,
+    retry_backoff=30,
+    retry_backoff_max=RETRY_BACKOFF_MAX,
+    retry_jitter=True,
+    max_retries=3,
+)
+def rescreen_customizations_task(self) -> int:
     """Screen every customization not yet screened with the current bad-words list."""
-    from .services.bad_words import customizations_screen
-
-    return customizations_screen()
+    return bad_words_services.customizations_screen()
 
 
-@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=6)
+def _artwork_gave_up(self, exc, task_id, args, kwargs, einfo) -> None:
+    side_id = args[0] if args else kwargs.get("side_id")
+    artwork_services.artwork_fetch_gave_up(side_id, attempts=self.request.retries + 1, exc=failure_cause(exc))
+
+
+@shared_task(  # type: ignore[call-overload]  # celery-types: no on_failure= unless base= is given
+    name=ARTWORK_FETCH_TASK,
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(VendorRetryable,),
+    retry_backoff=30,
+    retry_backoff_max=RETRY_BACKOFF_MAX,
+    retry_jitter=True,
+    max_retries=6,
+    on_failure=_artwork_gave_up,
+)
 def artwork_fetch_task(self, side_id: int) -> str:
-    """Fetch one side's print file; retried with backoff while the vendor says "try again"."""
-    from .models import CustomizationSide, SideArtwork
-    from .services.artwork import artwork_fetch
-
+    """Fetch one side's print file; retried with backoff while the vendor says "try again"; the
+    side fails with the reason once the retries are spent."""
     side = CustomizationSide.objects.filter(pk=side_id).first()
     if side is None:
         return "side gone"
-    try:
-        artwork = artwork_fetch(side)
-    except VendorRetryable as exc:
-        if self.request.retries >= self.max_retries:
-            SideArtwork.objects.filter(side_id=side_id).update(
-                state=SideArtwork.State.FAILED, error=f"Gave up after {self.request.retries + 1} attempts: {exc}"
-            )
-            return "failed"
-        raise self.retry(exc=exc, countdown=min(30 * 2**self.request.retries, 1800)) from None
+    artwork = artwork_services.artwork_fetch(side)
     return artwork.state if artwork else "skipped"
 
 
-@shared_task(acks_late=True, reject_on_worker_lost=True)
-def sync_reconcile_task() -> dict:
+@shared_task(
+    name=SYNC_RECONCILE_TASK,
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=DATABASE_GONE,
+    retry_backoff=10,
+    retry_backoff_max=RETRY_BACKOFF_MAX,
+    retry_jitter=True,
+    max_retries=3,
+)
+def sync_reconcile_task(self) -> dict:
     """Every minute (beat): finish what crashed workers left. Idempotent."""
-    from .services.reconcile import work_reconcile
-
-    return work_reconcile()
+    return reconcile_services.work_reconcile()

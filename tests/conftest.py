@@ -163,3 +163,21 @@ def gateway(db):
     )
     connection.save()
     return connection
+
+
+@pytest.fixture
+def tasks_inline(monkeypatch):
+    """Tasks queued by name (config.celery.queue_on_commit) run here, in this process, when they
+    are sent (after the transaction commits), as a worker would run them; each (name, args,
+    kwargs) is listed in the order sent. For tests of an action's outcome without a worker."""
+    from config.celery import app
+
+    app.loader.import_default_modules()
+    sent = []
+
+    def send_task(name, args=(), kwargs=None, **options):
+        sent.append((name, tuple(args), dict(kwargs or {})))
+        return app.tasks[name].apply(args=args, kwargs=kwargs)
+
+    monkeypatch.setattr(app, "send_task", send_task)
+    return sent

@@ -10,7 +10,6 @@ from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 
 from integrations.filetypes import EPL, LABEL, PDF, ZPL, FileRefused, sniff_bytes
-from integrations.http import VendorError
 from orders.admin.base import ViewOnlyAdmin, ViewOnlyInline
 from orders.file_responses import harden, placeholder_response, stored_file_response
 from orders.services.image_proxy import proxy_url
@@ -21,7 +20,8 @@ from ..models import (
     Shipment,
     ShippingLabel,
 )
-from ..services.shipping import NothingToPrint, label_kind, label_preview_png, labels_pdf, pushed_order_ship
+from ..services.queue import pushed_orders_ship_queue
+from ..services.shipping import NothingToPrint, label_kind, label_preview_png, labels_pdf
 
 
 class PushedItemInline(ViewOnlyInline):
@@ -106,16 +106,18 @@ class PushedOrderAdmin(ViewOnlyAdmin):
 
     @admin.action(description="Ship (create shipments and labels)", permissions=["ship"])
     def ship_selected(self, request, queryset):
-        shipped = 0
-        for order in queryset:
-            try:
-                pushed_order_ship(order)
-                shipped += 1
-            except VendorError as exc:
-                self.message_user(request, f"{order}: {exc}", messages.ERROR)
-        if shipped:
+        """Queues the shipping (the vendor is never called inside the request): each order's
+        shipments and labels appear on its page when done, a failure as its state and error."""
+        shipped = queryset.filter(shipments__isnull=False).distinct()
+        for order in shipped:
+            self.message_user(request, f"{order} is shipped already: its labels are on its page.", messages.INFO)
+        queued = pushed_orders_ship_queue(queryset.exclude(pk__in=shipped.values("pk")).values_list("pk", flat=True))
+        if queued:
             self.message_user(
-                request, f"{shipped} order(s) shipped; their labels are below each order.", messages.SUCCESS
+                request,
+                f"Shipping of {len(queued)} order(s) queued: each order's shipments and labels appear on its page "
+                "when the vendor has answered (reload it in a moment); a failure shows as its state, with the reason.",
+                messages.SUCCESS,
             )
 
     @admin.action(description="Print labels (one PDF)", permissions=["ship"])

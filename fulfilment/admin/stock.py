@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.html import format_html
 
 from integrations.registry import Capability
 from orders.admin.base import ViewOnlyAdmin
@@ -16,11 +17,11 @@ from ..models import (
     StockLevel,
     StockPush,
 )
+from ..services.queue import stock_push_queue
 from ..services.stock import ENCODINGS as STOCK_ENCODINGS
 from ..services.stock import PREVIEW_ERRORS as STOCK_PREVIEW_ERRORS
 from ..services.stock import (
     StockImportError,
-    stock_changed,
     stock_import_apply,
     stock_import_counts,
     stock_import_discard,
@@ -28,7 +29,6 @@ from ..services.stock import (
     stock_import_shown,
     stock_import_stage,
     stock_import_staged,
-    stock_push,
 )
 
 
@@ -68,26 +68,42 @@ class StockLevelAdmin(admin.ModelAdmin):
     def has_push_permission(self, request):
         return request.user.has_perm("fulfilment.push_stocklevel")
 
-    def _report(self, request, record):
-        level = {
-            StockPush.Status.SUCCEEDED: messages.SUCCESS,
-            StockPush.Status.PARTIAL: messages.WARNING,
-            StockPush.Status.FAILED: messages.ERROR,
-        }[record.status]
-        text = f"Stock push: {record.count} SKU(s) sent ({record.get_status_display().lower()})."
-        self.message_user(request, text + (f" {record.error}" if record.error else ""), level)
+    def _queued(self, request, connection_ids, what: str) -> None:
+        names = ", ".join(
+            VendorConnection.objects.filter(pk__in=connection_ids).order_by("name").values_list("name", flat=True)
+        )
+        history = reverse("admin:fulfilment_stockpush_changelist")
+        self.message_user(
+            request,
+            format_html(
+                "Stock push of {} queued for {}: what was sent and the vendor's answer appear under "
+                '<a href="{}">Stock pushes</a> when it is done.',
+                what,
+                names,
+                history,
+            ),
+            messages.SUCCESS,
+        )
+
+    def _connections(self, queryset) -> list[int]:
+        return list(queryset.values_list("connection", flat=True).order_by("connection").distinct())
 
     @admin.action(description="Push selected levels to Custom Gateway", permissions=["push"])
     def push_selected(self, request, queryset):
-        for connection_id in queryset.values_list("connection", flat=True).order_by().distinct():
-            connection = VendorConnection.objects.get(pk=connection_id)
-            self._report(request, stock_push(connection, queryset.filter(connection=connection), user=request.user))
+        connections = self._connections(queryset)
+        for connection_id in connections:
+            ids = queryset.filter(connection=connection_id).values_list("pk", flat=True)
+            stock_push_queue(connection_id, level_ids=ids, user_id=request.user.pk)
+        if connections:
+            self._queued(request, connections, f"{queryset.count()} selected level(s)")
 
     @admin.action(description="Push all changed levels (of the selected connections)", permissions=["push"])
     def push_all_changed(self, request, queryset):
-        for connection_id in queryset.values_list("connection", flat=True).order_by().distinct():
-            connection = VendorConnection.objects.get(pk=connection_id)
-            self._report(request, stock_push(connection, stock_changed(connection), user=request.user))
+        connections = self._connections(queryset)
+        for connection_id in connections:
+            stock_push_queue(connection_id, level_ids=None, user_id=request.user.pk)
+        if connections:
+            self._queued(request, connections, "every changed level")
 
     def get_urls(self):
         return [

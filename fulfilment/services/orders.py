@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 from iso3166 import countries_by_alpha2
 
+from config.celery import queue_on_commit
 from integrations.custom_gateway.client import OrderAlreadyExists, RateLimitedByVendor
 from integrations.custom_gateway.types import ORDER_STATUSES, STATUS_QC_QUERY
 from integrations.http import VendorError, VendorRetryable
@@ -21,6 +22,7 @@ from orders.services.connections import connection_client, connection_hook_urls
 
 from ..models import FulfilmentItem, FulfilmentOrder, VendorOrder
 from .links import artwork_url
+from .queue import SEND_TASK
 from .ratelimit import RateLimited, rate_limit_take
 
 logger = logging.getLogger(__name__)
@@ -245,15 +247,13 @@ def sendable_q(now=None) -> Q:
 
 def fulfilment_order_queue(order: FulfilmentOrder) -> bool:
     """Queue it to send (staff's Send action, the reconciler). False when it is not sendable."""
-    from ..tasks import fulfilment_order_send_task
-
     queued = (
         FulfilmentOrder.objects.filter(sendable_q())
         .filter(pk=order.pk)
         .update(state=State.QUEUED, next_attempt_at=None, updated_at=timezone.now())
     )
     if queued:
-        transaction.on_commit(lambda: fulfilment_order_send_task.delay(order.pk))
+        queue_on_commit(SEND_TASK, order.pk)
     return bool(queued)
 
 

@@ -14,15 +14,16 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from config.celery import queue_on_commit
+
 from ..models import FulfilmentOrder
 from .orders import stuck_before
+from .queue import SEND_TASK
 
 State = FulfilmentOrder.State
 
 
 def fulfilment_orders_reconcile(*, now=None) -> dict:
-    from ..tasks import fulfilment_order_send_task
-
     now = now or timezone.now()
     summary = {"due": 0, "requeued": 0, "failed": 0}
     queue: list[int] = []
@@ -63,7 +64,7 @@ def fulfilment_orders_reconcile(*, now=None) -> dict:
             queue.append(order.pk)
             summary["requeued"] += 1
         for pk in queue:
-            transaction.on_commit(lambda pk=pk: fulfilment_order_send_task.delay(pk))
+            queue_on_commit(SEND_TASK, pk)
     return summary
 
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import io
+import logging
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from PIL import Image
 from pypdf import PdfReader, PdfWriter
 
@@ -16,6 +17,8 @@ from orders.services.files import download_stored
 
 from ..models import PushedOrder, Shipment, ShippingLabel
 from .ratelimit import rate_limit_take
+
+logger = logging.getLogger(__name__)
 
 
 def pushed_order_ship(order: PushedOrder) -> list[Shipment]:
@@ -187,3 +190,18 @@ class NothingToPrint(ValueError):
     def __init__(self, message: str, skipped: list[str]):
         super().__init__(message)
         self.skipped = skipped
+
+
+def pushed_order_ship_failed(order_id: int, *, exc: BaseException) -> None:
+    """The ship task stopped on something other than a vendor error (which `pushed_order_ship`
+    records itself): the order says so in words, for staff to ship it again."""
+    if isinstance(exc, VendorError):
+        error = str(exc)
+    else:
+        error = (
+            f"Not shipped: stopped by an internal error ({type(exc).__name__}). Check its shipments, then ship again."
+        )
+    try:
+        PushedOrder.objects.filter(pk=order_id).update(state=PushedOrder.State.SHIP_FAILED, last_error=error)
+    except DatabaseError:
+        logger.error("pushed order %s: shipping failed and could not be recorded: %s", order_id, error)

@@ -5,14 +5,16 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import logging
 import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.backends.base.operations import BaseDatabaseOperations
 from django.db.models import F, Q
 from django.utils import timezone
@@ -23,6 +25,8 @@ from orders.services.connections import connection_client
 
 from ..models import StockImport, StockLevel, StockPush
 from .ratelimit import RateLimited, rate_limit_take
+
+logger = logging.getLogger(__name__)
 
 BATCH = 100
 WRITE_BATCH = 2_000
@@ -326,3 +330,24 @@ def stock_push(connection: VendorConnection, levels, *, user=None, progress=None
     record.count = pushed
     record.save()
     return record
+
+
+def stock_push_failed(connection_id: int, *, user_id: int | None = None, exc: BaseException) -> StockPush | None:
+    """The push task stopped before it could record its push (its retries spent, or something
+    unexpected): the push history says so in words."""
+    if isinstance(exc, VendorError):
+        error = str(exc)
+    elif isinstance(exc, DatabaseError):
+        error = f"Not pushed: the database was unavailable ({type(exc).__name__}). Push the levels again."
+    else:
+        error = f"Not pushed: stopped by an internal error ({type(exc).__name__}). Push the levels again."
+    try:
+        if not VendorConnection.objects.filter(pk=connection_id).exists():
+            return None
+        user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
+        return StockPush.objects.create(
+            connection_id=connection_id, user=user, status=StockPush.Status.FAILED, error=error
+        )
+    except DatabaseError:
+        logger.error("stock push of connection %s failed and could not be recorded: %s", connection_id, error)
+        return None

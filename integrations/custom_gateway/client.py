@@ -31,7 +31,6 @@ import requests
 from integrations.http import (
     EXCERPT_CHARS,
     DownloadResult,
-    VendorBadResponse,
     VendorClient,
     VendorError,
     VendorRejected,
@@ -203,17 +202,16 @@ class CustomGatewayClient(VendorClient):
         and the rate limit. Creates nothing; counts as one request towards the rate limit."""
         ours: int | str = int(self.company_ref_id) if self.company_ref_id.isdigit() else self.company_ref_id
         try:
-            orders = self._records(
-                self.request("POST", self.orders_url, json={"company_ref_id": ours, "items": []}), what="orders"
-            )
+            response = self.request("POST", self.orders_url, json={"company_ref_id": ours, "items": []})
+            orders = self._records(response, what="orders")
         except OrderRejected as exc:  # refused as an order, so the credentials were accepted
             code = f", code {exc.code}" if getattr(exc, "code", None) else ""
             return (
                 f"Connected to {self.vendor} (company {self.company_ref_id}): the credentials were accepted "
                 f"(an empty test order was refused as it must be{code}; nothing was created)."
             )
-        raise VendorBadResponse(
-            f"an order with no items was accepted ({len(orders)} created): tell Custom Gateway", vendor=self.vendor
+        raise self.bad_response(
+            response, f"an order with no items was accepted ({len(orders)} created): tell Custom Gateway"
         )
 
     # -- suppliers: shipping, stock -------------------------------------------------------------
@@ -274,17 +272,18 @@ class CustomGatewayClient(VendorClient):
         if isinstance(payload, dict) and "id" in payload:
             payload = [payload]
         if not isinstance(payload, list) or not payload:
-            raise self._bad(response, f"the {what} are not a non-empty array")
+            raise self.bad_response(response, f"the {what} are not a non-empty array")
         for record in payload:
             if not isinstance(record, dict) or record.get("id") in (None, ""):
-                raise self._bad(response, f"one of the {what} has no id")
+                raise self.bad_response(response, f"one of the {what} has no id")
         return payload
 
     def _raise_if_error_body(self, payload: Any, response: requests.Response) -> None:
+        """An HTTP 200 carrying the doc's error object raises as that error would (a code: 400)."""
         if isinstance(payload, dict) and isinstance(payload.get("error"), dict):
-            code, message = _error_fields(payload)
+            code, _ = _error_fields(payload)
             status = response.status_code if response.status_code >= 400 else (400 if code is not None else 500)
-            raise self._error(response, status, code, message)
+            raise self.error_in_body(response, status=status)
 
     def error_for(self, response: requests.Response, message: str | None = None) -> VendorError:
         try:
@@ -325,11 +324,6 @@ class CustomGatewayClient(VendorClient):
         if code is None:
             return OrderRejected(f"the request was rejected.{said}", **kwargs)
         return OrderRejected(f"[{code}] {describe_error_code(code)}{said}", **kwargs)
-
-    def _bad(self, response: requests.Response, message: str) -> VendorBadResponse:
-        return VendorBadResponse(
-            message, vendor=self.vendor, status=response.status_code, excerpt=self.scrub(response.text[:EXCERPT_CHARS])
-        )
 
 
 def iter_stock_batches(levels: Iterable[tuple[str, int]], size: int = STOCK_BATCH_SIZE) -> Iterator[list]:

@@ -40,7 +40,7 @@ from urllib.parse import quote
 
 import requests
 
-from integrations.http import EXCERPT_CHARS, VendorBadResponse, VendorClient, VendorError, VendorRejected
+from integrations.http import EXCERPT_CHARS, VendorClient, VendorError, VendorRejected
 
 from .types import DEFAULT_BASE_URL, INVALID_CREDENTIALS, INVALID_SORT, INVALID_TENANT
 
@@ -79,16 +79,7 @@ class MyCustomizerClient(VendorClient):
     # "retry later" if it is still there.
     session_retries_429 = True
     retry_on_429 = True
-
-    @staticmethod
-    def _build_session(*, retries: int, backoff: float, pool_size: int, retry_429: bool = False) -> requests.Session:
-        session = VendorClient._build_session(
-            retries=retries, backoff=backoff, pool_size=pool_size, retry_429=retry_429
-        )
-        statuses = (*TRANSPORT_RETRY_STATUSES, 429) if retry_429 else TRANSPORT_RETRY_STATUSES
-        for adapter in session.adapters.values():
-            adapter.max_retries = adapter.max_retries.new(status_forcelist=statuses)
-        return session
+    retry_statuses = TRANSPORT_RETRY_STATUSES
 
     def brand_path(self, *parts: object) -> str:
         """brands/{companyname}/... with every segment quoted."""
@@ -136,14 +127,6 @@ class MyCustomizerClient(VendorClient):
             excerpt=self.scrub(response.text[:EXCERPT_CHARS]),
         )
 
-    def _bad(self, response: requests.Response, message: str) -> VendorBadResponse:
-        return VendorBadResponse(
-            self.scrub(message),
-            vendor=self.vendor,
-            status=response.status_code,
-            excerpt=self.scrub(response.text[:EXCERPT_CHARS]),
-        )
-
     def _raise_if_error_body(self, payload: Any, response: requests.Response) -> None:
         """An HTTP 200 whose body is one of the documented error texts raises as that error."""
         if isinstance(payload, dict):
@@ -152,12 +135,7 @@ class MyCustomizerClient(VendorClient):
             return
         for marker, status in ((INVALID_CREDENTIALS, 401), (INVALID_TENANT, 404), (INVALID_SORT, 500)):
             if marker.lower() in payload.lower():
-                fake = requests.Response()
-                fake.status_code = status
-                fake._content = response.content
-                fake.encoding = response.encoding or "utf-8"
-                fake.request = response.request
-                raise self.error_for(fake)
+                raise self.error_in_body(response, status=status)
 
     # -- orders and designs -------------------------------------------------------------
 
@@ -218,7 +196,7 @@ class MyCustomizerClient(VendorClient):
         )
         if not isinstance(payload, dict) or not _record_id(payload):
             self._raise_if_error_body(payload, response)
-            raise self._bad(response, f"{collection} {record_id}: the answer is not a record with an id")
+            raise self.bad_response(response, f"{collection} {record_id}: the answer is not a record with an id")
         return payload
 
     def _walk(self, collection: str, sort: dict[str, str], *, page_size: int, expected_order: str) -> Iterator[dict]:
@@ -250,24 +228,24 @@ class MyCustomizerClient(VendorClient):
             where = f"lastIndex={last_index}" if last_index is not None else "the first page"
             if not results:
                 if probing and total is not None and start < total:
-                    raise self._bad(
+                    raise self.bad_response(
                         response,
                         f"{collection}: nothing after {where} although collectionSize is {total}: the vendor "
                         f"may have skipped record #{start + 1}; stopped rather than miss it",
                     )
                 return  # "when the resultSize is 0": the end, whatever collectionSize says
             if reported is None or total is None:
-                raise self._bad(response, f"the {collection} page has no numeric lastIndex and collectionSize")
+                raise self.bad_response(response, f"the {collection} page has no numeric lastIndex and collectionSize")
             n = len(results)
             if previous is not None and reported <= previous:
-                raise self._bad(
+                raise self.bad_response(
                     response,
                     f"{collection}: lastIndex did not advance ({reported} after {previous}, "
                     f"asking for {where}); stopped rather than loop",
                 )
             fits = {name for name, expected in READINGS.items() if reported == expected(start, n)}
             if not fits & readings:
-                raise self._bad(
+                raise self.bad_response(
                     response,
                     f"{collection}: lastIndex {reported} for {n} records from {where} fits no reading "
                     f"of the doc's pagination (already read: {start}); stopped rather than skip records",
@@ -280,7 +258,7 @@ class MyCustomizerClient(VendorClient):
                     seen.add(record_id)
                     fresh.append(record)
             if not fresh:
-                raise self._bad(
+                raise self.bad_response(
                     response,
                     f"{collection}: the page for {where} held only records already read; stopped rather than loop",
                 )
@@ -313,16 +291,16 @@ class MyCustomizerClient(VendorClient):
     def _page(self, payload: Any, response: requests.Response, collection: str) -> tuple[list[dict], dict]:
         if not isinstance(payload, dict) or not isinstance(payload.get("pagination"), dict):
             self._raise_if_error_body(payload, response)
-            raise self._bad(response, f"the {collection} page has no pagination")
+            raise self.bad_response(response, f"the {collection} page has no pagination")
         pagination = payload["pagination"]
         results = payload.get("results")
         if results is None and _number(pagination, "resultSize") == 0:
             results = []
         if not isinstance(results, list):
-            raise self._bad(response, f"the {collection} page's results are not a list")
+            raise self.bad_response(response, f"the {collection} page's results are not a list")
         for record in results:
             if not isinstance(record, dict) or not _record_id(record):
-                raise self._bad(response, f"a record of the {collection} page has no id")
+                raise self.bad_response(response, f"a record of the {collection} page has no id")
         size = _number(pagination, "resultSize")
         if size is not None and size != len(results):
             logger.warning(
@@ -364,6 +342,16 @@ class KickflipClient(MyCustomizerClient):
             return {"words": words, "active": bool(active), "raw": None}
         return self._wordfilter(self._lenient_json(response), response, sent_active=bool(active))
 
+    # The word filter's neutral names (Capability.WORD_FILTER), as orders.services.bad_words calls them.
+
+    def bad_words(self) -> dict:
+        """The vendor's bad-words list: {"words": [...], "active": bool | None, "raw": <answer>}."""
+        return self.wordfilter()
+
+    def bad_words_replace(self, words: Iterable[str], active: bool) -> dict:
+        """Replace the vendor's whole bad-words list; the same answer as bad_words()."""
+        return self.wordfilter_replace(words, active)
+
     def _lenient_json(self, response: requests.Response) -> Any:
         try:
             return response.json()
@@ -372,7 +360,7 @@ class KickflipClient(MyCustomizerClient):
         try:
             return json.loads(_quote_bare_keys(response.text))
         except ValueError:
-            raise self._bad(response, "the vendor's answer is not valid JSON") from None
+            raise self.bad_response(response, "the vendor's answer is not valid JSON") from None
 
     def _wordfilter(self, payload: Any, response: requests.Response, *, sent_active: bool | None) -> dict:
         raw = payload
@@ -389,13 +377,13 @@ class KickflipClient(MyCustomizerClient):
             words = payload
         else:
             self._raise_if_error_body(payload, response)
-            raise self._bad(response, "the wordfilter answer is neither an object nor a list")
+            raise self.bad_response(response, "the wordfilter answer is neither an object nor a list")
         if not isinstance(words, list) or not all(isinstance(word, str) for word in words):
-            raise self._bad(response, "the wordfilter answer has no list of words")
+            raise self.bad_response(response, "the wordfilter answer has no list of words")
         if active is None:
             active = sent_active
         elif not isinstance(active, bool):
-            raise self._bad(response, f"the wordfilter's active flag is not a boolean: {active!r}")
+            raise self.bad_response(response, f"the wordfilter's active flag is not a boolean: {active!r}")
         return {"words": words, "active": active, "raw": raw}
 
 
@@ -435,8 +423,8 @@ def _error_text(response: requests.Response) -> str:
         payload = None
     if isinstance(payload, str):
         text = payload
-    elif isinstance(payload, dict) and isinstance(payload.get("message") or payload.get("error"), str):
-        text = payload.get("message") or payload.get("error")
+    elif isinstance(payload, dict) and isinstance(said := payload.get("message") or payload.get("error"), str):
+        text = said
     else:
         text = response.text or ""
     return " ".join(text.split())[:200]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from ..registry import Capability, ConnectionConfig, HttpOptions, Secret, Setting, VendorSpec
 from ..validators import company_slug_validate, connection_url_validate
+from .source import MyCustomizerSource
 from .types import DEFAULT_BASE_URL
 
 
@@ -48,6 +49,7 @@ def _spec(kind: str, label: str, cls_name: str, extra: frozenset) -> VendorSpec:
         secrets=(Secret("api_key", "API token (JWT)", flag="--token"),),
         capabilities=frozenset({Capability.CUSTOMIZER_SYNC}) | extra,
         sandbox="integrations.mycustomizer.sandbox",
+        source=MyCustomizerSource,
     )
 
 

@@ -27,6 +27,7 @@ from integrations.http import (
     VendorUnreadableBody,
     redact_url,
 )
+from integrations.sources import PrintFileQuotaExceeded
 
 from .types import DEFAULT_BASE_URL, HD_HOSTS, PAGE_LIMIT, format_query_date, parse_iso_datetime
 
@@ -37,7 +38,7 @@ ONE_SECOND = timedelta(seconds=1)
 HD_LINK_MARGIN = timedelta(seconds=30)
 
 
-class HdQuotaExceeded(VendorRejected):
+class HdQuotaExceeded(PrintFileQuotaExceeded):
     """Get HD Design answered 429 "quota_exceeded": the plan's monthly HD generations are spent.
     Retrying before `resets_at` won't help. `resets_at` (aware, UTC) is when the answer said the
     quota resets (a Retry-After header, or a `resets_at` / `reset_at` / `reset` field), else None."""
@@ -119,9 +120,7 @@ class QstomizerClient(VendorClient):
         self.session.headers.update(headers)
         # Get HD Design: the same key, its own retry policy (503 "generation failed" and other
         # 5xx retried with backoff; 429 never, since it means the monthly quota is spent).
-        self.hd_session = self._build_session(
-            retries=self._retries, backoff=self._backoff, pool_size=kwargs.get("pool_size", 10), retry_429=False
-        )
+        self.hd_session = self.build_session(retry_429=False)
         self.hd_session.headers.update(headers)
 
     def close(self) -> None:
@@ -144,31 +143,20 @@ class QstomizerClient(VendorClient):
                 try:
                     body = json.loads(body)
                 except ValueError:
-                    raise VendorUnreadableBody(
-                        "the answer's body is not valid JSON",
-                        vendor=self.vendor,
-                        status=response.status_code,
-                        excerpt=self.scrub(response.text[:300]),
+                    raise self.bad_response(
+                        response, "the answer's body is not valid JSON", cls=VendorUnreadableBody
                     ) from None
             envelope_status = payload.get("statusCode")
             if isinstance(envelope_status, int):
                 status = envelope_status
         if not isinstance(body, dict):
-            raise self._bad(response, "the answer has no body object")
+            raise self.bad_response(response, "the answer has no body object")
         if body.get("error") or status >= 400:
             message = str(body.get("error_message") or body.get("error") or "the vendor reported an error")
-            fake = requests.Response()
-            fake.status_code = status if status >= 400 else 400
-            fake._content = response.content
-            raise self.error_for(fake, message)
+            raise self.error_in_body(response, status=status if status >= 400 else 400, message=message)
         if "data" not in body:
-            raise self._bad(response, "the answer has no data")
+            raise self.bad_response(response, "the answer has no data")
         return body["data"]
-
-    def _bad(self, response: requests.Response, message: str) -> VendorBadResponse:
-        return VendorBadResponse(
-            message, vendor=self.vendor, status=response.status_code, excerpt=self.scrub(response.text[:300])
-        )
 
     def describe_error(self, response: requests.Response) -> str:
         try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..registry import Capability, ConnectionConfig, HttpOptions, Secret, Setting, VendorSpec
 from ..validators import connection_url_validate, shopify_domain_validate
+from .source import QstomizerSource
 from .types import DEFAULT_BASE_URL
 
 
@@ -44,4 +45,5 @@ SPEC = VendorSpec(
     secrets=(Secret("api_key", "V3 API key", help="From Qstomizer's settings, API section."),),
     capabilities=frozenset({Capability.CUSTOMIZER_SYNC, Capability.PRINT_FILES}),
     sandbox="integrations.qstomizer.sandbox",
+    source=QstomizerSource,
 )

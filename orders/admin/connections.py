@@ -282,7 +282,8 @@ class VendorConnectionAdmin(admin.ModelAdmin):
             return "—"
         return format_html(
             '<button type="submit" form="test-connection-form" class="button">Test connection</button>'
-            '<span class="help">One cheap read on the vendor with the stored settings (save changes first).</span>'
+            '<span class="help">One cheap read on {} with the stored settings (save changes first).</span>',
+            obj.spec.label,
         )
 
     def get_urls(self):

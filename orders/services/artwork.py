@@ -14,13 +14,16 @@ from django.conf import settings
 from django.db.models import F, Q
 from django.utils import timezone
 
+from config.celery import queue_on_commit
 from integrations.filetypes import PRINT_FILE, FileRefused
 from integrations.http import VendorError, VendorRetryable
-from integrations.qstomizer.client import HdQuotaExceeded, QstomizerClient
+from integrations.registry import Capability
+from integrations.sources import PrintFileQuotaExceeded
 
 from ..models import CustomizationSide, PrintRequirement, SideArtwork, VendorConnection
 from .connections import connection_client
 from .files import download_stored
+from .queue import ARTWORK_FETCH_TASK
 
 logger = logging.getLogger(__name__)
 
@@ -88,16 +91,19 @@ def artwork_fetch(side: CustomizationSide, *, retry_failed: bool = False) -> Sid
             f"artwork/{connection.pk}/{customization.external_id}/{side.external_id}-{result.sha256[:12]}.{extension}"
         )
 
+    spec = connection.spec
     try:
         with connection_client(connection) as client:
-            if isinstance(client, QstomizerClient) and side.design_hd_url:
-                download = lambda tmp: client.hd_download(side.design_hd_url, tmp)[1]  # noqa: E731
+            if spec.has(Capability.PRINT_FILES) and spec.source is not None and side.design_hd_url:
+                # The vendor's own print-ready file, through its own call (e.g. a signed HD link).
+                source = spec.source(client)
+                download = lambda tmp: source.print_file_download(side.design_hd_url, tmp)  # noqa: E731
             elif side.design_url:
                 download = lambda tmp: client.download(side.design_url, tmp)  # noqa: E731
             else:
                 raise ValueError("the vendor gives no print file for this side")
             stored, result, sniffed = download_stored(download, name, allowed=PRINT_FILE, what="print file")
-    except HdQuotaExceeded as exc:
+    except PrintFileQuotaExceeded as exc:
         resets = f" It resets on {exc.resets_at:%Y-%m-%d}." if getattr(exc, "resets_at", None) else ""
         return _record(artwork, State.FAILED, f"Monthly HD quota reached.{resets}")
     except VendorRetryable as exc:
@@ -130,9 +136,17 @@ def _record(artwork: SideArtwork, state: str, error: str) -> SideArtwork:
 
 def artwork_retry(artwork: SideArtwork) -> None:
     """Staff pressed retry: the side goes back to pending and is fetched in the background."""
-    from django.db import transaction
-
-    from ..tasks import artwork_fetch_task
-
     SideArtwork.objects.filter(pk=artwork.pk).exclude(state=State.FETCHING).update(state=State.PENDING, error="")
-    transaction.on_commit(lambda: artwork_fetch_task.delay(artwork.side_id))
+    queue_on_commit(ARTWORK_FETCH_TASK, artwork.side_id)
+
+
+def artwork_fetch_gave_up(side_id: int, *, attempts: int, exc: BaseException) -> None:
+    """The fetch task's retries are spent (or it stopped on something unexpected): the side
+    fails with the reason in words, for staff to Retry."""
+    if isinstance(exc, VendorError):
+        error = f"Gave up after {attempts} attempts: {exc}"
+    else:
+        error = f"Stopped by an internal error ({type(exc).__name__})."
+    SideArtwork.objects.filter(side_id=side_id).update(
+        state=State.FAILED, error=error[:2000], updated_at=timezone.now()
+    )

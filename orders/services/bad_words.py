@@ -1,5 +1,6 @@
 """The bad-words list: staff edits, screening of every personalised text, and keeping the list
-in step with Kickflip (pull, and push guarded against overwriting changes made there)."""
+in step with a vendor that keeps one (Capability.WORD_FILTER: pull, and push guarded against
+overwriting changes made there)."""
 
 from __future__ import annotations
 
@@ -9,12 +10,14 @@ from functools import lru_cache
 from django.db import transaction
 from django.utils import timezone
 
-from integrations.http import VendorClient
-from integrations.registry import Capability
+from config.celery import queue_on_commit
+from integrations.registry import Capability, specs_with
 
 from ..models import BadWordChange, BadWordList, Customization, DesignNode, VendorConnection, WordFilterState
 from .connections import connection_client
+from .queue import RESCREEN_TASK
 from .screening import BadWordMatcher, words_clean
+from .writer import Screened
 
 SCREEN_BATCH = 500
 
@@ -101,9 +104,7 @@ def bad_words_save(
 
 
 def _rescreen_later() -> None:
-    from ..tasks import rescreen_customizations_task
-
-    transaction.on_commit(rescreen_customizations_task.delay)
+    queue_on_commit(RESCREEN_TASK)
 
 
 # -- screening ------------------------------------------------------------------------------
@@ -141,19 +142,23 @@ def customizations_screen(ids=None) -> int:
         Customization.objects.bulk_update(to_update, ["bad_words", "has_bad_words", "screened_version"])
 
 
-def mapped_screen(mapped) -> None:
-    """Screen mapped customizations (a sync batch) before they are written: their text nodes are
-    checked in memory and the flags go into the same write. A list changed meanwhile shows in
-    `screened_version`, and the re-screen task catches up."""
+def records_screen(records) -> dict[str, Screened]:
+    """Screen a sync batch's customization records before they are written: their text nodes are
+    checked in memory and the flags go into the same write (external_id -> what was found). A
+    list changed meanwhile shows in `screened_version`, and the re-screen task catches up."""
     word_list = BadWordList.current()
     matcher = matcher_for(word_list)
-    for item in mapped:
-        texts = [node["text"] for side in item.sides for node in side.nodes if node.get("text")]
+    screened = {}
+    for record in records:
+        texts = [node.text for side in record.sides for node in side.nodes if node.text]
         found = sorted({match.word for text in texts for match in matcher.find(text)})
-        item.fields.update(has_bad_words=bool(found), bad_words=found, screened_version=word_list.version)
+        screened[record.external_id] = Screened(
+            has_bad_words=bool(found), bad_words=found, screened_version=word_list.version
+        )
+    return screened
 
 
-# -- Kickflip -------------------------------------------------------------------------------
+# -- the vendor's list -------------------------------------------------------------------------------
 
 
 @dataclass
@@ -171,9 +176,13 @@ class PushPreview:
         return not self.added and not self.removed and self.active_change is None
 
 
-def _client(connection: VendorConnection) -> VendorClient:  # one with wordfilter(), wordfilter_replace()
+def _client(connection: VendorConnection):
+    """The client of a connection whose vendor keeps a bad-words list (Capability.WORD_FILTER):
+    it offers bad_words() and bad_words_replace(words, active)."""
     if not connection.spec.has(Capability.WORD_FILTER):
-        raise ValueError(f"{connection.get_kind_display()} has no bad-words list")
+        having = [spec.label for spec in specs_with(Capability.WORD_FILTER)]
+        only = f"; only {' and '.join(having)} {'does' if len(having) == 1 else 'do'}" if having else ""
+        raise ValueError(f"{connection.spec.label} has no bad-words list{only}")
     return connection_client(connection)
 
 
@@ -187,7 +196,7 @@ def bad_words_pull(*, connection: VendorConnection, user=None) -> BadWordChange 
     """Replace our list with the vendor's. Vendor entries that fail our validation are refused
     with the reasons (nothing is half-applied)."""
     with _client(connection) as client:
-        vendor = client.wordfilter()
+        vendor = client.bad_words()
     word_list = BadWordList.current()
     active = word_list.is_active if vendor["active"] is None else vendor["active"]
     with transaction.atomic():
@@ -200,7 +209,7 @@ def bad_words_pull(*, connection: VendorConnection, user=None) -> BadWordChange 
 
 def bad_words_push_preview(*, connection: VendorConnection) -> PushPreview:
     with _client(connection) as client:
-        vendor = client.wordfilter()
+        vendor = client.bad_words()
     return _preview(connection, vendor)
 
 
@@ -228,11 +237,11 @@ def bad_words_push(*, connection: VendorConnection, user=None, overwrite: bool =
     raising VendorListChanged, when the vendor's list changed since our last pull or push,
     unless `overwrite` is given."""
     with _client(connection) as client:
-        preview = _preview(connection, client.wordfilter())
+        preview = _preview(connection, client.bad_words())
         if preview.vendor_changed_since and not overwrite:
             raise VendorListChanged(preview)
         ours = BadWordList.current()
-        result = client.wordfilter_replace(ours.words, ours.is_active)
+        result = client.bad_words_replace(ours.words, ours.is_active)
     _remember(connection, result["words"], result["active"])
     return BadWordChange.objects.create(
         word_list=ours,

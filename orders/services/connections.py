@@ -12,23 +12,17 @@ from django.urls import reverse
 from django.utils import timezone
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
-from integrations.http import VendorClient, VendorRejected
+from integrations.http import VendorClient, VendorRejected, http_options
 from integrations.registry import Capability, HttpOptions, spec_for, vendor_specs
 
 from ..models import VendorConnection, spec_secrets_clean, spec_settings_clean
-
-SYNC_TASK = "orders.tasks.sync_connection_task"
+from .queue import SYNC_TASK  # one source for the name
 
 
 def connection_http_options(connection: VendorConnection, *, pool_size: int | None = None) -> HttpOptions:
-    """The project's timeouts and retry policy (settings), sized for the connection's concurrency."""
-    return HttpOptions(
-        connect_timeout=settings.VENDOR_HTTP_CONNECT_TIMEOUT,
-        read_timeout=settings.VENDOR_HTTP_READ_TIMEOUT,
-        retries=settings.VENDOR_HTTP_RETRIES,
-        backoff=settings.VENDOR_HTTP_BACKOFF,
-        pool_size=pool_size or max(10, connection.detail_concurrency),
-    )
+    """The project's timeouts and retry policy (integrations.http.http_options), sized for the
+    connection's concurrency."""
+    return http_options(pool_size=pool_size or max(10, connection.detail_concurrency))
 
 
 def connection_client(connection: VendorConnection, *, pool_size: int | None = None) -> VendorClient:

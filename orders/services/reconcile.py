@@ -13,13 +13,15 @@ import logging
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError
 from django.utils import timezone
 
-from integrations.registry import Capability
+from config.celery import queue_on_commit
+from integrations.http import VendorError
 
 from ..models import Customization, SideArtwork, SyncRun
-from .sync import ABANDONED_NOTE, sync_runs_abandon_stale
+from .queue import ARTWORK_FETCH_TASK, SYNC_TASK
+from .sync import ABANDONED_NOTE, SyncLockHeldByEarlierAttempt, customizer_kinds, sync_runs_abandon_stale
 
 logger = logging.getLogger(__name__)
 
@@ -33,15 +35,13 @@ def work_reconcile() -> dict:
 def syncs_reconcile() -> int:
     """Mark running syncs whose heartbeat stopped as abandoned, and queue a new sync of each
     such connection (it resumes from where the dead run got to). Returns how many were queued."""
-    from ..tasks import sync_connection_task
-
     queued = 0
     for run in sync_runs_abandon_stale():
         connection = run.connection
-        if not connection.is_active or not connection.spec.has(Capability.CUSTOMIZER_SYNC):
+        if not connection.is_active or connection.kind not in customizer_kinds():
             continue
         SyncRun.objects.filter(pk=run.pk).update(note=REQUEUED_NOTE)
-        transaction.on_commit(lambda pk=connection.pk: sync_connection_task.delay(pk, trigger=SyncRun.Trigger.SCHEDULE))
+        queue_on_commit(SYNC_TASK, connection.pk, trigger=SyncRun.Trigger.SCHEDULE)
         logger.warning("sync #%s of connection %s was abandoned; a new sync is queued", run.pk, connection.pk)
         queued += 1
     return queued
@@ -52,8 +52,6 @@ def artwork_reconcile() -> int:
     worker died) and of PENDING artwork of approved customizations that nothing has touched for
     ARTWORK_PENDING_REQUEUE_SECONDS (its task was lost). The fetch claims the side itself, so a
     duplicate is a no-op. Returns how many were queued."""
-    from ..tasks import artwork_fetch_task
-
     now = timezone.now()
     stale_fetch = now - timedelta(seconds=settings.ARTWORK_STALE_FETCH_SECONDS)
     idle_pending = now - timedelta(seconds=settings.ARTWORK_PENDING_REQUEUE_SECONDS)
@@ -69,6 +67,28 @@ def artwork_reconcile() -> int:
     # Touched now, so the next pass waits a full interval again before re-queueing them.
     SideArtwork.objects.filter(side_id__in=side_ids, state=SideArtwork.State.PENDING).update(updated_at=now)
     for side_id in side_ids:
-        transaction.on_commit(lambda side_id=side_id: artwork_fetch_task.delay(side_id))
+        queue_on_commit(ARTWORK_FETCH_TASK, side_id)
     logger.info("reconciler: queued the print-file fetch of %s side(s) again", len(side_ids))
     return len(side_ids)
+
+
+def sync_task_gave_up(*, task_id: str, attempts: int, exc: BaseException) -> None:
+    """A sync task stopped for good (its retries are spent). Each attempt recorded its own run;
+    the last one of this task says so in words. A run still marked running (the database was
+    gone) is left to `syncs_reconcile`, which abandons it and queues a new sync."""
+    reason = str(exc) if isinstance(exc, VendorError | SyncLockHeldByEarlierAttempt) else type(exc).__name__
+    note = f"The worker gave up after {attempts} attempts: {reason}"
+    try:
+        run = (
+            SyncRun.objects.filter(task_id=task_id)
+            .exclude(status=SyncRun.Status.RUNNING)
+            .order_by("-started_at")
+            .first()
+            if task_id
+            else None
+        )
+        if run is not None:
+            SyncRun.objects.filter(pk=run.pk).update(note=(f"{run.note} {note}" if run.note else note)[:2000])
+    except DatabaseError:
+        run = None
+    logger.warning("sync task %s: %s", task_id, note)

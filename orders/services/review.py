@@ -7,7 +7,10 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
+from config.celery import queue_on_commit
+
 from ..models import Customization, CustomizationSide, ReviewDecision, SideArtwork
+from .queue import ARTWORK_FETCH_TASK
 
 Decision = Customization.Decision
 Action = ReviewDecision.Action
@@ -96,8 +99,6 @@ def decisions_bulk(*, customizations, user, decision: str, reason: str = "") -> 
 
 def artwork_queue(customization: Customization) -> list[int]:
     """Create pending artwork for every side with a print source and fetch it in the background."""
-    from ..tasks import artwork_fetch_task
-
     side_ids = []
     for side in CustomizationSide.objects.filter(customization=customization):
         if not (side.design_hd_url or side.design_url):
@@ -106,5 +107,5 @@ def artwork_queue(customization: Customization) -> list[int]:
         if created or artwork.state == SideArtwork.State.FAILED:
             side_ids.append(side.pk)
     for side_id in side_ids:
-        transaction.on_commit(lambda side_id=side_id: artwork_fetch_task.delay(side_id))
+        queue_on_commit(ARTWORK_FETCH_TASK, side_id)
     return side_ids

@@ -1,17 +1,23 @@
 """customizations_sync: pull every customization of a connection, completely and idempotently.
 
+One sync for every customizer app: the vendor's source (`connection.spec.source`, see
+integrations.sources) yields neutral records, with the vendor's paging quirks and payload
+mapping kept in `integrations/<vendor>/`; this module upserts them and records the run.
+
 Shape of a run: take the connection's lock (a SyncRun row in status "running", unique per
-connection in the database), sweep the vendor's listing window by window, fetch the details
-of what is new or changed, several at once, and write them in batches. Unchanged data is
-compared, not written. One bad customization is recorded and skipped; a failed list call ends
-the run with the reason, keeping what was already written.
+connection in the database), read the source's listing page by page, fetch the details of what
+is new or changed, several at once, and write them in batches. Unchanged data is compared, not
+written. One bad customization is recorded and skipped; a failed list call ends the run with the
+reason, keeping what was already written. A source whose store orders have a listing of their
+own is walked after that, their lines pointing at customizations (read by id when missing).
 
 Progress is kept as it goes (Stripe's and Celery's at-least-once advice: make every step
-resumable): the end of the last window all of whose customizations are written, never past a
-customization that failed, is the run's `read_until` and the connection's `synced_until`, so a
-run that stops (vendor, database, or a killed worker) is resumed there by the next one, less the
-look-back, as after a complete run. While a run works, a heartbeat thread keeps its lock fresh;
-a lock whose heartbeat stopped for SYNC_STALE_AFTER_SECONDS is taken over.
+resumable): for a source whose listing can be read from a date, the end of the last page all of
+whose customizations are written, never past a customization that failed, is the run's
+`read_until` and the connection's `synced_until`, so a run that stops (vendor, database, or a
+killed worker) is resumed there by the next one, less the look-back, as after a complete run.
+While a run works, a heartbeat thread keeps its lock fresh; a lock whose heartbeat stopped for
+SYNC_STALE_AFTER_SECONDS is taken over.
 """
 
 from __future__ import annotations
@@ -31,28 +37,44 @@ from django.db.models import Q
 from django.utils import timezone
 
 from integrations.http import VendorError, VendorRejected
-from integrations.qstomizer.client import Listed, QstomizerClient
-from integrations.qstomizer.types import PAGE_LIMIT, parse_date
-from integrations.registry import Capability
+from integrations.registry import Capability, specs_with
+from integrations.sources import CustomizationRecord, CustomizationSource, Listed, Skipped, StoreOrderRecord, Unreadable
 
 from ..models import SyncRun, VendorConnection
+from .bad_words import records_screen
 from .connections import connection_client
-from .mycustomizer_sync import MyCustomizerSync
-from .qstomizer_mapping import listing_rows, map_customization
-from .sync_base import ConnectionSync, record_error
-from .writer import existing_state
+from .payloads import payload_hash
+from .writer import (
+    Known,
+    customization_pks,
+    customizations_write,
+    existing_state,
+    store_orders_known,
+    store_orders_write,
+)
 
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 100
-# The doc's own example queries from 2000-01-01: the first sync reads everything from there.
+# The first sync of a dated source reads everything from here.
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
-# The doc names no time zone for its dates; a day's margin past "now" covers any shop's clock.
-CLOCK_MARGIN = timedelta(days=1)
+MAX_RECORDED_ERRORS = 200
 
 Progress = Callable[[SyncRun], None]
 
 ABANDONED_NOTE = "The worker stopped answering; the run was abandoned."
+
+
+def customizer_kinds() -> list[str]:
+    """The connection kinds whose customizations are synced: Capability.CUSTOMIZER_SYNC, with a source."""
+    return [spec.kind for spec in specs_with(Capability.CUSTOMIZER_SYNC) if spec.source is not None]
+
+
+def record_error(run: SyncRun, message: str) -> None:
+    if len(run.errors) < MAX_RECORDED_ERRORS:
+        run.errors.append(message)
+    elif len(run.errors) == MAX_RECORDED_ERRORS:
+        run.errors.append("… more errors were not recorded.")
 
 
 class SyncLockHeldByEarlierAttempt(Exception):
@@ -118,20 +140,21 @@ def customizations_sync(
     trigger: str = SyncRun.Trigger.MANUAL,
     user=None,
     progress: Progress | None = None,
-    page_limit: int = PAGE_LIMIT,
+    page_limit: int | None = None,
     task_id: str = "",
 ) -> SyncRun:
     """Pull everything new or changed since `since` (default: where the last sync got to, less
     the connection's look-back). Idempotent; records and returns a SyncRun. Raises VendorError
     when the vendor could not be read at all, and DatabaseError when the database went away,
     after recording either on the run; NothingToSync for a connection that has no
-    customizations to sync."""
+    customizations to sync. `page_limit`: the vendor's page size, where it has one (default the
+    vendor's maximum)."""
     if not connection.is_active:
         raise NothingToSync(f"connection {connection.name!r} is inactive")
-    if not connection.spec.has(Capability.CUSTOMIZER_SYNC):
+    spec = connection.spec
+    if not spec.has(Capability.CUSTOMIZER_SYNC) or spec.source is None:
         raise NothingToSync(
-            f"connection {connection.name!r} is a {connection.get_kind_display()} connection: "
-            "it has no customizations to sync"
+            f"connection {connection.name!r} is a {spec.label} connection: it has no customizations to sync"
         )
     run = sync_run_start(connection, trigger=trigger, user=user, task_id=task_id)
     if run.status == SyncRun.Status.SKIPPED:
@@ -142,10 +165,8 @@ def customizations_sync(
     heartbeat = Heartbeat(run.pk, interval=settings.SYNC_HEARTBEAT_SECONDS)
     heartbeat.start()
     try:
-        if connection.spec.has(Capability.PRINT_FILES):  # TODO(sync): the spec's source
-            QstomizerSync(connection, run, client, progress=progress, page_limit=page_limit).run(since)
-        else:
-            MyCustomizerSync(connection, run, client, progress=progress).run(since)
+        source = spec.source(client, page_size=page_limit)
+        CustomizationsSync(connection, run, source, progress=progress).run(since)
     except VendorError as exc:
         _finish(run, SyncRun.Status.FAILED, error=f"Stopped: {exc}", client=client)
         raise
@@ -239,71 +260,107 @@ def _finish(run: SyncRun, status: str, *, client, error: str | None = None) -> N
     run.save()
 
 
-class QstomizerSync(ConnectionSync):
-    def __init__(self, connection, run: SyncRun, client: QstomizerClient, *, progress=None, page_limit=PAGE_LIMIT):
-        super().__init__(connection, run, client, progress=progress)
-        self.page_limit = page_limit
+class CustomizationsSync:
+    """One run's work over a source: pages in, details fetched several at once, batches written,
+    the watermark moved, the SyncRun's counters kept."""
+
+    def __init__(
+        self,
+        connection: VendorConnection,
+        run: SyncRun,
+        source: CustomizationSource,
+        *,
+        progress: Progress | None = None,
+    ):
+        self.connection = connection
+        self.run_record = run
+        self.source = source
+        self.progress = progress
         self.earliest_failure: datetime | None = None
+        self.orders_read = self.orders_written = 0
 
     def run(self, since: datetime | None) -> None:
+        with ThreadPoolExecutor(max_workers=max(1, self.connection.detail_concurrency)) as pool:
+            self.pool = pool
+            if self.source.dated:
+                self._read_dated(since)
+            else:
+                self._read_all()
+            if self.source.lists_store_orders:
+                self._read_store_orders()
+
+    # -- customizations ---------------------------------------------------------------------
+
+    def _read_dated(self, since: datetime | None) -> None:
+        """A listing read from a date on: from `since` (default: the connection's watermark less
+        its look-back), keeping the watermark as the pages are written."""
         connection, run = self.connection, self.run_record
         started = timezone.now()
         if since is None:
             since = (
                 connection.synced_until - timedelta(days=connection.lookback_days) if connection.synced_until else EPOCH
             )
-        end = started + CLOCK_MARGIN
+        end = started + self.source.clock_margin
         run.window_start, run.window_end = since, end
         run.save(update_fields=["window_start", "window_end"])
-        span = max((end - since).total_seconds(), 1.0)
         self.started = started
         # The connection's resume point moves with this run only when the run started at or
         # before it: a run asked to start later (--since) must not jump a gap.
         self.advances_connection = connection.synced_until is None or since <= connection.synced_until
-        pending: list[Listed] = []
+        pending: list[Listed | Skipped] = []
         queued = written = 0
-        # (customizations queued once a window was read, that window's end): a window is done
+        # (customizations queued once a page was read, what that page read up to): a page is done
         # once that many are written.
-        windows: deque[tuple[int, datetime]] = deque()
-        with ThreadPoolExecutor(max_workers=max(1, connection.detail_concurrency)) as pool:
-            for window in self.client.iter_windows(start=since, end=end, limit=self.page_limit):
-                if not window.complete:
-                    record_error(
-                        run,
-                        f"More than {self.page_limit} customizations are dated {window.start:%Y-%m-%d %H:%M:%S}; "
-                        f"the API returns at most {self.page_limit} for one second, so some of them may be missing.",
-                    )
-                pending.extend(window.customizations)
-                queued += len(window.customizations)
-                windows.append((queued, window.end))
-                while len(pending) >= BATCH_SIZE:
-                    self._process(pending[:BATCH_SIZE], pool)
-                    written += BATCH_SIZE
-                    pending = pending[BATCH_SIZE:]
-                    self._read_up_to(windows, written)
-                if not pending:
-                    self._read_up_to(windows, written)
-                run.progress = min(1.0, (window.end - since).total_seconds() / span)
-                self._beat()
-            if pending:
-                self._process(pending, pool)
-                written += len(pending)
-                self._read_up_to(windows, written)
+        pages: deque[tuple[int, datetime | None]] = deque()
+        for page in self.source.customizations(start=since, end=end):
+            for warning in page.warnings:
+                record_error(run, warning)
+            pending.extend(page.items)
+            queued += len(page.items)
+            pages.append((queued, page.read_until))
+            while len(pending) >= BATCH_SIZE:
+                self._process(pending[:BATCH_SIZE])
+                written += BATCH_SIZE
+                pending = pending[BATCH_SIZE:]
+                self._read_up_to(pages, written)
+            if not pending:
+                self._read_up_to(pages, written)
+            if page.progress is not None:
+                run.progress = page.progress
+            self._beat()
+        if pending:
+            self._process(pending)
+            written += len(pending)
+            self._read_up_to(pages, written)
         # Everything before `synced_until` is in; a failed customization holds it back so that the
         # next sync reads it again.
         horizon = started if self.earliest_failure is None else min(started, self.earliest_failure)
         self._record_read_until(horizon, connection_too=True)
         connection.refresh_from_db(fields=["synced_until"])
 
-    def _read_up_to(self, windows: deque, written: int) -> None:
-        """Move the watermark past every window whose customizations are all written: to the
-        second after its end, never past now, never past a customization that failed."""
-        end = None
-        while windows and windows[0][0] <= written:
-            end = windows.popleft()[1]
-        if end is None:
+    def _read_all(self) -> None:
+        """A listing that cannot be read from a date: all of it, every time, compared before writing."""
+        run = self.run_record
+        run.window_end = timezone.now()
+        run.save(update_fields=["window_end"])
+        pending: list[Listed | Skipped] = []
+        for page in self.source.customizations(start=EPOCH, end=run.window_end):
+            pending.extend(page.items)
+            while len(pending) >= BATCH_SIZE:
+                self._process(pending[:BATCH_SIZE])
+                pending = pending[BATCH_SIZE:]
+        if pending:
+            self._process(pending)
+
+    def _read_up_to(self, pages: deque, written: int) -> None:
+        """Move the watermark past every page whose customizations are all written: to what it
+        read up to, never past now, never past a customization that failed."""
+        mark = None
+        while pages and pages[0][0] <= written:
+            mark = pages.popleft()[1] or mark
+        if mark is None:
             return
-        mark = min(end + timedelta(seconds=1), self.started)
+        mark = min(mark, self.started)
         if self.earliest_failure is not None:
             mark = min(mark, self.earliest_failure)
         run = self.run_record
@@ -320,56 +377,172 @@ class QstomizerSync(ConnectionSync):
                 Q(synced_until__isnull=True) | Q(synced_until__lt=mark)
             ).update(synced_until=mark)
 
-    def _process(self, batch: list[Listed], pool: ThreadPoolExecutor) -> None:
+    def _process(self, batch: list[Listed | Skipped]) -> None:
+        """One batch of the listing: what is unchanged is counted, what is new or changed has its
+        details read (several at once) and is written."""
         run = self.run_record
-        batch = _merged(batch)
+        batch = self._merged(batch)
         run.fetched += len(batch)
-        state = existing_state(self.connection, [str(item.order_id) for item in batch])
-        to_fetch = []
+        state = existing_state(self.connection, [item.external_id for item in batch if isinstance(item, Listed)])
+        records: list[CustomizationRecord] = []
+        to_fetch: list[Listed] = []
         for item in batch:
-            known = state.get(str(item.order_id))
-            if known is not None and known.listing == listing_rows(item) and known.payload_hash:
+            if isinstance(item, Skipped):
+                self._failed(item, item.reason)
+            elif item.record is not None:
+                records.append(item.record)
+            elif _unchanged(state.get(item.external_id), item):
                 run.unchanged += 1
             else:
                 to_fetch.append(item)
-        mapped = []
-        for item, result in zip(to_fetch, pool.map(self._fetch, to_fetch), strict=True):
+        for item, result in zip(to_fetch, self.pool.map(self._detail, to_fetch), strict=True):
             if isinstance(result, Exception):
                 self._failed(item, result)
-                continue
-            try:
-                mapped.append(map_customization(item, result))
-            except (ValueError, TypeError, KeyError, AttributeError) as exc:
-                self._failed(item, ValueError(f"unreadable data ({exc})"))
-        self._write(mapped, state)
+            else:
+                records.append(result)
+        self._write(records, state)
         self._beat()
 
-    def _fetch(self, item: Listed):
-        try:
-            return self.client.customization(item.order_id)
-        except VendorRejected as exc:
-            if exc.status in (401, 403):
-                raise  # the credentials are wrong: every other call would fail too
-            return exc
-        except VendorError as exc:
-            return exc
+    def _merged(self, batch: list[Listed | Skipped]) -> list[Listed | Skipped]:
+        """One entry per customization, whatever pages it was listed on."""
+        merged: dict[str, Listed | Skipped] = {}
+        for item in batch:
+            first = merged.get(item.external_id)
+            if first is None:
+                merged[item.external_id] = item
+            elif isinstance(first, Listed) and isinstance(item, Listed):
+                merged[item.external_id] = self.source.merge(first, item)
+        return list(merged.values())
 
-    def _failed(self, item: Listed, exc: Exception) -> None:
-        self.skip(item.order_id, exc)
-        try:
-            dated = parse_date(item.rows[0].get("order_date")) or self.run_record.window_start
-        except ValueError:
-            dated = self.run_record.window_start
+    def _detail(self, item: Listed) -> CustomizationRecord | Exception:
+        return _call(self.source.detail, item)
+
+    def _failed(self, item: Listed | Skipped, exc: Exception | str) -> None:
+        self.skip(item.what if isinstance(item, Skipped) else item.external_id, exc)
+        if not self.source.dated:
+            return
+        dated = (item.dated if isinstance(item, Listed) else None) or self.run_record.window_start
         if self.earliest_failure is None or dated < self.earliest_failure:
             self.earliest_failure = dated
 
+    def _write(self, records: list[CustomizationRecord], state: dict[str, Known]) -> None:
+        """Screen a batch of records in memory, then write it with its flags."""
+        run = self.run_record
+        outcome = customizations_write(self.connection, records, state, records_screen(records))
+        run.created += outcome.created
+        run.updated += outcome.updated
+        run.unchanged += outcome.unchanged
 
-def _merged(batch: list[Listed]) -> list[Listed]:
-    """One entry per order_id, whatever windows its rows came from."""
-    merged: dict[int, Listed] = {}
-    for item in batch:
-        if item.order_id in merged:
-            merged[item.order_id].rows.extend(row for row in item.rows if row not in merged[item.order_id].rows)
-        else:
-            merged[item.order_id] = item
-    return list(merged.values())
+    def skip(self, what, exc: Exception | str) -> None:
+        self.run_record.failed += 1
+        record_error(self.run_record, f"Customization {what} was skipped: {exc}")
+        logger.warning("connection %s: customization %s skipped: %s", self.connection.pk, what, exc)
+
+    def _beat(self) -> None:
+        run = self.run_record
+        run.heartbeat_at = timezone.now()
+        run.requests_made = self.source.requests_made
+        run.save(
+            update_fields=[
+                "heartbeat_at",
+                "progress",
+                "fetched",
+                "created",
+                "updated",
+                "unchanged",
+                "failed",
+                "errors",
+                "requests_made",
+                "note",
+            ]
+        )
+        if self.progress:
+            self.progress(run)
+
+    # -- store orders -------------------------------------------------------------------------
+
+    def _read_store_orders(self) -> None:
+        run = self.run_record
+        run.progress = max(run.progress, 0.5)
+        self._beat()
+        batch: list[StoreOrderRecord | Skipped] = []
+        for order in self.source.store_orders():
+            batch.append(order)
+            if len(batch) >= BATCH_SIZE:
+                self._store_orders(batch)
+                batch = []
+        self._store_orders(batch)
+        run.note = f"{self.orders_read} orders read, {self.orders_written} new or changed."[:255]
+
+    def _store_orders(self, orders: list[StoreOrderRecord | Skipped]) -> None:
+        if not orders:
+            return
+        run = self.run_record
+        read: dict[str, StoreOrderRecord] = {}
+        for order in orders:
+            if isinstance(order, Skipped):
+                record_error(run, f"Order {order.what} was skipped: {order.reason}")
+                run.failed += 1
+                continue
+            read[order.external_id] = order
+        self.orders_read += len(read)
+        known = store_orders_known(self.connection, read)
+        digests = {key: payload_hash(order.raw) for key, order in read.items()}
+        changed = [order for key, order in read.items() if known.get(key) != digests[key]]
+        if not changed:
+            self._beat()
+            return
+        wanted = {line.customization_id for order in changed for line in order.lines}
+        self._customizations_missing(wanted)
+        customizations = customization_pks(self.connection, wanted)
+        # An order with a customization that could not be read is kept without its fingerprint,
+        # so the next sync sees it as changed and tries that customization again.
+        to_write = []
+        for order in changed:
+            complete = all(line.customization_id in customizations for line in order.lines)
+            to_write.append((order, digests[order.external_id] if complete else ""))
+        for error in store_orders_write(self.connection, to_write, customizations):
+            record_error(run, error)
+        self.orders_written += len(changed)
+        self._beat()
+
+    def _customizations_missing(self, external_ids: set[str]) -> None:
+        """A customization a store order names but the listing did not show: read it by id."""
+        present = set(customization_pks(self.connection, external_ids))
+        missing = sorted(external_ids - present)
+        if not missing:
+            return
+        run = self.run_record
+        records = []
+        for external_id, result in zip(missing, self.pool.map(self._by_id, missing), strict=True):
+            if isinstance(result, Unreadable):
+                run.fetched += 1
+                self.skip(external_id, result)
+            elif isinstance(result, Exception):
+                self.skip(external_id, result)
+            else:
+                run.fetched += 1
+                records.append(result)
+        self._write(records, existing_state(self.connection, [record.external_id for record in records]))
+        self._beat()
+
+    def _by_id(self, external_id: str) -> CustomizationRecord | Exception:
+        return _call(self.source.customization, external_id)
+
+
+def _unchanged(known: Known | None, item: Listed) -> bool:
+    """What we hold came from the same list rows: no detail call needed."""
+    return known is not None and bool(known.payload_hash) and known.listing == list(item.listing)
+
+
+def _call(read: Callable, arg):
+    """A detail read, in a worker thread: its failure is returned, to be recorded, except refused
+    credentials, which end the run (every other call would fail too)."""
+    try:
+        return read(arg)
+    except VendorRejected as exc:
+        if exc.status in (401, 403):
+            raise
+        return exc
+    except (VendorError, Unreadable) as exc:
+        return exc

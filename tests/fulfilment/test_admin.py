@@ -299,7 +299,7 @@ def live_gateway(live_server, settings):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_pushing_selected_levels_sends_them_once(client, live_gateway):
+def test_pushing_selected_levels_sends_them_once(client, live_gateway, tasks_inline):
     levels = [
         StockLevel.objects.create(connection=live_gateway, sku=f"SKU-{n}", quantity_available=n) for n in (1, 2, 3)
     ]
@@ -309,7 +309,15 @@ def test_pushing_selected_levels_sends_them_once(client, live_gateway):
     answer = action(client, STOCK_URL, "push_selected", [level.pk for level in levels])
 
     assert answer.status_code == 302
-    assert messages_of(client.get(answer["Location"])) == ["Stock push: 3 SKU(s) sent (succeeded)."]
+    # The action queues the push (the vendor is not called inside the request) and says so; the
+    # push's outcome is in the push history.
+    assert messages_of(client.get(answer["Location"])) == [
+        "Stock push of 3 selected level(s) queued for CG sandbox: what was sent and the vendor's answer "
+        'appear under <a href="/admin/fulfilment/stockpush/">Stock pushes</a> when it is done.'
+    ]
+    assert [name for name, _, _ in tasks_inline] == ["fulfilment.tasks.stock_push_task"]
+    assert str(StockPush.objects.get()).startswith("Stock push of 3 SKU(s)")
+    assert StockPush.objects.get().status == StockPush.Status.SUCCEEDED
     box = cg_sandbox.sandbox()
     assert len(box.stock_updates) == 1 and box.stock == {"SKU-1": 1, "SKU-2": 2, "SKU-3": 3}
     assert list(StockPush.objects.values_list("user", "count")) == [(manager.pk, 3)]

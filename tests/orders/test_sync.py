@@ -188,7 +188,7 @@ def test_two_syncs_at_once_make_no_duplicates(qstomizer_connection, sandbox, req
 def test_concurrent_writers_of_the_same_batch_do_not_duplicate(qstomizer_connection, sandbox, require_postgres):
     """Even without the lock (two workers on a stale lock), the unique constraints and upserts hold."""
     from orders.services.connections import connection_client
-    from orders.services.sync import QstomizerSync
+    from orders.services.sync import CustomizationsSync
 
     errors = []
     barrier = threading.Barrier(2)
@@ -198,7 +198,7 @@ def test_concurrent_writers_of_the_same_batch_do_not_duplicate(qstomizer_connect
         client = connection_client(qstomizer_connection)
         try:
             barrier.wait()
-            QstomizerSync(qstomizer_connection, run, client).run(None)
+            CustomizationsSync(qstomizer_connection, run, qstomizer_connection.spec.source(client)).run(None)
         except Exception as exc:  # pragma: no cover - reported below
             errors.append(exc)
         finally:

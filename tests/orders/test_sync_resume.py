@@ -192,12 +192,13 @@ def test_a_database_connection_dropped_mid_sync_fails_the_run_in_words_and_the_n
 
 @pytest.fixture
 def queued(monkeypatch):
-    """The tasks the reconciler queues (on commit), by name and arguments."""
-    from orders import tasks
+    """The tasks the reconciler queues (on commit, by name), by name and arguments."""
+    from config.celery import app
+    from orders.services.queue import ARTWORK_FETCH_TASK, SYNC_TASK
 
     sent = []
-    monkeypatch.setattr(tasks.sync_connection_task, "delay", lambda *a, **k: sent.append(("sync", a)))
-    monkeypatch.setattr(tasks.artwork_fetch_task, "delay", lambda *a, **k: sent.append(("artwork", a)))
+    short = {SYNC_TASK: "sync", ARTWORK_FETCH_TASK: "artwork"}
+    monkeypatch.setattr(app, "send_task", lambda name, args=(), **k: sent.append((short[name], tuple(args))))
     return sent
 
 

@@ -9,9 +9,8 @@ import pytest
 from django.template import Context, Template
 
 from integrations.markup import css_colour, http_url
-from integrations.qstomizer.client import Listed
-from orders.services.mycustomizer_mapping import map_design
-from orders.services.qstomizer_mapping import map_customization
+from integrations.mycustomizer.wire import design_record
+from integrations.qstomizer.wire import customization_record, listed
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
@@ -96,24 +95,22 @@ def test_qstomizer_mapper_stores_empty_for_hostile_values_and_keeps_the_raw(url,
         if node.get("type") == "image":
             node["src"] = node["originalFileUrl"] = url
 
-    mapped = map_customization(Listed(order_id=1, rows=[]), data)
+    mapped = customization_record(listed(1, []), data)
 
-    assert mapped.fields["hex_color"] == ""
-    fields = mapped.sides[0].fields
-    assert (
-        fields["preview_url"] == fields["design_url"] == fields["design_hd_url"] == fields["generator_tool_url"] == ""
-    )
-    assert fields["raw"]["image_url"] == url  # what the vendor said is kept
+    assert mapped.hex_color == ""
+    side = mapped.sides[0]
+    assert side.preview_url == side.design_url == side.print_file_url == side.generator_tool_url == ""
+    assert side.raw["image_url"] == url  # what the vendor said is kept
     for node in mapped.sides[0].nodes:
-        assert node["fill"] == node["stroke"] == node["image_url"] == ""
-        assert node["raw"]["fill"] == colour
+        assert node.fill == node.stroke == node.image_url == ""
+        assert node.raw["fill"] == colour
 
 
 def test_qstomizer_mapper_keeps_real_values():
-    mapped = map_customization(Listed(order_id=1, rows=[]), qstomizer_detail())
+    mapped = customization_record(listed(1, []), qstomizer_detail())
     image, text = mapped.sides[0].nodes
-    assert text["fill"] == "#ffe599" and image["image_url"].startswith("https://cdn.bigvanet.com/")
-    assert mapped.sides[0].fields["preview_url"].startswith("https://cdn.bigvanet.com/")
+    assert text.fill == "#ffe599" and image.image_url.startswith("https://cdn.bigvanet.com/")
+    assert mapped.sides[0].preview_url.startswith("https://cdn.bigvanet.com/")
 
 
 @pytest.mark.parametrize("url", HOSTILE_URLS[:12])
@@ -121,9 +118,9 @@ def test_kickflip_mapper_stores_empty_for_a_hostile_image_url(url):
     design = json.loads((FIXTURES / "kickflip" / "design.json").read_text())
     design["designImages"][0]["url"] = url
 
-    mapped = map_design(design)
+    mapped = design_record(design)
 
-    assert mapped.sides[0].fields["preview_url"] == mapped.sides[0].fields["design_url"] == ""
+    assert mapped.sides[0].preview_url == mapped.sides[0].design_url == ""
 
 
 @pytest.mark.parametrize("url", HOSTILE_URLS[:12])

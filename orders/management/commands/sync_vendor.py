@@ -5,9 +5,8 @@ from django.db import DatabaseError
 from tqdm import tqdm
 
 from integrations.http import VendorError
-from integrations.registry import Capability
 from orders.models import SyncRun, VendorConnection
-from orders.services.sync import NothingToSync, customizations_sync
+from orders.services.sync import NothingToSync, customizations_sync, customizer_kinds
 
 
 def _since(value: str) -> datetime:
@@ -36,7 +35,7 @@ class Command(BaseCommand):
             raise CommandError(f"no connection {connection!r} (connections: {names})")
         if not target.is_active:
             raise CommandError(f"nothing to sync: connection {target.name!r} is inactive")
-        if not target.spec.has(Capability.CUSTOMIZER_SYNC):
+        if target.kind not in customizer_kinds():
             raise CommandError(
                 f"nothing to sync: {target.name!r} is a {target.get_kind_display()} connection, "
                 "which has no customizations (sync_vendor reads customizer apps)"

@@ -531,6 +531,16 @@ def test_only_the_kickflip_client_has_the_wordfilter():
     assert MyCustomizerClient.vendor == "MyCustomizer"
 
 
+def test_the_word_filter_goes_by_its_neutral_names_on_kickflip_only(client, vendor):
+    vendor.get(WORDFILTER_URL, json=fixture("wordfilter.json"))
+    vendor.post(WORDFILTER_URL, json=fixture("wordfilter_post.json"))
+
+    assert client.bad_words()["words"] == ["bad-word-1", "bad word 2", "badWord3"]
+    assert client.bad_words_replace(["bad-word-1"], active=False)["active"] is False
+    assert json.loads(vendor.calls[1].request.body) == {"isActive": False, "words": ["bad-word-1"]}
+    assert not hasattr(MyCustomizerClient, "bad_words") and not hasattr(MyCustomizerClient, "bad_words_replace")
+
+
 def test_quote_bare_keys_leaves_strings_alone():
     text = '{isActive: false, words: ["a: b", "x, y: z", "{q: 1}"], $n: 2}'
 

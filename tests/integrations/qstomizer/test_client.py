@@ -7,7 +7,6 @@ rows per call in no particular order, query bounds read to the second, dates sho
 
 from __future__ import annotations
 
-import copy
 import json
 import math
 import random
@@ -23,9 +22,8 @@ import requests
 import responses
 
 from integrations.http import VendorBadResponse, VendorError, VendorRejected, VendorRetryable
-from integrations.qstomizer.client import Listed, QstomizerClient
+from integrations.qstomizer.client import QstomizerClient
 from integrations.qstomizer.types import format_query_date, parse_date
-from orders.services.qstomizer_mapping import map_customization
 
 BASE_URL = "https://api.test/v3"
 ORDERS_URL = f"{BASE_URL}/orders"
@@ -396,43 +394,6 @@ def test_format_query_date_writes_utc_to_the_second():
     )
     madrid = datetime(2022, 9, 1, 3, 43, 10, tzinfo=ZoneInfo("Europe/Madrid"))
     assert format_query_date(madrid) == "2022-09-01 01:43:10"
-
-
-# -- mapping ------------------------------------------------------------------------------
-
-
-def test_map_customization_maps_the_docs_detail_example():
-    listed_rows = fixture("orders_list.json")["body"]["data"]
-    data = copy.deepcopy(fixture("order_detail.json")["body"]["data"])
-
-    mapped = map_customization(Listed(order_id=1789921, rows=listed_rows), data)
-
-    assert mapped.external_id == "1789921"
-    assert mapped.fields["status"] == "pending"
-    assert mapped.fields["customized_at"] == datetime(2022, 9, 1, 15, 9, tzinfo=UTC)
-    assert mapped.fields["variant_title"] == "Small / White"
-    assert mapped.fields["user_notes"] == "Please, contact us before proceed."
-    assert [side.fields["name"] for side in mapped.sides] == ["Front", "Back"]
-    image, text = mapped.sides[0].nodes
-    assert text["kind"] == "text"
-    assert (text["text"], text["font_family"], text["font_size"], text["fill"]) == (
-        "BASKETBALL",
-        "Carter One",
-        40.0,
-        "#ffe599",
-    )
-    assert image["kind"] == "image"
-    assert image["image_url"] == "https://cdn.bigvanet.com/clipart/people/00-png/basketball-player.png"
-    assert mapped.sides[1].nodes == []
-    assert mapped.order_lines == [
-        {
-            "order_id": "4889333336255",
-            "order_name": "#3891",
-            "product_id": "7504436314495",
-            "variant_id": "42618944895551",
-            "quantity": 1,
-        }
-    ]
 
 
 @pytest.mark.parametrize("limit", [1, 2])
