@@ -112,8 +112,25 @@ def test_the_client_factory_and_the_sync_dispatch_read_its_spec(client, settings
             {"action": "sync_now", "_selected_action": [connection.pk]},
         )
     assert response.status_code == 302 and [c.args[0] for c in callbacks] == [connection.pk]
-    # TODO(lead, after the merge): customizations_sync(connection) through spec.source, and a
-    # fulfilment partner (spec.partner) for a FULFILMENT_SEND fake, once those dispatches exist.
+
+
+def test_the_generic_sync_reads_its_source():
+    from orders.models import Customization
+    from orders.services.sync import customizations_sync, customizer_kinds
+
+    assert "fake_vendor" in customizer_kinds()
+    connection = VendorConnection.objects.create(
+        name="Fake", kind="fake_vendor", settings={"tenant": "acme"}, secrets={"access_token": "good-token"}
+    )
+    run = customizations_sync(connection=connection)
+    assert (run.status, run.created) == ("succeeded", 2), run.errors
+    made = Customization.objects.filter(connection=connection).order_by("external_id")
+    assert [(c.external_id, c.product_title, c.sides.count()) for c in made] == [
+        ("F-1", "Fake mug", 1),
+        ("F-2", "Fake tee", 1),
+    ]
+    assert customizations_sync(connection=connection).unchanged == 2  # idempotent
+    # TODO(lead): a FULFILMENT_SEND fake with a partner (spec.partner) once that dispatch is merged.
 
 
 def test_a_spec_whose_names_clash_with_the_common_fields_is_refused(settings):

@@ -24,6 +24,12 @@ def client(config: ConnectionConfig, options: HttpOptions):
     )
 
 
+def source(client, page_size=None):
+    from .source import FakeVendorSource
+
+    return FakeVendorSource(client, page_size=page_size)
+
+
 SPEC = VendorSpec(
     kind="fake_vendor",
     label="Fake Vendor",
@@ -44,4 +50,5 @@ SPEC = VendorSpec(
     ),
     secrets=(Secret("access_token", "Access token"),),
     capabilities=frozenset({Capability.CUSTOMIZER_SYNC}),
+    source=source,
 )
