@@ -165,9 +165,10 @@ RESERVED_FLAGS = frozenset({"--kind", "--name", "--sync-every", "--inactive", "-
 
 
 def _spec_check(spec: VendorSpec) -> None:
-    names = [item.name for item in (*spec.settings, *spec.secrets)]
+    items: list[Setting | Secret] = [*spec.settings, *spec.secrets]
+    names = [item.name for item in items]
     clash = sorted({n for n in names if names.count(n) > 1} | (set(names) & RESERVED_NAMES))
-    flags = {item.flag or f"--{item.name.replace('_', '-')}" for item in (*spec.settings, *spec.secrets)}
+    flags = {item.flag or f"--{item.name.replace('_', '-')}" for item in items}
     clash += sorted(flags & RESERVED_FLAGS)
     if clash:
         raise ValueError(f"vendor spec {spec.kind!r}: these setting, secret or flag names clash: {', '.join(clash)}")
