@@ -319,7 +319,7 @@ class FulfilmentOrderAdmin(admin.ModelAdmin):
 
 class ShippingForm(forms.Form):
     connection = forms.ModelChoiceField(
-        VendorConnection.objects.with_capability(Capability.SHIPPING).filter(is_active=True)
+        VendorConnection.objects.with_capability(Capability.FULFILMENT_SEND).filter(is_active=True)
     )
     customer_name = forms.CharField(max_length=255, required=False)
     customer_email = forms.EmailField(required=False)
