@@ -318,9 +318,7 @@ class FulfilmentOrderAdmin(admin.ModelAdmin):
 
 
 class ShippingForm(forms.Form):
-    connection = forms.ModelChoiceField(
-        VendorConnection.objects.with_capability(Capability.FULFILMENT_SEND).filter(is_active=True)
-    )
+    connection = forms.ModelChoiceField(VendorConnection.objects.none())
     customer_name = forms.CharField(max_length=255, required=False)
     customer_email = forms.EmailField(required=False)
     customer_telephone = forms.CharField(max_length=64, required=False)
@@ -336,3 +334,10 @@ class ShippingForm(forms.Form):
     shipping_carrier = forms.CharField(max_length=100, required=False)
     required_dispatch_date = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     send_now = forms.BooleanField(required=False, initial=True, label="Send to Custom Gateway now")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Read when the form is built, so that the registry (settings.VENDORS) decides the kinds.
+        self.fields["connection"].queryset = VendorConnection.objects.with_capability(
+            Capability.FULFILMENT_SEND
+        ).filter(is_active=True)

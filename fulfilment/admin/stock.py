@@ -33,9 +33,7 @@ from ..services.stock import (
 
 
 class StockImportForm(forms.Form):
-    connection = forms.ModelChoiceField(
-        VendorConnection.objects.with_capability(Capability.STOCK).filter(is_active=True)
-    )
+    connection = forms.ModelChoiceField(VendorConnection.objects.none())
     file = forms.FileField(
         required=False,
         help_text="CSV with a header line naming the columns sku and quantity, separated by commas, "
@@ -50,6 +48,13 @@ class StockImportForm(forms.Form):
     )
     # The staged upload (kept on the server) that the preview showed; never the file's text.
     staged = forms.UUIDField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Read when the form is built, so that the registry (settings.VENDORS) decides the kinds.
+        self.fields["connection"].queryset = VendorConnection.objects.with_capability(Capability.STOCK).filter(
+            is_active=True
+        )
 
 
 @admin.register(StockLevel)
