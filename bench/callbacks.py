@@ -383,9 +383,9 @@ def bench_reset(orders: int):
         state = "truncated"
     connection = VendorConnection.objects.create(
         name=CONNECTION_NAME,
-        kind=VendorConnection.Kind.CUSTOM_GATEWAY,
-        company="99999",
-        api_key="x",
+        kind="custom_gateway",
+        settings={"company": "99999"},
+        secrets={"api_key": "x"},
         sync_every_minutes=None,
     )
     for index in range(orders):

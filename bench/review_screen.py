@@ -103,9 +103,9 @@ def bench_reset():
     old.delete()
     connection = VendorConnection.objects.create(
         name=CONNECTION_NAME,
-        kind=VendorConnection.Kind.QSTOMIZER,
-        shop_domain="bench-review.myshopify.com",
-        api_key="bench-review-not-a-key",
+        kind="qstomizer",
+        settings={"shop_domain": "bench-review.myshopify.com"},
+        secrets={"api_key": "bench-review-not-a-key"},
         sync_every_minutes=None,
     )
     word_list = BadWordList.current()

@@ -259,10 +259,9 @@ def bench_reset(settings, origin: str, concurrency: int) -> tuple[object, str]:
         state = "truncated"
     connection = VendorConnection.objects.create(
         name=CONNECTION_NAME,
-        kind=VendorConnection.Kind.QSTOMIZER,
-        base_url=sandbox.base_url(origin),
-        api_key=settings.SANDBOX_API_KEY,
-        shop_domain=settings.SANDBOX_QSTOMIZER_SHOP,
+        kind="qstomizer",
+        settings={"shop_domain": settings.SANDBOX_QSTOMIZER_SHOP, "base_url": sandbox.base_url(origin)},
+        secrets={"api_key": settings.SANDBOX_API_KEY},
         detail_concurrency=concurrency,
         sync_every_minutes=None,
     )

@@ -85,7 +85,7 @@ def demo_fulfilment_run(connection: VendorConnection, *, sandbox_origin: str) ->
     if not PushedOrder.objects.filter(connection=connection).exists():
         requests.post(
             f"{sandbox_origin}/sandbox/custom-gateway/control/push",
-            json={"push_url": order_push_url(connection), "hmac_key": connection.push_hmac_key},
+            json={"push_url": order_push_url(connection), "hmac_key": connection.secret("push_hmac_key")},
             timeout=30,
         )
         pushed = PushedOrder.objects.filter(connection=connection).first()
@@ -104,10 +104,11 @@ def demo_connection(origin: str) -> VendorConnection:
     connection, _ = connection_upsert(
         name="Demo Custom Gateway (sandbox)",
         kind="custom_gateway",
-        company=settings.SANDBOX_CUSTOM_GATEWAY_COMPANY,
-        api_key=settings.SANDBOX_API_KEY,
+        settings={"company": settings.SANDBOX_CUSTOM_GATEWAY_COMPANY, **cg_sandbox.base_url(origin)},
+        secrets={
+            "api_key": settings.SANDBOX_API_KEY,
+            "push_hmac_key": (existing.secret("push_hmac_key") if existing else "") or secrets.token_urlsafe(24),
+        },
         sync_every_minutes=0,
-        push_hmac_key=(existing.push_hmac_key if existing else "") or secrets.token_urlsafe(24),
-        **cg_sandbox.base_url(origin),
     )
     return connection

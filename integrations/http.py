@@ -20,9 +20,8 @@ from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import ReadTimeoutError
 from urllib3.util.retry import Retry
-
-from .registry import HttpOptions
 
 logger = logging.getLogger(__name__)
 
@@ -113,6 +112,17 @@ class DownloadResult:
 
 
 # What a client uses when it is not given the project's policy (`http_options()`).
+@dataclass(frozen=True)
+class HttpOptions:
+    """The project's HTTP policy for every client (from settings: see http_options)."""
+
+    connect_timeout: float = 5.0
+    read_timeout: float = 30.0
+    retries: int = 4
+    backoff: float = 0.5
+    pool_size: int = 10
+
+
 _DEFAULTS = HttpOptions()
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
@@ -269,6 +279,12 @@ class VendorClient:
     def describe_error(self, response: requests.Response) -> str:
         """A vendor-specific message for an error response; subclasses read their error body."""
         return ""
+
+    def check(self) -> str:
+        """The admin's *Test connection*: the vendor's cheapest documented read with this
+        client's credentials, and what it found in words ("Connected: ..."). Raises VendorError
+        (in words, never with a credential) when the vendor could not be read. Each client has one."""
+        raise NotImplementedError(f"{type(self).__name__} has no check()")
 
     def error_in_body(self, response: requests.Response, *, status: int, message: str | None = None) -> VendorError:
         """The error for an answer whose HTTP status said success but whose body is an error (an
@@ -455,7 +471,11 @@ def _send(
         ) from None
     except requests.Timeout:
         raise VendorRetryable(f"{who} did not answer in time", vendor=vendor) from None
-    except requests.ConnectionError:
+    except requests.ConnectionError as exc:
+        # requests reports a read timeout that outlasted the adapter's retries as a
+        # ConnectionError (MaxRetryError whose reason is urllib3's ReadTimeoutError).
+        if isinstance(getattr(exc.args[0] if exc.args else None, "reason", None), ReadTimeoutError):
+            raise VendorRetryable(f"{who} did not answer in time", vendor=vendor) from None
         raise VendorRetryable(f"could not connect to {who}", vendor=vendor) from None
     except requests.RequestException as exc:
         raise VendorRetryable(f"request to {who} failed ({type(exc).__name__})", vendor=vendor) from None

@@ -24,6 +24,8 @@ from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.utils.module_loading import import_string
 
+from .http import HttpOptions
+
 if TYPE_CHECKING:
     from .http import VendorClient
 
@@ -86,17 +88,6 @@ class ConnectionConfig:
 
 
 @dataclass(frozen=True)
-class HttpOptions:
-    """The project's HTTP policy for every client (from settings)."""
-
-    connect_timeout: float = 5.0
-    read_timeout: float = 30.0
-    retries: int = 4
-    backoff: float = 0.5
-    pool_size: int = 10
-
-
-@dataclass(frozen=True)
 class Hook:
     """One kind of request the vendor sends us, at /hooks/<vendor slug>/<connection token>/<name>/.
     `verify` and `parse` are the vendor's (django-anymail's shape); the app applies what `parse`
@@ -151,8 +142,27 @@ def vendor_specs() -> dict[str, VendorSpec]:
         spec = import_string(path)
         if spec.kind in specs:
             raise ValueError(f"two vendor specs declare the kind {spec.kind!r}")
+        _spec_check(spec)
         specs[spec.kind] = spec
     return specs
+
+
+# The connection's common fields and add_connection's own flags: a spec's names must differ (its
+# settings and secrets become form fields and flags of those names).
+RESERVED_NAMES = frozenset(
+    {"name", "kind", "is_active", "sync_every_minutes", "lookback_days", "detail_concurrency", "sync_every"}
+)
+RESERVED_FLAGS = frozenset({"--kind", "--name", "--sync-every", "--inactive", "--help"})
+
+
+def _spec_check(spec: VendorSpec) -> None:
+    items: list[Setting | Secret] = [*spec.settings, *spec.secrets]
+    names = [item.name for item in items]
+    clash = sorted({n for n in names if names.count(n) > 1} | (set(names) & RESERVED_NAMES))
+    flags = {item.flag or f"--{item.name.replace('_', '-')}" for item in items}
+    clash += sorted(flags & RESERVED_FLAGS)
+    if clash:
+        raise ValueError(f"vendor spec {spec.kind!r}: these setting, secret or flag names clash: {', '.join(clash)}")
 
 
 def spec_for(kind: str) -> VendorSpec:

@@ -1,63 +1,37 @@
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from integrations.mycustomizer.types import DEFAULT_BASE_URL as MYCUSTOMIZER_BASE_URL
-from integrations.qstomizer.types import DEFAULT_BASE_URL as QSTOMIZER_BASE_URL
+from integrations.registry import ConnectionConfig, kind_choices, spec_for, vendor_specs
 
-from .fields import EncryptedTextField
+from .fields import EncryptedJSONField, EncryptedTextField
+
+
+class VendorConnectionQuerySet(models.QuerySet):
+    def with_capability(self, capability):
+        """The connections whose vendor's spec declares `capability` (integrations.registry)."""
+        from integrations.registry import specs_with
+
+        return self.filter(kind__in=[spec.kind for spec in specs_with(capability)])
 
 
 class VendorConnection(models.Model):
-    """One account at one vendor: where to call it and with which credentials."""
-
-    class Kind(models.TextChoices):
-        QSTOMIZER = "qstomizer", "Qstomizer"
-        KICKFLIP = "kickflip", "Kickflip"
-        MYCUSTOMIZER = "mycustomizer", "MyCustomizer"
-        CUSTOM_GATEWAY = "custom_gateway", "Custom Gateway"
-
-    DEFAULT_BASE_URLS = {
-        Kind.QSTOMIZER: QSTOMIZER_BASE_URL,
-        Kind.KICKFLIP: MYCUSTOMIZER_BASE_URL,
-        Kind.MYCUSTOMIZER: MYCUSTOMIZER_BASE_URL,
-    }
-    # Customizer apps: the kinds whose customizations are synced.
-    CUSTOMIZER_KINDS = (Kind.QSTOMIZER, Kind.KICKFLIP, Kind.MYCUSTOMIZER)
-    # Kinds whose API has the bad-words list ("wordfilter").
-    WORDFILTER_KINDS = (Kind.KICKFLIP,)
+    """One account at one vendor: where to call it and with which credentials. What a vendor needs
+    beyond the common fields is declared by its spec (integrations/<vendor>/spec.py) and stored in
+    `settings` (validated against the spec) and `secrets` (one encrypted field)."""
 
     name = models.CharField(max_length=100, unique=True)
-    kind = models.CharField(max_length=30, choices=Kind.choices)
-    shop_domain = models.CharField(
-        max_length=255, blank=True, help_text="Qstomizer: the Shopify store, e.g. mystore.myshopify.com"
-    )
-    company = models.CharField(
-        "company / brand", max_length=255, blank=True, help_text="Kickflip / MyCustomizer: your company or brand name."
-    )
-    api_key = EncryptedTextField(
-        "API key / token",
-        blank=True,
-        help_text="Qstomizer API key or Kickflip JWT. Stored encrypted; never shown back.",
-    )
-    base_url = models.URLField(blank=True, help_text="Leave blank for the vendor's production URL.")
+    # A callable: a new vendor in settings.VENDORS needs no migration.
+    kind = models.CharField(max_length=30, choices=kind_choices)
     is_active = models.BooleanField(default=True, help_text="Inactive connections are never synced.")
     sync_every_minutes = models.PositiveIntegerField(
         null=True, blank=True, default=15, help_text="Scheduled sync interval; blank for no schedule."
     )
     lookback_days = models.PositiveIntegerField(
         default=30, help_text="Each sync re-reads this many days back to pick up status changes."
-    )
-    # Custom Gateway: its doc lost the endpoint URLs, so each is a setting (blank: our default).
-    orders_url = models.URLField("Order-iT orders URL", max_length=500, blank=True)
-    shipping_url = models.CharField(
-        "order shipping URL", max_length=500, blank=True, help_text="May contain {order_id}. Blank: the default."
-    )
-    stock_url = models.URLField("stock URL", max_length=500, blank=True)
-    push_hmac_key = EncryptedTextField(
-        "order push HMAC key", blank=True, help_text="Custom Gateway supplier: verifies pushed orders. Write-only."
     )
     hook_token = EncryptedTextField(blank=True, editable=False, help_text="Secret part of this connection's hook URLs.")
     hook_token_hash = models.CharField(max_length=64, blank=True, editable=False, db_index=True)
@@ -80,8 +54,16 @@ class VendorConnection(models.Model):
     periodic_task = models.OneToOneField(
         "django_celery_beat.PeriodicTask", null=True, blank=True, on_delete=models.SET_NULL, editable=False
     )
+    # The vendor's settings and secrets, by the names its spec declares. Declared after every
+    # field that reads django.conf.settings: from here on `settings` in this class body is this field.
+    settings = models.JSONField(
+        default=dict, blank=True, editable=False, help_text="The vendor's settings, as its spec declares them."
+    )
+    secrets = EncryptedJSONField(editable=False, help_text="The vendor's credentials. Stored encrypted; never shown.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = VendorConnectionQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
@@ -91,71 +73,44 @@ class VendorConnection(models.Model):
         return f"{self.name} ({self.get_kind_display()})"
 
     def save(self, *args, **kwargs):
-        if self.kind == self.Kind.CUSTOM_GATEWAY and not self.hook_token:
+        spec = vendor_specs().get(self.kind)
+        if spec is not None and spec.hooks and not self.hook_token:
             self.hook_token_rotate()
         super().save(*args, **kwargs)
 
-    # Where the stored key is sent: changing one needs the key re-typed (see urls_changed).
-    URL_FIELDS = ("base_url", "orders_url", "shipping_url", "stock_url")
-
     def clean(self):
-        from integrations.validators import (
-            company_slug_validate,
-            connection_url_validate,
-            custom_gateway_company_validate,
-            shopify_domain_validate,
-        )
-
-        errors = {}
-        self.shop_domain = self.shop_domain.strip()
-        self.company = self.company.strip()
-        if self.kind == self.Kind.QSTOMIZER:
-            if not self.shop_domain:
-                errors["shop_domain"] = "Qstomizer needs the shop, e.g. mystore.myshopify.com."
-            if not self.api_key:
-                errors["api_key"] = "Qstomizer needs the V3 API key."
-        elif self.kind == self.Kind.CUSTOM_GATEWAY:
-            if not self.company:
-                errors["company"] = "Custom Gateway needs your company reference ID."
-            if not self.api_key:
-                errors["api_key"] = "Custom Gateway needs the API key."
-        elif self.kind in (self.Kind.KICKFLIP, self.Kind.MYCUSTOMIZER):
-            label = self.get_kind_display()
-            if not self.company:
-                errors["company"] = f"{label} needs your company (brand) name."
-            if not self.api_key:
-                errors["api_key"] = f"{label} needs the API token (JWT)."
-        checks = [(name, connection_url_validate) for name in self.URL_FIELDS]
-        if self.shop_domain:
-            checks.append(("shop_domain", shopify_domain_validate))
-        if self.company and self.kind == self.Kind.CUSTOM_GATEWAY:
-            checks.append(("company", custom_gateway_company_validate))
-        elif self.company and self.kind in (self.Kind.KICKFLIP, self.Kind.MYCUSTOMIZER):
-            checks.append(("company", company_slug_validate))
-        for name, check in checks:
-            value = getattr(self, name)
-            if name == "shipping_url":
-                value = value.replace("{order_id}", "0")
-            try:
-                check(value)
-            except ValidationError as exc:
-                errors.setdefault(name, exc.messages[0])
+        """Validate `settings` and `secrets` against the kind's spec; errors are keyed by the
+        setting's or secret's name (the form's field and add_connection's flag have that name)."""
+        spec = vendor_specs().get(self.kind)
+        if spec is None:
+            raise ValidationError({"kind": f"unknown vendor {self.kind!r}"})
+        errors: dict[str, str] = {}
+        self.settings, setting_errors = spec_settings_clean(spec, self.settings or {})
+        errors |= setting_errors
+        self.secrets, secret_errors = spec_secrets_clean(spec, self.secrets or {})
+        errors |= secret_errors
         if errors:
             raise ValidationError(errors)
 
     def urls_changed(self, values: dict | None = None) -> list[str]:
-        """The URL fields that differ from what is stored (all that are set, for a new connection).
-        `values` (a form's cleaned data) are compared instead of the instance's own, where given."""
-        wanted = {name: getattr(self, name) for name in self.URL_FIELDS} | {
-            name: value for name, value in (values or {}).items() if name in self.URL_FIELDS
+        """The settings the secrets are sent to (`Setting.sends_secrets`) that differ from what is
+        stored (all that are set, for a new connection). `values` (a form's cleaned data) are
+        compared instead of the instance's own, where given. A blank value is the default."""
+        spec = vendor_specs().get(self.kind)
+        if spec is None:
+            return []
+        names = [s.name for s in spec.settings if s.sends_secrets]
+        wanted = {name: self.settings.get(name) for name in names} | {
+            name: value for name, value in (values or {}).items() if name in names
         }
         if self.pk is None:
-            return [name for name in self.URL_FIELDS if wanted[name]]
-        stored = type(self).objects.filter(pk=self.pk).values(*self.URL_FIELDS).first() or {}
-        return [name for name in self.URL_FIELDS if (wanted[name] or "") != (stored.get(name) or "")]
+            return [name for name in names if wanted[name]]
+        row = type(self).objects.filter(pk=self.pk).values("settings").first() or {}
+        stored = row.get("settings") or {}
+        return [name for name in names if (wanted[name] or "") != (stored.get(name) or "")]
 
     def hook_token_rotate(self) -> None:
-        """A new secret for the status-callback and order-push URLs (the old URLs stop working)."""
+        """A new secret for the connection's hook URLs (the old URLs stop working)."""
         import hashlib
         import secrets
 
@@ -168,13 +123,11 @@ class VendorConnection(models.Model):
 
     @property
     def spec(self):
-        from integrations.registry import spec_for
-
         return spec_for(self.kind)
 
     def setting(self, name: str):
         """A vendor setting (see the vendor's spec), or its default when blank."""
-        value = getattr(self, name, "")
+        value = (self.settings or {}).get(name, "")
         if value in ("", None):
             declared = {s.name: s for s in self.spec.settings}.get(name)
             return declared.default if declared else value
@@ -182,11 +135,9 @@ class VendorConnection(models.Model):
 
     def secret(self, name: str) -> str:
         """A decrypted credential. Never render or log it."""
-        return getattr(self, name, "") or ""
+        return (self.secrets or {}).get(name) or ""
 
     def config(self):
-        from integrations.registry import ConnectionConfig
-
         spec = self.spec
         return ConnectionConfig(
             id=self.pk,
@@ -196,13 +147,54 @@ class VendorConnection(models.Model):
             secrets={s.name: self.secret(s.name) for s in spec.secrets},
         )
 
-    @property
-    def has_wordfilter(self) -> bool:
-        return self.kind in self.WORDFILTER_KINDS
 
-    @property
-    def effective_base_url(self) -> str:
-        return self.base_url or self.DEFAULT_BASE_URLS.get(self.kind, "")
+def spec_settings_clean(spec, values) -> tuple[dict, dict[str, str]]:
+    """A spec's settings from `values`: stripped, typed, validated; blank ones left out (they
+    read as the default). Returns (settings, errors by name)."""
+    declared = {s.name: s for s in spec.settings}
+    errors = {name: f"{spec.label} has no setting {name!r}" for name in values if name not in declared}
+    cleaned = {}
+    for setting in spec.settings:
+        value = values.get(setting.name, "")
+        if isinstance(value, str):
+            value = value.strip()
+        if value in ("", None):
+            if setting.required:
+                errors[setting.name] = f"{spec.label} needs the {setting.label[0].lower()}{setting.label[1:]}."
+            continue
+        try:
+            if setting.type == "url":
+                URLValidator(schemes=["http", "https"])(value)
+            if setting.type == "int":
+                value = int(value)
+            elif setting.type == "bool":
+                value = value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes", "on")
+            elif not isinstance(value, str):
+                raise ValidationError("must be text")
+            if setting.validate is not None:
+                setting.validate(value)
+        except (ValidationError, ValueError) as exc:
+            messages = getattr(exc, "messages", None) or [str(exc)]
+            errors[setting.name] = messages[0]
+            continue
+        cleaned[setting.name] = value
+    return cleaned, errors
+
+
+def spec_secrets_clean(spec, values) -> tuple[dict, dict[str, str]]:
+    """A spec's secrets from `values`: stripped; blank ones left out. Returns (secrets, errors)."""
+    declared = {s.name: s for s in spec.secrets}
+    errors = {name: f"{spec.label} has no secret {name!r}" for name in values if name not in declared}
+    cleaned = {}
+    for secret in spec.secrets:
+        value = values.get(secret.name) or ""
+        value = value.strip() if isinstance(value, str) else ""
+        if not value:
+            if secret.required:
+                errors[secret.name] = f"{spec.label} needs the {secret.label}."
+            continue
+        cleaned[secret.name] = value
+    return cleaned, errors
 
 
 class SyncRun(models.Model):

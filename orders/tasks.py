@@ -15,6 +15,7 @@ from django.db import InterfaceError, OperationalError
 
 from config.celery import RETRY_BACKOFF_MAX, failure_cause
 from integrations.http import VendorRetryable
+from integrations.registry import Capability
 
 from .models import CustomizationSide, SyncRun, VendorConnection
 from .services import artwork as artwork_services
@@ -53,9 +54,11 @@ def _sync_gave_up(self, exc, task_id, args, kwargs, einfo) -> None:
     on_failure=_sync_gave_up,
 )
 def sync_connection_task(self, connection_id: int, trigger: str = SyncRun.Trigger.MANUAL, user_id=None) -> dict:
-    connection = VendorConnection.objects.filter(
-        pk=connection_id, is_active=True, kind__in=VendorConnection.CUSTOMIZER_KINDS
-    ).first()
+    connection = (
+        VendorConnection.objects.filter(pk=connection_id, is_active=True)
+        .with_capability(Capability.CUSTOMIZER_SYNC)
+        .first()
+    )
     if connection is None:
         return {"skipped": "connection missing, inactive or not a customizer"}
     task_id = self.request.id or ""

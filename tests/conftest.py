@@ -80,10 +80,12 @@ def qstomizer_connection(live_server, sandbox, settings):
     """A Qstomizer connection pointing at the built-in sandbox over real HTTP."""
     return VendorConnection.objects.create(
         name="Sandbox Qstomizer",
-        kind=VendorConnection.Kind.QSTOMIZER,
-        shop_domain=settings.SANDBOX_QSTOMIZER_SHOP,
-        api_key=settings.SANDBOX_API_KEY,
-        base_url=qstomizer_sandbox.base_url(live_server.url),
+        kind="qstomizer",
+        settings={
+            "shop_domain": settings.SANDBOX_QSTOMIZER_SHOP,
+            "base_url": qstomizer_sandbox.base_url(live_server.url),
+        },
+        secrets={"api_key": settings.SANDBOX_API_KEY},
         sync_every_minutes=None,
     )
 
@@ -101,10 +103,12 @@ def kickflip_connection(live_server, kickflip_sandbox, settings):
     """A Kickflip connection pointing at the built-in sandbox over real HTTP."""
     return VendorConnection.objects.create(
         name="Sandbox Kickflip",
-        kind=VendorConnection.Kind.KICKFLIP,
-        company=settings.SANDBOX_KICKFLIP_COMPANY,
-        api_key=settings.SANDBOX_API_KEY,
-        base_url=mycustomizer_sandbox.base_url(live_server.url, "kickflip"),
+        kind="kickflip",
+        settings={
+            "company": settings.SANDBOX_KICKFLIP_COMPANY,
+            "base_url": mycustomizer_sandbox.base_url(live_server.url, "kickflip"),
+        },
+        secrets={"api_key": settings.SANDBOX_API_KEY},
         sync_every_minutes=None,
     )
 
@@ -127,12 +131,13 @@ def custom_gateway_connection(live_server, custom_gateway_sandbox, settings):
     """A Custom Gateway connection to the sandbox, with CUSTOM_GATEWAY_PUSH_KEY for pushes."""
     connection = VendorConnection(
         name="CG sandbox",
-        kind=VendorConnection.Kind.CUSTOM_GATEWAY,
-        company=settings.SANDBOX_CUSTOM_GATEWAY_COMPANY,
-        api_key=settings.SANDBOX_API_KEY,
-        push_hmac_key=CUSTOM_GATEWAY_PUSH_KEY,
+        kind="custom_gateway",
+        settings={
+            "company": settings.SANDBOX_CUSTOM_GATEWAY_COMPANY,
+            **custom_gateway_sandbox_module.base_url(live_server.url),
+        },
+        secrets={"api_key": settings.SANDBOX_API_KEY, "push_hmac_key": CUSTOM_GATEWAY_PUSH_KEY},
         sync_every_minutes=None,
-        **custom_gateway_sandbox_module.base_url(live_server.url),
     )
     connection.save()
     return connection
@@ -151,10 +156,9 @@ def gateway(db):
     """A Custom Gateway connection (no sandbox behind it) with an API key and a push HMAC key."""
     connection = VendorConnection(
         name="Custom Gateway",
-        kind=VendorConnection.Kind.CUSTOM_GATEWAY,
-        company="99999",
-        api_key="cg-api-key-secret",
-        push_hmac_key="push-hmac-key-secret",
+        kind="custom_gateway",
+        settings={"company": "99999"},
+        secrets={"api_key": "cg-api-key-secret", "push_hmac_key": "push-hmac-key-secret"},
         sync_every_minutes=None,
     )
     connection.save()

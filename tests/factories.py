@@ -1,18 +1,44 @@
 import factory
 from django.contrib.auth import get_user_model
 
+from integrations.registry import spec_for
 from orders.models import Customization, CustomizationSide, DesignNode, VendorConnection
+
+# What a connection of each kind needs to be valid (its spec's required settings and secrets).
+CONNECTION_DEFAULTS = {
+    "qstomizer": {"shop_domain": "mystore.myshopify.com", "api_key": "k-" + "x" * 20},
+    "kickflip": {"company": "brand", "api_key": "jwt-" + "x" * 20},
+    "mycustomizer": {"company": "brand", "api_key": "jwt-" + "x" * 20},
+    "custom_gateway": {"company": "99999", "api_key": "cg-" + "x" * 20},
+}
 
 
 class VendorConnectionFactory(factory.django.DjangoModelFactory):
+    """A connection of `kind` (default Qstomizer) with valid settings and secrets. Its spec's
+    setting and secret names are keyword arguments too: ``VendorConnectionFactory(kind=
+    "custom_gateway", company="9", push_hmac_key="k")`` fills `settings` and `secrets`."""
+
     class Meta:
         model = VendorConnection
 
     name = factory.Sequence(lambda n: f"Connection {n}")
-    kind = VendorConnection.Kind.QSTOMIZER
-    shop_domain = "mystore.myshopify.com"
-    api_key = "k-" + "x" * 20
+    kind = "qstomizer"
     sync_every_minutes = None
+
+    @classmethod
+    def _adjust_kwargs(cls, **kwargs):
+        spec = spec_for(kwargs["kind"])
+        values = {**CONNECTION_DEFAULTS.get(spec.kind, {})}
+        for name in [*(s.name for s in spec.settings), *(s.name for s in spec.secrets)]:
+            if name in kwargs:
+                values[name] = kwargs.pop(name)
+        kwargs["settings"] = {s.name: values[s.name] for s in spec.settings if s.name in values} | kwargs.get(
+            "settings", {}
+        )
+        kwargs["secrets"] = {s.name: values[s.name] for s in spec.secrets if s.name in values} | kwargs.get(
+            "secrets", {}
+        )
+        return kwargs
 
 
 class CustomizationFactory(factory.django.DjangoModelFactory):

@@ -131,6 +131,8 @@ POSTS = {
     "orders_reviewitem_undo": Post(MANAGER, fill="orders.Customization:decided"),
     "orders_reviewitem_artwork_retry": Post(REVIEWER, fill="orders.SideArtwork"),
     "orders_vendorconnection_rotate_hook": Post(MANAGER, fill="orders.VendorConnection", data={"confirm": "yes"}),
+    # Test connection: one read on the vendor (the world's Kickflip points where nothing listens).
+    "orders_vendorconnection_test": Post(MANAGER, fill="orders.VendorConnection:kickflip"),
     # Last: it ends the Viewer's session.
     "logout": Post(VIEWER),
 }
@@ -273,16 +275,19 @@ def world(db):
     )
 
     gateway = VendorConnection(
-        name="CG", kind="custom_gateway", company="99999", api_key="cg-key", sync_every_minutes=None
+        name="CG",
+        kind="custom_gateway",
+        settings={"company": "99999"},
+        secrets={"api_key": "cg-key"},
+        sync_every_minutes=None,
     )
     gateway.save()
     kickflip = VendorConnection.objects.create(
         name="KF",
         kind="kickflip",
-        company="brand",
-        api_key="kf-token",
         # Nothing listens here: the push preview shows the connection error in words.
-        base_url="http://127.0.0.1:9/",
+        settings={"company": "brand", "base_url": "http://127.0.0.1:9/"},
+        secrets={"api_key": "kf-token"},
         sync_every_minutes=None,
     )
     customization = CustomizationFactory(template_id="T1")

@@ -100,7 +100,7 @@ def test_ship_queues_the_shipping_and_its_labels_appear_on_the_order(
     client, custom_gateway_connection, custom_gateway_sandbox, tasks_inline
 ):
     gateway = custom_gateway_connection
-    assert cg_sandbox.push_order(order_push_url(gateway), gateway.push_hmac_key) == 200
+    assert cg_sandbox.push_order(order_push_url(gateway), gateway.secret("push_hmac_key")) == 200
     pushed = PushedOrder.objects.get()
     client.force_login(staff_in("Manager", username="manager"))
 

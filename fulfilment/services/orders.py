@@ -10,7 +10,6 @@ from datetime import UTC, date, timedelta
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.urls import reverse
 from django.utils import timezone
 
 from config.celery import queue_on_commit
@@ -18,6 +17,7 @@ from integrations.http import VendorError, VendorRetryable
 from integrations.partners import HookKind, LineToSend, OrderToSend, PrintFile, SendError, SendResult
 from integrations.registry import Capability
 from orders.models import Customization, SideArtwork, VendorConnection
+from orders.services.connections import connection_hook_urls
 
 from ..address import ADDRESS_FIELDS, address_record, country_code_problem
 from ..models import FulfilmentItem, FulfilmentOrder, VendorOrder
@@ -189,15 +189,10 @@ def fulfilment_payload(order: FulfilmentOrder) -> dict:
     return partner_offline(order.connection).request_body(order_to_send(order))
 
 
-def hook_url(connection: VendorConnection, hook: str) -> str:
-    path = reverse("fulfilment:hook", args=[connection.spec.slug, connection.hook_token, hook])
-    return f"{settings.PUBLIC_BASE_URL.rstrip('/')}{path}"
-
-
 def hook_url_for(connection: VendorConnection, kind: HookKind) -> str:
     """The URL of the connection's hook that brings `kind` ("" when its vendor has none)."""
     name = next((name for name, hook in connection.spec.hooks.items() if getattr(hook, "kind", None) == kind), None)
-    return hook_url(connection, name) if name else ""
+    return connection_hook_urls(connection).get(name, "") if name else ""
 
 
 def status_callback_url(connection: VendorConnection) -> str:

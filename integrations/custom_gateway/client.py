@@ -196,6 +196,24 @@ class CustomGatewayClient(VendorClient):
             )
         return orders
 
+    def check(self) -> str:
+        """Order-iT has one endpoint and no read: POST an order with no items, which the vendor
+        must refuse (8000, or another order error) after checking the credentials (50000-50003)
+        and the rate limit. Creates nothing; counts as one request towards the rate limit."""
+        ours: int | str = int(self.company_ref_id) if self.company_ref_id.isdigit() else self.company_ref_id
+        try:
+            response = self.request("POST", self.orders_url, json={"company_ref_id": ours, "items": []})
+            orders = self._records(response, what="orders")
+        except OrderRejected as exc:  # refused as an order, so the credentials were accepted
+            code = f", code {exc.code}" if getattr(exc, "code", None) else ""
+            return (
+                f"Connected to {self.vendor} (company {self.company_ref_id}): the credentials were accepted "
+                f"(an empty test order was refused as it must be{code}; nothing was created)."
+            )
+        raise self.bad_response(
+            response, f"an order with no items was accepted ({len(orders)} created): tell Custom Gateway"
+        )
+
     # -- suppliers: shipping, stock -------------------------------------------------------------
 
     def ship_order(self, order_id: int | str) -> list[dict]:

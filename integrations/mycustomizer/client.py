@@ -168,6 +168,17 @@ class MyCustomizerClient(VendorClient):
         A design an order refers to may be missing from this listing: read it with design()."""
         yield from self._walk("designs", {"backwards": "false"}, page_size=page_size, expected_order="ascending")
 
+    def check(self) -> str:
+        """One design of GET /brands/<brand>/designs (count=1): the token, the brand and the URL in
+        one read; its pagination says how many designs the brand has."""
+        response, payload = self.get_json(
+            self.brand_path("designs"), params={"count": 1}, parse=lambda r: (r, self.parse_json(r))
+        )
+        _results, pagination = self._page(payload, response, "designs")
+        total = _number(pagination, "collectionSize")
+        found = f"{total} designs" if total is not None else "the designs list was read"
+        return f"Connected to {self.vendor} ({self.company}): {found}."
+
     def order(self, order_id: str) -> dict:
         """One order by its `id` (the 24-character `_id`, as in the MyCustomizer doc's example
         GET .../orders/5e69254b714841168b8d9825, not the numeric `orderId`)."""

@@ -185,6 +185,13 @@ class QstomizerClient(VendorClient):
                 raise VendorBadResponse("a row of the order list has no order_id", vendor=self.vendor)
         return data
 
+    def check(self) -> str:
+        """One page of GET /orders for the last 30 days: the key, the shop and the URL in one read."""
+        end = datetime.now(UTC)
+        rows = self.list_page(end - timedelta(days=30), end)
+        many = "at least " if len(rows) >= PAGE_LIMIT else ""
+        return f"Connected to {self.vendor} ({self.shop}): {many}{len(rows)} customizations in the last 30 days."
+
     def iter_windows(self, *, start: datetime, end: datetime, limit: int = PAGE_LIMIT) -> Iterator[Window]:
         """Read every customization dated in [start, end], once each.
 

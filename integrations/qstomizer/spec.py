@@ -42,7 +42,7 @@ SPEC = VendorSpec(
             sends_secrets=True,
         ),
     ),
-    secrets=(Secret("api_key", "API key", help="The V3 API key."),),
+    secrets=(Secret("api_key", "V3 API key", help="From Qstomizer's settings, API section."),),
     capabilities=frozenset({Capability.CUSTOMIZER_SYNC, Capability.PRINT_FILES}),
     sandbox="integrations.qstomizer.sandbox",
     source=QstomizerSource,

@@ -7,6 +7,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from integrations.http import VendorError
+from integrations.registry import Capability
 
 from ..models import BadWordChange, BadWordList, VendorConnection
 from ..services.bad_words import (
@@ -40,7 +41,7 @@ class BadWordListAdmin(admin.ModelAdmin):
         return request.user.has_perm("orders.sync_badwordlist")
 
     def _connections(self):
-        return VendorConnection.objects.filter(kind__in=VendorConnection.WORDFILTER_KINDS, is_active=True)
+        return VendorConnection.objects.with_capability(Capability.WORD_FILTER).filter(is_active=True)
 
     def editor_view(self, request):
         if not self.has_view_permission(request):

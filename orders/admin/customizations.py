@@ -9,7 +9,9 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
-from ..models import Customization, VendorConnection
+from integrations.registry import kind_choices
+
+from ..models import Customization
 from ..selectors import customization_detail, customization_list
 from ..services.bad_words import highlight_nodes
 from ..services.image_proxy import proxy_url
@@ -22,7 +24,7 @@ class VendorFilter(admin.SimpleListFilter):
     parameter_name = "vendor"
 
     def lookups(self, request, model_admin):
-        return VendorConnection.Kind.choices
+        return kind_choices()
 
     def queryset(self, request, queryset):
         if self.value():

@@ -3,55 +3,81 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
-from integrations.custom_gateway.client import CustomGatewayClient
-from integrations.custom_gateway.types import DEFAULT_ORDERS_URL, DEFAULT_SHIPPING_URL, DEFAULT_STOCK_URL
-from integrations.http import VendorClient, http_options
-from integrations.mycustomizer.client import KickflipClient, MyCustomizerClient
-from integrations.qstomizer.client import QstomizerClient
+from integrations.http import VendorClient, VendorRejected, http_options
+from integrations.registry import Capability, HttpOptions, spec_for, vendor_specs
 
-from ..models import VendorConnection
-from .queue import SYNC_TASK  # noqa: E402  (one source for the name)
+from ..models import VendorConnection, spec_secrets_clean, spec_settings_clean
+from .queue import SYNC_TASK  # one source for the name
+
+
+def connection_http_options(connection: VendorConnection, *, pool_size: int | None = None) -> HttpOptions:
+    """The project's timeouts and retry policy (integrations.http.http_options), sized for the
+    connection's concurrency."""
+    return http_options(pool_size=pool_size or max(10, connection.detail_concurrency))
 
 
 def connection_client(connection: VendorConnection, *, pool_size: int | None = None) -> VendorClient:
-    """The vendor client for a connection, with the project's timeouts and retry policy."""
-    options = vars(http_options(pool_size=pool_size or max(10, connection.detail_concurrency)))
-    if connection.kind == VendorConnection.Kind.QSTOMIZER:
-        return QstomizerClient(
-            api_key=connection.api_key, shop=connection.shop_domain, base_url=connection.effective_base_url, **options
-        )
-    if connection.kind in (VendorConnection.Kind.KICKFLIP, VendorConnection.Kind.MYCUSTOMIZER):
-        cls = KickflipClient if connection.kind == VendorConnection.Kind.KICKFLIP else MyCustomizerClient
-        return cls(
-            token=connection.api_key, company=connection.company, base_url=connection.effective_base_url, **options
-        )
-    if connection.kind == VendorConnection.Kind.CUSTOM_GATEWAY:
-        return CustomGatewayClient(
-            company_ref_id=connection.company,
-            api_key=connection.api_key,
-            orders_url=connection.orders_url or connection.base_url or DEFAULT_ORDERS_URL,
-            shipping_url=connection.shipping_url or DEFAULT_SHIPPING_URL,
-            stock_url=connection.stock_url or DEFAULT_STOCK_URL,
-            **options,
-        )
-    raise ValueError(f"no client for connection kind {connection.kind!r}")
+    """The vendor client for a connection (its spec's `client`), with the project's HTTP policy."""
+    return connection.spec.client(connection.config(), connection_http_options(connection, pool_size=pool_size))
+
+
+def connection_check(connection: VendorConnection) -> str:
+    """One cheap read on the vendor (the client's `check()`), in words: what it found. Raises
+    VendorError (in words, without the secret) when the vendor could not be read, and
+    VendorRejected when the stored settings are refused now (a URL that resolves to a private
+    address, say): nothing is sent then. One retry at most: staff are waiting for the answer."""
+    spec = connection.spec
+    _settings, errors = spec_settings_clean(spec, connection.settings or {})
+    _secrets, missing = spec_secrets_clean(spec, connection.secrets or {})
+    errors |= missing
+    if errors:
+        labels = {s.name: s.label for s in (*spec.settings, *spec.secrets)}
+        said = "; ".join(f"{labels.get(name, name)}: {message.rstrip('.')}" for name, message in errors.items())
+        raise VendorRejected(f"not sent, the connection's settings are refused: {said}.", vendor=spec.label)
+    options = replace(connection_http_options(connection, pool_size=1), retries=min(1, settings.VENDOR_HTTP_RETRIES))
+    client = spec.client(connection.config(), options)
+    try:
+        return client.check()
+    finally:
+        close = getattr(client, "close", None)
+        if close is not None:
+            close()
+
+
+def connection_hook_urls(connection: VendorConnection) -> dict[str, str]:
+    """Hook name -> the full URL the vendor calls (settings.PUBLIC_BASE_URL + /hooks/<vendor>/
+    <token>/<hook>/), for each hook the connection's spec declares; empty without a token. The
+    URLs contain the connection's secret: show them only to those who may change it."""
+    if not connection.hook_token:
+        return {}
+    spec = connection.spec
+    base = settings.PUBLIC_BASE_URL.rstrip("/")
+    return {
+        name: f"{base}{reverse('fulfilment:hook', args=[spec.slug, connection.hook_token, name])}"
+        for name in spec.hooks
+    }
+
+
+def connection_syncs(connection: VendorConnection) -> bool:
+    """Whether the connection's vendor has customizations to sync (Capability.CUSTOMIZER_SYNC)."""
+    spec = vendor_specs().get(connection.kind)
+    return spec is not None and spec.has(Capability.CUSTOMIZER_SYNC)
 
 
 @transaction.atomic
 def connection_schedule_update(connection: VendorConnection) -> PeriodicTask | None:
     """Keep the connection's beat schedule in step with its settings (django-celery-beat)."""
     task = connection.periodic_task
-    wanted = (
-        connection.is_active
-        and bool(connection.sync_every_minutes)
-        and connection.kind in VendorConnection.CUSTOMIZER_KINDS
-    )
+    wanted = connection.is_active and bool(connection.sync_every_minutes) and connection_syncs(connection)
     if not wanted:
         if task is not None and task.enabled:
             task.enabled = False
@@ -95,32 +121,43 @@ def connection_hook_rotate(*, connection: VendorConnection, user) -> VendorConne
     return connection
 
 
-SECRET_FIELDS = ("api_key", "push_hmac_key")
-
-
-def connection_upsert(*, name: str, kind: str, **fields) -> tuple[VendorConnection, bool]:
-    """Create or update a connection by name (for scripted deployments). A field given as None is
-    left as it is. Refused with a ValidationError naming the field: a change of kind, a blank
-    secret, and a URL change without the API key (the same rule as the admin form)."""
-    if kind not in VendorConnection.Kind.values:
-        raise ValueError(f"unknown kind {kind!r}; choose from {', '.join(VendorConnection.Kind.values)}")
+def connection_upsert(
+    *, name: str, kind: str, settings: dict | None = None, secrets: dict | None = None, **fields
+) -> tuple[VendorConnection, bool]:
+    """Create or update a connection by name (for scripted deployments). `settings` and `secrets`
+    are the vendor's, by the names its spec declares; `fields` are the common ones. A value given
+    as None is left as it is. Refused with a ValidationError naming the setting or field: an
+    unknown kind, a setting or secret the kind does not have, a change of kind, a blank secret, and
+    a URL change without the secret it is sent with (the same rule as the admin form)."""
+    try:
+        spec = spec_for(kind)
+    except KeyError:
+        raise ValidationError({"kind": f"unknown kind {kind!r}; choose from {', '.join(vendor_specs())}"}) from None
+    settings = {key: value for key, value in (settings or {}).items() if value is not None}
+    secrets = {key: value for key, value in (secrets or {}).items() if value is not None}
+    foreign = {
+        key: f"{spec.label} has no such setting" for key in settings if key not in {s.name for s in spec.settings}
+    } | {key: f"{spec.label} has no such secret" for key in secrets if key not in {s.name for s in spec.secrets}}
+    if foreign:
+        raise ValidationError(foreign)
     connection = VendorConnection.objects.filter(name=name).first() or VendorConnection(name=name)
     created = connection.pk is None
     if not created and connection.kind != kind:
         raise ValidationError(
             {"kind": f"{name!r} exists as {connection.get_kind_display()}; the kind of a connection cannot change"}
         )
-    blank = {
-        key: "must not be blank" for key in SECRET_FIELDS if fields.get(key) is not None and not fields[key].strip()
-    }
+    blank = {key: "must not be blank" for key, value in secrets.items() if not str(value).strip()}
     if blank:
         raise ValidationError(blank)
     connection.kind = kind
     for key, value in fields.items():
         if value is not None:
-            setattr(connection, key, value.strip() if key in SECRET_FIELDS else value)
+            setattr(connection, key, value)
+    connection.settings = {**connection.settings, **settings}
+    connection.secrets = {**connection.secrets, **{key: value.strip() for key, value in secrets.items()}}
     changed = [] if created else connection.urls_changed()
-    if changed and fields.get("api_key") is None:
+    sent = [s.name for s in spec.secrets if s.sent]
+    if changed and not any(name in secrets for name in sent):
         raise ValidationError({key: "changing this URL needs the API key given again" for key in changed})
     connection.full_clean()  # the same validation as the admin form: a clear error, nothing saved
     connection.save()

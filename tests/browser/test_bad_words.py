@@ -30,10 +30,12 @@ def kickflip(live_server, settings):
     kickflip_sandbox.reset()
     connection = VendorConnection.objects.create(
         name="Sandbox Kickflip",
-        kind=VendorConnection.Kind.KICKFLIP,
-        company=settings.SANDBOX_KICKFLIP_COMPANY,
-        api_key=settings.SANDBOX_API_KEY,
-        base_url=kickflip_sandbox.base_url(live_server.url, "kickflip"),
+        kind="kickflip",
+        settings={
+            "company": settings.SANDBOX_KICKFLIP_COMPANY,
+            "base_url": kickflip_sandbox.base_url(live_server.url, "kickflip"),
+        },
+        secrets={"api_key": settings.SANDBOX_API_KEY},
         sync_every_minutes=None,
     )
     yield connection

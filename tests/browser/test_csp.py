@@ -75,7 +75,9 @@ def everything(
         box.label_format = label_format
         known = list(PushedOrder.objects.values_list("pk", flat=True))
         assert (
-            cg_sandbox.push_order(order_push_url(custom_gateway_connection), custom_gateway_connection.push_hmac_key)
+            cg_sandbox.push_order(
+                order_push_url(custom_gateway_connection), custom_gateway_connection.secret("push_hmac_key")
+            )
             == 200
         )
         pushed.append(PushedOrder.objects.exclude(pk__in=known).get())

@@ -45,7 +45,7 @@ def gateway(custom_gateway_connection):
 def pushed_and_shipped(connection) -> PushedOrder:
     """The sandbox pushes a new order to us, signed; we ship it and download its labels."""
     known = list(PushedOrder.objects.values_list("pk", flat=True))
-    assert cg_sandbox.push_order(order_push_url(connection), connection.push_hmac_key) == 200
+    assert cg_sandbox.push_order(order_push_url(connection), connection.secret("push_hmac_key")) == 200
     order = PushedOrder.objects.exclude(pk__in=known).get()
     assert pushed_order_ship(order)
     return order

@@ -151,7 +151,7 @@ def test_gunicorn_serves_the_app_and_its_logs_never_show_a_hook_token(gunicorn_s
     # is still in flight: served because the worker has threads (one thread would wait forever).
     pushed = requests.post(
         f"{base}/sandbox/custom-gateway/control/push",
-        json={"push_url": f"{base}{push_path}", "hmac_key": connection.push_hmac_key},
+        json={"push_url": f"{base}{push_path}", "hmac_key": connection.secret("push_hmac_key")},
         timeout=60,
     )
     assert pushed.status_code == 200 and pushed.json()["status_code"] == 200

@@ -191,17 +191,12 @@ def connection_form(connection, **changes) -> dict:
         "name": connection.name,
         "kind": connection.kind,
         "is_active": "on",
-        "shop_domain": "",
-        "company": connection.company,
+        "company": connection.setting("company"),
         "api_key": "",
         "push_hmac_key": "",
         "orders_url": "",
         "shipping_url": "",
         "stock_url": "",
-        "base_url": "",
-        "sync_every_minutes": "",
-        "lookback_days": "30",
-        "detail_concurrency": "8",
         **changes,
     }
 
@@ -226,7 +221,10 @@ def test_connection_shows_hook_urls_to_managers_and_never_shows_its_keys(client,
     assert saved.status_code == 302, saved.context["adminform"].form.errors if saved.context else saved
 
     gateway.refresh_from_db()
-    assert (gateway.api_key, gateway.push_hmac_key) == (new_secrets["api_key"], new_secrets["push_hmac_key"])
+    assert (gateway.secret("api_key"), gateway.secret("push_hmac_key")) == (
+        new_secrets["api_key"],
+        new_secrets["push_hmac_key"],
+    )
     html = (
         client.get(url).content.decode()
         + client.get(reverse("admin:orders_vendorconnection_changelist")).content.decode()
@@ -236,7 +234,10 @@ def test_connection_shows_hook_urls_to_managers_and_never_shows_its_keys(client,
     # Saving again with the key fields blank keeps the stored keys.
     assert client.post(url, connection_form(gateway)).status_code == 302
     gateway.refresh_from_db()
-    assert (gateway.api_key, gateway.push_hmac_key) == (new_secrets["api_key"], new_secrets["push_hmac_key"])
+    assert (gateway.secret("api_key"), gateway.secret("push_hmac_key")) == (
+        new_secrets["api_key"],
+        new_secrets["push_hmac_key"],
+    )
 
 
 def test_incoming_requests_are_read_only_even_for_managers(client, gateway):
@@ -287,10 +288,9 @@ def live_gateway(live_server, settings):
     urls = cg_sandbox.base_url(live_server.url)
     connection = VendorConnection(
         name="CG sandbox",
-        kind=VendorConnection.Kind.CUSTOM_GATEWAY,
-        company=settings.SANDBOX_CUSTOM_GATEWAY_COMPANY,
-        api_key=settings.SANDBOX_API_KEY,
-        stock_url=urls["stock_url"],
+        kind="custom_gateway",
+        settings={"company": settings.SANDBOX_CUSTOM_GATEWAY_COMPANY, "stock_url": urls["stock_url"]},
+        secrets={"api_key": settings.SANDBOX_API_KEY},
         sync_every_minutes=None,
     )
     connection.save()

@@ -15,7 +15,6 @@ from django.urls import reverse
 
 from fulfilment.admin.orders import ShippingForm
 from fulfilment.models import FulfilmentOrder, IncomingRequest, StatusEvent, VendorOrder
-from fulfilment.services import partners as partner_services
 from fulfilment.services.orders import fulfilment_order_create, fulfilment_order_send, status_callback_url
 from integrations.partners import (
     CodeTable,
@@ -30,7 +29,7 @@ from integrations.partners import (
     StatusReport,
     VendorStatus,
 )
-from integrations.registry import Capability, HttpOptions, Secret, VendorSpec
+from integrations.registry import Capability, Secret, VendorSpec
 from orders.models import VendorConnection
 from tests.factories import staff_in
 from tests.fulfilment.test_flows import ADDRESS, approved_with_artwork
@@ -120,13 +119,11 @@ SPEC = VendorSpec(
 
 
 @pytest.fixture
-def acme(settings, monkeypatch):
+def acme(settings):
     settings.VENDORS = [*settings.VENDORS, "tests.fulfilment.test_any_partner.SPEC"]
-    # The registry's client factory (connection_client reads each spec's `client`).
-    monkeypatch.setattr(partner_services, "connection_client", lambda c: c.spec.client(c.config(), HttpOptions()))
-    connection = VendorConnection(name="Acme", kind="acme_print", api_key="acme-secret", sync_every_minutes=None)
-    connection.hook_token_rotate()
-    connection.save()
+    connection = VendorConnection.objects.create(
+        name="Acme", kind="acme_print", secrets={"api_key": "acme-secret"}, sync_every_minutes=None
+    )
     SENT.clear()
     return connection
 

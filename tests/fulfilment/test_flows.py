@@ -178,7 +178,7 @@ def test_vendor_callbacks_build_the_timeline(gateway, box):
 
 
 def test_pushed_order_ships_with_labels_printable_as_one_pdf(gateway, box):
-    assert cg_sandbox.push_order(order_push_url(gateway), gateway.push_hmac_key) == 200
+    assert cg_sandbox.push_order(order_push_url(gateway), gateway.secret("push_hmac_key")) == 200
     assert cg_sandbox.push_order(order_push_url(gateway), "wrong-key") == 401
     pushed = PushedOrder.objects.get()
     assert pushed.items.exists() and all(item.assets for item in pushed.items.all())
@@ -216,7 +216,7 @@ def test_company_ref_id_is_sent_as_the_integer_the_doc_types(gateway, box):
     )
 
     received = next(o for o in box.orders.values() if o.external_ref == order.external_ref).payload
-    assert received["company_ref_id"] == int(gateway.company) and type(received["company_ref_id"]) is int
+    assert received["company_ref_id"] == int(gateway.setting("company")) and type(received["company_ref_id"]) is int
 
 
 def test_a_vendor_calling_back_before_the_post_answers_leaves_the_order_sent_with_its_status(gateway, box):

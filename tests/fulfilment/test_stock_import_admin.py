@@ -67,7 +67,11 @@ def test_confirming_imports_what_was_previewed_for_its_user_and_connection_only(
 
     # Another manager cannot confirm it, nor can it be confirmed for another connection.
     other_connection = type(gateway).objects.create(
-        name="Second CG", kind=gateway.kind, company="1", api_key="k", sync_every_minutes=None
+        name="Second CG",
+        kind=gateway.kind,
+        settings={"company": "1"},
+        secrets={"api_key": "k"},
+        sync_every_minutes=None,
     )
     client.force_login(staff_in("Manager", username="other"))
     for connection in (gateway, other_connection):

@@ -55,12 +55,12 @@ def test_api_key_is_encrypted_at_rest_and_never_shown_back(client, manager):
     assert response.status_code == 302, response.context["adminform"].form.errors if response.context else ""
 
     connection = VendorConnection.objects.get()
-    assert connection.api_key == SECRET
+    assert connection.secret("api_key") == SECRET
     with db_connection.cursor() as cursor:
-        cursor.execute("SELECT api_key FROM orders_vendorconnection WHERE id = %s", [connection.pk])
+        cursor.execute("SELECT secrets FROM orders_vendorconnection WHERE id = %s", [connection.pk])
         stored = cursor.fetchone()[0]
     assert SECRET not in stored
-    assert connection.effective_base_url == "https://api.bigvanet.com/v3"
+    assert connection.setting("base_url") == "https://api.bigvanet.com/v3"
 
     page = client.get(reverse("admin:orders_vendorconnection_change", args=[connection.pk]))
     assert page.status_code == 200
@@ -76,7 +76,7 @@ def test_blank_key_on_edit_keeps_the_stored_key(client, manager):
 
     assert response.status_code == 302
     connection.refresh_from_db()
-    assert connection.api_key == SECRET and connection.lookback_days == 10
+    assert connection.secret("api_key") == SECRET and connection.lookback_days == 10
 
 
 def test_missing_key_on_create_is_a_clear_error(client, manager):

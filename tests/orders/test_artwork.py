@@ -140,9 +140,11 @@ def test_kickflip_design_images_are_stored_the_same_way(live_server, django_capt
     kickflip = VendorConnection.objects.create(
         name="Kickflip",
         kind="kickflip",
-        company=settings.SANDBOX_KICKFLIP_COMPANY,
-        api_key=settings.SANDBOX_API_KEY,
-        base_url=mycustomizer_sandbox.base_url(live_server.url, "kickflip"),
+        settings={
+            "company": settings.SANDBOX_KICKFLIP_COMPANY,
+            "base_url": mycustomizer_sandbox.base_url(live_server.url, "kickflip"),
+        },
+        secrets={"api_key": settings.SANDBOX_API_KEY},
         sync_every_minutes=None,
     )
     customizations_sync(connection=kickflip)

@@ -1,5 +1,7 @@
 """Operators' commands: add_connection (scripted set-up) and sync_vendor (progress + summary)."""
 
+import io
+
 import pytest
 from django.core.management import CommandError, call_command
 
@@ -14,7 +16,7 @@ def test_add_connection_creates_then_updates_by_name(capsys):
     call_command("add_connection", "--kind", "qstomizer", "--name", "Shop", "--sync-every", "30")
 
     connection = VendorConnection.objects.get()
-    assert connection.api_key == "k1"  # kept: not given the second time
+    assert connection.secret("api_key") == "k1"  # kept: not given the second time
     assert connection.sync_every_minutes == 30
     out = capsys.readouterr().out
     assert "Created connection 'Shop'" in out and "Updated connection 'Shop'" in out
@@ -60,7 +62,7 @@ def test_sync_vendor_fails_loudly(qstomizer_connection, sandbox):
     with pytest.raises(CommandError, match="--since"):
         call_command("sync_vendor", qstomizer_connection.name, "--since", "yesterday")
 
-    qstomizer_connection.api_key = "wrong"
+    qstomizer_connection.secrets["api_key"] = "wrong"
     qstomizer_connection.save()
     with pytest.raises(CommandError, match="sync failed: Qstomizer: Invalid API_KEY"):
         call_command("sync_vendor", str(qstomizer_connection.pk), "--no-progress")
@@ -71,3 +73,53 @@ def test_sync_vendor_exits_non_zero_when_a_customization_failed(qstomizer_connec
     sandbox.fail_next("order", 404)
     with pytest.raises(CommandError, match="1 customization\\(s\\) failed"):
         call_command("sync_vendor", qstomizer_connection.name, "--no-progress")
+
+
+@pytest.mark.django_db
+def test_add_connection_sets_every_custom_gateway_setting_and_secret():
+    out = io.StringIO()
+    call_command(
+        "add_connection",
+        "--kind",
+        "custom_gateway",
+        "--name",
+        "CG",
+        "--company",
+        "123",
+        "--api-key",
+        "cg-key",
+        "--push-hmac-key",
+        "hmac-key",
+        "--orders-url",
+        "https://cg.example/order",
+        "--shipping-url",
+        "https://cg.example/order/{order_id}/shipment",
+        "--stock-url",
+        "https://cg.example/stock",
+        stdout=out,
+    )
+    connection = VendorConnection.objects.get()
+    assert connection.settings == {
+        "company": "123",
+        "orders_url": "https://cg.example/order",
+        "shipping_url": "https://cg.example/order/{order_id}/shipment",
+        "stock_url": "https://cg.example/stock",
+    }
+    assert (connection.secret("api_key"), connection.secret("push_hmac_key")) == ("cg-key", "hmac-key")
+    assert "cg-key" not in out.getvalue() and "hmac-key" not in out.getvalue()
+    assert connection.periodic_task is None  # nothing to sync: no schedule
+
+
+@pytest.mark.django_db
+def test_add_connection_refuses_a_flag_of_another_vendor():
+    with pytest.raises(CommandError, match=r"^--shop: not a Custom Gateway setting \(it is for Qstomizer\)$"):
+        call_command(
+            "add_connection", "--kind", "custom_gateway", "--name", "CG", "--company", "1", "--api-key", "k",
+            "--shop", "a.myshopify.com",
+        )  # fmt: skip
+    with pytest.raises(CommandError, match=r"^--push-hmac-key: not a Kickflip setting \(it is for Custom Gateway\)$"):
+        call_command(
+            "add_connection", "--kind", "kickflip", "--name", "K", "--company", "b", "--token", "t",
+            "--push-hmac-key", "h",
+        )  # fmt: skip
+    assert not VendorConnection.objects.exists()

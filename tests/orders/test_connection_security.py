@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from fulfilment.models import IncomingRequest
 from fulfilment.services.orders import order_push_url, status_callback_url
+from integrations.registry import Capability
 from orders.models import VendorConnection
 from tests.factories import staff_in
 
@@ -88,34 +89,46 @@ KEY = "qst-live-7f3a9c2e-very-secret"
 def shop():
     connection = VendorConnection(
         name="Main shop",
-        kind=VendorConnection.Kind.QSTOMIZER,
-        shop_domain="mystore.myshopify.com",
-        api_key=KEY,
-        base_url="https://api.bigvanet.com/v3",
+        kind="qstomizer",
+        settings={"shop_domain": "mystore.myshopify.com", "base_url": "https://api.bigvanet.com/v3"},
+        secrets={"api_key": KEY},
         sync_every_minutes=None,
     )
     connection.save()
     return connection
 
 
+@pytest.fixture
+def gateway_with_key():
+    connection = VendorConnection(
+        name="Gateway", kind="custom_gateway", settings={"company": "123"}, secrets={"api_key": KEY}
+    )
+    connection.save()
+    return connection
+
+
+# Each URL a connection's key is sent to, on a connection of the kind that has it.
+URL_OWNER = {
+    "base_url": "shop",
+    "orders_url": "gateway_with_key",
+    "shipping_url": "gateway_with_key",
+    "stock_url": "gateway_with_key",
+}
+
+
 def form_of(connection, **changes):
-    return {
+    """The connection's change form as a browser posts it: its kind's own fields only."""
+    spec = connection.spec
+    data = {
         "name": connection.name,
         "kind": connection.kind,
         "is_active": "on",
-        "shop_domain": connection.shop_domain,
-        "company": connection.company,
-        "api_key": "",
-        "push_hmac_key": "",
-        "orders_url": connection.orders_url,
-        "shipping_url": connection.shipping_url,
-        "stock_url": connection.stock_url,
-        "base_url": connection.base_url,
-        "sync_every_minutes": "",
-        "lookback_days": "30",
-        "detail_concurrency": "8",
-        **changes,
+        **{s.name: connection.settings.get(s.name, "") for s in spec.settings},
+        **{s.name: "" for s in spec.secrets},
     }
+    if spec.has(Capability.CUSTOMIZER_SYNC):
+        data |= {"sync_every_minutes": "", "lookback_days": "30", "detail_concurrency": "8"}
+    return {**data, **changes}
 
 
 @pytest.mark.parametrize(
@@ -127,7 +140,8 @@ def form_of(connection, **changes):
         ("stock_url", "https://attacker.example/stock"),
     ],
 )
-def test_changing_a_url_needs_the_key_retyped_in_the_same_save(client, shop, field, value):
+def test_changing_a_url_needs_the_key_retyped_in_the_same_save(client, request, field, value):
+    shop = request.getfixturevalue(URL_OWNER[field])
     client.force_login(staff_in("Manager"))
     url = reverse("admin:orders_vendorconnection_change", args=[shop.pk])
 
@@ -136,13 +150,13 @@ def test_changing_a_url_needs_the_key_retyped_in_the_same_save(client, shop, fie
     errors = refused.context["adminform"].form.errors
     assert "needs the API key re-typed" in errors[field][0] and "api_key" in errors
     shop.refresh_from_db()
-    assert getattr(shop, field) != value
+    assert shop.setting(field) != value
     assert KEY not in refused.content.decode()
 
     saved = client.post(url, form_of(shop, **{field: value, "api_key": KEY}))
     assert saved.status_code == 302
     shop.refresh_from_db()
-    assert getattr(shop, field) == value and shop.api_key == KEY
+    assert shop.setting(field) == value and shop.secret("api_key") == KEY
 
 
 def test_other_changes_keep_the_stored_key_without_retyping(client, shop):
@@ -152,7 +166,7 @@ def test_other_changes_keep_the_stored_key_without_retyping(client, shop):
     )
     assert response.status_code == 302
     shop.refresh_from_db()
-    assert shop.lookback_days == 10 and shop.api_key == KEY
+    assert shop.lookback_days == 10 and shop.secret("api_key") == KEY
 
 
 def test_connection_upsert_refuses_a_url_change_without_the_key(shop):
@@ -161,13 +175,15 @@ def test_connection_upsert_refuses_a_url_change_without_the_key(shop):
     from orders.services.connections import connection_upsert
 
     with pytest.raises(ValidationError) as refused:
-        connection_upsert(name=shop.name, kind="qstomizer", base_url="https://attacker.example/v3")
+        connection_upsert(name=shop.name, kind="qstomizer", settings={"base_url": "https://attacker.example/v3"})
     assert "base_url" in refused.value.message_dict
     shop.refresh_from_db()
-    assert shop.base_url == "https://api.bigvanet.com/v3"
-    connection_upsert(name=shop.name, kind="qstomizer", base_url="https://other.example/v3", api_key=KEY)
+    assert shop.setting("base_url") == "https://api.bigvanet.com/v3"
+    connection_upsert(
+        name=shop.name, kind="qstomizer", settings={"base_url": "https://other.example/v3"}, secrets={"api_key": KEY}
+    )
     shop.refresh_from_db()
-    assert shop.base_url == "https://other.example/v3"
+    assert shop.setting("base_url") == "https://other.example/v3"
 
 
 # --- the URL policy -------------------------------------------------------------------------------
@@ -193,7 +209,7 @@ def test_no_local_or_private_address_unless_the_sandbox_is_on(settings, shop, ur
 
     settings.SANDBOX_ENABLED = False
     settings.DEBUG = True  # http allowed, so that only the address is the reason
-    shop.base_url = url
+    shop.settings["base_url"] = url
     with pytest.raises(ValidationError) as refused:
         shop.full_clean()
     message = refused.value.message_dict["base_url"][0]
@@ -216,30 +232,31 @@ def test_a_host_name_that_resolves_to_a_local_address_is_refused(settings, shop,
 
     monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
     for host in ("rebind.example", "metadata.example"):
-        shop.base_url = f"https://{host}/v3"
+        shop.settings["base_url"] = f"https://{host}/v3"
         with pytest.raises(ValidationError, match="resolves to a local, private or link-local address"):
             shop.full_clean()
-    shop.base_url = "https://vendor.example/v3"
+    shop.settings["base_url"] = "https://vendor.example/v3"
     shop.full_clean()
 
 
 @pytest.mark.parametrize("field", ["base_url", "orders_url", "shipping_url", "stock_url"])
-def test_production_takes_https_only_on_every_url(settings, shop, field):
+def test_production_takes_https_only_on_every_url(settings, request, field):
     from django.core.exceptions import ValidationError
 
+    shop = request.getfixturevalue(URL_OWNER[field])
     settings.SANDBOX_ENABLED = False
     settings.DEBUG = False
-    setattr(shop, field, "http://93.184.215.14/x")
+    shop.settings[field] = "http://93.184.215.14/x"
     with pytest.raises(ValidationError) as refused:
         shop.full_clean()
     assert "Only https" in refused.value.message_dict[field][0]
-    setattr(shop, field, "ftp://93.184.215.14/x")
+    shop.settings[field] = "ftp://93.184.215.14/x"
     with pytest.raises(ValidationError):
         shop.full_clean()
-    setattr(shop, field, "https://93.184.215.14/x")
+    shop.settings[field] = "https://93.184.215.14/x"
     shop.full_clean()
     settings.DEBUG = True
-    setattr(shop, field, "http://93.184.215.14/x")
+    shop.settings[field] = "http://93.184.215.14/x"
     shop.full_clean()
 
 
@@ -253,7 +270,7 @@ def test_the_admin_form_shows_the_url_policy_on_the_field(client, shop, settings
     assert response.status_code == 200
     assert "link-local" in response.context["adminform"].form.errors["base_url"][0]
     shop.refresh_from_db()
-    assert shop.base_url == "https://api.bigvanet.com/v3"
+    assert shop.setting("base_url") == "https://api.bigvanet.com/v3"
 
 
 # --- add_connection -------------------------------------------------------------------------------
@@ -279,7 +296,7 @@ def test_add_connection_never_changes_the_kind(shop):
     message = refused_with("--kind", "kickflip", "--name", "Main shop", "--company", "brand", "--token", "t")
     assert message.startswith("--kind:") and "exists as Qstomizer" in message
     shop.refresh_from_db()
-    assert shop.kind == "qstomizer" and shop.api_key == KEY
+    assert shop.kind == "qstomizer" and shop.secret("api_key") == KEY
 
 
 @pytest.mark.parametrize(
@@ -326,7 +343,7 @@ def test_add_connection_refuses_a_url_change_without_the_key_and_names_the_flags
     assert message.startswith("--base-url:") and "API key" in message
     add("--kind", "qstomizer", "--name", "Main shop", "--base-url", "https://other.example/v3", "--api-key", KEY)
     shop.refresh_from_db()
-    assert shop.base_url == "https://other.example/v3"
+    assert shop.setting("base_url") == "https://other.example/v3"
 
 
 def test_add_connection_exits_non_zero_with_one_line(capsys):

@@ -91,9 +91,9 @@ def test_flagged_texts_are_marked_after_sync(kickflip, box):
 )
 def test_connection_errors_are_clear(kickflip, box, status, message):
     if status == 401:
-        kickflip.api_key = "not-the-token"
+        kickflip.secrets["api_key"] = "not-the-token"
     else:
-        kickflip.company = "no-such-brand"
+        kickflip.settings["company"] = "no-such-brand"
     kickflip.save()
 
     with pytest.raises(VendorRejected):

@@ -117,7 +117,7 @@ def test_malformed_detail_and_5xx_are_retried_or_recorded(qstomizer_connection, 
 
 
 def test_wrong_key_stops_the_run_with_a_clear_message_and_no_key(qstomizer_connection, sandbox):
-    qstomizer_connection.api_key = "wrong-key-that-must-not-leak"
+    qstomizer_connection.secrets["api_key"] = "wrong-key-that-must-not-leak"
     qstomizer_connection.save()
 
     with pytest.raises(VendorRejected):

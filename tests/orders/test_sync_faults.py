@@ -23,10 +23,12 @@ def faulty_connection(live_server, settings):
     box = qstomizer_sandbox.sandbox()
     connection = VendorConnection.objects.create(
         name="Faulty Qstomizer",
-        kind=VendorConnection.Kind.QSTOMIZER,
-        shop_domain=settings.SANDBOX_QSTOMIZER_SHOP,
-        api_key=settings.SANDBOX_API_KEY,
-        base_url=qstomizer_sandbox.base_url(live_server.url),
+        kind="qstomizer",
+        settings={
+            "shop_domain": settings.SANDBOX_QSTOMIZER_SHOP,
+            "base_url": qstomizer_sandbox.base_url(live_server.url),
+        },
+        secrets={"api_key": settings.SANDBOX_API_KEY},
         sync_every_minutes=None,
     )
     yield connection, box

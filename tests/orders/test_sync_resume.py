@@ -16,7 +16,7 @@ from django.db import connection as db_connection
 from django.utils import timezone
 
 from integrations.http import VendorRejected
-from orders.models import Customization, SideArtwork, SyncRun, VendorConnection
+from orders.models import Customization, SideArtwork, SyncRun
 from orders.services import reconcile
 from orders.services import sync as sync_service
 from orders.services.sync import (
@@ -205,7 +205,7 @@ def queued(monkeypatch):
 def test_the_reconciler_abandons_a_stale_sync_and_queues_a_new_one_once(qstomizer_connection, queued):
     stale = sync_run_start(qstomizer_connection, trigger=SyncRun.Trigger.SCHEDULE)
     SyncRun.objects.filter(pk=stale.pk).update(heartbeat_at=timezone.now() - timedelta(minutes=5))
-    cg = VendorConnectionFactory(kind=VendorConnection.Kind.CUSTOM_GATEWAY, company="9")
+    cg = VendorConnectionFactory(kind="custom_gateway", company="9")
     other = sync_run_start(cg, trigger=SyncRun.Trigger.SCHEDULE)  # not a customizer: not re-queued
     SyncRun.objects.filter(pk=other.pk).update(heartbeat_at=timezone.now() - timedelta(minutes=5))
     fresh_connection = VendorConnectionFactory()
@@ -259,7 +259,7 @@ def test_the_reconciler_runs_every_minute_on_beat(settings):
 @pytest.mark.parametrize("case", ["custom_gateway", "inactive", "unknown"])
 def test_sync_vendor_with_nothing_to_sync_says_so_in_one_line(case):
     if case == "custom_gateway":
-        VendorConnectionFactory(name="CG", kind=VendorConnection.Kind.CUSTOM_GATEWAY, company="9")
+        VendorConnectionFactory(name="CG", kind="custom_gateway", company="9")
         name, expected = "CG", "nothing to sync: 'CG' is a Custom Gateway connection"
     elif case == "inactive":
         VendorConnectionFactory(name="Old shop", is_active=False)

@@ -139,12 +139,10 @@ NO_SYNC = VendorSpec(kind="fakepartner", label="Fake partner", client=lambda con
 
 
 @pytest.fixture(autouse=True)
-def fake_vendors(settings, monkeypatch):
+def fake_vendors(settings):
     global VENDOR
     VENDOR = FakeVendor()
     settings.VENDORS = [*settings.VENDORS, f"{__name__}.DATED", f"{__name__}.UNDATED", f"{__name__}.NO_SYNC"]
-    # The client factory is the spec's; this reads it straight from there.
-    monkeypatch.setattr(sync_service, "connection_client", lambda connection: connection.spec.client(None, None))
 
 
 def connection(kind: str) -> VendorConnection:

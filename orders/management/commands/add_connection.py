@@ -1,84 +1,126 @@
+"""add_connection: create or update a vendor connection by name, non-interactively.
+
+Its vendor flags come from the registry: every setting and secret of every spec in
+settings.VENDORS is a flag (`Setting.flag` / `Secret.flag`, or --<name with dashes>); one flag may
+serve several kinds (--company, --base-url), and its help names the kinds it applies to.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from orders.models import VendorConnection
+from integrations.registry import vendor_specs
 from orders.services.connections import connection_upsert
 
-# The flag behind each field, so that every error names what to fix on the command line.
-FLAGS = {
-    "kind": "--kind",
-    "name": "--name",
-    "shop_domain": "--shop",
-    "company": "--company",
-    "base_url": "--base-url",
-    "orders_url": "--orders-url",
-    "shipping_url": "--shipping-url",
-    "stock_url": "--stock-url",
-    "push_hmac_key": "--push-hmac-key",
-    "sync_every_minutes": "--sync-every",
-}
-TOKEN_KINDS = (VendorConnection.Kind.KICKFLIP, VendorConnection.Kind.MYCUSTOMIZER)
+# The flag behind each common field, so that every error names what to fix on the command line.
+COMMON_FLAGS = {"kind": "--kind", "name": "--name", "sync_every_minutes": "--sync-every", "is_active": "--inactive"}
+
+
+@dataclass
+class VendorFlag:
+    flag: str
+    secret: bool
+    names: dict[str, str] = field(default_factory=dict)  # kind -> the setting's or secret's name
+    helps: dict[str, str] = field(default_factory=dict)  # label -> the kinds it is for
+
+    @property
+    def dest(self) -> str:
+        return "vendor_" + self.flag.lstrip("-").replace("-", "_")
+
+
+def vendor_flags() -> dict[str, VendorFlag]:
+    """flag -> which setting or secret of which kinds it sets, from the registry."""
+    flags: dict[str, VendorFlag] = {}
+    for spec in vendor_specs().values():
+        for item, secret in [*((s, False) for s in spec.settings), *((s, True) for s in spec.secrets)]:
+            name = item.flag or f"--{item.name.replace('_', '-')}"
+            entry = flags.setdefault(name, VendorFlag(name, secret))
+            entry.secret = entry.secret or secret
+            entry.names[spec.kind] = item.name
+            words = item.label + (" (stored encrypted)" if secret else "")
+            if item.help:
+                words += f". {item.help.rstrip('.')}"
+            entry.helps.setdefault(words, "")
+            entry.helps[words] = ", ".join(filter(None, [entry.helps[words], spec.label]))
+    return flags
 
 
 class Command(BaseCommand):
-    help = "Create or update a vendor connection by name, non-interactively (for scripted deployments)."
+    help = (
+        "Create or update a vendor connection by name, non-interactively (for scripted deployments). "
+        "Each vendor's flags are listed with the vendors they apply to."
+    )
 
     def add_arguments(self, parser):
-        parser.add_argument("--kind", required=True, choices=VendorConnection.Kind.values)
+        specs = vendor_specs()
+        parser.add_argument(
+            "--kind",
+            required=True,
+            choices=list(specs),
+            help="the vendor: " + ", ".join(f"{kind} ({spec.label})" for kind, spec in specs.items()),
+        )
         parser.add_argument("--name", required=True)
-        parser.add_argument("--shop", help="Qstomizer: the Shopify store, e.g. mystore.myshopify.com")
-        parser.add_argument("--api-key", help="Qstomizer / Custom Gateway: the API key (stored encrypted)")
-        parser.add_argument("--company", help="Kickflip / MyCustomizer: the brand id; Custom Gateway: the company id")
-        parser.add_argument("--token", help="Kickflip / MyCustomizer: the API token, a JWT (stored encrypted)")
-        parser.add_argument("--push-hmac-key", help="Custom Gateway supplier: verifies pushed orders (encrypted)")
-        parser.add_argument("--base-url", help="defaults to the vendor's production URL")
-        parser.add_argument("--orders-url", help="Custom Gateway: the Order-iT orders URL (default: ours)")
-        parser.add_argument("--shipping-url", help="Custom Gateway: the order shipping URL, may hold {order_id}")
-        parser.add_argument("--stock-url", help="Custom Gateway: the stock URL")
+        for entry in vendor_flags().values():
+            parser.add_argument(
+                entry.flag,
+                dest=entry.dest,
+                metavar=entry.flag.lstrip("-").upper().replace("-", "_"),
+                help="; ".join(f"{kinds}: {words}" for words, kinds in entry.helps.items()),
+            )
         parser.add_argument("--sync-every", type=int, help="minutes between scheduled syncs; 0 for none")
         parser.add_argument("--inactive", action="store_true", help="create it switched off")
 
     def handle(self, *args, **options):
-        sync_every = options.get("sync_every")
-        if options.get("api_key") is not None and options.get("token") is not None:
+        kind = options["kind"]
+        spec = vendor_specs()[kind]
+        flags = vendor_flags()
+        given = {entry.flag: options.get(entry.dest) for entry in flags.values()}
+        given = {flag: value for flag, value in given.items() if value is not None}
+        foreign = [flag for flag in given if kind not in flags[flag].names]
+        if foreign:
             raise CommandError(
-                "give --api-key (Qstomizer, Custom Gateway) or --token (Kickflip / MyCustomizer), not both"
+                "; ".join(
+                    f"{flag}: not a {spec.label} setting (it is for {', '.join(_labels(flags[flag]))})"
+                    for flag in foreign
+                )
             )
-        key_flag = "--token" if options.get("token") is not None or options["kind"] in TOKEN_KINDS else "--api-key"
-        flags = {**FLAGS, "api_key": key_flag}
+        settings, secrets = {}, {}
+        for flag, value in given.items():
+            entry = flags[flag]
+            (secrets if entry.secret else settings)[entry.names[kind]] = value
+        # The flag of each of this kind's names, for the errors.
+        names = {entry.names[kind]: flag for flag, entry in flags.items() if kind in entry.names}
+        sync_every = options.get("sync_every")
         try:
             connection, created = connection_upsert(
                 name=options["name"],
-                kind=options["kind"],
-                shop_domain=_strip(options.get("shop")),
-                api_key=options["api_key"] if options.get("api_key") is not None else options.get("token"),
-                push_hmac_key=options.get("push_hmac_key"),
-                company=_strip(options.get("company")),
-                base_url=options.get("base_url"),
-                orders_url=options.get("orders_url"),
-                shipping_url=options.get("shipping_url"),
-                stock_url=options.get("stock_url"),
+                kind=kind,
+                settings=settings,
+                secrets=secrets,
                 sync_every_minutes=(sync_every or None) if sync_every is not None else None,
                 is_active=False if options["inactive"] else None,
             )
         except ValidationError as exc:
+            flag_of = {**COMMON_FLAGS, **names}
             if hasattr(exc, "error_dict"):
                 detail = "; ".join(
-                    f"{flags.get(field, field)}: {' '.join(errors).rstrip('.')}"
-                    if field != "__all__"
+                    f"{flag_of.get(key, key)}: {' '.join(errors).rstrip('.')}"
+                    if key != "__all__"
                     else " ".join(errors).rstrip(".")
-                    for field, errors in exc.message_dict.items()
+                    for key, errors in exc.message_dict.items()
                 )
             else:
                 detail = " ".join(exc.messages)
             raise CommandError(detail) from None
-        except ValueError as exc:
-            raise CommandError(str(exc)) from None
         verb = "Created" if created else "Updated"
         self.stdout.write(
             f"{verb} connection {connection.name!r} (id {connection.pk}, {connection.get_kind_display()})."
         )
 
 
-def _strip(value):
-    return value.strip() if value is not None else None
+def _labels(entry: VendorFlag) -> list[str]:
+    specs = vendor_specs()
+    return [specs[kind].label for kind in entry.names]

@@ -42,16 +42,17 @@ class Command(BaseCommand):
             connection, _ = connection_upsert(
                 name=DEMO_CONNECTION,
                 kind="qstomizer",
-                shop_domain=settings.SANDBOX_QSTOMIZER_SHOP,
-                api_key=settings.SANDBOX_API_KEY,
-                base_url=sandbox.base_url(origin),
+                settings={"shop_domain": settings.SANDBOX_QSTOMIZER_SHOP, "base_url": sandbox.base_url(origin)},
+                secrets={"api_key": settings.SANDBOX_API_KEY},
             )
             kickflip, _ = connection_upsert(
                 name=DEMO_KICKFLIP,
                 kind="kickflip",
-                company=settings.SANDBOX_KICKFLIP_COMPANY,
-                api_key=settings.SANDBOX_API_KEY,
-                base_url=mycustomizer_sandbox.base_url(origin, "kickflip"),
+                settings={
+                    "company": settings.SANDBOX_KICKFLIP_COMPANY,
+                    "base_url": mycustomizer_sandbox.base_url(origin, "kickflip"),
+                },
+                secrets={"api_key": settings.SANDBOX_API_KEY},
             )
             gateway = demo_connection(origin)
             if not BadWordList.current().words:
