@@ -61,19 +61,6 @@ def incoming_prune_task(self) -> int:
         raise self.retry(exc=exc, countdown=_countdown(self.request.retries)) from None
 
 
-@shared_task(bind=True, max_retries=30)
-def demo_fulfilment_task(self, connection_id: int, sandbox_origin: str) -> str:
-    """Development only (bootstrap_demo queues it): waits for the first sync, then builds the demo."""
-    from orders.models import VendorConnection
-
-    from .demo import NotReady, demo_fulfilment_run
-
-    try:
-        return demo_fulfilment_run(VendorConnection.objects.get(pk=connection_id), sandbox_origin=sandbox_origin)
-    except NotReady as exc:
-        raise self.retry(exc=exc, countdown=5) from None
-
-
 @shared_task
 def stock_imports_prune_task() -> int:
     """Delete stock CSV uploads whose preview was never confirmed (beat, hourly)."""
