@@ -1,4 +1,4 @@
-"""customizations_sync against the built-in sandbox over real HTTP (live_server)."""
+"""customizations_sync against the built-in sandbox over real HTTP (the session's sandbox server)."""
 
 import threading
 from datetime import timedelta
@@ -13,7 +13,7 @@ from integrations.qstomizer.sandbox import ANCHOR
 from orders.models import Customization, CustomizationSide, DesignNode, OrderLine, StoreOrder, SyncRun
 from orders.services.sync import customizations_sync, sync_run_start
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 
 def table_counts():
@@ -154,6 +154,7 @@ def test_a_stale_lock_is_abandoned(qstomizer_connection, settings, sandbox):
 
 
 @pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)  # two threads, two database connections
 def test_two_syncs_at_once_make_no_duplicates(qstomizer_connection, sandbox, require_postgres):
     assert db_connection.vendor == "postgresql"
     results, errors = [], []
@@ -185,6 +186,7 @@ def test_two_syncs_at_once_make_no_duplicates(qstomizer_connection, sandbox, req
 
 
 @pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)  # two threads, two database connections
 def test_concurrent_writers_of_the_same_batch_do_not_duplicate(qstomizer_connection, sandbox, require_postgres):
     """Even without the lock (two workers on a stale lock), the unique constraints and upserts hold."""
     from orders.services.connections import connection_client
