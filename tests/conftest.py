@@ -186,12 +186,19 @@ def custom_gateway_connection(live_server, custom_gateway_sandbox, settings):
     return connection
 
 
+@pytest.fixture(scope="session")
+def hostile_server():
+    """A file host over real HTTP serving `tests.hostile.corpus()` for the whole session."""
+    server = SandboxServer(urlconf="tests.hostile").start()
+    yield server
+    server.stop()
+
+
 @pytest.fixture
-def hostile_host(live_server, settings):
+def hostile_host(hostile_server):
     """The base URL of a file host over real HTTP that serves `tests.hostile.corpus()` (each
-    file with the Content-Type it lies about) beside the app's own URLs."""
-    settings.ROOT_URLCONF = "tests.hostile"
-    return f"{live_server.url}/hostile/"
+    file with the Content-Type it lies about)."""
+    return f"{hostile_server.url}/hostile/"
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from fulfilment.models import PushedOrder, Shipment, ShippingLabel
 from fulfilment.services.shipping import label_fetch
 from tests.hostile import REASONS, corpus
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
