@@ -1,4 +1,4 @@
-from django.conf import settings
+from django.apps import apps
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
@@ -9,8 +9,7 @@ urlpatterns = [
     path("", include("fulfilment.urls")),
 ]
 
-if settings.SANDBOX_ENABLED:
-    urlpatterns.append(path("sandbox/qstomizer/", include("integrations.qstomizer.sandbox")))
-    urlpatterns.append(path("sandbox/kickflip/", include("integrations.mycustomizer.sandbox", "kickflip")))
-    urlpatterns.append(path("sandbox/mycustomizer/", include("integrations.mycustomizer.sandbox", "mycustomizer")))
-    urlpatterns.append(path("sandbox/custom-gateway/", include("integrations.custom_gateway.sandbox")))
+# The vendor simulators under /sandbox/<vendor>/: the development-only sandbox app, installed by
+# the local and test settings alone (production never imports it).
+if apps.is_installed("integrations.sandbox"):
+    urlpatterns.append(path("", include("integrations.sandbox.urls")))

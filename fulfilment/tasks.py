@@ -199,14 +199,3 @@ def stock_push_task(self, connection_id: int, level_ids: list[int] | None = None
     user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
     record = stock_services.stock_push(connection, levels, user=user)
     return f"{record.count} SKU(s) sent ({record.status})"
-
-
-@shared_task(bind=True, max_retries=30)
-def demo_fulfilment_task(self, connection_id: int, sandbox_origin: str) -> str:
-    """Development only (bootstrap_demo queues it): waits for the first sync, then builds the demo."""
-    from .demo import NotReady, demo_fulfilment_run
-
-    try:
-        return demo_fulfilment_run(VendorConnection.objects.get(pk=connection_id), sandbox_origin=sandbox_origin)
-    except NotReady as exc:
-        raise self.retry(exc=exc, countdown=5) from None

@@ -1,15 +1,27 @@
 """Shared fixtures. Services the suite needs (PostgreSQL, Redis, Chromium) are skipped when
-missing on a developer's machine and fail the run under CI."""
+missing on a developer's machine and fail the run under CI.
+
+Vendors over real HTTP, two ways:
+
+- `sandbox_server`: the vendor sandboxes alone, served once per session from a thread of this
+  process (TCP_NODELAY, no middleware, no database). A test talking to a sandbox through a client
+  or a sync needs only `db` (rolled back, no table truncation) or no database at all.
+- `live_server`: the whole app, for tests in which a vendor calls back into it or a browser drives
+  it. It forces pytest-django's `transactional_db` (every table truncated after each test), so use
+  it only then. Served with TCP_NODELAY too.
+"""
 
 import os
 import shutil
 
 import pytest
 from django.db import connection as db_connection
+from pytest_django.live_server_helper import LiveServer
 
 from integrations.custom_gateway import sandbox as custom_gateway_sandbox_module
 from integrations.mycustomizer import sandbox as mycustomizer_sandbox
 from integrations.qstomizer import sandbox as qstomizer_sandbox
+from integrations.sandbox.server import NoDelayThreadedWSGIServer, SandboxServer
 from orders.models import VendorConnection
 
 IN_CI = bool(os.environ.get("CI"))
@@ -67,6 +79,42 @@ def chromium_path():
     return CHROMIUM
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The test database as pytest-django builds it, then snapshotted: a transactional test's
+    teardown puts that state back with DELETE and INSERT instead of `flush` (tests/dbflush.py)."""
+    from tests.dbflush import Snapshot, install
+
+    snapshot = Snapshot()
+    with django_db_blocker.unblock():
+        snapshot.take()
+    undo = install(snapshot)
+    yield
+    undo()
+
+
+@pytest.fixture(scope="session")
+def live_server(request):
+    """pytest-django's live server (Django's LiveServerThread), with TCP_NODELAY on its sockets:
+    without it each request on a kept-alive connection waits ~40 ms for a delayed ACK
+    (integrations/sandbox/server.py)."""
+    addr = request.config.getvalue("liveserver") or os.getenv("DJANGO_LIVE_TEST_SERVER_ADDRESS") or "localhost"
+    server = LiveServer(addr, start=False)
+    server.thread.server_class = NoDelayThreadedWSGIServer
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def sandbox_server():
+    """The vendor sandboxes over real HTTP for the whole session (`.url` as live_server's). The
+    sandboxes keep their state in this process, so a test's `sandbox().fail_next(...)` holds."""
+    server = SandboxServer().start()
+    yield server
+    server.stop()
+
+
 @pytest.fixture
 def sandbox(settings):
     """A fresh Qstomizer sandbox for this test (statuses and faults reset)."""
@@ -76,14 +124,14 @@ def sandbox(settings):
 
 
 @pytest.fixture
-def qstomizer_connection(live_server, sandbox, settings):
+def qstomizer_connection(db, sandbox_server, sandbox, settings):
     """A Qstomizer connection pointing at the built-in sandbox over real HTTP."""
     return VendorConnection.objects.create(
         name="Sandbox Qstomizer",
         kind="qstomizer",
         settings={
             "shop_domain": settings.SANDBOX_QSTOMIZER_SHOP,
-            "base_url": qstomizer_sandbox.base_url(live_server.url),
+            "base_url": qstomizer_sandbox.base_url(sandbox_server.url),
         },
         secrets={"api_key": settings.SANDBOX_API_KEY},
         sync_every_minutes=None,
@@ -99,14 +147,14 @@ def kickflip_sandbox():
 
 
 @pytest.fixture
-def kickflip_connection(live_server, kickflip_sandbox, settings):
+def kickflip_connection(db, sandbox_server, kickflip_sandbox, settings):
     """A Kickflip connection pointing at the built-in sandbox over real HTTP."""
     return VendorConnection.objects.create(
         name="Sandbox Kickflip",
         kind="kickflip",
         settings={
             "company": settings.SANDBOX_KICKFLIP_COMPANY,
-            "base_url": mycustomizer_sandbox.base_url(live_server.url, "kickflip"),
+            "base_url": mycustomizer_sandbox.base_url(sandbox_server.url, "kickflip"),
         },
         secrets={"api_key": settings.SANDBOX_API_KEY},
         sync_every_minutes=None,
@@ -143,12 +191,19 @@ def custom_gateway_connection(live_server, custom_gateway_sandbox, settings):
     return connection
 
 
+@pytest.fixture(scope="session")
+def hostile_server():
+    """A file host over real HTTP serving `tests.hostile.corpus()` for the whole session."""
+    server = SandboxServer(urlconf="tests.hostile").start()
+    yield server
+    server.stop()
+
+
 @pytest.fixture
-def hostile_host(live_server, settings):
+def hostile_host(hostile_server):
     """The base URL of a file host over real HTTP that serves `tests.hostile.corpus()` (each
-    file with the Content-Type it lies about) beside the app's own URLs."""
-    settings.ROOT_URLCONF = "tests.hostile"
-    return f"{live_server.url}/hostile/"
+    file with the Content-Type it lies about)."""
+    return f"{hostile_server.url}/hostile/"
 
 
 @pytest.fixture

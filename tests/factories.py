@@ -1,8 +1,17 @@
 import factory
 from django.contrib.auth import get_user_model
 
+from fulfilment.models import FulfilmentOrder, PushedOrder, Shipment, ShippingLabel, VendorOrder
 from integrations.registry import spec_for
-from orders.models import Customization, CustomizationSide, DesignNode, VendorConnection
+from orders.models import (
+    Customization,
+    CustomizationSide,
+    DesignNode,
+    OrderLine,
+    SideArtwork,
+    StoreOrder,
+    VendorConnection,
+)
 
 # What a connection of each kind needs to be valid (its spec's required settings and secrets).
 CONNECTION_DEFAULTS = {
@@ -69,6 +78,84 @@ class NodeFactory(factory.django.DjangoModelFactory):
     position = factory.Sequence(lambda n: n)
     kind = DesignNode.Kind.TEXT
     text = "Hello"
+
+
+class StoreOrderFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = StoreOrder
+
+    connection = factory.SubFactory(VendorConnectionFactory)
+    external_id = factory.Sequence(lambda n: str(4889333330000 + n))
+    name = factory.Sequence(lambda n: f"#{3000 + n}")
+
+
+class OrderLineFactory(factory.django.DjangoModelFactory):
+    """A customization on a store order (the order of the customization's connection)."""
+
+    class Meta:
+        model = OrderLine
+
+    customization = factory.SubFactory(CustomizationFactory)
+    store_order = factory.SubFactory(StoreOrderFactory, connection=factory.SelfAttribute("..customization.connection"))
+    quantity = 1
+
+
+class SideArtworkFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SideArtwork
+
+    side = factory.SubFactory(SideFactory)
+    state = SideArtwork.State.PENDING
+
+
+# -- fulfilment: the connection is always given (a fulfilment partner's, e.g. the `gateway` fixture)
+
+
+class FulfilmentOrderFactory(factory.django.DjangoModelFactory):
+    """A fulfilment order with a valid UK address; give `connection` (and `state`, `external_ref`)."""
+
+    class Meta:
+        model = FulfilmentOrder
+
+    external_ref = factory.Sequence(lambda n: f"BO-{n + 1:06d}")
+    shipping_address_1 = "1 Road"
+    shipping_postcode = "SK10 2XR"
+    shipping_country_code = "GB"
+
+
+class VendorOrderFactory(factory.django.DjangoModelFactory):
+    """The partner's side of a fulfilment order: same connection and reference as the order."""
+
+    class Meta:
+        model = VendorOrder
+
+    connection = factory.SelfAttribute("fulfilment_order.connection")
+    vendor_id = factory.Sequence(lambda n: str(9000 + n))
+    external_ref = factory.SelfAttribute("fulfilment_order.external_ref")
+
+
+class PushedOrderFactory(factory.django.DjangoModelFactory):
+    """An order the partner pushed to us; give `connection`."""
+
+    class Meta:
+        model = PushedOrder
+
+    vendor_id = factory.Sequence(lambda n: str(700 + n))
+
+
+class ShipmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Shipment
+
+    order = factory.SubFactory(PushedOrderFactory)
+    vendor_id = factory.Sequence(lambda n: str(n + 1))
+
+
+class ShippingLabelFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ShippingLabel
+
+    shipment = factory.SubFactory(ShipmentFactory)
 
 
 STAFF_PASSWORD = "correct horse battery staple"

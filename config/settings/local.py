@@ -10,3 +10,6 @@ os.environ.setdefault("SANDBOX_ENABLED", "true")
 os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost")
 
 from .base import *  # noqa: E402,F403
+
+# Development only: the vendor simulators, the demo and bootstrap_demo (never in production).
+INSTALLED_APPS = [*INSTALLED_APPS, "integrations.sandbox"]  # noqa: F405

@@ -9,6 +9,9 @@ os.environ.setdefault("SANDBOX_QSTOMIZER_SIZE", "120")
 
 from .base import *  # noqa: E402,F403
 
+# Development only: the vendor simulators, the demo and bootstrap_demo (never in production).
+INSTALLED_APPS = [*INSTALLED_APPS, "integrations.sandbox"]  # noqa: F405
+
 ALLOWED_HOSTS = ["*"]
 # Tests open connections from many threads (live server, workers): close them after each
 # request so that the test database can be dropped at the end.

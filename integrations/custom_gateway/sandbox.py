@@ -1125,3 +1125,39 @@ urlpatterns = [
     path("control/push", control_push_view, name="sandbox-custom-gateway-control-push"),
     path("control/reset", control_reset_view, name="sandbox-custom-gateway-control-reset"),
 ]
+
+
+# -- the development demo (integrations/sandbox/demo.py) ---------------------------------------
+
+# What the vendor does with the demo's n-th order: In Production; Dispatched with tracking; nothing.
+DEMO_ORDER_STATUSES = [(512, {}), (8, {"tracking": "RM123456789GB", "carrier": "Royal Mail"}), (None, {})]
+
+
+def demo_connection(origin: str, kind: str) -> dict:
+    """The demo's Custom Gateway connection to this sandbox served from `origin` (its push HMAC
+    key is the app's own: the demo makes one up)."""
+    return {
+        "settings": {"company": settings.SANDBOX_CUSTOM_GATEWAY_COMPANY, **base_url(origin)},
+        "secrets": {"api_key": settings.SANDBOX_API_KEY},
+    }
+
+
+def demo_order_progress(origin: str, external_ref: str, step: int) -> None:
+    """The sandbox served from `origin` calls back with the demo's `step`-th status for the order."""
+    status, extra = DEMO_ORDER_STATUSES[step] if step < len(DEMO_ORDER_STATUSES) else (None, {})
+    if status:
+        requests.post(
+            f"{origin.rstrip('/')}{MOUNT}/control/orders/{external_ref}/status",
+            json={"status": status, **extra},
+            timeout=HTTP_TIMEOUT,
+        )
+
+
+def demo_push(origin: str, config: Any, push_url: str) -> None:
+    """The sandbox served from `origin` pushes one generated order to `push_url`, signed with the
+    connection's push HMAC key (`config`: its ConnectionConfig)."""
+    requests.post(
+        f"{origin.rstrip('/')}{MOUNT}/control/push",
+        json={"push_url": push_url, "hmac_key": config.secrets["push_hmac_key"]},
+        timeout=30,
+    )

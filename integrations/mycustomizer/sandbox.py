@@ -672,3 +672,17 @@ urlpatterns = [
     path("brands/<str:company>/wordfilter", wordfilter_view, name="wordfilter"),
     path("cdn/<str:company>/<str:name>", image_view, name="image"),
 ]
+
+
+# -- the development demo (integrations/sandbox/demo.py) ---------------------------------------
+
+
+def demo_connection(origin: str, kind: str) -> dict | None:
+    """The demo's Kickflip connection to this sandbox served from `origin` (its word filter is
+    the one the bad-words list pulls and pushes); no MyCustomizer one (the same API again)."""
+    if kind != "kickflip":
+        return None
+    return {
+        "settings": {"company": settings.SANDBOX_KICKFLIP_COMPANY, "base_url": base_url(origin, kind)},
+        "secrets": {"api_key": settings.SANDBOX_API_KEY},
+    }

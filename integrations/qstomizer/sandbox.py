@@ -641,3 +641,17 @@ urlpatterns = [
 def base_url(origin: str) -> str:
     """The connection base URL that points at this sandbox, served from `origin`."""
     return f"{origin.rstrip('/')}/sandbox/qstomizer/v3"
+
+
+# -- the development demo (integrations/sandbox/demo.py) ---------------------------------------
+
+# Templates whose HD file is too small to print (preflight stops them): the demo sends none.
+DEMO_SKIP_TEMPLATES = tuple(HD_SIZES)
+
+
+def demo_connection(origin: str, kind: str) -> dict:
+    """The demo's Qstomizer connection to this sandbox served from `origin`."""
+    return {
+        "settings": {"shop_domain": settings.SANDBOX_QSTOMIZER_SHOP, "base_url": base_url(origin)},
+        "secrets": {"api_key": settings.SANDBOX_API_KEY},
+    }

@@ -14,20 +14,18 @@ from playwright.sync_api import expect
 from pypdf import PdfReader
 
 from fulfilment.models import (
-    FulfilmentOrder,
     IncomingRequest,
     PushedOrder,
     ShippingLabel,
     StockLevel,
     StockPush,
-    VendorOrder,
 )
 from fulfilment.services.orders import order_push_url
 from fulfilment.services.shipping import pushed_order_ship
 from fulfilment.services.stock import stock_changed, stock_push
 from integrations.custom_gateway import sandbox as cg_sandbox
 from tests.browser.staff import log_in
-from tests.factories import staff_in
+from tests.factories import FulfilmentOrderFactory, VendorOrderFactory, staff_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -238,15 +236,8 @@ def test_viewer_cannot_ship_or_edit_stock(page, live_server, gateway, box):
 def test_a_manager_sees_status_conflicts_late_callbacks_and_reprocesses_a_request(page, live_server, gateway, client):
     """Callbacks 4, 1 (late), 8, 128 (conflict): the list filters the conflict, the order page and
     its timeline say what each callback did, and Reprocess of the late one changes nothing."""
-    order = FulfilmentOrder.objects.create(
-        connection=gateway,
-        external_ref="BO-000012",
-        state="sent",
-        shipping_address_1="1 Road",
-        shipping_postcode="SK10 2XR",
-        shipping_country_code="GB",
-    )
-    VendorOrder.objects.create(connection=gateway, fulfilment_order=order, vendor_id="501", external_ref="BO-000012")
+    order = FulfilmentOrderFactory(connection=gateway, external_ref="BO-000012", state="sent")
+    VendorOrderFactory(fulfilment_order=order, vendor_id="501")
     url = reverse("fulfilment:hook", args=["custom-gateway", gateway.hook_token, "status"])
     for code in (4, 1, 8, 128):
         body = {"id": 501, "external_ref": "BO-000012", "ref": "R", "status": code, "status_name": ""}

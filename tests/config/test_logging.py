@@ -123,7 +123,7 @@ def gunicorn_server(transactional_db, tmp_path):
             try:
                 requests.get(f"{base}/admin/login/", timeout=2)
                 break
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # not up yet, or slow to boot
                 time.sleep(0.1)
         yield base, out, err
     finally:

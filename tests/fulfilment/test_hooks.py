@@ -14,9 +14,9 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from fulfilment.models import FulfilmentOrder, IncomingRequest, PushedOrder, StatusEvent
+from fulfilment.models import IncomingRequest, PushedOrder, StatusEvent
 from fulfilment.services import incoming as incoming_services
-from tests.factories import staff_in
+from tests.factories import FulfilmentOrderFactory, staff_in
 
 pytestmark = pytest.mark.django_db
 
@@ -245,14 +245,7 @@ def test_reprocess_applies_once_and_needs_the_permission(client, gateway):
     early = put(client, gateway.hook_token, json.dumps(STATUS).encode())  # before we know the order
     assert early.json()["outcome"] == "unmatched"
     row = IncomingRequest.objects.get()
-    order = FulfilmentOrder.objects.create(
-        connection=gateway,
-        external_ref="BO-000001",
-        state="sent",
-        shipping_address_1="1 Road",
-        shipping_postcode="SK10 2XR",
-        shipping_country_code="GB",
-    )
+    order = FulfilmentOrderFactory(connection=gateway, external_ref="BO-000001", state="sent")
     reprocess = {"action": "reprocess_selected", "_selected_action": [row.pk], "index": "0"}
 
     client.force_login(staff_in("Reviewer", username="reviewer"))

@@ -3,20 +3,21 @@ never printed) with one, and the reason is recorded in words."""
 
 import pytest
 
-from fulfilment.models import PushedOrder, Shipment, ShippingLabel
+from fulfilment.models import Shipment, ShippingLabel
 from fulfilment.services.shipping import label_fetch
+from tests.factories import PushedOrderFactory, ShipmentFactory, ShippingLabelFactory
 from tests.hostile import REASONS, corpus
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def shipment(gateway):
-    order = PushedOrder.objects.create(connection=gateway, vendor_id="777", raw={})
+    order = PushedOrderFactory(connection=gateway, vendor_id="777", raw={})
 
     def make(url):
-        made = Shipment.objects.create(order=order, vendor_id=str(Shipment.objects.count() + 1), raw={"label_url": url})
-        ShippingLabel.objects.create(shipment=made, source_url=url)
+        made = ShipmentFactory(order=order, vendor_id=str(Shipment.objects.count() + 1), raw={"label_url": url})
+        ShippingLabelFactory(shipment=made, source_url=url)
         return made
 
     return make

@@ -18,6 +18,7 @@ from fulfilment.services.incoming import incoming_apply
 from fulfilment.services.orders import FulfilmentInvalid, fulfilment_order_create, status_callback_url
 from integrations.custom_gateway.wire import created_orders
 from integrations.partners import SendResult
+from tests.factories import FulfilmentOrderFactory, VendorOrderFactory
 from tests.fulfilment.test_flows import ADDRESS, approved_with_artwork
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -60,14 +61,7 @@ def test_send_and_a_callback_before_the_post_answers_do_not_deadlock(gateway, re
     """The vendor calls back while we are still recording its answer. Before the fix the callback
     locked the order then waited on the vendor order we had inserted, while we waited on the
     order: PostgreSQL killed one ("deadlock detected") and the order stayed in "sending"."""
-    order = FulfilmentOrder.objects.create(
-        connection=gateway,
-        external_ref="BO-000001",
-        state=FulfilmentOrder.State.SENDING,
-        shipping_address_1="1 Road",
-        shipping_postcode="SK10 2XR",
-        shipping_country_code="GB",
-    )
+    order = FulfilmentOrderFactory(connection=gateway, external_ref="BO-000001", state=FulfilmentOrder.State.SENDING)
     created = SendResult(
         created=created_orders(
             [{"id": 501, "ref": "CGREF1", "external_ref": "BO-000001", "has_error": False, "items": []}]
@@ -147,17 +141,8 @@ def test_a_burst_of_callbacks_is_answered_and_recorded_within_the_pool(gateway, 
     pool = settings.DATABASES["default"]["OPTIONS"]["pool"]
     orders = []
     for n in range(150):
-        order = FulfilmentOrder.objects.create(
-            connection=gateway,
-            external_ref=f"BO-{n:06d}",
-            state=FulfilmentOrder.State.SENT,
-            shipping_address_1="1 Road",
-            shipping_postcode="SK10 2XR",
-            shipping_country_code="GB",
-        )
-        VendorOrder.objects.create(
-            connection=gateway, fulfilment_order=order, vendor_id=str(9000 + n), external_ref=order.external_ref
-        )
+        order = FulfilmentOrderFactory(connection=gateway, external_ref=f"BO-{n:06d}", state=FulfilmentOrder.State.SENT)
+        VendorOrderFactory(fulfilment_order=order, vendor_id=str(9000 + n))
         orders.append(order)
     url = status_callback_url(gateway).replace(settings.PUBLIC_BASE_URL.rstrip("/"), live_server.url)
     bodies = [

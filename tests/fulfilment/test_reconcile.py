@@ -16,7 +16,7 @@ from fulfilment.models import FulfilmentOrder, RateLimitWindow
 from fulfilment.services import orders as order_services
 from fulfilment.services.orders import fulfilment_order_create, fulfilment_order_send
 from fulfilment.services.reconcile import fulfilment_orders_reconcile
-from tests.factories import staff_in
+from tests.factories import FulfilmentOrderFactory, staff_in
 from tests.fulfilment.test_flows import ADDRESS, approved_with_artwork
 
 State = FulfilmentOrder.State
@@ -24,13 +24,7 @@ ORDERS_URL = "/admin/fulfilment/fulfilmentorder/"
 
 
 def an_order(gateway, **fields):
-    order = FulfilmentOrder.objects.create(
-        connection=gateway,
-        external_ref=f"BO-{FulfilmentOrder.objects.count() + 1:06d}",
-        shipping_address_1="1 Road",
-        shipping_postcode="SK10 2XR",
-        shipping_country_code="GB",
-    )
+    order = FulfilmentOrderFactory(connection=gateway, external_ref=f"BO-{FulfilmentOrder.objects.count() + 1:06d}")
     FulfilmentOrder.objects.filter(pk=order.pk).update(**fields)
     order.refresh_from_db()
     return order

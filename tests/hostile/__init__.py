@@ -1,6 +1,7 @@
 """A corpus of hostile files a vendor (or whoever controls a vendor's file host) could send in
 place of a print file or label, each with the Content-Type it claims, and a tiny urlconf that
-serves them over real HTTP (the `hostile_host` fixture) so the real download path is exercised."""
+serves them over real HTTP (the `hostile_host` fixture) so the real download path is exercised.
+(The app's own URLs beside them: `reverse()` works when this module is the URLconf.)"""
 
 from __future__ import annotations
 

@@ -7,7 +7,15 @@ from django.urls import reverse
 
 from orders.models import Customization, DesignNode, SyncRun, VendorConnection
 from orders.services.image_proxy import proxy_url
-from tests.factories import CustomizationFactory, NodeFactory, SideFactory, StaffFactory, VendorConnectionFactory
+from tests.factories import (
+    CustomizationFactory,
+    NodeFactory,
+    OrderLineFactory,
+    SideFactory,
+    StaffFactory,
+    StoreOrderFactory,
+    VendorConnectionFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -159,12 +167,11 @@ def test_sync_run_screens_need_login(client):
 
 
 def test_customization_list_search_and_filters(client, manager):
-    from orders.models import OrderLine, StoreOrder
 
     pending = CustomizationFactory(status=Customization.Status.PENDING)
     approval = CustomizationFactory(status=Customization.Status.ARTWORK_APPROVAL_PENDING, connection=pending.connection)
-    order = StoreOrder.objects.create(connection=pending.connection, external_id="4889333336255", name="#3891")
-    OrderLine.objects.create(customization=approval, store_order=order, quantity=2)
+    order = StoreOrderFactory(connection=pending.connection, external_id="4889333336255", name="#3891")
+    OrderLineFactory(customization=approval, store_order=order, quantity=2)
     url = reverse("admin:orders_customization_changelist")
 
     by_status = client.get(url, {"status__exact": "artwork_approval_pending"})

@@ -16,7 +16,7 @@ from orders.services.artwork import artwork_fetch
 from orders.services.review import artwork_approve
 from orders.services.sync import customizations_sync
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 State = SideArtwork.State
 
 
@@ -130,7 +130,7 @@ def test_fetch_artwork_command(approved, sandbox, capsys):
     assert SideArtwork.objects.filter(side__customization=approved, state=State.READY).count() == sides
 
 
-def test_kickflip_design_images_are_stored_the_same_way(live_server, django_capture_on_commit_callbacks):
+def test_kickflip_design_images_are_stored_the_same_way(sandbox_server, django_capture_on_commit_callbacks):
     from django.conf import settings
 
     from integrations.mycustomizer import sandbox as mycustomizer_sandbox
@@ -142,7 +142,7 @@ def test_kickflip_design_images_are_stored_the_same_way(live_server, django_capt
         kind="kickflip",
         settings={
             "company": settings.SANDBOX_KICKFLIP_COMPANY,
-            "base_url": mycustomizer_sandbox.base_url(live_server.url, "kickflip"),
+            "base_url": mycustomizer_sandbox.base_url(sandbox_server.url, "kickflip"),
         },
         secrets={"api_key": settings.SANDBOX_API_KEY},
         sync_every_minutes=None,

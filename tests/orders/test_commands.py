@@ -45,7 +45,7 @@ def test_add_connection_rejects_bad_input_clearly():
     assert not VendorConnection.objects.exists()
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db
 def test_sync_vendor_prints_a_summary(qstomizer_connection, sandbox, capsys):
     call_command("sync_vendor", qstomizer_connection.name, "--since", "2000-01-01")
 
@@ -55,7 +55,7 @@ def test_sync_vendor_prints_a_summary(qstomizer_connection, sandbox, capsys):
     assert SyncRun.objects.get().trigger == SyncRun.Trigger.COMMAND
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db
 def test_sync_vendor_fails_loudly(qstomizer_connection, sandbox):
     with pytest.raises(CommandError, match="no connection 'nope'"):
         call_command("sync_vendor", "nope")
@@ -68,7 +68,7 @@ def test_sync_vendor_fails_loudly(qstomizer_connection, sandbox):
         call_command("sync_vendor", str(qstomizer_connection.pk), "--no-progress")
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db
 def test_sync_vendor_exits_non_zero_when_a_customization_failed(qstomizer_connection, sandbox):
     sandbox.fail_next("order", 404)
     with pytest.raises(CommandError, match="1 customization\\(s\\) failed"):

@@ -9,7 +9,7 @@ from orders.services.artwork import artwork_fetch
 from tests.factories import SideFactory, VendorConnectionFactory
 from tests.hostile import REASONS, corpus
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 
 def _side(url):

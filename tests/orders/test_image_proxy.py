@@ -13,7 +13,7 @@ from orders.services.image_proxy import proxy_url
 from tests import hostile
 from tests.factories import StaffFactory
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture

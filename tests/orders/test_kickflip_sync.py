@@ -1,4 +1,4 @@
-"""Kickflip / MyCustomizer sync against the built-in sandbox over real HTTP (live_server)."""
+"""Kickflip / MyCustomizer sync against the built-in sandbox over real HTTP (the session's sandbox server)."""
 
 import pytest
 
@@ -7,7 +7,7 @@ from orders.models import BadWordList, Customization, DesignNode, OrderLine, Sto
 from orders.services.bad_words import bad_words_save
 from orders.services.sync import customizations_sync
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""customizations_sync against the built-in sandbox over real HTTP (live_server)."""
+"""customizations_sync against the built-in sandbox over real HTTP (the session's sandbox server)."""
 
 import threading
 from datetime import timedelta
@@ -13,7 +13,7 @@ from integrations.qstomizer.sandbox import ANCHOR
 from orders.models import Customization, CustomizationSide, DesignNode, OrderLine, StoreOrder, SyncRun
 from orders.services.sync import customizations_sync, sync_run_start
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 
 def table_counts():
@@ -105,15 +105,34 @@ def test_one_bad_customization_is_recorded_and_the_rest_land(qstomizer_connectio
 
 
 def test_malformed_detail_and_5xx_are_retried_or_recorded(qstomizer_connection, sandbox):
-    sandbox.fail_next("order", 503, times=2)  # retried by the session: no failure
-    sandbox.fail_next("order", 200, body="<html>proxy error</html>")
+    sandbox.fail_next("order", 503, times=2)  # retried by the session
+    sandbox.fail_next("order", 200, body="<html>proxy error</html>")  # asked for again by the client
 
     run = customizations_sync(connection=qstomizer_connection)
 
-    assert run.failed <= 1
-    assert Customization.objects.count() >= len(sandbox.items) - 1
-    if run.failed:
-        assert any("not valid JSON" in error for error in run.errors)
+    # Retried: all three faults were met, each cost one more call, and nothing was lost.
+    assert not sandbox.faults
+    assert sandbox.calls["order"] == len(sandbox.items) + 3
+    assert run.status == SyncRun.Status.SUCCEEDED, run.errors
+    assert run.failed == 0
+    assert Customization.objects.count() == len(sandbox.items)
+
+
+def test_a_detail_that_stays_malformed_is_recorded_and_the_rest_land(qstomizer_connection, sandbox):
+    from integrations.http import BODY_RETRIES
+
+    qstomizer_connection.detail_concurrency = 1  # the faults all meet the first detail call
+    qstomizer_connection.save()
+    sandbox.fail_next("order", 200, body="<html>proxy error</html>", times=BODY_RETRIES + 1)
+
+    run = customizations_sync(connection=qstomizer_connection)
+
+    # Recorded: asked for again until the client gave up, then skipped in words; the rest land.
+    assert not sandbox.faults
+    assert run.status == SyncRun.Status.PARTIAL
+    assert run.failed == 1
+    assert any("not valid JSON" in error for error in run.errors), run.errors
+    assert Customization.objects.count() == len(sandbox.items) - 1
 
 
 def test_wrong_key_stops_the_run_with_a_clear_message_and_no_key(qstomizer_connection, sandbox):
@@ -154,6 +173,7 @@ def test_a_stale_lock_is_abandoned(qstomizer_connection, settings, sandbox):
 
 
 @pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)  # two threads, two database connections
 def test_two_syncs_at_once_make_no_duplicates(qstomizer_connection, sandbox, require_postgres):
     assert db_connection.vendor == "postgresql"
     results, errors = [], []
@@ -185,6 +205,7 @@ def test_two_syncs_at_once_make_no_duplicates(qstomizer_connection, sandbox, req
 
 
 @pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)  # two threads, two database connections
 def test_concurrent_writers_of_the_same_batch_do_not_duplicate(qstomizer_connection, sandbox, require_postgres):
     """Even without the lock (two workers on a stale lock), the unique constraints and upserts hold."""
     from orders.services.connections import connection_client

@@ -1,4 +1,4 @@
-"""A Qstomizer sync through a vendor that fails one call in ten, over real HTTP (live_server)."""
+"""A Qstomizer sync through a vendor that fails one call in ten, over real HTTP (the session's sandbox server)."""
 
 from __future__ import annotations
 
@@ -9,13 +9,13 @@ from integrations.qstomizer import sandbox as qstomizer_sandbox
 from orders.models import Customization, SyncRun, VendorConnection
 from orders.services.sync import customizations_sync
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 SIZE = 635
 
 
 @pytest.fixture
-def faulty_connection(live_server, settings):
+def faulty_connection(sandbox_server, settings):
     settings.SANDBOX_QSTOMIZER_SIZE = SIZE
     # A 2.5 s stall is longer than this read timeout: it is a timeout, which the session retries.
     settings.VENDOR_HTTP_READ_TIMEOUT = 1.0
@@ -26,7 +26,7 @@ def faulty_connection(live_server, settings):
         kind="qstomizer",
         settings={
             "shop_domain": settings.SANDBOX_QSTOMIZER_SHOP,
-            "base_url": qstomizer_sandbox.base_url(live_server.url),
+            "base_url": qstomizer_sandbox.base_url(sandbox_server.url),
         },
         secrets={"api_key": settings.SANDBOX_API_KEY},
         sync_every_minutes=None,

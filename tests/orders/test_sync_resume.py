@@ -26,7 +26,7 @@ from orders.services.sync import (
     customizations_sync,
     sync_run_start,
 )
-from tests.factories import CustomizationFactory, SideFactory, VendorConnectionFactory
+from tests.factories import CustomizationFactory, SideArtworkFactory, VendorConnectionFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -226,15 +226,11 @@ def test_the_reconciler_requeues_stuck_and_orphaned_artwork_only(queued, setting
     long_ago = timezone.now() - timedelta(days=1)
     approved = CustomizationFactory(decision=Customization.Decision.APPROVED)
     undecided = CustomizationFactory()
-    stuck = SideArtwork.objects.create(
-        side=SideFactory(customization=approved), state=SideArtwork.State.FETCHING, started_at=long_ago
-    )
-    orphan = SideArtwork.objects.create(side=SideFactory(customization=approved))
-    busy = SideArtwork.objects.create(
-        side=SideFactory(customization=approved), state=SideArtwork.State.FETCHING, started_at=timezone.now()
-    )
-    waiting = SideArtwork.objects.create(side=SideFactory(customization=undecided))
-    ready = SideArtwork.objects.create(side=SideFactory(customization=approved), state=SideArtwork.State.READY)
+    stuck = SideArtworkFactory(side__customization=approved, state=SideArtwork.State.FETCHING, started_at=long_ago)
+    orphan = SideArtworkFactory(side__customization=approved)
+    busy = SideArtworkFactory(side__customization=approved, state=SideArtwork.State.FETCHING, started_at=timezone.now())
+    waiting = SideArtworkFactory(side__customization=undecided)
+    ready = SideArtworkFactory(side__customization=approved, state=SideArtwork.State.READY)
     SideArtwork.objects.filter(pk__in=[orphan.pk, waiting.pk, ready.pk]).update(updated_at=long_ago)
 
     assert reconcile.work_reconcile()["artwork"] == 2

@@ -144,8 +144,10 @@ def workers(worker_env, tmp_path, qstomizer_connection):
 
 @pytest.fixture
 def slow_sandbox(sandbox, qstomizer_connection):
-    """Every detail call takes 0.1 s, two at a time: a sync of the 120 takes a few seconds."""
-    sandbox.set_faults(1.0, kinds=("stall",), endpoints=("order",), stall_seconds=0.1)
+    """Every detail call takes 0.15 s, two at a time: a sync of the 120 takes a few seconds, long
+    enough to be killed mid-way. (0.1 s was enough while every request also waited ~40 ms for a
+    delayed ACK; the sandbox server sets TCP_NODELAY, so the stall carries that time now.)"""
+    sandbox.set_faults(1.0, kinds=("stall",), endpoints=("order",), stall_seconds=0.15)
     qstomizer_connection.detail_concurrency = 2
     qstomizer_connection.save()
     return sandbox

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import re
 import traceback
 from pathlib import Path
 
@@ -92,30 +93,32 @@ def test_every_documented_error_code_has_a_staff_sentence():
     assert all(text.endswith(".") and len(text) > 20 for text in ERROR_CODES.values())
 
 
-def test_statuses_and_item_types_are_the_docs():
-    assert ORDER_STATUSES == {
-        0: "Unknown",
-        1: "Received",
-        2: "Unused",
-        4: "In Production",
-        8: "Dispatched",
-        32: "QC Query",
-        64: "Dispatched (Retailer Notified)",
-        128: "Cancelled",
-        256: "On Hold",
-        512: "Sent to Supplier",
-        513: "Received by Supplier",
-        515: "Sent to Shipper",
-        516: "Received by Shipper",
-    }
-    assert ITEM_TYPES == {
-        1: "External URL",
-        2: "Print Job",
-        3: "Print-on-Demand",
-        4: "Stock Item",
-        5: "Textual Item",
-        7: "External URL [Multi]",
-    }
+def doc_table(heading: str) -> dict[int, str]:
+    """One code table of the vendor doc (tests/fixtures/custom_gateway/doc_codes.txt, copied
+    verbatim from custom-gateway-api.txt): code -> the rest of its line, "Name Description"."""
+    lines = (FIXTURES / "doc_codes.txt").read_text().split(heading, 1)[1].splitlines()[1:]
+    table = {}
+    for line in lines:
+        found = re.match(r"(\d+)†? (.+)", line)
+        if not found:
+            break
+        table[int(found[1])] = found[2]
+    return table
+
+
+@pytest.mark.parametrize(
+    ("ours", "heading"),
+    [(ORDER_STATUSES, "Status Code Status Name Description"), (ITEM_TYPES, "Type Code Name Description")],
+    ids=["order statuses", "item types"],
+)
+def test_statuses_and_item_types_are_the_docs(ours, heading):
+    documented = doc_table(heading)
+
+    assert documented, "the doc's table was not found"
+    assert set(ours) == set(documented)  # every code of the doc, and no other
+    for code, name in ours.items():
+        # The doc's line is "<code> <name> <description>": ours is the name as the doc writes it.
+        assert documented[code].startswith(f"{name} "), (code, name, documented[code])
 
 
 def test_the_default_urls_are_https_and_the_shipping_one_takes_an_order_id():

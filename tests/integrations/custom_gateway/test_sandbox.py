@@ -1,5 +1,5 @@
 """The built-in Custom Gateway sandbox: its views through Django's test client, and the real
-CustomGatewayClient against it over HTTP (live_server). Status callbacks and order pushes are
+CustomGatewayClient against it over HTTP (the session's sandbox server). Status callbacks and order pushes are
 sent to the sandbox's own echo endpoint, which records them."""
 
 from __future__ import annotations
@@ -41,17 +41,17 @@ def box(settings):
 
 
 @pytest.fixture
-def cg(live_server, box, settings):
+def cg(sandbox_server, box, settings):
     """The real client pointed at the sandbox over HTTP."""
     with CustomGatewayClient(
-        company_ref_id=COMPANY, api_key=settings.SANDBOX_API_KEY, backoff=0, **cg_sandbox.base_url(live_server.url)
+        company_ref_id=COMPANY, api_key=settings.SANDBOX_API_KEY, backoff=0, **cg_sandbox.base_url(sandbox_server.url)
     ) as client:
         yield client
 
 
 @pytest.fixture
-def echo(live_server) -> str:
-    return f"{live_server.url}/sandbox/custom-gateway/echo/"
+def echo(sandbox_server) -> str:
+    return f"{sandbox_server.url}/sandbox/custom-gateway/echo/"
 
 
 def an_order(external_ref: str = "TEST001", **fields) -> dict:
@@ -126,8 +126,8 @@ def test_bad_credentials_get_the_docs_answer(client, box, settings, header):
     assert box.orders == {}
 
 
-def test_the_client_with_a_wrong_key_is_told_so(live_server, box):
-    urls = cg_sandbox.base_url(live_server.url)
+def test_the_client_with_a_wrong_key_is_told_so(sandbox_server, box):
+    urls = cg_sandbox.base_url(sandbox_server.url)
     with (
         CustomGatewayClient(company_ref_id=COMPANY, api_key="wrong", **urls) as wrong,
         pytest.raises(CredentialsRejected) as caught,
@@ -181,9 +181,9 @@ def test_a_failing_callback_is_retried_then_given_up(cg, box, echo):
     assert json.loads(box.echo_requests[-1]["body"])["status_name"] == "Cancelled"
 
 
-def test_the_control_endpoint_sends_the_callback_in_the_background(cg, box, echo, live_server):
+def test_the_control_endpoint_sends_the_callback_in_the_background(cg, box, echo, sandbox_server):
     (created,) = cg.create_order(an_order(status_callback_url=echo))
-    url = f"{live_server.url}/sandbox/custom-gateway/control/orders/{created['id']}/status"
+    url = f"{sandbox_server.url}/sandbox/custom-gateway/control/orders/{created['id']}/status"
 
     response = requests.post(url, json={"status": 515, "tracking": "T1", "carrier": "DPD"}, timeout=5)
 
@@ -336,10 +336,10 @@ def test_the_rate_limit_hook(cg, box):
     assert len(created) == 1
 
 
-def test_a_timeout_after_creation_is_reconciled_by_8001(live_server, box, settings):
+def test_a_timeout_after_creation_is_reconciled_by_8001(sandbox_server, box, settings):
     box.slow_seconds = 1.5
     box.timeout_after_create_next()
-    urls = cg_sandbox.base_url(live_server.url)
+    urls = cg_sandbox.base_url(sandbox_server.url)
     impatient = CustomGatewayClient(company_ref_id=COMPANY, api_key=settings.SANDBOX_API_KEY, read_timeout=0.5, **urls)
 
     with impatient, pytest.raises(VendorRetryable, match="did not answer in time"):
@@ -473,7 +473,7 @@ def test_a_malformed_stock_body_is_code_100(client, box, settings, body):
 # -- order pushes ----------------------------------------------------------------------------------
 
 
-def test_a_pushed_order_is_signed_over_its_raw_bytes(live_server, box, echo):
+def test_a_pushed_order_is_signed_over_its_raw_bytes(sandbox_server, box, echo):
     status = cg_sandbox.push_order(echo + "push", "supplier-hmac-key")
 
     assert status == 200
@@ -533,9 +533,9 @@ def test_pushes_are_deterministic_after_a_reset(box, echo):
     assert first == again
 
 
-def test_the_control_push_endpoint(live_server, box, echo):
+def test_the_control_push_endpoint(sandbox_server, box, echo):
     response = requests.post(
-        f"{live_server.url}/sandbox/custom-gateway/control/push",
+        f"{sandbox_server.url}/sandbox/custom-gateway/control/push",
         json={"push_url": echo, "hmac_key": "demo-key"},
         timeout=10,
     )
@@ -547,12 +547,12 @@ def test_the_control_push_endpoint(live_server, box, echo):
     assert response.json()["order"]["id"] == json.loads(request["body"])["id"]
 
 
-def test_base_url_and_the_root_page(client, live_server, box):
-    urls = cg_sandbox.base_url(live_server.url + "/")
+def test_base_url_and_the_root_page(client, sandbox_server, box):
+    urls = cg_sandbox.base_url(sandbox_server.url + "/")
 
     assert urls == {
-        "orders_url": f"{live_server.url}/sandbox/custom-gateway/order",
-        "shipping_url": f"{live_server.url}/sandbox/custom-gateway/order/{{order_id}}/shipment",
-        "stock_url": f"{live_server.url}/sandbox/custom-gateway/stock/availability",
+        "orders_url": f"{sandbox_server.url}/sandbox/custom-gateway/order",
+        "shipping_url": f"{sandbox_server.url}/sandbox/custom-gateway/order/{{order_id}}/shipment",
+        "stock_url": f"{sandbox_server.url}/sandbox/custom-gateway/stock/availability",
     }
     assert client.get("/sandbox/custom-gateway/").json()["company_ref_id"] == COMPANY

@@ -1,5 +1,5 @@
 """The built-in MyCustomizer / Kickflip sandbox: its views through Django's test client, and the
-real clients against it over HTTP (live_server)."""
+real clients against it over HTTP (the session's sandbox server)."""
 
 from __future__ import annotations
 
@@ -290,9 +290,9 @@ def test_base_url_points_at_each_mount():
 
 
 @pytest.mark.parametrize("reading", ["count", "index", "echo"])
-def test_the_kickflip_client_reads_everything_once_under_each_reading(live_server, box, settings, reading):
+def test_the_kickflip_client_reads_everything_once_under_each_reading(sandbox_server, box, settings, reading):
     box.last_index_reading = reading
-    base = mycustomizer_sandbox.base_url(live_server.url, "kickflip")
+    base = mycustomizer_sandbox.base_url(sandbox_server.url, "kickflip")
 
     with KickflipClient(token=settings.SANDBOX_API_KEY, company=COMPANY, base_url=base, backoff=0) as client:
         orders = list(client.iter_orders(page_size=40))
@@ -308,8 +308,8 @@ def test_the_kickflip_client_reads_everything_once_under_each_reading(live_serve
     assert order == orders[0]
 
 
-def test_the_kickflip_client_replaces_and_reads_the_wordfilter(live_server, box, settings):
-    base = mycustomizer_sandbox.base_url(live_server.url, "kickflip")
+def test_the_kickflip_client_replaces_and_reads_the_wordfilter(sandbox_server, box, settings):
+    base = mycustomizer_sandbox.base_url(sandbox_server.url, "kickflip")
 
     with KickflipClient(token=settings.SANDBOX_API_KEY, company=COMPANY, base_url=base, backoff=0) as client:
         replaced = client.wordfilter_replace(["damn", "scunthorpe"], active=True)
@@ -319,8 +319,8 @@ def test_the_kickflip_client_replaces_and_reads_the_wordfilter(live_server, box,
     assert current["active"] is True
 
 
-def test_the_mycustomizer_client_is_told_about_a_wrong_company_and_token(live_server, box, settings):
-    base = mycustomizer_sandbox.base_url(live_server.url, "mycustomizer")
+def test_the_mycustomizer_client_is_told_about_a_wrong_company_and_token(sandbox_server, box, settings):
+    base = mycustomizer_sandbox.base_url(sandbox_server.url, "mycustomizer")
 
     nobody = MyCustomizerClient(token=settings.SANDBOX_API_KEY, company="nobody", base_url=base, backoff=0)
     with nobody, pytest.raises(VendorRejected, match="no company 'nobody'"):

@@ -1,5 +1,5 @@
 """Get HD Design and the HD download: the real QstomizerClient against the built-in sandbox over
-real HTTP (live_server), and the answers the sandbox does not give faked with `responses`."""
+real HTTP (the session's sandbox server), and the answers the sandbox does not give faked with `responses`."""
 
 from __future__ import annotations
 
@@ -21,15 +21,14 @@ from integrations.qstomizer.sandbox import HD_DEFAULT_SIZE
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 SMALL_TEMPLATE = 600103  # the pickguard, whose HD file is deliberately small
-live = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def client(live_server, sandbox, settings):
+def client(sandbox_server, sandbox, settings):
     with QstomizerClient(
         api_key=settings.SANDBOX_API_KEY,
         shop=settings.SANDBOX_QSTOMIZER_SHOP,
-        base_url=qstomizer_sandbox.base_url(live_server.url),
+        base_url=qstomizer_sandbox.base_url(sandbox_server.url),
         backoff=0,
     ) as client:
         yield client
@@ -57,7 +56,6 @@ def assert_no_key(exc: VendorError, key: str) -> None:
 # -- the happy path -----------------------------------------------------------------------
 
 
-@live
 @pytest.mark.parametrize("template", [SMALL_TEMPLATE, 522273])
 def test_hd_download_writes_the_sides_png_at_the_templates_size(client, sandbox, tmp_path, template):
     item, urls = design_hd_urls(client, sandbox, template=template)
@@ -84,7 +82,6 @@ def test_hd_download_writes_the_sides_png_at_the_templates_size(client, sandbox,
     assert list(sandbox.hd_download_keys) == [""]  # the file host never saw the API key
 
 
-@live
 def test_each_side_has_its_own_file_and_the_same_side_the_same_bytes(client, sandbox):
     item = next(item for item in sandbox.items if len(sandbox.side_ids(item)) >= 2)
     urls = [side["design_hd_url"] for side in client.customization(item.order_id)["sides"]]
@@ -95,7 +92,6 @@ def test_each_side_has_its_own_file_and_the_same_side_the_same_bytes(client, san
     assert hashes[0] == hashes[2]
 
 
-@live
 def test_the_second_request_for_a_side_is_cached(client, sandbox):
     _item, urls = design_hd_urls(client, sandbox)
 
@@ -109,7 +105,6 @@ def test_the_second_request_for_a_side_is_cached(client, sandbox):
 # -- expired links --------------------------------------------------------------------------
 
 
-@live
 def test_a_link_born_expired_is_asked_again_then_download_expired(client, sandbox):
     _item, urls = design_hd_urls(client, sandbox)
     sandbox.hd_ttl_seconds = -1
@@ -127,7 +122,6 @@ def test_a_link_born_expired_is_asked_again_then_download_expired(client, sandbo
     assert result.size > 0
 
 
-@live
 def test_a_link_about_to_expire_is_asked_again_before_downloading(client, sandbox):
     _item, urls = design_hd_urls(client, sandbox)
     sandbox.hd_ttl_seconds = 10  # inside the 30 s margin, but still good for the download
@@ -139,7 +133,6 @@ def test_a_link_about_to_expire_is_asked_again_before_downloading(client, sandbo
     assert result.size > 0
 
 
-@live
 def test_a_link_refused_once_is_replaced_and_the_file_written_once(client, sandbox, tmp_path):
     _item, urls = design_hd_urls(client, sandbox)
     sandbox.hd_expire_next_download = 1
@@ -154,7 +147,6 @@ def test_a_link_refused_once_is_replaced_and_the_file_written_once(client, sandb
     assert (len(data), hashlib.sha256(data).hexdigest()) == (result.size, result.sha256)
 
 
-@live
 def test_a_tampered_link_is_refused_by_the_file_host(client, sandbox):
     _item, urls = design_hd_urls(client, sandbox)
     link = client.hd_design(urls[0])
@@ -168,7 +160,6 @@ def test_a_tampered_link_is_refused_by_the_file_host(client, sandbox):
 # -- errors ---------------------------------------------------------------------------------
 
 
-@live
 def test_a_spent_quota_is_not_retried(client, sandbox):
     _item, urls = design_hd_urls(client, sandbox)
     sandbox.fail_next("hd", 429)
@@ -183,7 +174,6 @@ def test_a_spent_quota_is_not_retried(client, sandbox):
     assert (sandbox.calls["hd"], sandbox.calls["hd_download"]) == (1, 0)
 
 
-@live
 def test_a_spent_quota_with_retry_after_says_when_it_resets_and_is_not_retried(client, sandbox):
     _item, urls = design_hd_urls(client, sandbox)
     sandbox.fail_next("hd", 429, headers={"Retry-After": str(3 * 86400)})
@@ -197,7 +187,6 @@ def test_a_spent_quota_with_retry_after_says_when_it_resets_and_is_not_retried(c
     assert sandbox.calls["hd"] == 1
 
 
-@live
 def test_a_spent_quota_with_a_reset_field_in_the_body(client, sandbox):
     _item, urls = design_hd_urls(client, sandbox)
     body = {"ok": False, "error": "quota_exceeded", "resets_at": "2026-11-01T00:00:00Z"}
@@ -210,7 +199,6 @@ def test_a_spent_quota_with_a_reset_field_in_the_body(client, sandbox):
     assert "monthly HD quota reached, resets on 2026-11-01" in str(caught.value)
 
 
-@live
 def test_a_failed_generation_twice_then_success_is_retried_by_the_session(client, sandbox):
     _item, urls = design_hd_urls(client, sandbox)
     sandbox.fail_next("hd", 503, times=2)
@@ -221,7 +209,6 @@ def test_a_failed_generation_twice_then_success_is_retried_by_the_session(client
     assert sandbox.calls["hd"] == 3
 
 
-@live
 def test_a_generation_failing_past_the_retries_is_retryable(client, sandbox):
     _item, urls = design_hd_urls(client, sandbox)
     sandbox.fail_next("hd", 503, times=10)
@@ -234,7 +221,6 @@ def test_a_generation_failing_past_the_retries_is_retryable(client, sandbox):
     assert sandbox.calls["hd"] == 5  # the first try and retries=4
 
 
-@live
 @pytest.mark.parametrize("change", [{"sideid": "8999"}, {"id_order": "999999"}], ids=["side", "order"])
 def test_an_unknown_side_or_order_is_rejected_as_not_found(client, sandbox, change):
     _item, urls = design_hd_urls(client, sandbox)
@@ -247,7 +233,6 @@ def test_an_unknown_side_or_order_is_rejected_as_not_found(client, sandbox, chan
     assert not isinstance(caught.value, VendorRetryable)
 
 
-@live
 def test_a_missing_side_is_a_bad_request(client, sandbox):
     _item, urls = design_hd_urls(client, sandbox)
 
@@ -258,11 +243,10 @@ def test_a_missing_side_is_a_bad_request(client, sandbox):
     assert "Missing id_order or sideid" in str(caught.value)
 
 
-@live
-def test_a_wrong_api_key_is_rejected(client, sandbox, live_server, settings):
+def test_a_wrong_api_key_is_rejected(client, sandbox, sandbox_server, settings):
     _item, urls = design_hd_urls(client, sandbox)
     wrong = QstomizerClient(
-        api_key="not-the-key-42", shop=client.shop, base_url=qstomizer_sandbox.base_url(live_server.url), backoff=0
+        api_key="not-the-key-42", shop=client.shop, base_url=qstomizer_sandbox.base_url(sandbox_server.url), backoff=0
     )
 
     with wrong, pytest.raises(VendorRejected) as caught:
