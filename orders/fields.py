@@ -45,6 +45,10 @@ class EncryptedJSONField(EncryptedTextField):
     a dict of strings; the column holds no plaintext, not even the names. An empty dict is stored
     as the empty string."""
 
+    # For django-stubs: what Python code reads and writes (the base class's are str).
+    _pyi_private_set_type: dict[str, str]
+    _pyi_private_get_type: dict[str, str]
+
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("default", dict)
         kwargs.setdefault("blank", True)

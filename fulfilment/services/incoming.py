@@ -146,6 +146,8 @@ def incoming_apply(incoming: IncomingRequest, *, raw: bytes | None = None) -> st
     connection = incoming.connection
     body = incoming.body.encode() if raw is None else raw  # the raw bytes when we have them
     try:
+        if connection is None:
+            raise HookInvalid("the request names no connection (it was stored before one was known)")
         hook = hook_of(connection, incoming.hook, incoming.kind)
         if hook is None or hook.parse is None:
             raise HookInvalid(f"{connection.spec.label} has no hook {incoming.hook or incoming.kind!r} to read it")

@@ -66,11 +66,12 @@ def _quantity_max() -> int:
     """The most the column holds: PostgreSQL's integer. The portable range (SQLite would store
     64 bits), so that a file that imports in development also imports in production."""
     field = StockLevel._meta.get_field("quantity_available")
-    return BaseDatabaseOperations.integer_field_ranges[field.get_internal_type()][1]
+    high = BaseDatabaseOperations.integer_field_ranges[field.get_internal_type()][1]
+    return high if high is not None else 2**31 - 1
 
 
 def _sku_max() -> int:
-    return StockLevel._meta.get_field("sku").max_length
+    return StockLevel._meta.get_field("sku").max_length or 255
 
 
 @dataclass
@@ -123,7 +124,7 @@ def _separator(header: str) -> str:
     """The separator of the header line: the most frequent of , ; and tab outside quotes."""
     outside = re.sub(r'"[^"]*"', "", header)
     counts = {sep: outside.count(sep) for sep in SEPARATORS}
-    best = max(counts, key=counts.get)
+    best = max(counts, key=counts.__getitem__)
     return best if counts[best] else ","
 
 
@@ -181,7 +182,9 @@ def stock_import_preview(connection: VendorConnection, text: str) -> list[Import
     if sku_col is None or qty_col is None:
         return [ImportRow(1, "", None, "The first line must name the columns: sku and quantity.")]
     max_rows = settings.STOCK_IMPORT_MAX_ROWS
-    rows, seen, line = [], {}, reader.line_num + 1
+    rows: list[ImportRow] = []
+    seen: dict[str, int] = {}
+    line = reader.line_num + 1
     while True:
         try:
             record = next(reader, None)
@@ -209,7 +212,7 @@ def stock_import_preview(connection: VendorConnection, text: str) -> list[Import
             seen.setdefault(sku, number)
         rows.append(row)
     skus = [row.sku for row in rows if row.sku and not row.error]
-    current = {}
+    current: dict[str, int] = {}
     for start in range(0, len(skus), 5_000):
         current.update(
             StockLevel.objects.filter(connection=connection, sku__in=skus[start : start + 5_000]).values_list(
@@ -284,7 +287,7 @@ def stock_import_apply(connection: VendorConnection, rows: list[ImportRow]) -> i
     """Write the rows without errors (all or nothing if any row has an error)."""
     if any(row.error for row in rows):
         raise ValueError("fix the rows with errors first")
-    levels = [StockLevel(connection=connection, sku=row.sku, quantity_available=row.quantity) for row in rows]
+    levels = [StockLevel(connection=connection, sku=row.sku, quantity_available=row.quantity or 0) for row in rows]
     StockLevel.objects.bulk_create(
         levels,
         batch_size=WRITE_BATCH,

@@ -137,10 +137,11 @@ def demo_fulfilment_run(connection: VendorConnection, *, sandbox_origin: str) ->
         order = fulfilment_order_send(
             fulfilment_order_create(connection=connection, customizations=[design], shipping=address, user=user)
         )
-        if order.state == FulfilmentOrder.State.SENT and hasattr(vendor, "demo_order_progress"):
+        if order.state == FulfilmentOrder.State.SENT and vendor is not None and hasattr(vendor, "demo_order_progress"):
             vendor.demo_order_progress(sandbox_origin, order.external_ref, step)
     if (
         spec.has(Capability.ORDER_PUSH)
+        and vendor is not None
         and hasattr(vendor, "demo_push")
         and not PushedOrder.objects.filter(connection=connection).exists()
     ):

@@ -52,7 +52,8 @@ def highlight_nodes(customization: Customization) -> None:
     matcher = matcher_for(BadWordList.current())
     for side in customization.sides.all():
         for node in side.nodes.all():
-            node.highlighted = matcher.highlight(node.text) if node.text else ""
+            # An attribute for the template only, not a field.
+            node.highlighted = matcher.highlight(node.text) if node.text else ""  # type: ignore[attr-defined]
 
 
 def _key(word: str) -> str:

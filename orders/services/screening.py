@@ -65,8 +65,9 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 __all__ = ["MAX_WORD_LENGTH", "BadWordMatcher", "Match", "words_clean"]
 
@@ -114,7 +115,7 @@ def _tokens(text: str) -> list[tuple[int, int, str]]:
     tokens: list[tuple[int, int, str]] = []
     start = end = -1
     parts: list[str] = []
-    fold = _FOLD.get
+    fold: Callable[..., Any] = _FOLD.get  # its default 0 marks "not folded yet"
     for i, ch in enumerate(text):
         folded = fold(ch, 0)
         if folded == 0:

@@ -422,7 +422,7 @@ class CustomizationsSync:
         if not self.source.dated:
             return
         dated = (item.dated if isinstance(item, Listed) else None) or self.run_record.window_start
-        if self.earliest_failure is None or dated < self.earliest_failure:
+        if dated is not None and (self.earliest_failure is None or dated < self.earliest_failure):
             self.earliest_failure = dated
 
     def _write(self, records: list[CustomizationRecord], state: dict[str, Known]) -> None:

@@ -1,4 +1,5 @@
 import secrets
+from functools import partial
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -46,13 +47,16 @@ class Command(BaseCommand):
                 for connection in connections:
                     if connection.spec.has(Capability.CUSTOMIZER_SYNC):
                         transaction.on_commit(
-                            lambda pk=connection.pk: sync_connection_task.apply_async(
-                                (pk,), {"trigger": "schedule"}, countdown=3
+                            partial(
+                                sync_connection_task.apply_async,
+                                (connection.pk,),
+                                {"trigger": "schedule"},
+                                countdown=3,
                             )
                         )
                     if connection.spec.has(Capability.FULFILMENT_SEND):
                         transaction.on_commit(
-                            lambda pk=connection.pk: demo_fulfilment_task.apply_async((pk, origin), countdown=10)
+                            partial(demo_fulfilment_task.apply_async, (connection.pk, origin), countdown=10)
                         )
         self.stdout.write(self.style.SUCCESS("\nBack office ready"))
         self.stdout.write(f"  URL:      {origin}/admin/")
