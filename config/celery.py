@@ -1,4 +1,5 @@
 import os
+from typing import Any
 
 from celery import Celery, signals
 
@@ -23,6 +24,23 @@ def _redact_secrets_in_worker_logs(logger=None, **kwargs):
     for handler in logger.handlers if logger else []:
         if not any(isinstance(existing, RedactSecretsFilter) for existing in handler.filters):
             handler.addFilter(RedactSecretsFilter())
+
+
+def reliable_task(*, name: str, **options: Any) -> Any:
+    """`shared_task` with what every task of this project has: at-least-once delivery (acked
+    after it ran, requeued when its worker dies), and retries (of what `autoretry_for` names)
+    backing off with jitter to at most RETRY_BACKOFF_MAX seconds. The task gives its name (the
+    one services queue it by), `autoretry_for`, `retry_backoff`, `max_retries`, `on_failure`."""
+    from celery import shared_task
+
+    defaults = {
+        "bind": True,
+        "acks_late": True,
+        "reject_on_worker_lost": True,
+        "retry_backoff_max": RETRY_BACKOFF_MAX,
+        "retry_jitter": True,
+    }
+    return shared_task(name=name, **(defaults | options))
 
 
 def queue_on_commit(name: str, *args, **kwargs) -> None:

@@ -9,12 +9,12 @@ actions never import this module: they queue these tasks by name (`fulfilment.se
 
 from __future__ import annotations
 
-from celery import Task, shared_task
+from celery import Task
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import InterfaceError, OperationalError
 
-from config.celery import RETRY_BACKOFF_MAX, failure_cause
+from config.celery import failure_cause, reliable_task
 from integrations.http import VendorError, VendorRetryable
 from orders.models import VendorConnection
 
@@ -57,16 +57,11 @@ class FulfilmentTask(Task):
         return super().retry(args, kwargs, exc, throw, eta, countdown, max_retries, **options)
 
 
-@shared_task(
+@reliable_task(
     name=SEND_TASK,
     base=FulfilmentTask,
-    bind=True,
-    acks_late=True,
-    reject_on_worker_lost=True,
     autoretry_for=TRANSIENT,
     retry_backoff=RETRY_BACKOFF,
-    retry_backoff_max=RETRY_BACKOFF_MAX,
-    retry_jitter=True,
     max_retries=5,
 )
 def fulfilment_order_send_task(self, order_id: int) -> str:
@@ -85,16 +80,11 @@ def fulfilment_order_send_task(self, order_id: int) -> str:
         return "left to the reconciler"
 
 
-@shared_task(
+@reliable_task(
     name=RECONCILE_TASK,
     base=FulfilmentTask,
-    bind=True,
-    acks_late=True,
-    reject_on_worker_lost=True,
     autoretry_for=DATABASE_GONE,
     retry_backoff=RETRY_BACKOFF,
-    retry_backoff_max=RETRY_BACKOFF_MAX,
-    retry_jitter=True,
     max_retries=3,
 )
 def fulfilment_orders_reconcile_task(self) -> dict:
@@ -102,16 +92,11 @@ def fulfilment_orders_reconcile_task(self) -> dict:
     return reconcile_services.fulfilment_orders_reconcile()
 
 
-@shared_task(
+@reliable_task(
     name=INCOMING_PRUNE_TASK,
     base=FulfilmentTask,
-    bind=True,
-    acks_late=True,
-    reject_on_worker_lost=True,
     autoretry_for=DATABASE_GONE,
     retry_backoff=RETRY_BACKOFF,
-    retry_backoff_max=RETRY_BACKOFF_MAX,
-    retry_jitter=True,
     max_retries=3,
 )
 def incoming_prune_task(self) -> int:
@@ -119,16 +104,11 @@ def incoming_prune_task(self) -> int:
     return incoming_services.incoming_prune()
 
 
-@shared_task(
+@reliable_task(
     name=STOCK_IMPORTS_PRUNE_TASK,
     base=FulfilmentTask,
-    bind=True,
-    acks_late=True,
-    reject_on_worker_lost=True,
     autoretry_for=DATABASE_GONE,
     retry_backoff=RETRY_BACKOFF,
-    retry_backoff_max=RETRY_BACKOFF_MAX,
-    retry_jitter=True,
     max_retries=3,
 )
 def stock_imports_prune_task(self) -> int:
@@ -141,12 +121,9 @@ def _ship_failed(self, exc, task_id, args, kwargs, einfo) -> None:
     shipping_services.pushed_order_ship_failed(order_id, exc=failure_cause(exc))
 
 
-@shared_task(
+@reliable_task(
     name=PUSHED_ORDER_SHIP_TASK,
     base=FulfilmentTask,
-    bind=True,
-    acks_late=True,
-    reject_on_worker_lost=True,
     # Never retried: the ship call is a POST, and after a timeout the vendor may have shipped, so
     # asking again could ship twice. A vendor error is recorded on the order by the service (state
     # and last error), anything else by on_failure; staff ship it again when it is understood.
@@ -171,18 +148,13 @@ def _stock_push_failed(self, exc, task_id, args, kwargs, einfo) -> None:
     stock_services.stock_push_failed(connection_id, user_id=kwargs.get("user_id"), exc=failure_cause(exc))
 
 
-@shared_task(
+@reliable_task(
     name=STOCK_PUSH_TASK,
     base=FulfilmentTask,
-    bind=True,
-    acks_late=True,
-    reject_on_worker_lost=True,
     # A PUT sets levels: pushing them again is harmless. The service records a vendor error on the
     # push itself (StockPush, with the answer); only a database that is gone is retried here.
     autoretry_for=DATABASE_GONE,
     retry_backoff=RETRY_BACKOFF,
-    retry_backoff_max=RETRY_BACKOFF_MAX,
-    retry_jitter=True,
     max_retries=3,
     on_failure=_stock_push_failed,
 )

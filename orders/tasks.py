@@ -9,11 +9,10 @@ import this module: they queue these tasks by name (`orders.services.queue`)."""
 
 from __future__ import annotations
 
-from celery import shared_task
 from django.contrib.auth import get_user_model
 from django.db import InterfaceError, OperationalError
 
-from config.celery import RETRY_BACKOFF_MAX, failure_cause
+from config.celery import failure_cause, reliable_task
 from integrations.http import VendorRetryable
 from integrations.registry import Capability
 
@@ -41,15 +40,10 @@ def _sync_gave_up(self, exc, task_id, args, kwargs, einfo) -> None:
     reconcile_services.sync_task_gave_up(task_id=task_id, attempts=self.request.retries + 1, exc=failure_cause(exc))
 
 
-@shared_task(  # type: ignore[call-overload]  # celery-types: no on_failure= unless base= is given
+@reliable_task(
     name=SYNC_TASK,
-    bind=True,
-    acks_late=True,
-    reject_on_worker_lost=True,
     autoretry_for=TRANSIENT,
     retry_backoff=60,
-    retry_backoff_max=RETRY_BACKOFF_MAX,
-    retry_jitter=True,
     max_retries=5,
     on_failure=_sync_gave_up,
 )
@@ -83,15 +77,10 @@ def sync_connection_task(self, connection_id: int, trigger: str = SyncRun.Trigge
     return run.summary()
 
 
-@shared_task(
+@reliable_task(
     name=RESCREEN_TASK,
-    bind=True,
-    acks_late=True,
-    reject_on_worker_lost=True,
     autoretry_for=DATABASE_GONE,
     retry_backoff=30,
-    retry_backoff_max=RETRY_BACKOFF_MAX,
-    retry_jitter=True,
     max_retries=3,
 )
 def rescreen_customizations_task(self) -> int:
@@ -104,15 +93,10 @@ def _artwork_gave_up(self, exc, task_id, args, kwargs, einfo) -> None:
     artwork_services.artwork_fetch_gave_up(side_id, attempts=self.request.retries + 1, exc=failure_cause(exc))
 
 
-@shared_task(  # type: ignore[call-overload]  # celery-types: no on_failure= unless base= is given
+@reliable_task(
     name=ARTWORK_FETCH_TASK,
-    bind=True,
-    acks_late=True,
-    reject_on_worker_lost=True,
     autoretry_for=(VendorRetryable,),
     retry_backoff=30,
-    retry_backoff_max=RETRY_BACKOFF_MAX,
-    retry_jitter=True,
     max_retries=6,
     on_failure=_artwork_gave_up,
 )
@@ -126,15 +110,10 @@ def artwork_fetch_task(self, side_id: int) -> str:
     return artwork.state if artwork else "skipped"
 
 
-@shared_task(
+@reliable_task(
     name=SYNC_RECONCILE_TASK,
-    bind=True,
-    acks_late=True,
-    reject_on_worker_lost=True,
     autoretry_for=DATABASE_GONE,
     retry_backoff=10,
-    retry_backoff_max=RETRY_BACKOFF_MAX,
-    retry_jitter=True,
     max_retries=3,
 )
 def sync_reconcile_task(self) -> dict:

@@ -16,7 +16,7 @@ from ..services.incoming import incoming_reprocess
 class IncomingRequestAdmin(ViewOnlyAdmin):
     deletable = False  # the record of what the vendor sent or was sent
     list_display = ["received_at", "kind", "connection", "outcome", "verified", "size_bytes", "note_shown"]
-    list_filter = ["kind", "outcome", "verified", "connection"]
+    list_filter = ["kind", "outcome", "verified", ("connection", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["body", "note"]
     date_hierarchy = "received_at"
     actions = ["reprocess_selected"]

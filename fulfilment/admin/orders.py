@@ -104,7 +104,15 @@ class AttentionFilter(admin.SimpleListFilter):
 @admin.register(FulfilmentOrder)
 class FulfilmentOrderAdmin(admin.ModelAdmin):
     list_display = ["external_ref", "connection", "state", "status_shown", "tracking", "store_order", "created_at"]
-    list_filter = [AttentionFilter, "state", "status", "vendor_status_name", "has_error", "reconciled", "connection"]
+    list_filter = [
+        AttentionFilter,
+        "state",
+        "status",
+        "vendor_status_name",
+        "has_error",
+        "reconciled",
+        ("connection", admin.RelatedOnlyFieldListFilter),
+    ]
     search_fields = ["external_ref", "vendor_orders__ref", "vendor_orders__vendor_id", "store_order__name"]
     date_hierarchy = "created_at"
     inlines = [ItemInline, VendorOrderInline, TimelineInline]

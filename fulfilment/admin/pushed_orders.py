@@ -87,7 +87,7 @@ class PushedOrderAdmin(ViewOnlyAdmin):
         "item_count",
         "received_at",
     ]
-    list_filter = ["state", "connection", "shipping_carrier"]
+    list_filter = ["state", ("connection", admin.RelatedOnlyFieldListFilter), "shipping_carrier"]
     search_fields = ["=vendor_id", "ref", "external_ref", "customer_name", "items__sku", "items__mapped_sku"]
     date_hierarchy = "received_at"
     inlines = [PushedItemInline, ShipmentInline]

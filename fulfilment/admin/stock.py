@@ -62,7 +62,7 @@ class StockImportForm(forms.Form):
 class StockLevelAdmin(admin.ModelAdmin):
     list_display = ["sku", "connection", "quantity_available", "pushed_quantity", "changed", "pushed_at", "updated_at"]
     list_editable = ["quantity_available"]
-    list_filter = ["connection"]
+    list_filter = [("connection", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["sku"]
     actions = ["push_selected", "push_all_changed"]
     readonly_fields = ["pushed_quantity", "pushed_at", "updated_at"]
@@ -179,6 +179,6 @@ class StockLevelAdmin(admin.ModelAdmin):
 class StockPushAdmin(ViewOnlyAdmin):
     deletable = False  # the record of what the vendor sent or was sent
     list_display = ["at", "connection", "user", "status", "count", "error"]
-    list_filter = ["status", "connection"]
+    list_filter = ["status", ("connection", admin.RelatedOnlyFieldListFilter)]
     date_hierarchy = "at"
     readonly_fields = ["connection", "user", "at", "status", "count", "sent", "answers", "error"]
