@@ -6,12 +6,10 @@ from __future__ import annotations
 
 from django.db.models import Prefetch, QuerySet
 
-from integrations.registry import Capability
-from orders.models import Customization, OrderLine, VendorConnection
+from orders.models import Customization, OrderLine
 
 from .models import FulfilmentOrder, IncomingRequest, StatusEvent
 from .services.orders import stuck_before
-from .services.partners import partner_kinds
 
 State = FulfilmentOrder.State
 CANDIDATES_SHOWN = 500
@@ -41,11 +39,6 @@ def fulfilment_orders_needing_attention(queryset: QuerySet, what: str | None, *,
     if what == "waiting":
         return queryset.filter(state=State.QUEUED, next_attempt_at__isnull=False)
     return queryset
-
-
-def partner_connections(capability: Capability = Capability.FULFILMENT_SEND) -> QuerySet:
-    """Connections whose vendor can do `capability` (active or not)."""
-    return VendorConnection.objects.filter(kind__in=partner_kinds(capability))
 
 
 def fulfilment_timeline(order: FulfilmentOrder | None = None, *, queryset: QuerySet | None = None) -> QuerySet:

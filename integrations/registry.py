@@ -152,6 +152,16 @@ def vendor_specs() -> dict[str, VendorSpec]:
 RESERVED_NAMES = frozenset(
     {"name", "kind", "is_active", "sync_every_minutes", "lookback_days", "detail_concurrency", "sync_every"}
 )
+# What the fulfilment app does through the spec's partner adapter.
+PARTNER_CAPABILITIES = frozenset(
+    {
+        Capability.FULFILMENT_SEND,
+        Capability.FULFILMENT_CANCEL,
+        Capability.STATUS_POLL,
+        Capability.SHIPPING,
+        Capability.STOCK,
+    }
+)
 RESERVED_FLAGS = frozenset({"--kind", "--name", "--sync-every", "--inactive", "--help"})
 
 
@@ -163,6 +173,9 @@ def _spec_check(spec: VendorSpec) -> None:
     clash += sorted(flags & RESERVED_FLAGS)
     if clash:
         raise ValueError(f"vendor spec {spec.kind!r}: these setting, secret or flag names clash: {', '.join(clash)}")
+    if spec.partner is None and spec.capabilities & PARTNER_CAPABILITIES:
+        # So that "the vendor can do X" and "there is an adapter to do X with" are one question.
+        raise ValueError(f"vendor spec {spec.kind!r} declares fulfilment capabilities but no partner")
 
 
 def spec_for(kind: str) -> VendorSpec:

@@ -82,6 +82,22 @@ def connection_url_validate(url: str) -> None:
         )
 
 
+def base_url_setting(default: str):
+    """The usual "Base URL" setting of a vendor with one API root: blank means `default` (its
+    production URL), and the secrets are sent there, so changing it needs them typed again."""
+    from .registry import Setting
+
+    return Setting(
+        "base_url",
+        "Base URL",
+        help="Leave blank for the vendor's production URL.",
+        default=default,
+        type="url",
+        validate=connection_url_validate,
+        sends_secrets=True,
+    )
+
+
 def shopify_domain_validate(value: str) -> None:
     if not SHOPIFY_DOMAIN.match(value):
         raise ValidationError(

@@ -130,7 +130,7 @@ def test_the_generic_sync_reads_its_source():
         ("F-2", "Fake tee", 1),
     ]
     assert customizations_sync(connection=connection).unchanged == 2  # idempotent
-    # TODO(lead): a FULFILMENT_SEND fake with a partner (spec.partner) once that dispatch is merged.
+    # A fake fulfilment partner through the same registry: tests/fulfilment/test_any_partner.py.
 
 
 def test_a_spec_whose_names_clash_with_the_common_fields_is_refused(settings):
@@ -147,3 +147,18 @@ def test_a_spec_whose_names_clash_with_the_common_fields_is_refused(settings):
             spec_for("fake_vendor")
     finally:
         del fake.CLASHING
+
+
+def test_a_spec_with_fulfilment_capabilities_but_no_partner_is_refused(settings):
+    import dataclasses
+
+    from integrations.registry import Capability, spec_for
+    from tests.fake_vendor import spec as fake
+
+    fake.PARTNERLESS = dataclasses.replace(fake.SPEC, capabilities=frozenset({Capability.STOCK}))
+    try:
+        settings.VENDORS = ["tests.fake_vendor.spec.PARTNERLESS"]
+        with pytest.raises(ValueError, match="'fake_vendor' declares fulfilment capabilities but no partner"):
+            spec_for("fake_vendor")
+    finally:
+        del fake.PARTNERLESS

@@ -27,7 +27,6 @@ from ..selectors import (
     fulfilment_orders_listed,
     fulfilment_orders_needing_attention,
     fulfilment_timeline,
-    partner_connections,
 )
 from ..services.orders import (
     SHIPPING_FIELDS,
@@ -38,7 +37,6 @@ from ..services.orders import (
     redact_hook_token,
     sendable_q,
 )
-from ..services.partners import partner_kinds
 
 
 class ItemInline(ViewOnlyInline):
@@ -176,7 +174,7 @@ class FulfilmentOrderAdmin(admin.ModelAdmin):
     def get_list_display(self, request):
         # With one partner connection its column says nothing and pushes "Created" off.
         fields = list(super().get_list_display(request))
-        if partner_connections(Capability.FULFILMENT_SEND).count() < 2:
+        if VendorConnection.objects.with_capability(Capability.FULFILMENT_SEND).count() < 2:
             fields.remove("connection")
         return fields
 
@@ -329,6 +327,6 @@ class ShippingForm(AddressForm):
         super().__init__(*args, **kwargs)
         # Every active connection whose vendor takes fulfilment orders (read when the form is made,
         # so a vendor registered in settings is offered without a change here).
-        self.fields["connection"].queryset = VendorConnection.objects.filter(
-            kind__in=partner_kinds(Capability.FULFILMENT_SEND), is_active=True
-        )
+        self.fields["connection"].queryset = VendorConnection.objects.with_capability(
+            Capability.FULFILMENT_SEND
+        ).filter(is_active=True)

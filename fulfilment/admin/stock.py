@@ -17,7 +17,6 @@ from ..models import (
     StockLevel,
     StockPush,
 )
-from ..services.partners import partner_kinds
 from ..services.queue import stock_push_queue
 from ..services.stock import ENCODINGS as STOCK_ENCODINGS
 from ..services.stock import PREVIEW_ERRORS as STOCK_PREVIEW_ERRORS
@@ -53,8 +52,8 @@ class StockImportForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # Active connections whose vendor takes stock levels (integrations.registry).
-        self.fields["connection"].queryset = VendorConnection.objects.filter(
-            kind__in=partner_kinds(Capability.STOCK), is_active=True
+        self.fields["connection"].queryset = VendorConnection.objects.with_capability(Capability.STOCK).filter(
+            is_active=True
         )
 
 

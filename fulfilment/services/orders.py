@@ -92,7 +92,7 @@ def fulfilment_order_create(
 ) -> FulfilmentOrder:
     """A draft order of these approved customizations (one item each, their ordered quantity).
     Raises FulfilmentInvalid with staff-readable messages; nothing is saved then."""
-    if not connection.spec.has(Capability.FULFILMENT_SEND) or connection.spec.partner is None:
+    if not connection.spec.has(Capability.FULFILMENT_SEND):
         raise FulfilmentInvalid(
             {"connection": f"{connection.spec.label} does not take fulfilment orders: choose a partner that does."}
         )

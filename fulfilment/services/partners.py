@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from integrations.partners import FulfilmentPartner
-from integrations.registry import Capability, specs_with
 from orders.models import VendorConnection
 from orders.services.connections import connection_client
 
@@ -34,8 +33,3 @@ def connection_partner(connection: VendorConnection) -> Iterator[FulfilmentPartn
 def partner_offline(connection: VendorConnection) -> FulfilmentPartner:
     """The partner without a client: for what needs no call (building a body, reading a code)."""
     return partner_class(connection)(connection.config(), None)
-
-
-def partner_kinds(capability: Capability) -> list[str]:
-    """The connection kinds whose vendor can do `capability` (for forms and filters)."""
-    return [spec.kind for spec in specs_with(capability) if spec.partner is not None]

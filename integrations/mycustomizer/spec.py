@@ -4,7 +4,7 @@ two kinds; Kickflip adds the word filter."""
 from __future__ import annotations
 
 from ..registry import Capability, ConnectionConfig, HttpOptions, Secret, Setting, VendorSpec
-from ..validators import company_slug_validate, connection_url_validate
+from ..validators import base_url_setting, company_slug_validate
 from .source import MyCustomizerSource
 from .types import DEFAULT_BASE_URL
 
@@ -36,15 +36,7 @@ def _spec(kind: str, label: str, cls_name: str, extra: frozenset) -> VendorSpec:
                 required=True,
                 validate=company_slug_validate,
             ),
-            Setting(
-                "base_url",
-                "Base URL",
-                help="Leave blank for the vendor's production URL.",
-                default=DEFAULT_BASE_URL,
-                type="url",
-                validate=connection_url_validate,
-                sends_secrets=True,
-            ),
+            base_url_setting(DEFAULT_BASE_URL),
         ),
         secrets=(Secret("api_key", "API token (JWT)", flag="--token"),),
         capabilities=frozenset({Capability.CUSTOMIZER_SYNC}) | extra,

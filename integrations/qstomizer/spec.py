@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..registry import Capability, ConnectionConfig, HttpOptions, Secret, Setting, VendorSpec
-from ..validators import connection_url_validate, shopify_domain_validate
+from ..validators import base_url_setting, shopify_domain_validate
 from .source import QstomizerSource
 from .types import DEFAULT_BASE_URL
 
@@ -32,15 +32,7 @@ SPEC = VendorSpec(
             validate=shopify_domain_validate,
             flag="--shop",
         ),
-        Setting(
-            "base_url",
-            "Base URL",
-            help="Leave blank for the vendor's production URL.",
-            default=DEFAULT_BASE_URL,
-            type="url",
-            validate=connection_url_validate,
-            sends_secrets=True,
-        ),
+        base_url_setting(DEFAULT_BASE_URL),
     ),
     secrets=(Secret("api_key", "V3 API key", help="From Qstomizer's settings, API section."),),
     capabilities=frozenset({Capability.CUSTOMIZER_SYNC, Capability.PRINT_FILES}),

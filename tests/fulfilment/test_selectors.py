@@ -13,9 +13,9 @@ from fulfilment.selectors import (
     fulfilment_orders_needing_attention,
     fulfilment_timeline,
     incoming_reprocessable,
-    partner_connections,
 )
-from orders.models import Customization
+from integrations.registry import Capability
+from orders.models import Customization, VendorConnection
 from tests.factories import CustomizationFactory
 
 pytestmark = pytest.mark.django_db
@@ -45,7 +45,7 @@ def test_attention(gateway):
     assert list(fulfilment_orders_needing_attention(every, "stuck")) == [stuck]
     assert list(fulfilment_orders_needing_attention(every, "waiting")) == [waiting]
     assert fulfilment_orders_needing_attention(every, None).count() == 4
-    assert list(partner_connections()) == [gateway]
+    assert list(VendorConnection.objects.with_capability(Capability.FULFILMENT_SEND)) == [gateway]
 
 
 def test_what_can_be_fulfilled_and_the_timeline(gateway, django_assert_num_queries):

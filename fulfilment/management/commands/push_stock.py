@@ -3,7 +3,6 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from fulfilment.models import StockLevel, StockPush
-from fulfilment.services.partners import partner_kinds
 from fulfilment.services.stock import (
     ENCODINGS,
     StockImportError,
@@ -78,7 +77,7 @@ class Command(BaseCommand):
         self.stdout.write(f"Imported {stock_import_apply(target, rows)} level(s) from {file}.")
 
     def _connection(self, name):
-        candidates = VendorConnection.objects.filter(kind__in=partner_kinds(Capability.STOCK), is_active=True)
+        candidates = VendorConnection.objects.with_capability(Capability.STOCK).filter(is_active=True)
         labels = " or ".join(spec.label for spec in specs_with(Capability.STOCK))
         if name:
             found = candidates.filter(name=name).first() or (
