@@ -17,6 +17,7 @@ import enum
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any, Protocol
 
 from .registry import ConnectionConfig, Hook
@@ -114,6 +115,24 @@ class LineToSend:
     sku: str
     description: str
     files: tuple[PrintFile, ...]
+    # Ours, unique across every order we ever send to the partner (a partner that keys print
+    # files by the store's item id, e.g. Ideal Factory, needs it so): "<order ref>-<line ref>".
+    store_item_id: str = ""
+    variant_id: str = ""  # the partner's variant for this line (a catalogue mapping), "" if none
+    price: Decimal | None = None  # per item
+    # The customizer's configuration of the design (JSON-able); a partner encodes it its way.
+    design: Mapping[str, Any] = field(default_factory=dict)
+    thumbnails: tuple[str, ...] = ()  # preview image URLs the partner can fetch
+    properties: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Customer:
+    email: str = ""
+    store_customer_id: str = ""
+    first_name: str = ""
+    last_name: str = ""
+    phone: str = ""
 
 
 @dataclass(frozen=True)
@@ -126,6 +145,48 @@ class OrderToSend:
     shipping_method: str = ""
     shipping_carrier: str = ""
     dispatch_by: date | None = None
+    # The store's side, for partners that keep it (Ideal Factory): its order id and number.
+    store_order_id: str = ""
+    store_order_number: str = ""
+    partner_store: str = ""  # the partner's store id, when a connection has several
+    customer: Customer | None = None
+    billing: Address | None = None  # None: same as the shipping address
+    shipping_price: Decimal | None = None
+    total_price: Decimal | None = None
+    subtotal_price: Decimal | None = None
+    currency: str = ""
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class OrderChanges:
+    """What staff change on a sent order (FULFILMENT_UPDATE): only the fields that are not None
+    are sent."""
+
+    note: str | None = None
+    shipping_method: str | None = None
+    shipping_price: Decimal | None = None
+    address: Address | None = None
+    billing: Address | None = None
+    customer: Customer | None = None
+    total_price: Decimal | None = None
+    subtotal_price: Decimal | None = None
+    currency: str | None = None
+
+
+class ProbeOutcome(enum.StrEnum):
+    """After a send whose answer was lost (a timeout, a 5xx), what the partner says it has."""
+
+    RECEIVED = "received"  # it has the order (`created` says what, when it can be told)
+    NOT_RECEIVED = "not_received"  # it has none of it: sending again makes no second order
+    UNKNOWN = "unknown"  # cannot be told (yet): nothing is sent again
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    outcome: ProbeOutcome
+    message: str  # in words, for the order's timeline
+    created: CreatedOrder | None = None  # RECEIVED, when the partner's ids can be recovered
 
 
 @dataclass(frozen=True)
@@ -165,6 +226,49 @@ class SendResult:
     retry_after: float | None = None  # RETRY_LATER: seconds, when the partner says
     limit: str = ""  # RETRY_LATER: whose limit, in words, e.g. "the partner's rate limit"
     raw: Any = None  # the partner's answer, kept on the order
+
+
+# -- print files the partner makes (PRINT_FILE_POLLING) -----------------------------------------
+
+
+class PrintFileState(enum.StrEnum):
+    RECEIVED = "received"  # queued at the partner
+    PROCESSING = "processing"
+    FAILED = "failed"  # the partner could not make it
+    READY = "ready"  # `url` is where to download it
+
+
+@dataclass(frozen=True)
+class PrintFileReport:
+    store_item_id: str  # the line's store_item_id
+    state: PrintFileState | None  # None: a status we do not know (kept in `code`, polled again)
+    code: str  # the partner's own word for it
+    url: str = ""  # READY only
+    raw: Mapping[str, Any] = field(default_factory=dict)
+
+
+# -- the partner's catalogue (CATALOGUE) and batch orders (BATCH_ORDERS) -----------------------
+
+
+class CatalogueKind(enum.StrEnum):
+    CATEGORY = "category"
+    PRODUCT = "product"
+    VARIANT = "variant"
+
+
+@dataclass(frozen=True)
+class CatalogueAnswer:
+    """What the partner answered a catalogue create, update or delete."""
+
+    vendor_id: str  # its id or UID of the record ("" when a delete answers none)
+    raw: Any = None
+
+
+@dataclass(frozen=True)
+class BatchRecord:
+    vendor_id: str
+    status_code: str  # the partner's own word ("Batching", ...): stored and shown, whatever it is
+    raw: Any = None
 
 
 # -- what partners send us ---------------------------------------------------------------------
@@ -239,6 +343,9 @@ class HookKind(enum.StrEnum):
 
     STATUS_CALLBACK = "status_callback"
     ORDER_PUSH = "order_push"
+    # "Some print files are ready": only a trigger to poll them (PRINT_FILE_POLLING); its body is
+    # never trusted for a state or a URL.
+    PRINT_FILES_READY = "print_files_ready"
 
 
 @dataclass(frozen=True)
@@ -271,7 +378,7 @@ class FulfilmentPartner(Protocol):
     client may be None for what needs no call: building a body, reading a code). Every call may
     raise VendorRetryable (try again later) or VendorError (in words); what the partner cannot do
     raises NotSupported (its spec's capabilities say what it can: FULFILMENT_SEND, FULFILMENT_CANCEL,
-    STATUS_POLL, SHIPPING, STOCK)."""
+    FULFILMENT_UPDATE, STATUS_POLL, PRINT_FILE_POLLING, SHIPPING, STOCK, CATALOGUE, BATCH_ORDERS)."""
 
     label: str
 
@@ -283,9 +390,43 @@ class FulfilmentPartner(Protocol):
 
     def send(self, order: OrderToSend) -> SendResult: ...
 
-    def cancel(self, vendor_id: str) -> None: ...
+    # Whether sending the same order twice is harmless (the partner refuses a second order with
+    # our reference: Custom Gateway's 8001). When False, a send whose answer was lost is never
+    # repeated blindly: the order waits in "check" until `probe` tells what the partner has.
+    idempotent_send: bool
+
+    def probe(self, order: OrderToSend) -> ProbeResult:
+        """After a lost answer: does the partner have this order? Only for partners whose
+        `idempotent_send` is False."""
+        ...
+
+    def cancel(self, vendor_id: str) -> Any:
+        """Cancel (or delete) a sent order while the partner allows it; its answer, for the record."""
+        ...
+
+    def update(self, vendor_id: str, changes: OrderChanges) -> Any:
+        """FULFILMENT_UPDATE: its answer, for the record."""
+        ...
+
+    def update_body(self, changes: OrderChanges) -> Any:
+        """What `update` would send (kept on the order's timeline)."""
+        ...
 
     def poll_status(self, vendor_id: str) -> StatusReport: ...
+
+    def print_file_status(self, store_item_id: str) -> PrintFileReport:
+        """PRINT_FILE_POLLING: where the print file of one line is."""
+        ...
+
+    def catalogue_save(self, kind: CatalogueKind, vendor_id: str, body: Mapping[str, Any]) -> CatalogueAnswer:
+        """CATALOGUE: create (vendor_id "") or update one record; `body` in the partner's fields."""
+        ...
+
+    def catalogue_delete(self, kind: CatalogueKind, vendor_id: str) -> CatalogueAnswer: ...
+
+    def batch_create(self, item_vendor_ids: Sequence[str], template_ids: Sequence[str]) -> BatchRecord:
+        """BATCH_ORDERS: the partner's items (their vendor ids) combined into one print file."""
+        ...
 
     @classmethod
     def status_of(cls, code: str) -> VendorStatus:

@@ -44,6 +44,9 @@ class Capability(enum.StrEnum):
     SHIPPING = "shipping"  # pushed orders are shipped through it, with labels
     STOCK = "stock"  # stock levels are pushed to it
     PRINT_FILE_POLLING = "print_file_polling"  # the partner makes print files; their state is polled
+    FULFILMENT_UPDATE = "fulfilment_update"  # a sent order's note, shipping, addresses, totals can be changed
+    CATALOGUE = "catalogue"  # the partner's product catalogue (categories, products, variants) is managed here
+    BATCH_ORDERS = "batch_orders"  # items of several sent orders can be combined into one print file
 
 
 @dataclass(frozen=True)
@@ -160,6 +163,10 @@ PARTNER_CAPABILITIES = frozenset(
         Capability.STATUS_POLL,
         Capability.SHIPPING,
         Capability.STOCK,
+        Capability.PRINT_FILE_POLLING,
+        Capability.FULFILMENT_UPDATE,
+        Capability.CATALOGUE,
+        Capability.BATCH_ORDERS,
     }
 )
 RESERVED_FLAGS = frozenset({"--kind", "--name", "--sync-every", "--inactive", "--help"})

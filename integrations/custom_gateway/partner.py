@@ -40,6 +40,8 @@ from .wire import (
 
 class CustomGatewayPartner:
     label = "Custom Gateway"
+    # 8001 (our external_ref exists) answers a second send of the same order: resending is safe.
+    idempotent_send = True
 
     def __init__(self, config: ConnectionConfig, client: CustomGatewayClient | None = None):
         self.config = config

@@ -62,6 +62,7 @@ class FakeClient:
 
 class AcmePartner:
     label = "Acme Print"
+    idempotent_send = True
 
     def __init__(self, config, client=None):
         self.config, self.client = config, client
