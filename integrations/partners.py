@@ -172,6 +172,8 @@ class OrderChanges:
     total_price: Decimal | None = None
     subtotal_price: Decimal | None = None
     currency: str | None = None
+    # The lines again (a partner may remake their print files when it gets them anew).
+    lines: tuple[LineToSend, ...] | None = None
 
 
 class ProbeOutcome(enum.StrEnum):
