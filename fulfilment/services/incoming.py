@@ -85,7 +85,8 @@ def incoming_record(
         connection=connection,
         method=request.method,
         headers=_headers(request),
-        body=body.decode("utf-8", errors="replace"),
+        # PostgreSQL text holds no NUL: one in a body (garbage, or an attack) is kept as U+FFFD.
+        body=body.decode("utf-8", errors="replace").replace("\x00", "\ufffd"),
         size_bytes=len(body),
         remote_addr=_remote(request),
     )
