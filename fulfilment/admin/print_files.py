@@ -14,7 +14,7 @@ from orders.admin.base import ViewOnlyAdmin, ViewOnlyInline
 from orders.file_responses import stored_file_response
 
 from ..models import PartnerPrintFile
-from ..services.print_files import partner_print_file_retry_queue
+from ..services.print_files import partner_print_file_retry_queue, polls_print_files
 
 State = PartnerPrintFile.State
 BADGE = {State.FAILED: "badge-failed", State.READY: "badge-succeeded", State.UNKNOWN: "badge-partial"}
@@ -123,6 +123,12 @@ class PartnerPrintFileInline(Shown, ViewOnlyInline):
     def get_readonly_fields(self, request, obj=None):
         self._request = request  # an inline instance is made per request
         return super().get_readonly_fields(request, obj)
+
+    def has_view_permission(self, request, obj=None):
+        # Only on orders of partners that make print files (the rest would show an empty table).
+        if obj is not None and not polls_print_files(obj.connection):
+            return False
+        return super().has_view_permission(request, obj)
 
     @admin.display(description="")
     def retry_shown(self, obj):

@@ -225,11 +225,14 @@ def test_each_item_sent_to_such_a_partner_gets_one_print_file_keyed_by_its_store
     assert PartnerPrintFile.objects.filter(order=order).count() == 2
 
 
-def test_a_partner_without_print_file_polling_gets_none(gateway):
+def test_a_partner_without_print_file_polling_gets_none(gateway, client):
     from fulfilment.services.print_files import partner_print_files_track
 
     order = FulfilmentOrder.objects.create(connection=gateway, external_ref="FO-9", shipping_country_code="GB")
     assert partner_print_files_track(order) == 0 and not PartnerPrintFile.objects.exists()
+    client.force_login(staff_in("Viewer"))
+    page = client.get(reverse("admin:fulfilment_fulfilmentorder_change", args=[order.pk])).content.decode()
+    assert "print files made by the partner" not in page.lower()
 
 
 def test_it_is_polled_through_every_state_with_backoff_until_it_settles(printco, settings):
@@ -355,6 +358,22 @@ def test_an_oversize_file_is_refused(printco, settings):
     assert row.state == "failed" and "too large (over the limit of 1,000 bytes)" in row.error and not row.file
 
 
+def test_a_download_cut_short_is_tried_again_later(printco, monkeypatch):
+    row = row_of(sent_order(printco))
+    ready(row, pdf())
+
+    def cut(self, url, fileobj):
+        fileobj.write(b"%PDF-1.7 half")
+        raise VendorRetryable("the download was cut short", vendor="PrintCo")
+
+    monkeypatch.setattr(PrintCoPartner, "download", cut)
+    assert poll_now().outcomes == {"later": 1}
+    row.refresh_from_db()
+    assert row.state == "ready" and not row.file and row.next_poll_at and "download failed" in row.error
+    monkeypatch.undo()
+    assert poll_now().outcomes == {"stored": 1}  # the next poll downloads it whole
+
+
 def test_ready_without_a_url_is_polled_again(printco):
     row = row_of(sent_order(printco))
     AT_PARTNER[row.store_item_id] = ("ready", None)
@@ -453,6 +472,23 @@ def test_retry_of_a_failed_file_asks_the_partner_to_remake_it_and_polls_again(
     assert row.next_poll_at is not None
     assert [name for name, *_ in tasks_inline] == [PRINT_FILE_RETRY_TASK]
     assert "asked to remake" in " ".join(m.message for m in response.wsgi_request._messages)
+
+
+def test_a_remake_the_partner_refuses_stays_failed_with_its_reason(
+    client, printco, tasks_inline, monkeypatch, django_capture_on_commit_callbacks
+):
+    from integrations.http import VendorRejected
+
+    row = failed_row(printco)
+
+    def refuse(self, vendor_id, changes):
+        raise VendorRejected("order is already in production", vendor="PrintCo", status=400)
+
+    monkeypatch.setattr(PrintCoPartner, "update", refuse)
+    client.force_login(staff_in("Manager"))
+    retry(client, row, django_capture_on_commit_callbacks)
+    row.refresh_from_db()
+    assert row.state == "failed" and row.error == "Not remade: PrintCo: order is already in production (HTTP 400)"
 
 
 def test_retry_where_the_partner_cannot_remake_says_so(client, tasks_inline, django_capture_on_commit_callbacks):
