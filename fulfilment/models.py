@@ -57,6 +57,7 @@ class IncomingRequest(models.Model):
     class Kind(models.TextChoices):
         STATUS_CALLBACK = HookKind.STATUS_CALLBACK.value, "Status callback"
         ORDER_PUSH = HookKind.ORDER_PUSH.value, "Order push"
+        PRINT_FILES_READY = HookKind.PRINT_FILES_READY.value, "Print files ready"
 
     class Outcome(models.TextChoices):
         RECEIVED = "received", "Received"
@@ -174,6 +175,12 @@ class FulfilmentItem(models.Model):
 
     def __str__(self):
         return f"{self.external_ref} × {self.quantity}"
+
+    @property
+    def store_item_id(self) -> str:
+        """The id a partner knows this line by, unique across every order we send it (the one
+        rule for LineToSend.store_item_id and PartnerPrintFile.store_item_id)."""
+        return f"{self.order.external_ref}-{self.external_ref}"
 
 
 class VendorOrder(models.Model):
@@ -400,3 +407,53 @@ class RateLimitWindow(models.Model):
 
     def __str__(self):
         return f"{self.get_period_display()} from {self.starts_at:%Y-%m-%d %H:%M}: {self.count}"
+
+
+class PartnerPrintFile(models.Model):
+    """The print file a partner makes for one item it was sent (Capability.PRINT_FILE_POLLING):
+    where the partner says it is (polled with backoff until it settles), and once ready, the file
+    downloaded here, identified by its bytes, measured and previewed. `next_poll_at` is None once
+    it has settled (stored, or failed)."""
+
+    class State(models.TextChoices):
+        RECEIVED = "received", "Received (queued at the partner)"
+        PROCESSING = "processing", "Processing"
+        FAILED = "failed", "Failed"
+        READY = "ready", "Ready"
+        UNKNOWN = "unknown", "Unknown (a code we do not know)"
+
+    order = models.ForeignKey(FulfilmentOrder, on_delete=models.CASCADE, related_name="partner_print_files")
+    item = models.OneToOneField(FulfilmentItem, on_delete=models.CASCADE, related_name="partner_print_file")
+    store_item_id = models.CharField(max_length=140, db_index=True, help_text="The id the partner knows the line by.")
+    state = models.CharField(max_length=12, choices=State.choices, default=State.RECEIVED, db_index=True)
+    vendor_code = models.CharField("vendor's code", max_length=64, blank=True)
+    url = models.CharField(max_length=2000, blank=True, help_text="Where the partner said it is (ready only).")
+    polls = models.PositiveIntegerField(default=0)
+    last_polled_at = models.DateTimeField(null=True, blank=True)
+    next_poll_at = models.DateTimeField(null=True, blank=True, db_index=True, help_text="None: settled.")
+    file = models.FileField(upload_to="partner-print-files/", blank=True, max_length=500)
+    content_type = models.CharField(max_length=100, blank=True, help_text="What the bytes are (sniffed).")
+    size_bytes = models.PositiveBigIntegerField(null=True, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)
+    page_count = models.PositiveIntegerField(null=True, blank=True)
+    width = models.PositiveIntegerField(null=True, blank=True, help_text="Pixels (images).")
+    height = models.PositiveIntegerField(null=True, blank=True, help_text="Pixels (images).")
+    preview = models.FileField(upload_to="partner-print-files/previews/", blank=True, max_length=500)
+    error = models.TextField(blank=True, help_text="What went wrong, in words.")
+    raw = models.JSONField(default=dict, blank=True, help_text="The partner's last answer.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"Print file of {self.store_item_id} ({self.get_state_display()})"
+
+    @property
+    def settled(self) -> bool:
+        return self.state == self.State.FAILED or (self.state == self.State.READY and bool(self.file))
+
+    @property
+    def url_is_web(self) -> bool:
+        return self.url.lower().startswith(("http://", "https://"))

@@ -8,7 +8,7 @@ from django.db.models import Prefetch, QuerySet
 
 from orders.models import Customization, OrderLine
 
-from .models import FulfilmentOrder, IncomingRequest, StatusEvent
+from .models import FulfilmentOrder, IncomingRequest, PartnerPrintFile, StatusEvent
 from .services.orders import stuck_before
 
 State = FulfilmentOrder.State
@@ -19,6 +19,7 @@ ATTENTION = {
     "conflict": "Status conflict",
     "stuck": "Stuck queued or sending",
     "waiting": "Waiting for a rate limit",
+    "print_file_failed": "Print file failed",
 }
 
 
@@ -38,6 +39,9 @@ def fulfilment_orders_needing_attention(queryset: QuerySet, what: str | None, *,
         )
     if what == "waiting":
         return queryset.filter(state=State.QUEUED, next_attempt_at__isnull=False)
+    if what == "print_file_failed":
+        # A problem state: the partner could not make it, or what it made is not a print file.
+        return queryset.filter(partner_print_files__state=PartnerPrintFile.State.FAILED).distinct()
     return queryset
 
 

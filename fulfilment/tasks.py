@@ -18,14 +18,18 @@ from config.celery import failure_cause, reliable_task
 from integrations.http import VendorError, VendorRetryable
 from orders.models import VendorConnection
 
-from .models import FulfilmentOrder, PushedOrder, StockLevel
+from .models import FulfilmentOrder, PartnerPrintFile, PushedOrder, StockLevel
 from .services import incoming as incoming_services
 from .services import orders as order_services
+from .services import print_files as print_file_services
+from .services import print_files_remake as print_file_remake_services
 from .services import reconcile as reconcile_services
 from .services import shipping as shipping_services
 from .services import stock as stock_services
 from .services.queue import (
     INCOMING_PRUNE_TASK,
+    PRINT_FILE_RETRY_TASK,
+    PRINT_FILES_POLL_TASK,
     PUSHED_ORDER_SHIP_TASK,
     RECONCILE_TASK,
     SEND_TASK,
@@ -171,3 +175,35 @@ def stock_push_task(self, connection_id: int, level_ids: list[int] | None = None
     user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
     record = stock_services.stock_push(connection, levels, user=user)
     return f"{record.count} SKU(s) sent ({record.status})"
+
+
+@reliable_task(
+    name=PRINT_FILES_POLL_TASK,
+    base=FulfilmentTask,
+    # A poll is a read: polling again is harmless. A vendor's trouble is recorded on each print
+    # file (and backs off there); only a database that is gone is retried here.
+    autoretry_for=DATABASE_GONE,
+    retry_backoff=RETRY_BACKOFF,
+    max_retries=3,
+)
+def partner_print_files_poll_task(self, connection_id: int | None = None, ids: list[int] | None = None) -> dict:
+    """Beat (each PRINT_FILE_POLLING connection's own schedule), a PRINT_FILES_READY hook, Retry:
+    poll the connection's due print files (only `ids` when given), a bounded batch."""
+    connection = VendorConnection.objects.filter(pk=connection_id).first() if connection_id else None
+    if connection_id and connection is None:
+        return {"polled": 0, "connection": "gone"}
+    return print_file_services.partner_print_files_poll(connection=connection, ids=ids).as_dict()
+
+
+@reliable_task(
+    name=PRINT_FILE_RETRY_TASK,
+    base=FulfilmentTask,
+    # Never retried blindly: it sends the line again; staff press Retry again when it is understood.
+    max_retries=0,
+)
+def partner_print_file_retry_task(self, print_file_id: int) -> str:
+    """Staff's Retry of a failed print file: ask the partner to remake it (the outcome is on it)."""
+    row = PartnerPrintFile.objects.filter(pk=print_file_id).first()
+    if row is None:
+        return "gone"
+    return print_file_remake_services.partner_print_file_remake(row)

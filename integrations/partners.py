@@ -249,6 +249,14 @@ class PrintFileReport:
     raw: Mapping[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class PrintFilesNotice:
+    """What a PRINT_FILES_READY hook's parser returns: the store item ids it names (empty: it
+    names none we could read). Only a hint of which lines to poll now; never a state or a URL."""
+
+    store_item_ids: tuple[str, ...] = ()
+
+
 # -- the partner's catalogue (CATALOGUE) and batch orders (BATCH_ORDERS) -----------------------
 
 

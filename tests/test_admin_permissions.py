@@ -118,6 +118,10 @@ PAGES = {
     "fulfilment_pushedorder_label_print": Page(VIEWER, fill="fulfilment.ShippingLabel"),
     # The PDF of ?orders=...: with none given there is nothing to print (404, said in words).
     "fulfilment_pushedorder_labels_pdf": Page(MANAGER, ok=404),
+    # Print files partners make: looked at by all, made by the partner (nobody adds or deletes).
+    **model_pages("fulfilment_partnerprintfile", add=NO_ROLE, delete=NO_ROLE),
+    "fulfilment_partnerprintfile_file": Page(VIEWER),
+    "fulfilment_partnerprintfile_preview": Page(VIEWER),
     # Vendor images through our origin (a signed link to a cached copy or a placeholder).
     "orders_vendor_image": Page(VIEWER, fill="orders.ProxiedImage"),
     **model_pages("fulfilment_stocklevel"),
@@ -131,6 +135,8 @@ POSTS = {
     "orders_reviewitem_undo": Post(MANAGER, fill="orders.Customization:decided"),
     "orders_reviewitem_artwork_retry": Post(REVIEWER, fill="orders.SideArtwork"),
     "orders_vendorconnection_rotate_hook": Post(MANAGER, fill="orders.VendorConnection", data={"confirm": "yes"}),
+    # Retry (the fulfilment send permission): a stored file is left alone.
+    "fulfilment_partnerprintfile_retry": Post(MANAGER),
     # Test connection: one read on the vendor (the world's Kickflip points where nothing listens).
     "orders_vendorconnection_test": Post(MANAGER, fill="orders.VendorConnection:kickflip"),
     # Last: it ends the Viewer's session.
@@ -182,6 +188,7 @@ ACTIONS = {
     "fulfilment.PushedOrder": {"delete_selected": NO_ROLE, "ship_selected": MANAGER, "print_labels": MANAGER},
     "fulfilment.StockLevel": {"delete_selected": MANAGER, "push_selected": MANAGER, "push_all_changed": MANAGER},
     "fulfilment.StockPush": {"delete_selected": NO_ROLE},
+    "fulfilment.PartnerPrintFile": {"delete_selected": NO_ROLE, "retry_selected": MANAGER},
 }
 
 
@@ -255,8 +262,10 @@ def world(db):
     )
 
     from fulfilment.models import (
+        FulfilmentItem,
         FulfilmentOrder,
         IncomingRequest,
+        PartnerPrintFile,
         PushedOrder,
         Shipment,
         ShippingLabel,
@@ -300,6 +309,19 @@ def world(db):
         shipment=Shipment.objects.create(order=pushed, vendor_id="1"), state="ready", content_type="application/pdf"
     )
     label.file.save("label.pdf", ContentFile(_pdf()), save=True)
+    fulfilment_order = FulfilmentOrder.objects.create(
+        connection=gateway, external_ref="FO-1", shipping_country_code="GB"
+    )
+    made = PartnerPrintFile.objects.create(
+        order=fulfilment_order,
+        item=FulfilmentItem.objects.create(order=fulfilment_order, customization=decided, external_ref="C1"),
+        store_item_id="FO-1-C1",
+        state="ready",
+        content_type="application/pdf",
+        next_poll_at=None,
+    )
+    made.file.save("print.pdf", ContentFile(_pdf()), save=False)
+    made.preview.save("preview.png", ContentFile(_png()), save=True)
     interval = IntervalSchedule.objects.create(every=5, period="minutes")
     superuser = User.objects.create_superuser("root", password="x")
     objects = {
@@ -326,9 +348,8 @@ def world(db):
         "orders.ReviewDecision": ReviewDecision.objects.create(customization=decided, action="approved"),
         "orders.PrintRequirement": PrintRequirement.objects.create(template_id="T1", min_width=1, min_height=1),
         "orders.SideArtwork": artwork,
-        "fulfilment.FulfilmentOrder": FulfilmentOrder.objects.create(
-            connection=gateway, external_ref="FO-1", shipping_country_code="GB"
-        ),
+        "fulfilment.FulfilmentOrder": fulfilment_order,
+        "fulfilment.PartnerPrintFile": made,
         "fulfilment.IncomingRequest": IncomingRequest.objects.create(kind="status_callback", method="POST"),
         "fulfilment.PushedOrder": pushed,
         "fulfilment.ShippingLabel": label,

@@ -290,6 +290,27 @@ HOOK_UNVERIFIED_RATE = env.int("HOOK_UNVERIFIED_RATE", default=30)
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 INCOMING_RETENTION_DAYS = env.int("INCOMING_RETENTION_DAYS", default=90)
 
+# Print files a partner makes (PRINT_FILE_POLLING; fulfilment.services.print_files): each item is
+# polled with exponential backoff (PRINT_FILE_POLL_BASE_SECONDS, doubling, capped at
+# PRINT_FILE_POLL_MAX_SECONDS) until it is ready (downloaded) or failed; a poll run takes at most
+# PRINT_FILE_POLL_BATCH items. Files over PRINT_FILE_MAX_BYTES are refused. Each connection of
+# such a partner has its own beat schedule, every PRINT_FILE_POLL_EVERY_MINUTES to begin with
+# (Managers change it in the schedules admin).
+PRINT_FILE_POLL_BASE_SECONDS = env.int("PRINT_FILE_POLL_BASE_SECONDS", default=60)
+PRINT_FILE_POLL_MAX_SECONDS = env.int("PRINT_FILE_POLL_MAX_SECONDS", default=3600)
+PRINT_FILE_POLL_BATCH = env.int("PRINT_FILE_POLL_BATCH", default=50)
+PRINT_FILE_POLL_EVERY_MINUTES = env.int("PRINT_FILE_POLL_EVERY_MINUTES", default=1)
+PRINT_FILE_MAX_BYTES = env.int("PRINT_FILE_MAX_BYTES", default=200 * 1024 * 1024)
+# Beat schedules a connection gets by what its vendor can do (orders.services.connections): the
+# capability, what staff see, the task (run with the connection's id) and its first interval.
+CONNECTION_SCHEDULES = {
+    "print_file_polling": {
+        "label": "Poll print files",
+        "task": "fulfilment.tasks.partner_print_files_poll_task",
+        "every_minutes": PRINT_FILE_POLL_EVERY_MINUTES,
+    },
+}
+
 # The vendors this back office talks to: one registry entry each (integrations/registry.py).
 # Adding a vendor is one package under integrations/ and one line here.
 VENDORS = [

@@ -37,6 +37,7 @@ from ..services.orders import (
     redact_hook_token,
     sendable_q,
 )
+from .print_files import PartnerPrintFileInline
 
 
 class ItemInline(ViewOnlyInline):
@@ -113,7 +114,7 @@ class FulfilmentOrderAdmin(admin.ModelAdmin):
     ]
     search_fields = ["external_ref", "vendor_orders__ref", "vendor_orders__vendor_id", "store_order__name"]
     date_hierarchy = "created_at"
-    inlines = [ItemInline, VendorOrderInline, TimelineInline]
+    inlines = [ItemInline, PartnerPrintFileInline, VendorOrderInline, TimelineInline]
     actions = ["send_selected", "discard_selected"]
     readonly_fields = [
         "external_ref",

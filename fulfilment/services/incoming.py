@@ -30,6 +30,8 @@ from config.proxy import client_ip
 from integrations.partners import (
     FulfilmentStatus,
     HookInvalid,
+    HookKind,
+    PrintFilesNotice,
     PushedOrderRecord,
     StatusReport,
     VendorStatus,
@@ -49,6 +51,7 @@ from ..models import (
 )
 from ..statuses import HOLD_STATUSES, PROGRESS_RANK, StatusEffect, status_decide
 from .partners import partner_class
+from .print_files import partner_print_files_due_now
 
 logger = logging.getLogger(__name__)
 Outcome = IncomingRequest.Outcome
@@ -82,7 +85,8 @@ def incoming_record(
         connection=connection,
         method=request.method,
         headers=_headers(request),
-        body=body.decode("utf-8", errors="replace"),
+        # PostgreSQL text holds no NUL: one in a body (garbage, or an attack) is kept as U+FFFD.
+        body=body.decode("utf-8", errors="replace").replace("\x00", "\ufffd"),
         size_bytes=len(body),
         remote_addr=_remote(request),
     )
@@ -149,9 +153,13 @@ def incoming_apply(incoming: IncomingRequest, *, raw: bytes | None = None) -> st
         if connection is None:
             raise HookInvalid("the request names no connection (it was stored before one was known)")
         hook = hook_of(connection, incoming.hook, incoming.kind)
-        if hook is None or hook.parse is None:
+        if hook is not None and getattr(hook, "kind", None) == HookKind.PRINT_FILES_READY:
+            # Only a trigger: whatever the body holds (or fails to), it makes a poll happen.
+            results = [print_files_ready_apply(incoming, connection, _notices(hook, body))]
+        elif hook is None or hook.parse is None:
             raise HookInvalid(f"{connection.spec.label} has no hook {incoming.hook or incoming.kind!r} to read it")
-        results = [_applier(record)(incoming, connection, record) for record in hook.parse(body)]
+        else:
+            results = [_applier(record)(incoming, connection, record) for record in hook.parse(body)]
         if not results:
             raise HookInvalid("the body holds nothing to apply")
     except HookInvalid as exc:
@@ -374,6 +382,34 @@ def _flag_conflict(order: FulfilmentOrder, note: str) -> None:
     text = f"{timezone.now():%Y-%m-%d %H:%M} UTC: {note}"
     order.status_conflict = f"{order.status_conflict}\n{text}".strip()[-4000:]
     order.save(update_fields=["status_conflict", "updated_at"])
+
+
+# -- print files ready -------------------------------------------------------------------------
+
+
+def _notices(hook: Hook, body: bytes) -> list[PrintFilesNotice] | None:
+    """The notices a PRINT_FILES_READY body holds; None when it cannot be read (a garbage body
+    still triggers a poll: it is only ever a hint)."""
+    try:
+        records = list(hook.parse(body)) if hook.parse else []
+    except Exception as exc:  # the partner's bytes, whatever they are
+        logger.info("fulfilment: print-files hook body unreadable (%s): polling all", type(exc).__name__)
+        return None
+    return [record for record in records if isinstance(record, PrintFilesNotice)]
+
+
+def print_files_ready_apply(incoming, connection: VendorConnection, notices) -> tuple[str, str]:
+    """Some print files are ready: poll those the notices name now (queued), or every unsettled one
+    of the connection when they name none. Nothing in the body is taken for a state or a URL."""
+    ids = [sid for notice in notices or () for sid in notice.store_item_ids]
+    due = partner_print_files_due_now(connection, ids)
+    if notices is None:
+        said = "the body could not be read"
+    elif ids:
+        said = f"it names {len(ids)} item(s)"
+    else:
+        said = "it names no item"
+    return Outcome.APPLIED, f"{said}: {due} print file(s) of {connection.name} to poll now."
 
 
 # -- order pushes -------------------------------------------------------------------------------

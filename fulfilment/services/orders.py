@@ -23,6 +23,7 @@ from ..address import ADDRESS_FIELDS, address_record, country_code_problem
 from ..models import FulfilmentItem, FulfilmentOrder, VendorOrder
 from .links import artwork_url
 from .partners import connection_partner, partner_offline
+from .print_files import partner_print_files_track
 from .queue import SEND_TASK
 from .ratelimit import RateLimited, rate_limit_take
 
@@ -292,6 +293,7 @@ def fulfilment_order_send(order: FulfilmentOrder) -> FulfilmentOrder:
             last_error="The vendor already had this order (an earlier attempt reached it): not sent twice.",
         )
         order.refresh_from_db()
+        partner_print_files_track(order)
         return order
     if result.error == SendError.RETRY_LATER:
         seconds = result.retry_after or settings.FULFILMENT_RATE_LIMIT_WAIT_SECONDS
@@ -355,6 +357,7 @@ def _apply_created(order: FulfilmentOrder, result: SendResult) -> None:
         error_message="\n".join(entry.error_message for entry in created if entry.error_message),
         **(_status_columns(problem) if problem else {}),
     )
+    partner_print_files_track(order)
 
 
 def _status_columns(status) -> dict:

@@ -29,3 +29,7 @@ def stock_push_queue(connection_id: int, *, level_ids=None, user_id: int | None 
     StockPush, whatever its outcome."""
     ids = None if level_ids is None else sorted(int(pk) for pk in level_ids)
     queue_on_commit(STOCK_PUSH_TASK, connection_id, level_ids=ids, user_id=user_id)
+
+
+PRINT_FILES_POLL_TASK = "fulfilment.tasks.partner_print_files_poll_task"
+PRINT_FILE_RETRY_TASK = "fulfilment.tasks.partner_print_file_retry_task"

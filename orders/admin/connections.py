@@ -5,6 +5,7 @@ import logging
 from functools import partial
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -14,6 +15,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
+from django.utils.safestring import mark_safe
 
 from integrations.http import VendorError
 from integrations.registry import Capability, Setting, kind_choices, vendor_specs
@@ -21,6 +23,7 @@ from integrations.registry import Capability, Setting, kind_choices, vendor_spec
 from ..models import SyncRun, VendorConnection
 from ..selectors import sync_run_latest
 from ..services.connections import (
+    connection_capability_schedules,
     connection_check,
     connection_hook_rotate,
     connection_hook_urls,
@@ -151,6 +154,7 @@ class VendorConnectionAdmin(admin.ModelAdmin):
         "test_connection",
         "synced_until",
         "periodic_task_link",
+        "capability_schedules_shown",
         "created_at",
         "updated_at",
     ]
@@ -215,6 +219,8 @@ class VendorConnectionAdmin(admin.ModelAdmin):
         if spec.has(Capability.CUSTOMIZER_SYNC):
             sync = [*SYNC_FIELDS, "synced_until", "periodic_task_link"]
             fieldsets.append(("Sync", {"fields": sync}))
+        if obj is not None and any(spec.has(Capability(c)) for c in settings.CONNECTION_SCHEDULES):
+            fieldsets.append(("Schedules", {"fields": ["capability_schedules_shown"]}))
         fieldsets.append(("Record", {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}))
         return fieldsets
 
@@ -361,6 +367,30 @@ class VendorConnectionAdmin(admin.ModelAdmin):
             return "none"
         url = reverse("admin:django_celery_beat_periodictask_change", args=[obj.periodic_task.pk])
         return format_html('<a href="{}">{}</a>', url, obj.periodic_task.name)
+
+    @admin.display(description="Schedules (celery beat)")
+    def capability_schedules_shown(self, obj):
+        """What the vendor's capabilities schedule (polling print files, ...): each links to its beat
+        task, where Managers change how often it runs."""
+        rows = connection_capability_schedules(obj) if obj else []
+        if not rows:
+            return "none"
+        return (
+            format_html_join(
+                mark_safe("<br>"),
+                '<a href="{}">{}</a>: {}',
+                (
+                    (
+                        reverse("admin:django_celery_beat_periodictask_change", args=[task.pk]),
+                        task.name,
+                        (f"every {task.interval}" if task.interval else "custom") + ("" if task.enabled else " (off)"),
+                    )
+                    for _entry, task in rows
+                    if task is not None
+                ),
+            )
+            or "none (saved with the connection)"
+        )
 
     @admin.display(description="Last sync")
     def last_sync(self, obj):

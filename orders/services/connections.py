@@ -75,7 +75,9 @@ def connection_syncs(connection: VendorConnection) -> bool:
 
 @transaction.atomic
 def connection_schedule_update(connection: VendorConnection) -> PeriodicTask | None:
-    """Keep the connection's beat schedule in step with its settings (django-celery-beat)."""
+    """Keep the connection's beat schedules in step with its settings (django-celery-beat): its
+    sync, and those its vendor's capabilities bring (settings.CONNECTION_SCHEDULES)."""
+    connection_capability_schedules_update(connection)
     task = connection.periodic_task
     wanted = connection.is_active and bool(connection.sync_every_minutes) and connection_syncs(connection)
     if not wanted:
@@ -105,6 +107,46 @@ def connection_schedule_update(connection: VendorConnection) -> PeriodicTask | N
                 setattr(task, name, fields[name])
             task.save()
     return task
+
+
+def connection_capability_schedules(connection: VendorConnection) -> list[tuple[dict, PeriodicTask | None]]:
+    """(its entry in settings.CONNECTION_SCHEDULES, its beat task or None) for each capability of
+    the connection's vendor that brings a schedule. A task is the entry's task run with the
+    connection's id; its interval is the entry's to begin with, then whatever staff set."""
+    spec = vendor_specs().get(connection.kind)
+    if spec is None or connection.pk is None:
+        return []
+    found = []
+    for capability, entry in settings.CONNECTION_SCHEDULES.items():
+        if not spec.has(Capability(capability)):
+            continue
+        task = PeriodicTask.objects.filter(task=entry["task"], args=json.dumps([connection.pk])).first()
+        found.append((entry, task))
+    return found
+
+
+def connection_capability_schedules_update(connection: VendorConnection) -> list[PeriodicTask]:
+    """Create each schedule the connection's capabilities bring (enabled while the connection is
+    active); an existing one keeps the interval staff gave it, and follows the name and activity."""
+    tasks = []
+    for entry, task in connection_capability_schedules(connection):
+        name = f"{entry['label']} {connection.name} (connection {connection.pk})"
+        if task is None:
+            interval, _ = IntervalSchedule.objects.get_or_create(
+                every=max(1, int(entry["every_minutes"])), period=IntervalSchedule.MINUTES
+            )
+            task = PeriodicTask.objects.create(
+                name=name,
+                task=entry["task"],
+                interval=interval,
+                args=json.dumps([connection.pk]),
+                enabled=connection.is_active,
+            )
+        elif (task.name, task.enabled) != (name, connection.is_active):
+            task.name, task.enabled = name, connection.is_active
+            task.save(update_fields=["name", "enabled"])
+        tasks.append(task)
+    return tasks
 
 
 @transaction.atomic
