@@ -249,6 +249,15 @@ class PrintFileReport:
     raw: Mapping[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class PrintFilesNotice:
+    """What a PRINT_FILES_READY hook parses to: only a trigger to poll print files. Its ids are
+    hints, never trusted for a state or a URL: the lines' store_item_ids it names (an empty tuple:
+    it names none, poll every line still waiting)."""
+
+    store_item_ids: tuple[str, ...] = ()
+
+
 # -- the partner's catalogue (CATALOGUE) and batch orders (BATCH_ORDERS) -----------------------
 
 
