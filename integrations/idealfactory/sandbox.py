@@ -106,6 +106,7 @@ class Item:
     payload: dict
     polls: int = 0
     fails: bool = False
+    notified: bool = False
 
     @property
     def status(self) -> str:
@@ -187,13 +188,16 @@ class IdealFactorySandbox:
 
     # -- print files ----------------------------------------------------------------------------
 
-    def poll(self, store_item_id: str) -> tuple[Item, bool]:
-        """The item after one more poll, and whether it became ready on this one."""
+    def poll(self, store_item_id: str) -> tuple[str, bool]:
+        """The status this poll answers (then the item moves one step on), and whether the item
+        is answered ready for the first time."""
         with self.lock:
             item = self.items[store_item_id]
-            before = item.status
+            answered = item.status
             item.polls += 1
-            return item, before != "ready" and item.status == "ready"
+            first_ready = answered == "ready" and not item.notified
+            item.notified = item.notified or first_ready
+            return answered, first_ready
 
     def notify(self, item: Item) -> None:
         url = self.notify_url
@@ -424,12 +428,11 @@ def print_view(request, item_id: str):
         return denied
     if item_id not in box.items:
         return _not_found("Order item")
-    item, became_ready = box.poll(item_id)
-    ready = item.status == "ready"
-    url = _origin(request) + reverse("sandbox-idealfactory-print-file", args=[item_id]) if ready else None
-    if became_ready:
-        box.notify(item)
-    return JsonResponse({"ecommerce_order_item_id": item_id, "status": item.status, "url": url})
+    status, first_ready = box.poll(item_id)
+    url = _origin(request) + reverse("sandbox-idealfactory-print-file", args=[item_id]) if status == "ready" else None
+    if first_ready:
+        box.notify(box.items[item_id])
+    return JsonResponse({"ecommerce_order_item_id": item_id, "status": status, "url": url})
 
 
 def print_file_view(request, item_id: str):
@@ -437,7 +440,7 @@ def print_file_view(request, item_id: str):
     box = sandbox()
     with box.lock:
         item = box.items.get(item_id)
-        if item is None or item.status != "ready":
+        if item is None or item.polls < len(PRINT_STEPS) or item.status != "ready":
             return HttpResponse("Not Found", status=404, content_type="text/plain")
         lines = [
             f"Item {item.store_item_id}",
