@@ -240,6 +240,10 @@ class IdealFactoryClient(VendorClient):
         return self.get_json(path, parse=lambda response: self._object(response, what, need_uid=need_uid))
 
     def _object(self, response: requests.Response, what: str, *, need_uid: bool = False) -> dict:
+        if not need_uid and not response.content.strip():
+            # An update or delete the doc says answers "details" or "a confirmation": an empty 2xx
+            # (say 204) is taken as done rather than as an unreadable answer to retry.
+            return {}
         payload = self.parse_json(response)
         if isinstance(payload, dict) and isinstance(payload.get("data"), dict) and len(payload) <= 3:
             payload = payload["data"]  # a Laravel resource wrapper, should the OMS use one

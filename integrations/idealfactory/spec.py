@@ -32,7 +32,7 @@ SPEC = VendorSpec(
     settings=(
         Setting(
             "base_url",
-            "API root URL",
+            "Base URL",
             help="The OMS API root, e.g. https://HOST/api/v1 (Ideal Factory gives the host; the doc names none).",
             required=True,
             type="url",

@@ -244,3 +244,11 @@ def test_the_client_needs_a_root_and_a_token():
         IdealFactoryClient(base_url="", api_token=TOKEN)
     with pytest.raises(ValueError, match="API token"):
         IdealFactoryClient(base_url=ROOT, api_token="")
+
+
+@responses.activate
+def test_an_empty_answer_to_an_update_or_delete_is_done(oms):
+    responses.delete(f"{ROOT}/orders/U1", status=204)
+    responses.put(f"{ROOT}/products/1", body="")
+    assert oms.delete_order("U1") == {}
+    assert oms.catalogue_update("product", "1", {"name": "x"}) == {}
