@@ -251,8 +251,9 @@ class PrintFileReport:
 
 @dataclass(frozen=True)
 class PrintFilesNotice:
-    """What a PRINT_FILES_READY hook's parser returns: the store item ids it names (empty: it
-    names none we could read). Only a hint of which lines to poll now; never a state or a URL."""
+    """What a PRINT_FILES_READY hook parses to: only a trigger to poll print files. Its ids are
+    hints, never trusted for a state or a URL: the lines' store_item_ids it names (an empty tuple:
+    it names none, poll every line still waiting)."""
 
     store_item_ids: tuple[str, ...] = ()
 

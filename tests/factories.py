@@ -19,6 +19,11 @@ CONNECTION_DEFAULTS = {
     "kickflip": {"company": "brand", "api_key": "jwt-" + "x" * 20},
     "mycustomizer": {"company": "brand", "api_key": "jwt-" + "x" * 20},
     "custom_gateway": {"company": "99999", "api_key": "cg-" + "x" * 20},
+    "idealfactory": {
+        "base_url": "https://oms.example.com/api/v1",
+        "store_ids": "store-1",
+        "api_token": "if-" + "x" * 20,
+    },
 }
 
 

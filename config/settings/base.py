@@ -318,6 +318,7 @@ VENDORS = [
     "integrations.mycustomizer.spec.KICKFLIP",
     "integrations.mycustomizer.spec.MYCUSTOMIZER",
     "integrations.custom_gateway.spec.SPEC",
+    "integrations.idealfactory.spec.SPEC",
 ]
 
 # Vendor HTTP: every call has a timeout (connect, read) in seconds.

@@ -18,7 +18,13 @@ ORIGIN = "http://127.0.0.1:8123"
 
 def test_every_registered_vendor_s_sandbox_is_mounted_at_its_slug(client):
     mounted = [spec for spec in vendor_specs().values() if spec.sandbox]
-    assert {spec.kind for spec in mounted} >= {"qstomizer", "kickflip", "mycustomizer", "custom_gateway"}
+    assert {spec.kind for spec in mounted} >= {
+        "qstomizer",
+        "kickflip",
+        "mycustomizer",
+        "custom_gateway",
+        "idealfactory",
+    }
     for spec in mounted:
         response = client.get(f"/sandbox/{spec.slug}/")
         assert response.status_code == 200, spec.kind
@@ -42,6 +48,7 @@ def test_bootstrap_demo_connects_each_vendor_s_sandbox_from_the_registry():
         "qstomizer": "Demo Qstomizer (sandbox)",
         "kickflip": "Demo Kickflip (sandbox)",
         "custom_gateway": "Demo Custom Gateway (sandbox)",
+        "idealfactory": "Demo Ideal Factory (sandbox)",
     }
     for connection in VendorConnection.objects.all():
         urls = [value for value in connection.config().settings.values() if str(value).startswith("http")]
@@ -54,7 +61,7 @@ def test_bootstrap_demo_connects_each_vendor_s_sandbox_from_the_registry():
 
     bootstrap()  # again, as each `bin/run` does: the same connections, the push key kept
 
-    assert VendorConnection.objects.count() == 3
+    assert VendorConnection.objects.count() == 4
     assert VendorConnection.objects.get(pk=gateway.pk).secret("push_hmac_key") == gateway.secret("push_hmac_key")
 
 
