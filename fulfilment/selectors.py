@@ -8,17 +8,18 @@ from django.db.models import Prefetch, QuerySet
 
 from orders.models import Customization, OrderLine
 
-from .models import FulfilmentOrder, IncomingRequest, StatusEvent
+from .models import FulfilmentOrder, IncomingRequest, OrderAction, StatusEvent
 from .services.orders import stuck_before
 
 State = FulfilmentOrder.State
 CANDIDATES_SHOWN = 500
 
-# What staff must look at: status conflicts, orders stuck or waiting to send.
+# What staff must look at: status conflicts, orders stuck or waiting to send, sends to check.
 ATTENTION = {
     "conflict": "Status conflict",
     "stuck": "Stuck queued or sending",
     "waiting": "Waiting for a rate limit",
+    "check": "Check: did the partner get it?",
 }
 
 
@@ -38,6 +39,8 @@ def fulfilment_orders_needing_attention(queryset: QuerySet, what: str | None, *,
         )
     if what == "waiting":
         return queryset.filter(state=State.QUEUED, next_attempt_at__isnull=False)
+    if what == "check":
+        return queryset.filter(state=State.CHECK)
     return queryset
 
 
@@ -74,3 +77,8 @@ def incoming_reprocessable(queryset: QuerySet | None = None) -> QuerySet:
     """Stored requests Reprocess can apply again: verified, of a known connection, with a body."""
     queryset = IncomingRequest.objects.all() if queryset is None else queryset
     return queryset.filter(verified=True, connection__isnull=False).exclude(body="")
+
+
+def order_actions_timeline(order: FulfilmentOrder) -> QuerySet:
+    """What staff (and the probe) did to the order at the partner, oldest first."""
+    return OrderAction.objects.filter(order=order).select_related("user").order_by("at", "id")
