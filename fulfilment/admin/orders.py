@@ -340,7 +340,7 @@ class FulfilmentOrderAdmin(admin.ModelAdmin):
         if request.method == "POST":
             selected_ids = {int(pk) for pk in request.POST.getlist("customization") if pk.isdigit()}
         else:
-            selected_ids = set(chosen) or set(routes)
+            selected_ids = set(chosen)
         selected_routes = [routes[pk] for pk in routes if pk in selected_ids]
         split = request.method == "POST" and "_split" in request.POST
         form = ShippingForm(request.POST or None, initial={"connection": routed_partner(selected_routes)})
@@ -380,7 +380,8 @@ class FulfilmentOrderAdmin(admin.ModelAdmin):
             **self.admin_site.each_context(request),
             "title": "Create a fulfilment order",
             "opts": self.model._meta,
-            "groups": {name: [(c, routes[c.pk]) for c in items] for name, items in groups.items()},
+            "groups": groups,
+            "routed_groups": {name: [(c, routes[c.pk]) for c in items] for name, items in groups.items()},
             "form": form,
             "selected": selected_ids,
             "mixed": len([partner for partner in by_partner if partner is not None]) > 1,
