@@ -173,6 +173,7 @@ class FulfilmentOrderAdmin(admin.ModelAdmin):
         "response_payload",
         "next_attempt_at",
         "reconciliations",
+        "probes",
         "status_conflict_shown",
     ]
     fieldsets = [
@@ -189,6 +190,7 @@ class FulfilmentOrderAdmin(admin.ModelAdmin):
                     "last_error_shown",
                     "next_attempt_at",
                     "reconciliations",
+                    "probes",
                     "has_error",
                     "error_message",
                     "reconciled",
