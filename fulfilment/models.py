@@ -108,6 +108,9 @@ class FulfilmentOrder(Address):
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed to send"
         DISCARDED = "discarded", "Discarded"
+        # A send whose answer was lost, to a partner whose send is not idempotent: never sent
+        # again blindly; the partner is asked (probe) or staff confirm.
+        CHECK = "check", "Check: did the partner get it?"
 
     connection = models.ForeignKey(VendorConnection, on_delete=models.PROTECT, related_name="fulfilment_orders")
     store_order = models.ForeignKey(StoreOrder, null=True, blank=True, on_delete=models.SET_NULL)
@@ -130,6 +133,18 @@ class FulfilmentOrder(Address):
     shipping_country_code = models.CharField(max_length=2, help_text=COUNTRY_HELP, validators=[country_code_validate])
     shipping_method = models.CharField(max_length=100, blank=True)
     shipping_carrier = models.CharField(max_length=100, blank=True)
+    # What richer partners keep (integrations.partners.OrderToSend); all optional.
+    shipping_price = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    subtotal_price = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    total_price = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    currency = models.CharField(max_length=8, blank=True, help_text="ISO 4217, e.g. EUR (default: the store order's).")
+    note = models.TextField(blank=True, help_text="For the partner.")
+    partner_store = models.CharField(
+        max_length=64, blank=True, help_text="The partner's store, when the connection has several (its store_ids)."
+    )
+    probes = models.PositiveIntegerField(
+        default=0, help_text="Times the partner was asked whether it got the order (state Check)."
+    )
     status, vendor_status_code, vendor_status_name = status_fields()
     has_error = models.BooleanField(default=False, help_text="Created by the vendor in an error state (queried).")
     error_message = models.TextField(blank=True, help_text="The vendor's own message.")
@@ -181,6 +196,85 @@ class FulfilmentItem(models.Model):
         """The id a partner knows this line by, unique across every order we send it (the one
         rule for LineToSend.store_item_id and PartnerPrintFile.store_item_id)."""
         return f"{self.order.external_ref}-{self.external_ref}"
+
+
+class RoutingRule(models.Model):
+    """Which partner a design goes to (fulfilment.services.routing): the first active rule, by
+    priority (lowest first), whose conditions all hold. A rule with no condition is the default
+    (at most one active)."""
+
+    connection = models.ForeignKey(
+        VendorConnection, on_delete=models.CASCADE, related_name="routing_rules", verbose_name="partner"
+    )
+    product_contains = models.CharField(
+        max_length=255, blank=True, help_text="The design's product title contains this (any case)."
+    )
+    template_id = models.CharField(max_length=64, blank=True, help_text="The customizer's template id, exactly.")
+    sku = models.CharField(
+        "SKU", max_length=255, blank=True, help_text="The SKU exactly, or a prefix ending in * (MUG-*)."
+    )
+    priority = models.PositiveIntegerField(default=100, help_text="Lower goes first.")
+    is_active = models.BooleanField("active", default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["priority", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_active"],
+                condition=Q(is_active=True, product_contains="", template_id="", sku=""),
+                name="one_active_default_routing_rule",
+                violation_error_message="There is already an active default rule (one with no condition).",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.condition} → {self.connection.name}"
+
+    @property
+    def is_default(self) -> bool:
+        return not (self.product_contains or self.template_id or self.sku)
+
+    @property
+    def condition(self) -> str:
+        parts = []
+        if self.product_contains:
+            parts.append(f"product contains “{self.product_contains}”")
+        if self.template_id:
+            parts.append(f"template {self.template_id}")
+        if self.sku:
+            parts.append(f"SKU {self.sku}")
+        return " and ".join(parts) or "default (every design)"
+
+
+class OrderAction(models.Model):
+    """What staff (or the probe after a lost answer) did to a sent order at the partner, with
+    what was sent and what the partner answered: the order's "Staff actions" timeline."""
+
+    class Action(models.TextChoices):
+        UPDATE = "update", "Update"
+        CANCEL = "cancel", "Cancel"
+        GET = "get", "Get status"
+        PROBE = "probe", "Probe (did the partner get it?)"
+        CONFIRM_SENT = "confirm_sent", "Confirm sent"
+        SEND_AGAIN = "send_again", "Send again anyway"
+
+    order = models.ForeignKey(FulfilmentOrder, on_delete=models.CASCADE, related_name="actions")
+    action = models.CharField(max_length=20, choices=Action.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    sent = models.JSONField(null=True, blank=True, help_text="What was sent to the partner.")
+    answer = models.JSONField(null=True, blank=True, help_text="What the partner answered.")
+    ok = models.BooleanField(default=True)
+    message = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self):
+        return f"{self.get_action_display()} at {self.at:%Y-%m-%d %H:%M}"
 
 
 class VendorOrder(models.Model):

@@ -8,18 +8,19 @@ from django.db.models import Prefetch, QuerySet
 
 from orders.models import Customization, OrderLine
 
-from .models import FulfilmentOrder, IncomingRequest, PartnerPrintFile, StatusEvent
+from .models import FulfilmentOrder, IncomingRequest, OrderAction, PartnerPrintFile, StatusEvent
 from .services.orders import stuck_before
 
 State = FulfilmentOrder.State
 CANDIDATES_SHOWN = 500
 
-# What staff must look at: status conflicts, orders stuck or waiting to send.
+# What staff must look at: status conflicts, orders stuck or waiting to send, sends to check.
 ATTENTION = {
     "conflict": "Status conflict",
     "stuck": "Stuck queued or sending",
     "waiting": "Waiting for a rate limit",
     "print_file_failed": "Print file failed",
+    "check": "Check: did the partner get it?",
 }
 
 
@@ -42,6 +43,8 @@ def fulfilment_orders_needing_attention(queryset: QuerySet, what: str | None, *,
     if what == "print_file_failed":
         # A problem state: the partner could not make it, or what it made is not a print file.
         return queryset.filter(partner_print_files__state=PartnerPrintFile.State.FAILED).distinct()
+    if what == "check":
+        return queryset.filter(state=State.CHECK)
     return queryset
 
 
@@ -78,3 +81,8 @@ def incoming_reprocessable(queryset: QuerySet | None = None) -> QuerySet:
     """Stored requests Reprocess can apply again: verified, of a known connection, with a body."""
     queryset = IncomingRequest.objects.all() if queryset is None else queryset
     return queryset.filter(verified=True, connection__isnull=False).exclude(body="")
+
+
+def order_actions_timeline(order: FulfilmentOrder) -> QuerySet:
+    """What staff (and the probe) did to the order at the partner, oldest first."""
+    return OrderAction.objects.filter(order=order).select_related("user").order_by("at", "id")

@@ -19,6 +19,7 @@ from integrations.http import VendorError, VendorRetryable
 from orders.models import VendorConnection
 
 from .models import FulfilmentOrder, PartnerPrintFile, PushedOrder, StockLevel
+from .services import actions as action_services
 from .services import incoming as incoming_services
 from .services import orders as order_services
 from .services import print_files as print_file_services
@@ -30,6 +31,7 @@ from .services.queue import (
     INCOMING_PRUNE_TASK,
     PRINT_FILE_RETRY_TASK,
     PRINT_FILES_POLL_TASK,
+    PROBE_TASK,
     PUSHED_ORDER_SHIP_TASK,
     RECONCILE_TASK,
     SEND_TASK,
@@ -207,3 +209,26 @@ def partner_print_file_retry_task(self, print_file_id: int) -> str:
     if row is None:
         return "gone"
     return print_file_remake_services.partner_print_file_remake(row)
+
+
+def _probe_failed(self, exc, task_id, args, kwargs, einfo) -> None:
+    order_id = args[0] if args else kwargs.get("order_id")
+    action_services.fulfilment_order_probe_gave_up(order_id, exc=failure_cause(exc))
+
+
+@reliable_task(
+    name=PROBE_TASK,
+    base=FulfilmentTask,
+    # Asking is harmless (a read): retried with backoff while the partner cannot be reached.
+    autoretry_for=TRANSIENT,
+    retry_backoff=RETRY_BACKOFF,
+    max_retries=5,
+    on_failure=_probe_failed,
+)
+def fulfilment_order_probe_task(self, order_id: int) -> str:
+    """After a send whose answer was lost (state Check): ask the partner whether it has the order,
+    and act on the answer (send it, record it sent, or keep it in Check and ask again later)."""
+    order = FulfilmentOrder.objects.filter(pk=order_id).first()
+    if order is None:
+        return "gone"
+    return action_services.fulfilment_order_probe(order, scheduled=True).message

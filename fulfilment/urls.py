@@ -7,4 +7,5 @@ urlpatterns = [
     # /hooks/<vendor slug>/<connection token>/<hook>/: the hooks each vendor's spec declares.
     path("hooks/<slug:vendor>/<str:token>/<slug:hook>/", views.hook, name="hook"),
     path("files/artwork/<str:token>/", views.artwork_file, name="artwork-file"),
+    path("files/preview/<str:token>/", views.side_preview, name="side-preview"),
 ]

@@ -9,9 +9,11 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from config.proxy import client_ip
-from integrations.filetypes import PRINT_FILE
+from integrations.filetypes import PREVIEW_IMAGE, PRINT_FILE
 from integrations.registry import UnknownVendor, vendor_specs
 from orders.file_responses import stored_file_response
+from orders.models import ProxiedImage
+from orders.services.image_proxy import proxied_image
 
 from .models import IncomingRequest
 from .services.incoming import (
@@ -22,7 +24,7 @@ from .services.incoming import (
     incoming_summary,
     unverified_throttle,
 )
-from .services.links import artwork_from_token
+from .services.links import artwork_from_token, side_from_preview_token
 
 logger = logging.getLogger(__name__)
 Outcome = IncomingRequest.Outcome
@@ -150,3 +152,17 @@ def artwork_file(request, token: str):
     if artwork is None:
         raise Http404("unknown or expired link")
     return stored_file_response(artwork.file, allowed=PRINT_FILE, what="print file")
+
+
+@require_http_methods(["GET", "HEAD"])
+def side_preview(request, token: str):
+    """A side's preview for the partner (its thumbnails), through a signed expiring link: our
+    stored copy of the vendor's preview (fetched once through the image proxy), sniffed as an
+    image when served."""
+    side = side_from_preview_token(token)
+    if side is None:
+        raise Http404("unknown or expired link")
+    image = proxied_image(side.preview_url)
+    if image.state != ProxiedImage.State.READY:
+        raise Http404("no preview to serve")
+    return stored_file_response(image.file, allowed=PREVIEW_IMAGE, what="preview image")

@@ -111,6 +111,16 @@ PAGES = {
     **model_pages("fulfilment_fulfilmentorder", add=NO_ROLE),
     "fulfilment_fulfilmentorder_create": Page(MANAGER),
     "fulfilment_error_codes": Page(VIEWER),
+    # Staff actions at the partner (send permission). Their pages say in words when the order
+    # does not allow them now (the world's order is a Custom Gateway draft).
+    "fulfilment_fulfilmentorder_update": Page(MANAGER),
+    "fulfilment_fulfilmentorder_cancel": Page(MANAGER),
+    "fulfilment_fulfilmentorder_confirm_sent": Page(MANAGER),
+    "fulfilment_fulfilmentorder_send_again": Page(MANAGER),
+    # POST only: their GET goes back to the order's page.
+    "fulfilment_fulfilmentorder_refresh": Page(MANAGER, ok=302),
+    "fulfilment_fulfilmentorder_probe": Page(MANAGER, ok=302),
+    **model_pages("fulfilment_routingrule"),
     **model_pages("fulfilment_incomingrequest", add=NO_ROLE, delete=NO_ROLE),
     **model_pages("fulfilment_pushedorder", add=NO_ROLE, delete=NO_ROLE),
     "fulfilment_pushedorder_label": Page(VIEWER, fill="fulfilment.ShippingLabel"),
@@ -189,6 +199,7 @@ ACTIONS = {
     "fulfilment.StockLevel": {"delete_selected": MANAGER, "push_selected": MANAGER, "push_all_changed": MANAGER},
     "fulfilment.StockPush": {"delete_selected": NO_ROLE},
     "fulfilment.PartnerPrintFile": {"delete_selected": NO_ROLE, "retry_selected": MANAGER},
+    "fulfilment.RoutingRule": {"delete_selected": MANAGER},
 }
 
 
@@ -267,6 +278,7 @@ def world(db):
         IncomingRequest,
         PartnerPrintFile,
         PushedOrder,
+        RoutingRule,
         Shipment,
         ShippingLabel,
         StockLevel,
@@ -358,6 +370,7 @@ def world(db):
         "orders.ProxiedImage": SimpleNamespace(pk=_proxied_image_token()),
         "fulfilment.StockLevel": StockLevel.objects.create(connection=gateway, sku="SKU-1", quantity_available=3),
         "fulfilment.StockPush": StockPush.objects.create(connection=gateway, status="succeeded"),
+        "fulfilment.RoutingRule": RoutingRule.objects.create(connection=gateway, sku="MUG-*"),
     }
     return objects
 

@@ -280,6 +280,11 @@ FULFILMENT_STUCK_AFTER_MINUTES = env.int("FULFILMENT_STUCK_AFTER_MINUTES", defau
 FULFILMENT_RECONCILE_MAX = env.int("FULFILMENT_RECONCILE_MAX", default=5)
 FULFILMENT_RETRY_MAX_COUNTDOWN = env.int("FULFILMENT_RETRY_MAX_COUNTDOWN", default=600)
 FULFILMENT_RATE_LIMIT_WAIT_SECONDS = env.int("FULFILMENT_RATE_LIMIT_WAIT_SECONDS", default=900)
+# A send whose answer was lost, to a partner whose send is not idempotent: the order waits in
+# Check and the partner is asked (probed) this many seconds later whether it got it; an unclear
+# answer is asked again (the delay doubling), at most FULFILMENT_PROBE_MAX times, then staff decide.
+FULFILMENT_PROBE_DELAY_SECONDS = env.int("FULFILMENT_PROBE_DELAY_SECONDS", default=60)
+FULFILMENT_PROBE_MAX = env.int("FULFILMENT_PROBE_MAX", default=5)
 # Hooks (status callbacks, order pushes): the largest body stored (bigger: 413, not stored),
 # unverified requests (unknown token, bad HMAC) allowed per remote address per minute (then
 # 429), and how long raw requests are kept (prune_incoming, daily beat task).

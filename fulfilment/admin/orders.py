@@ -1,23 +1,27 @@
 """Fulfilment orders: the list, the create-from-approved-designs screen, sending and the timeline."""
 
 import json
+from decimal import Decimal
 
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import redirect
+from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from integrations.http import VendorRetryable
+from integrations.partners import OrderChanges
 from integrations.registry import Capability, specs_with
 from orders.admin.base import ViewOnlyInline
 from orders.models import Customization, VendorConnection
 
-from ..address import AddressForm
+from ..address import AddressForm, address_record
 from ..models import (
     FulfilmentItem,
     FulfilmentOrder,
+    OrderAction,
     StatusEvent,
     VendorOrder,
 )
@@ -28,15 +32,28 @@ from ..selectors import (
     fulfilment_orders_needing_attention,
     fulfilment_timeline,
 )
+from ..services.actions import (
+    fulfilment_order_cancel,
+    fulfilment_order_confirm_sent,
+    fulfilment_order_probe,
+    fulfilment_order_refresh,
+    fulfilment_order_send_again,
+    fulfilment_order_update,
+    order_actions_available,
+)
 from ..services.orders import (
+    ORDER_EXTRA_FIELDS,
     SHIPPING_FIELDS,
     FulfilmentInvalid,
     fulfilment_order_create,
     fulfilment_order_discard,
     fulfilment_order_queue,
+    fulfilment_orders_create_routed,
     redact_hook_token,
     sendable_q,
 )
+from ..services.partners import partner_stores
+from ..services.routing import customizations_route, routed_partner, routes_by_partner
 from .print_files import PartnerPrintFileInline
 
 
@@ -87,6 +104,31 @@ class TimelineInline(ViewOnlyInline):
         return format_html('<span class="badge badge-failed">{}</span>', obj.effect_note or obj.get_effect_display())
 
 
+class ActionInline(ViewOnlyInline):
+    """Staff actions at the partner (update, cancel, get, probe, confirm), with what was sent and
+    what the partner answered: the other half of the timeline."""
+
+    model = OrderAction
+    verbose_name = "staff action"
+    verbose_name_plural = "staff actions (at the partner)"
+    fields = readonly_fields = ["at", "action", "user", "outcome", "message", "sent_shown", "answer_shown"]
+    ordering = ["at", "id"]
+
+    @admin.display(description="Outcome")
+    def outcome(self, obj):
+        if obj.ok:
+            return "ok"
+        return format_html('<span class="badge badge-failed">{}</span>', "failed")
+
+    @admin.display(description="Sent")
+    def sent_shown(self, obj):
+        return format_html("<pre>{}</pre>", json.dumps(obj.sent, indent=1)) if obj.sent is not None else "—"
+
+    @admin.display(description="Partner's answer")
+    def answer_shown(self, obj):
+        return format_html("<pre>{}</pre>", json.dumps(obj.answer, indent=1)) if obj.answer is not None else "—"
+
+
 class AttentionFilter(admin.SimpleListFilter):
     """What staff must look at: status conflicts, orders stuck or waiting to send."""
 
@@ -114,7 +156,7 @@ class FulfilmentOrderAdmin(admin.ModelAdmin):
     ]
     search_fields = ["external_ref", "vendor_orders__ref", "vendor_orders__vendor_id", "store_order__name"]
     date_hierarchy = "created_at"
-    inlines = [ItemInline, PartnerPrintFileInline, VendorOrderInline, TimelineInline]
+    inlines = [ItemInline, PartnerPrintFileInline, VendorOrderInline, TimelineInline, ActionInline]
     actions = ["send_selected", "discard_selected"]
     readonly_fields = [
         "external_ref",
@@ -132,6 +174,7 @@ class FulfilmentOrderAdmin(admin.ModelAdmin):
         "response_payload",
         "next_attempt_at",
         "reconciliations",
+        "probes",
         "status_conflict_shown",
     ]
     fieldsets = [
@@ -148,6 +191,7 @@ class FulfilmentOrderAdmin(admin.ModelAdmin):
                     "last_error_shown",
                     "next_attempt_at",
                     "reconciliations",
+                    "probes",
                     "has_error",
                     "error_message",
                     "reconciled",
@@ -159,6 +203,10 @@ class FulfilmentOrderAdmin(admin.ModelAdmin):
         (
             "Customer and shipping",
             {"fields": [*SHIPPING_FIELDS, "sale_datetime"]},
+        ),
+        (
+            "For the partner",
+            {"fields": ORDER_EXTRA_FIELDS},
         ),
         (
             "Record",
@@ -191,7 +239,8 @@ class FulfilmentOrderAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))
         if obj and obj.state != FulfilmentOrder.State.DRAFT:
-            fields += [f for f in SHIPPING_FIELDS + ["sale_datetime", "connection", "store_order"] if f not in fields]
+            editable = SHIPPING_FIELDS + ORDER_EXTRA_FIELDS + ["sale_datetime", "connection", "store_order"]
+            fields += [f for f in editable if f not in fields]
         return fields
 
     @admin.display(description="Vendor status", ordering="status")
@@ -255,48 +304,229 @@ class FulfilmentOrderAdmin(admin.ModelAdmin):
             self.message_user(request, "Orders sent or on their way cannot be discarded.", messages.WARNING)
 
     def get_urls(self):
+        def order_url(route, view, name):
+            return path(f"<int:object_id>/{route}/", self.admin_site.admin_view(view), name=name)
+
         return [
             path("create/", self.admin_site.admin_view(self.create_view), name="fulfilment_fulfilmentorder_create"),
             path("error-codes/", self.admin_site.admin_view(self.codes_view), name="fulfilment_error_codes"),
+            order_url("update", self.update_view, "fulfilment_fulfilmentorder_update"),
+            order_url("cancel", self.cancel_view, "fulfilment_fulfilmentorder_cancel"),
+            order_url("refresh", self.refresh_view, "fulfilment_fulfilmentorder_refresh"),
+            order_url("probe", self.probe_view, "fulfilment_fulfilmentorder_probe"),
+            order_url("confirm-sent", self.confirm_sent_view, "fulfilment_fulfilmentorder_confirm_sent"),
+            order_url("send-again", self.send_again_view, "fulfilment_fulfilmentorder_send_again"),
             *super().get_urls(),
         ]
 
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        order = self.get_object(request, object_id)
+        extra = dict(extra_context or {})
+        if order is not None:
+            available = order_actions_available(order)
+            extra["partner_actions"] = [
+                (action, OrderAction.Action(action).label, why, ACTION_URLS[action])
+                for action, why in available.items()
+            ]
+            extra["may_send"] = self.has_send_permission(request)
+        return super().change_view(request, object_id, form_url, extra_context=extra)
+
     def create_view(self, request):
-        """Approved customizations not yet in a fulfilment order, grouped by store order."""
+        """Approved customizations not yet in a fulfilment order, grouped by store order, each
+        with the partner the routing table sends it to."""
         if not request.user.has_perm("fulfilment.add_fulfilmentorder"):
             raise PermissionDenied
         chosen = [int(pk) for pk in request.GET.get("ids", "").split(",") if pk.isdigit()]
         groups = customizations_to_fulfil(chosen)
-        form = ShippingForm(request.POST or None)
+        listed = [c for items in groups.values() for c in items]
+        routes = {route.customization.pk: route for route in customizations_route(listed)}
+        if request.method == "POST":
+            selected_ids = {int(pk) for pk in request.POST.getlist("customization") if pk.isdigit()}
+        else:
+            selected_ids = set(chosen)
+        selected_routes = [routes[pk] for pk in routes if pk in selected_ids]
+        split = request.method == "POST" and "_split" in request.POST
+        form = ShippingForm(request.POST or None, initial={"connection": routed_partner(selected_routes)})
+        if split:
+            form.fields["connection"].required = False
         if request.method == "POST" and form.is_valid():
-            selected = Customization.objects.filter(pk__in=request.POST.getlist("customization"))
-            shipping = {k: v for k, v in form.cleaned_data.items() if k in SHIPPING_FIELDS}
+            shipping = {k: v for k, v in form.cleaned_data.items() if k in SHIPPING_FIELDS + ORDER_EXTRA_FIELDS}
             try:
-                order = fulfilment_order_create(
-                    connection=form.cleaned_data["connection"],
-                    customizations=selected,
-                    shipping=shipping,
-                    user=request.user,
-                )
+                if split:
+                    orders = self._create_split(form, selected_routes, shipping, request.user)
+                else:
+                    selected = Customization.objects.filter(pk__in=selected_ids)
+                    orders = [
+                        fulfilment_order_create(
+                            connection=form.cleaned_data["connection"],
+                            customizations=selected,
+                            shipping=shipping,
+                            user=request.user,
+                        )
+                    ]
             except FulfilmentInvalid as exc:
                 for field, message in exc.errors.items():
                     form.add_error(field if field in form.fields else None, message)
             else:
-                if form.cleaned_data.get("send_now") and self.has_send_permission(request):
-                    fulfilment_order_queue(order)
-                    self.message_user(request, f"{order} created and queued to send.", messages.SUCCESS)
-                else:
-                    self.message_user(request, f"{order} created as a draft.", messages.SUCCESS)
-                return redirect(reverse("admin:fulfilment_fulfilmentorder_change", args=[order.pk]))
+                send = form.cleaned_data.get("send_now") and self.has_send_permission(request)
+                for order in orders:
+                    if send:
+                        fulfilment_order_queue(order)
+                    where = f" for {order.connection.name}" if len(orders) > 1 else ""
+                    said = "created and queued to send" if send else "created as a draft"
+                    self.message_user(request, f"{order} {said}{where}.", messages.SUCCESS)
+                if len(orders) > 1:
+                    return redirect(reverse("admin:fulfilment_fulfilmentorder_changelist"))
+                return redirect(reverse("admin:fulfilment_fulfilmentorder_change", args=[orders[0].pk]))
+        by_partner = routes_by_partner(selected_routes)
         context = {
             **self.admin_site.each_context(request),
             "title": "Create a fulfilment order",
             "opts": self.model._meta,
             "groups": groups,
+            "routed_groups": {name: [(c, routes[c.pk]) for c in items] for name, items in groups.items()},
             "form": form,
-            "selected": set(map(int, request.POST.getlist("customization"))) if request.POST else set(chosen),
+            "selected": selected_ids,
+            "mixed": len([partner for partner in by_partner if partner is not None]) > 1,
+            "by_partner": [(partner, items) for partner, items in by_partner.items()],
         }
         return TemplateResponse(request, "admin/fulfilment/create_order.html", context)
+
+    def _create_split(self, form, routes, shipping, user):
+        """One order per partner the selected designs route to; unrouted ones go with the partner
+        chosen in the form (there must be one then)."""
+        chosen = form.cleaned_data.get("connection")
+        groups: dict = {}
+        for partner, items in routes_by_partner(routes).items():
+            if partner is None and chosen is None:
+                names = ", ".join(str(c) for c in items)
+                raise FulfilmentInvalid({"connection": f"No rule routes {names}: choose a partner for them."})
+            groups.setdefault(partner or chosen, []).extend(items)
+        if not groups:
+            raise FulfilmentInvalid({"items": "At least one item is needed."})
+        return fulfilment_orders_create_routed(groups=groups, shipping=shipping, user=user)
+
+    # -- staff actions at the partner (POST; permission send_fulfilmentorder) -----------------
+
+    def _order_for_action(self, request, object_id) -> FulfilmentOrder:
+        if not self.has_send_permission(request):
+            raise PermissionDenied
+        return get_object_or_404(FulfilmentOrder.objects.select_related("connection"), pk=object_id)
+
+    def _back(self, order):
+        return redirect(reverse("admin:fulfilment_fulfilmentorder_change", args=[order.pk]))
+
+    def _said(self, request, outcome):
+        self.message_user(request, outcome.message, messages.SUCCESS if outcome.ok else messages.ERROR)
+
+    def _action_page(self, request, order, *, action, title, text, button, form=None, warning=""):
+        why = order_actions_available(order).get(action, "")
+        context = {
+            **self.admin_site.each_context(request),
+            "title": title,
+            "opts": self.model._meta,
+            "order": order,
+            "original": order,
+            "text": text,
+            "warning": warning,
+            "why_not": why,
+            "form": form,
+            "button": button,
+        }
+        return TemplateResponse(request, "admin/fulfilment/order_action.html", context)
+
+    def update_view(self, request, object_id):
+        order = self._order_for_action(request, object_id)
+        form = OrderUpdateForm(request.POST or None, order=order)
+        if request.method == "POST" and form.is_valid():
+            outcome = fulfilment_order_update(order, form.changes(), user=request.user)
+            self._said(request, outcome)
+            return self._back(order)
+        return self._action_page(
+            request,
+            order,
+            action=OrderAction.Action.UPDATE,
+            title=f"Update {order} at {order.connection.spec.label}",
+            text="Only what you change is sent to the partner.",
+            button="Send the changes",
+            form=form,
+        )
+
+    def cancel_view(self, request, object_id):
+        order = self._order_for_action(request, object_id)
+        if request.method == "POST":
+            self._said(request, fulfilment_order_cancel(order, user=request.user))
+            return self._back(order)
+        return self._action_page(
+            request,
+            order,
+            action=OrderAction.Action.CANCEL,
+            title=f"Cancel {order} at {order.connection.spec.label}?",
+            text="The partner is asked to cancel it. When it agrees, the order is Cancelled here and its designs "
+            "may go into a new order.",
+            button="Yes, cancel it",
+        )
+
+    def refresh_view(self, request, object_id):
+        order = self._order_for_action(request, object_id)
+        if request.method != "POST":
+            return self._back(order)
+        self._said(request, fulfilment_order_refresh(order, user=request.user))
+        return self._back(order)
+
+    def probe_view(self, request, object_id):
+        order = self._order_for_action(request, object_id)
+        if request.method != "POST":
+            return self._back(order)
+        try:
+            outcome = fulfilment_order_probe(order, user=request.user)
+        except VendorRetryable as exc:
+            self.message_user(request, f"The partner could not be asked now: {exc}. Try again later.", messages.ERROR)
+        else:
+            self._said(request, outcome)
+        return self._back(order)
+
+    def confirm_sent_view(self, request, object_id):
+        order = self._order_for_action(request, object_id)
+        form = ConfirmSentForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            outcome = fulfilment_order_confirm_sent(
+                order,
+                vendor_id=form.cleaned_data["vendor_id"],
+                vendor_ref=form.cleaned_data["vendor_ref"],
+                user=request.user,
+            )
+            if outcome.ok:
+                self._said(request, outcome)
+                return self._back(order)
+            form.add_error(None, outcome.message)
+        return self._action_page(
+            request,
+            order,
+            action=OrderAction.Action.CONFIRM_SENT,
+            title=f"Confirm {order} was sent",
+            text=f"You checked with {order.connection.spec.label} that it has this order: enter its order id.",
+            button="Confirm sent",
+            form=form,
+        )
+
+    def send_again_view(self, request, object_id):
+        order = self._order_for_action(request, object_id)
+        if request.method == "POST":
+            self._said(request, fulfilment_order_send_again(order, user=request.user))
+            return self._back(order)
+        return self._action_page(
+            request,
+            order,
+            action=OrderAction.Action.SEND_AGAIN,
+            title=f"Send {order} again anyway?",
+            text="The answer to the first send was lost.",
+            warning=(
+                f"{order.connection.spec.label} may already have this order: sending it again can make a "
+                "duplicate, printed and shipped twice. Probe again or check with the partner first."
+            ),
+            button="Send again anyway",
+        )
 
     def codes_view(self, request):
         """Each partner's reference tables (its error codes, its statuses), from its adapter."""
@@ -328,6 +558,79 @@ class ShippingForm(AddressForm):
         super().__init__(*args, **kwargs)
         # Every active connection whose vendor takes fulfilment orders (read when the form is made,
         # so a vendor registered in settings is offered without a change here).
-        self.fields["connection"].queryset = VendorConnection.objects.with_capability(
-            Capability.FULFILMENT_SEND
-        ).filter(is_active=True)
+        partners = VendorConnection.objects.with_capability(Capability.FULFILMENT_SEND).filter(is_active=True)
+        self.fields["connection"].queryset = partners
+        self.fields["connection"].label = "Partner"
+        stores = [(partner.name, store) for partner in partners for store in partner_stores(partner)]
+        _add_order_extras(self, stores)
+
+
+ACTION_URLS = {
+    OrderAction.Action.UPDATE: ("admin:fulfilment_fulfilmentorder_update", "get"),
+    OrderAction.Action.CANCEL: ("admin:fulfilment_fulfilmentorder_cancel", "get"),
+    OrderAction.Action.GET: ("admin:fulfilment_fulfilmentorder_refresh", "post"),
+    OrderAction.Action.PROBE: ("admin:fulfilment_fulfilmentorder_probe", "post"),
+    OrderAction.Action.CONFIRM_SENT: ("admin:fulfilment_fulfilmentorder_confirm_sent", "get"),
+    OrderAction.Action.SEND_AGAIN: ("admin:fulfilment_fulfilmentorder_send_again", "get"),
+}
+MONEY = {"max_digits": 12, "decimal_places": 2, "min_value": Decimal("0"), "required": False}
+
+
+def _add_order_extras(form, connection_stores):
+    form.fields["note"] = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    form.fields["shipping_price"] = forms.DecimalField(**MONEY)
+    if connection_stores:
+        choices = [("", "—")] + [(store, f"{name}: {store}") for name, store in connection_stores]
+        form.fields["partner_store"] = forms.ChoiceField(
+            choices=choices, required=False, label="Partner store", help_text="For partners with several stores."
+        )
+
+
+class ConfirmSentForm(forms.Form):
+    vendor_id = forms.CharField(label="The partner's order id", max_length=64)
+    vendor_ref = forms.CharField(label="Its reference (optional)", max_length=64, required=False)
+
+
+class OrderUpdateForm(AddressForm):
+    """What staff may change on a sent order: note, shipping, the address, the totals. Only what
+    differs from the order is sent."""
+
+    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    shipping_method = forms.CharField(max_length=100, required=False)
+    shipping_price = forms.DecimalField(**MONEY)
+    subtotal_price = forms.DecimalField(**MONEY)
+    total_price = forms.DecimalField(**MONEY)
+    currency = forms.CharField(max_length=8, required=False)
+    VALUES = ["note", "shipping_method", "shipping_price", "subtotal_price", "total_price", "currency"]
+
+    def __init__(self, *args, order: FulfilmentOrder, **kwargs):
+        self.order = order
+        initial = {name: getattr(order, name) for name in [*self.VALUES, *self.base_fields] if hasattr(order, name)}
+        super().__init__(*args, initial=initial, **kwargs)
+
+    def clean(self):
+        data = super().clean()
+        if not self.errors and not self._changed_values() and not self._address_changed():
+            raise forms.ValidationError("Nothing was changed: there is nothing to send.")
+        return data
+
+    def _changed_values(self) -> dict:
+        data = self.cleaned_data
+        return {name: data.get(name) for name in self.VALUES if data.get(name) != getattr(self.order, name)}
+
+    def _address_changed(self) -> bool:
+        names = [name for name in self.base_fields if name not in self.VALUES]
+        return any((self.cleaned_data.get(name) or "") != (getattr(self.order, name) or "") for name in names)
+
+    def changes(self) -> OrderChanges:
+        values = {
+            name: ("" if value is None and name in ("note", "shipping_method", "currency") else value)
+            for name, value in self._changed_values().items()
+        }
+        address = None
+        if self._address_changed():
+            row = FulfilmentOrder(
+                **{name: self.cleaned_data.get(name) or "" for name in self.base_fields if name not in self.VALUES}
+            )
+            address = address_record(row)
+        return OrderChanges(address=address, **{k: v for k, v in values.items() if v is not None})

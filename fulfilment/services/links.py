@@ -10,7 +10,8 @@ from django.core import signing
 from django.core.files.storage import default_storage
 from django.urls import reverse
 
-from orders.models import SideArtwork
+from orders.models import CustomizationSide, SideArtwork
+from orders.services.image_proxy import url_key
 
 SALT = "fulfilment.artwork-link"
 
@@ -42,3 +43,28 @@ def _is_local(storage) -> bool:
     return isinstance(storage, FileSystemStorage | InMemoryStorage) or isinstance(
         getattr(storage, "_wrapped", None), FileSystemStorage | InMemoryStorage
     )
+
+
+PREVIEW_SALT = "fulfilment.preview-link"
+
+
+def side_preview_url(side: CustomizationSide) -> str:
+    """A link the partner can fetch a side's preview from ("" when the side has none): signed and
+    expiring, served from our stored copy of the vendor's preview (the image proxy's), sniffed as
+    an image on every serve. Signed with the preview URL's hash, so a changed preview is a new link."""
+    if not side.preview_url:
+        return ""
+    token = signing.dumps({"p": side.pk, "u": url_key(side.preview_url)[:16]}, salt=PREVIEW_SALT, compress=True)
+    return f"{settings.PUBLIC_BASE_URL.rstrip('/')}{reverse('fulfilment:side-preview', args=[token])}"
+
+
+def side_from_preview_token(token: str) -> CustomizationSide | None:
+    """The side a preview link points at, or None when the link is forged, stale or expired."""
+    try:
+        data = signing.loads(token, salt=PREVIEW_SALT, max_age=settings.ARTWORK_LINK_MAX_AGE_DAYS * 86400)
+    except signing.BadSignature:
+        return None
+    side = CustomizationSide.objects.filter(pk=data.get("p")).first()
+    if side is None or not side.preview_url or not url_key(side.preview_url).startswith(data.get("u", "-")):
+        return None
+    return side

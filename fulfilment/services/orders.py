@@ -6,6 +6,8 @@ from __future__ import annotations
 import logging
 import re
 from datetime import UTC, date, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -14,23 +16,33 @@ from django.utils import timezone
 
 from config.celery import queue_on_commit
 from integrations.http import VendorError, VendorRetryable
-from integrations.partners import HookKind, LineToSend, OrderToSend, PrintFile, SendError, SendResult
+from integrations.partners import (
+    Customer,
+    HookKind,
+    LineToSend,
+    OrderToSend,
+    PrintFile,
+    SendError,
+    SendResult,
+)
 from integrations.registry import Capability
-from orders.models import Customization, SideArtwork, VendorConnection
+from orders.models import Customization, CustomizationSide, OrderLine, SideArtwork, StoreOrder, VendorConnection
 from orders.services.connections import connection_hook_urls
 
 from ..address import ADDRESS_FIELDS, address_record, country_code_problem
 from ..models import FulfilmentItem, FulfilmentOrder, VendorOrder
-from .links import artwork_url
-from .partners import connection_partner, partner_offline
+from .links import artwork_url, side_preview_url
+from .partners import connection_partner, partner_class, partner_offline, partner_stores
 from .print_files import partner_print_files_track
-from .queue import SEND_TASK
+from .queue import PROBE_TASK, SEND_TASK
 from .ratelimit import RateLimited, rate_limit_take
 
 logger = logging.getLogger(__name__)
 State = FulfilmentOrder.State
 # The address (fulfilment.address) and how it is to go.
 SHIPPING_FIELDS = [*ADDRESS_FIELDS, "shipping_method", "shipping_carrier", "required_dispatch_date"]
+# What richer partners keep beside it (OrderToSend); all optional.
+ORDER_EXTRA_FIELDS = ["note", "shipping_price", "subtotal_price", "total_price", "currency", "partner_store"]
 
 
 class FulfilmentInvalid(ValueError):
@@ -56,6 +68,12 @@ def fulfilment_order_validate(order: FulfilmentOrder, *, items=None) -> dict[str
         errors["sale_datetime"] = "The sale date (UTC) cannot be in the future."
     if order.required_dispatch_date and order.required_dispatch_date < date.today():
         errors["required_dispatch_date"] = "The required dispatch date cannot be in the past."
+    if order.partner_store and order.connection_id:
+        stores = partner_stores(order.connection)
+        if order.partner_store not in stores:
+            errors["partner_store"] = f"{order.partner_store} is not one of {order.connection.name}'s stores" + (
+                f" ({', '.join(stores)})." if stores else " (it has none)."
+            )
     items = list(order.items.all()) if items is None and order.pk else (items or [])
     if not items:
         errors["items"] = "At least one item is needed."
@@ -98,14 +116,17 @@ def fulfilment_order_create(
             {"connection": f"{connection.spec.label} does not take fulfilment orders: choose a partner that does."}
         )
     customizations = list(customizations)
+    store_order = store_order or _one_store_order(customizations)
     order = FulfilmentOrder(
         connection=connection,
         created_by=user,
         store_order=store_order,
         external_ref="pending",
-        **{k: v for k, v in shipping.items() if k in SHIPPING_FIELDS},
+        **{k: v for k, v in shipping.items() if k in SHIPPING_FIELDS + ORDER_EXTRA_FIELDS and v is not None},
     )
     order.shipping_country_code = (order.shipping_country_code or "").strip().upper()
+    if store_order is not None and not order.currency:
+        order.currency = store_order.currency[:8]
     items = [
         FulfilmentItem(
             customization=customization,
@@ -142,6 +163,33 @@ def fulfilment_order_create(
     return order
 
 
+def _one_store_order(customizations: list[Customization]) -> StoreOrder | None:
+    """The store order every one of these designs was ordered in, when there is exactly one."""
+    ids = set(OrderLine.objects.filter(customization__in=customizations).values_list("store_order_id", flat=True))
+    return StoreOrder.objects.filter(pk=ids.pop()).first() if len(ids) == 1 else None
+
+
+def fulfilment_orders_create_routed(
+    *, groups: dict[VendorConnection, list[Customization]], shipping: dict, user=None
+) -> list[FulfilmentOrder]:
+    """One draft order per partner (the routing table's split), all or none: a problem with any
+    raises FulfilmentInvalid (its messages name the partner) and nothing is saved."""
+    orders = []
+    with transaction.atomic():
+        for connection, customizations in groups.items():
+            try:
+                orders.append(
+                    fulfilment_order_create(
+                        connection=connection, customizations=customizations, shipping=shipping, user=user
+                    )
+                )
+            except FulfilmentInvalid as exc:
+                raise FulfilmentInvalid(
+                    {field: f"{connection.name}: {message}" for field, message in exc.errors.items()}
+                ) from None
+    return orders
+
+
 def fulfilment_order_discard(order: FulfilmentOrder) -> bool:
     """Staff give up on a draft or failed order: its customizations may go into a new one.
     Anything sent (or on its way) stays: it exists at the vendor."""
@@ -156,14 +204,20 @@ def fulfilment_order_discard(order: FulfilmentOrder) -> bool:
 
 def order_to_send(order: FulfilmentOrder) -> OrderToSend:
     """The order as the partner adapter takes it: address, lines with their print files (one per
-    print area, in side order), references and where to call back."""
+    print area, in side order), the design's configuration and previews, the store's ids, the
+    customer, prices, references and where to call back."""
     lines = []
-    for item in order.items.select_related("customization"):
+    items = order.items.select_related("customization").prefetch_related(
+        "customization__sides__nodes", "customization__order_lines"
+    )
+    for item in items:
+        customization = item.customization
         artworks = (
-            SideArtwork.objects.filter(side__customization=item.customization, state=SideArtwork.State.READY)
+            SideArtwork.objects.filter(side__customization=customization, state=SideArtwork.State.READY)
             .select_related("side")
             .order_by("side__position")
         )
+        sides = sorted(customization.sides.all(), key=lambda side: (side.position, side.pk))
         lines.append(
             LineToSend(
                 reference=item.external_ref,
@@ -171,8 +225,14 @@ def order_to_send(order: FulfilmentOrder) -> OrderToSend:
                 sku=item.sku,
                 description=item.description,
                 files=tuple(PrintFile(url=artwork_url(a), name=a.side.name or a.side.external_id) for a in artworks),
+                store_item_id=item.store_item_id,
+                variant_id=line_variant_id(order, item),
+                price=price_parse(customization.price),
+                design=design_config(customization, sides),
+                thumbnails=tuple(url for url in (side_preview_url(side) for side in sides) if url),
             )
         )
+    store = order.store_order
     return OrderToSend(
         reference=order.external_ref,
         sold_at=order.sale_datetime,
@@ -182,7 +242,81 @@ def order_to_send(order: FulfilmentOrder) -> OrderToSend:
         shipping_method=order.shipping_method,
         shipping_carrier=order.shipping_carrier,
         dispatch_by=order.required_dispatch_date,
+        store_order_id=(store.store_order_id or store.external_id) if store else "",
+        store_order_number=store.name if store else "",
+        partner_store=order.partner_store,
+        customer=order_customer(order),
+        billing=None,  # the same as the shipping address: we keep no other
+        shipping_price=order.shipping_price,
+        total_price=order.total_price,
+        subtotal_price=order.subtotal_price,
+        currency=order.currency or (store.currency if store else ""),
+        note=order.note,
     )
+
+
+def line_variant_id(order: FulfilmentOrder, item: FulfilmentItem) -> str:
+    """The partner's variant for a line: the variant the store sold (the customization's order
+    line in the order's store order, else its first). The one place a catalogue mapping plugs in."""
+    lines = sorted(item.customization.order_lines.all(), key=lambda line: line.pk)
+    line = next((line for line in lines if line.store_order_id == order.store_order_id), lines[0] if lines else None)
+    return line.variant_id if line else ""
+
+
+def price_parse(text: str) -> Decimal | None:
+    """A customizer's price ("12.50", "12,50", "€12.50") as a Decimal, None when it is none."""
+    cleaned = re.sub(r"[^0-9.,-]", "", text or "")
+    if "," in cleaned and "." not in cleaned:
+        cleaned = cleaned.replace(",", ".")
+    cleaned = cleaned.replace(",", "")
+    try:
+        value = Decimal(cleaned)
+    except InvalidOperation:
+        return None
+    return value if value.is_finite() and value >= 0 else None
+
+
+def order_customer(order: FulfilmentOrder) -> Customer | None:
+    """The customer from the order's contact fields (the name split at its first space)."""
+    name = " ".join(order.customer_name.split())
+    if not (name or order.customer_email or order.customer_telephone):
+        return None
+    first, _, last = name.partition(" ")
+    return Customer(email=order.customer_email, first_name=first, last_name=last, phone=order.customer_telephone)
+
+
+NODE_FIELDS = ("kind", "label", "value", "text", "font_family", "font_size", "fill", "stroke", "image_url")
+
+
+def design_config(customization: Customization, sides: list[CustomizationSide] | None = None) -> dict[str, Any]:
+    """The customizer's configuration of the design, JSON-able, small and deterministic: its
+    template, variant and options, each side with its nodes (texts, images, fonts, colours), and
+    what production needs. Empty values are left out."""
+    sides = sides if sides is not None else list(customization.sides.order_by("position", "pk"))
+    config: dict[str, Any] = {
+        "template_id": customization.template_id,
+        "variant": customization.variant_title,
+        "color": customization.hex_color,
+        "options": customization.options or {},
+        "sides": [
+            _compact(
+                {
+                    "name": side.name or side.external_id,
+                    "nodes": [
+                        _compact({name: getattr(node, name) for name in NODE_FIELDS})
+                        for node in sorted(side.nodes.all(), key=lambda node: (node.position, node.pk))
+                    ],
+                }
+            )
+            for side in sides
+        ],
+        "production_data": customization.production_data or [],
+    }
+    return _compact(config)
+
+
+def _compact(data: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in data.items() if value not in ("", None, [], {})}
 
 
 def fulfilment_payload(order: FulfilmentOrder) -> dict:
@@ -278,6 +412,9 @@ def fulfilment_order_send(order: FulfilmentOrder) -> FulfilmentOrder:
     except RateLimited as exc:
         return _waiting(order, until=exc.retry_at, whose=f"our count of {order.connection.spec.label}'s rate limit")
     except VendorRetryable as exc:
+        if not getattr(partner_class(order.connection), "idempotent_send", True):
+            # The partner would make a second order of a second send: never sent again blindly.
+            return _check(order, exc)
         # We may or may not have reached the partner: the next attempt finds out (a duplicate).
         FulfilmentOrder.objects.filter(pk=order.pk).update(
             state=State.QUEUED, last_error=f"Will retry: {exc}", updated_at=timezone.now()
@@ -304,6 +441,30 @@ def fulfilment_order_send(order: FulfilmentOrder) -> FulfilmentOrder:
     _apply_created(order, result)
     order.refresh_from_db()
     return order
+
+
+def _check(order: FulfilmentOrder, exc: Exception) -> FulfilmentOrder:
+    """The answer to a send was lost: the order waits in Check until the partner is asked."""
+    delay = settings.FULFILMENT_PROBE_DELAY_SECONDS
+    FulfilmentOrder.objects.filter(pk=order.pk).update(
+        state=State.CHECK,
+        probes=0,
+        next_attempt_at=None,
+        updated_at=timezone.now(),
+        last_error=(
+            f"The answer to sending was lost ({exc}): it may or may not have reached "
+            f"{order.connection.spec.label}. Not sent again; the partner is asked in {delay} s whether it has it."
+        )[:2000],
+    )
+    fulfilment_order_probe_queue(order.pk, delay=delay)
+    order.refresh_from_db()
+    return order
+
+
+def fulfilment_order_probe_queue(order_id: int, *, delay: int | float | None = None) -> None:
+    """Queue a probe of an order in Check (after `delay` seconds), once the transaction commits."""
+    options = {"countdown": delay} if delay else {}
+    queue_on_commit(PROBE_TASK, order_id, options=options)
 
 
 def _waiting(order: FulfilmentOrder, *, until, whose: str) -> FulfilmentOrder:

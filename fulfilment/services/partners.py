@@ -33,3 +33,16 @@ def connection_partner(connection: VendorConnection) -> Iterator[FulfilmentPartn
 def partner_offline(connection: VendorConnection) -> FulfilmentPartner:
     """The partner without a client: for what needs no call (building a body, reading a code)."""
     return partner_class(connection)(connection.config(), None)
+
+
+STORE_IDS = "store_ids"
+
+
+def partner_stores(connection: VendorConnection) -> list[str]:
+    """The partner's stores this connection may send to, when its spec declares a `store_ids`
+    setting (a list, or text separated by commas or spaces); [] when it has none."""
+    if not any(setting.name == STORE_IDS for setting in connection.spec.settings):
+        return []
+    value = (connection.settings or {}).get(STORE_IDS) or []
+    items = value if isinstance(value, list | tuple) else str(value).replace(",", " ").split()
+    return [text for text in (str(item).strip() for item in items) if text]

@@ -12,6 +12,7 @@ INCOMING_PRUNE_TASK = "fulfilment.tasks.incoming_prune_task"
 STOCK_IMPORTS_PRUNE_TASK = "fulfilment.tasks.stock_imports_prune_task"
 PUSHED_ORDER_SHIP_TASK = "fulfilment.tasks.pushed_order_ship_task"
 STOCK_PUSH_TASK = "fulfilment.tasks.stock_push_task"
+PROBE_TASK = "fulfilment.tasks.fulfilment_order_probe_task"
 
 
 def pushed_orders_ship_queue(order_ids) -> list[int]:
