@@ -400,3 +400,16 @@ class RateLimitWindow(models.Model):
 
     def __str__(self):
         return f"{self.get_period_display()} from {self.starts_at:%Y-%m-%d %H:%M}: {self.count}"
+
+
+# The partner's catalogue and batch orders (their own module, fulfilment models all the same).
+from .catalogue_models import (  # noqa: E402, F401
+    BatchOrder,
+    CatalogueCategory,
+    CatalogueProduct,
+    CataloguePush,
+    CatalogueVariant,
+    PrintTemplate,
+    PushState,
+    VariantMapping,
+)

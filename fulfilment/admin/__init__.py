@@ -1,3 +1,3 @@
 """The fulfilment app's admin, one module per screen; importing the package registers them all."""
 
-from . import incoming, orders, pushed_orders, stock  # noqa: F401
+from . import catalogue, incoming, orders, pushed_orders, stock  # noqa: F401

@@ -37,6 +37,7 @@ from ..services.orders import (
     redact_hook_token,
     sendable_q,
 )
+from .catalogue import combine_into_batch
 
 
 class ItemInline(ViewOnlyInline):
@@ -114,7 +115,7 @@ class FulfilmentOrderAdmin(admin.ModelAdmin):
     search_fields = ["external_ref", "vendor_orders__ref", "vendor_orders__vendor_id", "store_order__name"]
     date_hierarchy = "created_at"
     inlines = [ItemInline, VendorOrderInline, TimelineInline]
-    actions = ["send_selected", "discard_selected"]
+    actions = ["send_selected", "discard_selected", combine_into_batch]
     readonly_fields = [
         "external_ref",
         "state",
