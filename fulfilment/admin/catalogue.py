@@ -14,7 +14,7 @@ from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from integrations.registry import Capability
 from orders.admin.base import ViewOnlyAdmin
@@ -89,6 +89,9 @@ class CatalogueRecordAdmin(admin.ModelAdmin):
     actions = ["push_again"]
     state_fields = ["vendor_id", "push_state_shown", "pushed_at", "last_error_shown"]
     readonly_fields = state_fields
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj is not None else []  # a new record has no pushes yet
 
     def get_actions(self, request):
         # Deleting goes one by one, through the partner (the delete page).
@@ -323,13 +326,15 @@ class BatchOrderAdmin(ViewOnlyAdmin):
 
     @admin.display(description="Items")
     def items_shown(self, obj):
-        rows = [
-            format_html(
-                "<li>{} (order {}): partner id {}</li>", item.external_ref, item.order.external_ref, item.vendor_id
-            )
-            for item in obj.items.select_related("order").order_by("order", "pk")
-        ]
-        return format_html("<ul>{}</ul>", format_html("".join(rows))) if rows else "—"
+        rows = format_html_join(
+            "",
+            "<li>{} (order {}): partner id {}</li>",
+            (
+                (item.external_ref, item.order.external_ref, item.vendor_id)
+                for item in obj.items.select_related("order").order_by("order", "pk")
+            ),
+        )
+        return format_html("<ul>{}</ul>", rows) if rows else "—"
 
     @admin.display(description="Print templates")
     def templates_shown(self, obj):
