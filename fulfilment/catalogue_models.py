@@ -11,6 +11,7 @@ Imported by fulfilment.models, so Django sees these as the fulfilment app's mode
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
 from django.core.validators import MinLengthValidator
 from django.db import models
 from django.utils import timezone
@@ -57,6 +58,13 @@ class CatalogueRecord(models.Model):
     def has_children(self) -> bool:
         return False
 
+    def _moved_from_connection(self, connection_id) -> bool:
+        """Whether a record already at a partner would now go to another connection's partner."""
+        if not (self.pk and self.vendor_id and connection_id):
+            return False
+        stored = type(self).objects.filter(pk=self.pk).values_list("connection_id", flat=True).first()
+        return stored is not None and stored != connection_id
+
 
 class CatalogueCategory(CatalogueRecord):
     kind = CatalogueKind.CATEGORY
@@ -82,6 +90,22 @@ class CatalogueCategory(CatalogueRecord):
 
     def has_children(self) -> bool:
         return self.children.exists() or self.products.exists()
+
+    def clean(self):
+        errors = {}
+        if self.parent_id and self.connection_id and self.parent.connection_id != self.connection_id:
+            errors["parent"] = "The parent category belongs to another connection's catalogue."
+        ancestor, seen = self.parent, set()
+        while ancestor is not None and self.pk and ancestor.pk not in seen:
+            if ancestor.pk == self.pk:
+                errors["parent"] = "A category cannot be inside itself or one of its own subcategories."
+                break
+            seen.add(ancestor.pk)
+            ancestor = ancestor.parent
+        if self._moved_from_connection(self.connection_id):
+            errors["connection"] = "It is at that connection's partner already: create it anew for another one."
+        if errors:
+            raise ValidationError(errors)
 
 
 class CatalogueProduct(CatalogueRecord):
@@ -115,6 +139,12 @@ class CatalogueProduct(CatalogueRecord):
 
     def parent_record(self):
         return self.category
+
+    def clean(self):
+        if self.category_id and self._moved_from_connection(self.category.connection_id):
+            raise ValidationError(
+                {"category": "That category is another connection's: this product is at its own partner already."}
+            )
 
     def has_children(self) -> bool:
         return self.variants.exists()
@@ -161,6 +191,12 @@ class CatalogueVariant(CatalogueRecord):
 
     def parent_record(self):
         return self.product
+
+    def clean(self):
+        if self.product_id and self._moved_from_connection(self.product.connection_id):
+            raise ValidationError(
+                {"product": "That product is another connection's: this variant is at its own partner already."}
+            )
 
 
 class CataloguePush(models.Model):
@@ -235,8 +271,6 @@ class VariantMapping(models.Model):
         return f"{self.get_match_by_display()} {self.match_value} → {target}"
 
     def clean(self):
-        from django.core.exceptions import ValidationError
-
         self.match_value = (self.match_value or "").strip()
         self.ecommerce_variant_id = (self.ecommerce_variant_id or "").strip()
         if bool(self.catalogue_variant_id) == bool(self.ecommerce_variant_id):

@@ -219,15 +219,16 @@ class CatalogueVariantAdmin(CatalogueRecordAdmin):
 @admin.register(CataloguePush)
 class CataloguePushAdmin(ViewOnlyAdmin):
     deletable = False  # the record of what was sent and answered
-    list_display = ["at", "kind", "record_name", "action", "ok", "vendor_id", "error", "user", "connection"]
+    list_display = ["at", "kind", "record_link", "action", "ok", "vendor_id", "error", "user", "connection"]
     list_filter = ["ok", "kind", "action", ("connection", admin.RelatedOnlyFieldListFilter)]
+    list_select_related = ["content_type", "user", "connection"]
     search_fields = ["record_name", "vendor_id", "error"]
     date_hierarchy = "at"
     fields = readonly_fields = [
         "at",
         "connection",
         "kind",
-        "record_name",
+        "record_link",
         "vendor_id",
         "action",
         "ok",
@@ -244,6 +245,14 @@ class CataloguePushAdmin(ViewOnlyAdmin):
     @admin.display(description="Answer")
     def answer_shown(self, obj):
         return _pre(obj.answer)
+
+    @admin.display(description="Record", ordering="record_name")
+    def record_link(self, obj):
+        model = obj.content_type.model_class()
+        if model is None or not model.objects.filter(pk=obj.object_id).exists():
+            return f"{obj.record_name} (deleted)"
+        url = reverse(f"admin:fulfilment_{obj.content_type.model}_change", args=[obj.object_id])
+        return format_html('<a href="{}">{}</a>', url, obj.record_name)
 
 
 class VariantMappingForm(forms.ModelForm):

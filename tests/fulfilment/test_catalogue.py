@@ -283,3 +283,26 @@ def test_a_mapping_needs_exactly_one_target(shelf):
     other = variant(product(category(VendorConnection.objects.create(name="B", kind="shelf_basic", secrets={}))))
     with pytest.raises(ValidationError, match="another connection"):
         VariantMapping(connection=shelf, match_by="sku", match_value="X", catalogue_variant=other).full_clean()
+
+
+def test_a_record_cannot_move_to_another_connections_catalogue_once_pushed_nor_loop(shelf):
+    from django.core.exceptions import ValidationError
+
+    other = VendorConnection.objects.create(name="B", kind="shelf_basic", secrets={})
+    theirs = category(other, name="Theirs")
+    cat = category(shelf, vendor_id=UID)
+    prod = product(cat, vendor_id="7")
+    child = category(shelf, name="Child", parent=cat)
+
+    prod.category = theirs
+    with pytest.raises(ValidationError, match="at its own partner already"):
+        prod.full_clean()
+    cat.connection = other
+    with pytest.raises(ValidationError, match="at that connection's partner already"):
+        cat.full_clean()
+    cat.connection, cat.parent = shelf, child
+    with pytest.raises(ValidationError, match="cannot be inside itself"):
+        cat.full_clean()
+    child.parent = theirs
+    with pytest.raises(ValidationError, match="another connection's catalogue"):
+        child.full_clean()

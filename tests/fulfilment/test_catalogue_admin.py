@@ -74,7 +74,9 @@ def test_a_refusal_is_shown_in_words_and_the_record_kept_failed(manager, shelf):
     cat.refresh_from_db()
     assert cat.push_state == "pushed" and cat.vendor_id
     assert list(CataloguePush.objects.order_by("at", "id").values_list("ok", flat=True)) == [False, True]
-    assert manager.get(reverse("admin:fulfilment_cataloguepush_changelist")).status_code == 200
+    history = manager.get(reverse("admin:fulfilment_cataloguepush_changelist")).content.decode()
+    change = reverse("admin:fulfilment_cataloguecategory_change", args=[cat.pk])
+    assert f'<a href="{change}">T-Shirts</a>' in history and "Taken already." in history
 
 
 def test_bad_numbers_are_form_errors_not_crashes(manager, shelf):
