@@ -12,14 +12,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from integrations.http import VendorError
-from integrations.partners import BatchRecord
-from integrations.registry import Capability
+from integrations.partners import BatchRecord, NotSupported
+from integrations.registry import Capability, UnknownVendor
 from orders.models import VendorConnection
 
 from ..catalogue_models import BatchOrder, PrintTemplate
 from ..models import FulfilmentItem, FulfilmentOrder
 from .catalogue import jsonable, vendor_error_words
-from .partners import connection_partner, partner_class
+from .partners import NoPartner, connection_partner, partner_class
 from .ratelimit import RateLimited, rate_limit_take
 
 
@@ -100,7 +100,7 @@ def batch_order_create(
             record: BatchRecord = partner.batch_create(
                 [item.vendor_id for item in items], [template.vendor_uid for template in templates]
             )
-    except (VendorError, RateLimited) as exc:
+    except (VendorError, RateLimited, NotSupported) as exc:
         raise BatchInvalid(f"The partner did not create the batch order: {vendor_error_words(exc)}") from None
     if not record.vendor_id:
         raise BatchInvalid("The partner's answer gave no id for the batch order: check its dashboard.")
@@ -123,7 +123,7 @@ def batch_refresh_supported(connection: VendorConnection) -> bool:
     """Whether the connection's adapter can read a batch order's status again (`batch_status`)."""
     try:
         return connection.spec.has(Capability.BATCH_ORDERS) and hasattr(partner_class(connection), "batch_status")
-    except Exception:  # an unknown vendor or no partner: nothing to refresh with
+    except (UnknownVendor, NoPartner):  # nothing to refresh with
         return False
 
 
@@ -135,7 +135,7 @@ def batch_order_refresh(batch: BatchOrder) -> BatchOrder:
         rate_limit_take(batch.connection)
         with connection_partner(batch.connection) as partner:
             record: BatchRecord = partner.batch_status(batch.vendor_id)
-    except (VendorError, RateLimited) as exc:
+    except (VendorError, RateLimited, NotSupported) as exc:
         batch.error = vendor_error_words(exc)
         batch.save(update_fields=["error"])
         return batch

@@ -20,7 +20,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from integrations.http import VendorError
-from integrations.partners import CatalogueAnswer
+from integrations.partners import CatalogueAnswer, NotSupported
 from integrations.registry import Capability
 from orders.models import OrderLine
 
@@ -118,6 +118,8 @@ def vendor_error_words(exc: Exception) -> str:
         return said
     if isinstance(exc, RateLimited):
         return f"Not sent: {exc}. Push it again then."
+    if isinstance(exc, NotSupported):
+        return f"Not sent: the partner's adapter cannot do this ({exc or 'not supported'})."
     return str(exc)
 
 
@@ -167,8 +169,18 @@ def catalogue_push(record: CatalogueRecord, *, user=None) -> CataloguePush:
     """Create `record` at the partner (no partner id yet) or update it there; its parent first
     when the parent is not at the partner yet. The record's push state, time and error follow
     the answer; the push and its answer are recorded whatever happens. A parent that cannot be
-    pushed stops the child: its push is recorded as failed, saying why."""
+    pushed stops the child: its push is recorded as failed, saying why.
+
+    The record's row is locked for the call: two pushes of one record at once (Push again
+    clicked twice) are one after the other, and the second updates what the first created."""
     _check_connection(record)
+    with transaction.atomic():
+        locked = type(record).objects.select_for_update().only("vendor_id").get(pk=record.pk)
+        record.vendor_id = locked.vendor_id
+        return _catalogue_push_locked(record, user=user)
+
+
+def _catalogue_push_locked(record: CatalogueRecord, *, user) -> CataloguePush:
     parent = record.parent_record()
     if parent is not None and not parent.vendor_id:
         parent_push = catalogue_push(parent, user=user)
@@ -184,7 +196,7 @@ def catalogue_push(record: CatalogueRecord, *, user=None) -> CataloguePush:
         rate_limit_take(record.connection)
         with connection_partner(record.connection) as partner:
             answer: CatalogueAnswer = partner.catalogue_save(record.kind, record.vendor_id, body)
-    except (VendorError, RateLimited) as exc:
+    except (VendorError, RateLimited, NotSupported) as exc:
         return _push_done(record, action=action, body=body, answer=None, error=vendor_error_words(exc), user=user)
     if action == Action.CREATE and not answer.vendor_id:
         error = "The partner's answer gave no id for the new record: check it there before pushing again."
@@ -238,7 +250,7 @@ def catalogue_delete(record: CatalogueRecord, *, user=None) -> CataloguePush | N
                 error = vendor_error_words(exc)
                 _push_done(record, action=Action.DELETE, body={}, answer=None, error=error, user=user)
                 raise CatalogueRefused(f"Not deleted: {error}") from None
-        except RateLimited as exc:
+        except (RateLimited, NotSupported) as exc:
             raise CatalogueRefused(f"Not deleted: {vendor_error_words(exc)}") from None
         else:
             push = _record_push(record, action=Action.DELETE, body={}, answer=answer.raw, ok=True, error="", user=user)

@@ -306,3 +306,24 @@ def test_a_record_cannot_move_to_another_connections_catalogue_once_pushed_nor_l
     child.parent = theirs
     with pytest.raises(ValidationError, match="another connection's catalogue"):
         child.full_clean()
+
+
+def test_a_stale_copy_updates_what_another_push_created_and_never_creates_twice(shelf):
+    cat = category(shelf)
+    stale = CatalogueCategory.objects.get(pk=cat.pk)
+    catalogue_push(cat)
+
+    push = catalogue_push(stale)  # e.g. "Push again" clicked twice: the second reads the row first
+
+    assert push.action == "update" and [call[2] for call in CALLS] == ["", cat.vendor_id]
+
+
+def test_an_adapter_that_cannot_says_so_in_words(shelf, monkeypatch):
+    from integrations.partners import NotSupported
+
+    def cannot(self, kind, vendor_id, body):
+        raise NotSupported("no variants through this API")
+
+    monkeypatch.setattr(shelf_partner.ShelfPartner, "catalogue_save", cannot)
+    push = catalogue_push(category(shelf))
+    assert not push.ok and "the partner's adapter cannot do this (no variants through this API)" in push.error
