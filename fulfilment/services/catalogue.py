@@ -175,7 +175,7 @@ def catalogue_push(record: CatalogueRecord, *, user=None) -> CataloguePush:
     clicked twice) are one after the other, and the second updates what the first created."""
     _check_connection(record)
     with transaction.atomic():
-        locked = type(record).objects.select_for_update().only("vendor_id").get(pk=record.pk)
+        locked = type(record)._default_manager.select_for_update().only("vendor_id").get(pk=record.pk)
         record.vendor_id = locked.vendor_id
         return _catalogue_push_locked(record, user=user)
 
