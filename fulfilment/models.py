@@ -551,3 +551,16 @@ class PartnerPrintFile(models.Model):
     @property
     def url_is_web(self) -> bool:
         return self.url.lower().startswith(("http://", "https://"))
+
+
+# The partner's catalogue and batch orders (their own module, fulfilment models all the same).
+from .catalogue_models import (  # noqa: E402, F401
+    BatchOrder,
+    CatalogueCategory,
+    CatalogueProduct,
+    CataloguePush,
+    CatalogueVariant,
+    PrintTemplate,
+    PushState,
+    VariantMapping,
+)

@@ -439,6 +439,11 @@ class FulfilmentPartner(Protocol):
         """BATCH_ORDERS: the partner's items (their vendor ids) combined into one print file."""
         ...
 
+    # Optional (callers check `hasattr`): a partner that can read a batch order's status again.
+    def batch_status(self, vendor_id: str) -> BatchRecord:
+        """BATCH_ORDERS, optional: the batch order as the partner has it now."""
+        ...
+
     @classmethod
     def status_of(cls, code: str) -> VendorStatus:
         """The partner's code as one of our statuses (None: not one we act on), with its name."""

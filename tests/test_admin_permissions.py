@@ -137,6 +137,15 @@ PAGES = {
     **model_pages("fulfilment_stocklevel"),
     "fulfilment_stocklevel_import": Page(MANAGER),
     **model_pages("fulfilment_stockpush", add=NO_ROLE, delete=NO_ROLE),
+    # The partner's catalogue (saving pushes), its push history, mappings, batch orders.
+    **model_pages("fulfilment_cataloguecategory"),
+    **model_pages("fulfilment_catalogueproduct"),
+    **model_pages("fulfilment_cataloguevariant"),
+    **model_pages("fulfilment_cataloguepush", add=NO_ROLE, delete=NO_ROLE),
+    **model_pages("fulfilment_variantmapping"),
+    **model_pages("fulfilment_printtemplate"),
+    **model_pages("fulfilment_batchorder", add=NO_ROLE, delete=NO_ROLE),
+    "fulfilment_batchorder_combine": Page(MANAGER),
 }
 
 # URLs where only a POST does something (their GET redirects or is refused).
@@ -149,6 +158,8 @@ POSTS = {
     "fulfilment_partnerprintfile_retry": Post(MANAGER),
     # Test connection: one read on the vendor (the world's Kickflip points where nothing listens).
     "orders_vendorconnection_test": Post(MANAGER, fill="orders.VendorConnection:kickflip"),
+    # The world's batch is Custom Gateway's: no status to read again, said in words (a redirect).
+    "fulfilment_batchorder_refresh": Post(MANAGER, fill="fulfilment.BatchOrder"),
     # Last: it ends the Viewer's session.
     "logout": Post(VIEWER),
 }
@@ -193,13 +204,26 @@ ACTIONS = {
     "orders.ReviewDecision": {"delete_selected": NO_ROLE},
     "orders.PrintRequirement": {"delete_selected": MANAGER},
     "orders.SideArtwork": {"delete_selected": NO_ROLE, "retry_selected": REVIEWER},
-    "fulfilment.FulfilmentOrder": {"delete_selected": MANAGER, "send_selected": MANAGER, "discard_selected": MANAGER},
+    "fulfilment.FulfilmentOrder": {
+        "delete_selected": MANAGER,
+        "send_selected": MANAGER,
+        "discard_selected": MANAGER,
+        "combine_into_batch": MANAGER,
+    },
     "fulfilment.IncomingRequest": {"delete_selected": NO_ROLE, "reprocess_selected": MANAGER},
     "fulfilment.PushedOrder": {"delete_selected": NO_ROLE, "ship_selected": MANAGER, "print_labels": MANAGER},
     "fulfilment.StockLevel": {"delete_selected": MANAGER, "push_selected": MANAGER, "push_all_changed": MANAGER},
     "fulfilment.StockPush": {"delete_selected": NO_ROLE},
     "fulfilment.PartnerPrintFile": {"delete_selected": NO_ROLE, "retry_selected": MANAGER},
     "fulfilment.RoutingRule": {"delete_selected": MANAGER},
+    # Catalogue records are deleted one by one, at the partner first (their delete page).
+    "fulfilment.CatalogueCategory": {"delete_selected": NO_ROLE, "push_again": MANAGER},
+    "fulfilment.CatalogueProduct": {"delete_selected": NO_ROLE, "push_again": MANAGER},
+    "fulfilment.CatalogueVariant": {"delete_selected": NO_ROLE, "push_again": MANAGER},
+    "fulfilment.CataloguePush": {"delete_selected": NO_ROLE},
+    "fulfilment.VariantMapping": {"delete_selected": MANAGER},
+    "fulfilment.PrintTemplate": {"delete_selected": MANAGER},
+    "fulfilment.BatchOrder": {"delete_selected": NO_ROLE},
 }
 
 
@@ -371,8 +395,47 @@ def world(db):
         "fulfilment.StockLevel": StockLevel.objects.create(connection=gateway, sku="SKU-1", quantity_available=3),
         "fulfilment.StockPush": StockPush.objects.create(connection=gateway, status="succeeded"),
         "fulfilment.RoutingRule": RoutingRule.objects.create(connection=gateway, sku="MUG-*"),
+        **_catalogue_world(gateway),
     }
     return objects
+
+
+def _catalogue_world(connection) -> dict:
+    from django.contrib.contenttypes.models import ContentType
+
+    from fulfilment.models import (
+        BatchOrder,
+        CatalogueCategory,
+        CatalogueProduct,
+        CataloguePush,
+        CatalogueVariant,
+        PrintTemplate,
+        VariantMapping,
+    )
+
+    category = CatalogueCategory.objects.create(connection=connection, name="T-Shirts")
+    product = CatalogueProduct.objects.create(category=category, name="Tee", order_column=1, team_id=5)
+    variant = CatalogueVariant.objects.create(product=product, name="Large", country_id=1)
+    return {
+        "fulfilment.CatalogueCategory": category,
+        "fulfilment.CatalogueProduct": product,
+        "fulfilment.CatalogueVariant": variant,
+        "fulfilment.CataloguePush": CataloguePush.objects.create(
+            connection=connection,
+            kind="category",
+            content_type=ContentType.objects.get_for_model(category),
+            object_id=category.pk,
+            record_name="T-Shirts",
+            action="create",
+        ),
+        "fulfilment.VariantMapping": VariantMapping.objects.create(
+            connection=connection, match_by="sku", match_value="SKU-1", catalogue_variant=variant
+        ),
+        "fulfilment.PrintTemplate": PrintTemplate.objects.create(connection=connection, vendor_uid="TPL", name="A4"),
+        "fulfilment.BatchOrder": BatchOrder.objects.create(
+            connection=connection, vendor_id="B-1", status_code="Batching"
+        ),
+    }
 
 
 @pytest.fixture

@@ -1,3 +1,3 @@
 """The fulfilment app's admin, one module per screen; importing the package registers them all."""
 
-from . import incoming, orders, print_files, pushed_orders, routing, stock  # noqa: F401
+from . import catalogue, incoming, orders, print_files, pushed_orders, routing, stock  # noqa: F401

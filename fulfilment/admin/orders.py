@@ -54,6 +54,7 @@ from ..services.orders import (
 )
 from ..services.partners import partner_stores
 from ..services.routing import customizations_route, routed_partner, routes_by_partner
+from .catalogue import combine_into_batch
 from .print_files import PartnerPrintFileInline
 
 
@@ -157,7 +158,7 @@ class FulfilmentOrderAdmin(admin.ModelAdmin):
     search_fields = ["external_ref", "vendor_orders__ref", "vendor_orders__vendor_id", "store_order__name"]
     date_hierarchy = "created_at"
     inlines = [ItemInline, PartnerPrintFileInline, VendorOrderInline, TimelineInline, ActionInline]
-    actions = ["send_selected", "discard_selected"]
+    actions = ["send_selected", "discard_selected", combine_into_batch]
     readonly_fields = [
         "external_ref",
         "state",

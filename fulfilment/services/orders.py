@@ -31,6 +31,7 @@ from orders.services.connections import connection_hook_urls
 
 from ..address import ADDRESS_FIELDS, address_record, country_code_problem
 from ..models import FulfilmentItem, FulfilmentOrder, VendorOrder
+from .catalogue import line_variant_id
 from .links import artwork_url, side_preview_url
 from .partners import connection_partner, partner_class, partner_offline, partner_stores
 from .print_files import partner_print_files_track
@@ -253,14 +254,6 @@ def order_to_send(order: FulfilmentOrder) -> OrderToSend:
         currency=order.currency or (store.currency if store else ""),
         note=order.note,
     )
-
-
-def line_variant_id(order: FulfilmentOrder, item: FulfilmentItem) -> str:
-    """The partner's variant for a line: the variant the store sold (the customization's order
-    line in the order's store order, else its first). The one place a catalogue mapping plugs in."""
-    lines = sorted(item.customization.order_lines.all(), key=lambda line: line.pk)
-    line = next((line for line in lines if line.store_order_id == order.store_order_id), lines[0] if lines else None)
-    return line.variant_id if line else ""
 
 
 def price_parse(text: str) -> Decimal | None:
