@@ -148,6 +148,20 @@ class VendorConnection(models.Model):
         )
 
 
+TRUE_WORDS, FALSE_WORDS = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+
+
+def setting_bool(value) -> bool:
+    """A yes/no setting from a checkbox, JSON or a command flag; anything else is refused (a typo
+    such as "ture" must not quietly read as "no")."""
+    if isinstance(value, bool):
+        return value
+    word = str(value).strip().lower()
+    if word in TRUE_WORDS or word in FALSE_WORDS:
+        return word in TRUE_WORDS
+    raise ValidationError(f'"{str(value)[:20]}" is not yes or no: use one of {", ".join(TRUE_WORDS + FALSE_WORDS)}.')
+
+
 def spec_settings_clean(spec, values) -> tuple[dict, dict[str, str]]:
     """A spec's settings from `values`: stripped, typed, validated; blank ones left out (they
     read as the default). Returns (settings, errors by name)."""
@@ -168,7 +182,7 @@ def spec_settings_clean(spec, values) -> tuple[dict, dict[str, str]]:
             if setting.type == "int":
                 value = int(value)
             elif setting.type == "bool":
-                value = value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes", "on")
+                value = setting_bool(value)
             elif not isinstance(value, str):
                 raise ValidationError("must be text")
             if setting.validate is not None:

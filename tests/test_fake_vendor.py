@@ -60,7 +60,7 @@ def test_add_connection_creates_it_and_refuses_other_vendors_flags():
     assert connection.settings == {"tenant": "acme"} and connection.secret("access_token") == "good-token"
     assert connection.setting("endpoint") == "https://api.fake-vendor.example/v1"
 
-    with pytest.raises(CommandError, match=r"^--shop: not a Fake Vendor setting \(it is for Qstomizer\)$"):
+    with pytest.raises(CommandError, match=r"^--shop: not a setting of Fake Vendor \(it is for Qstomizer\)$"):
         add("--kind", "fake_vendor", "--name", "Fake", "--shop", "a.myshopify.com")
     with pytest.raises(CommandError, match=r'^--tenant: "acme-1" is not a tenant: letters only$'):
         add("--kind", "fake_vendor", "--name", "Other", "--tenant", "acme-1", "--access-token", "t")

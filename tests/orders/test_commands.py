@@ -111,13 +111,30 @@ def test_add_connection_sets_every_custom_gateway_setting_and_secret():
 
 
 @pytest.mark.django_db
+def test_add_connection_sets_up_ideal_factory_and_refuses_a_yes_no_typo(capsys, settings):
+    settings.SANDBOX_ENABLED = True  # the URL's host need not resolve here
+    base = ["add_connection", "--kind", "idealfactory", "--name", "OMS", "--base-url", "https://oms.example/api/v1"]
+    with pytest.raises(CommandError, match=r'^--create-print-files: "maybe" is not yes or no'):
+        call_command(*base, "--store-ids", "s1", "--api-token", "tok", "--create-print-files", "maybe")
+    assert not VendorConnection.objects.exists()
+
+    call_command(*base, "--store-ids", "s1, s2", "--api-token", "tok", "--create-print-files", "off")
+
+    connection = VendorConnection.objects.get(name="OMS")
+    assert connection.setting("store_ids") == "s1, s2" and connection.setting("create_print_files") is False
+    assert connection.secret("api_token") == "tok" and "tok" not in capsys.readouterr().out
+
+
+@pytest.mark.django_db
 def test_add_connection_refuses_a_flag_of_another_vendor():
-    with pytest.raises(CommandError, match=r"^--shop: not a Custom Gateway setting \(it is for Qstomizer\)$"):
+    with pytest.raises(CommandError, match=r"^--shop: not a setting of Custom Gateway \(it is for Qstomizer\)$"):
         call_command(
             "add_connection", "--kind", "custom_gateway", "--name", "CG", "--company", "1", "--api-key", "k",
             "--shop", "a.myshopify.com",
         )  # fmt: skip
-    with pytest.raises(CommandError, match=r"^--push-hmac-key: not a Kickflip setting \(it is for Custom Gateway\)$"):
+    with pytest.raises(
+        CommandError, match=r"^--push-hmac-key: not a setting of Kickflip \(it is for Custom Gateway\)$"
+    ):
         call_command(
             "add_connection", "--kind", "kickflip", "--name", "K", "--company", "b", "--token", "t",
             "--push-hmac-key", "h",

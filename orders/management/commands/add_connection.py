@@ -83,7 +83,7 @@ class Command(BaseCommand):
         if foreign:
             raise CommandError(
                 "; ".join(
-                    f"{flag}: not a {spec.label} setting (it is for {', '.join(_labels(flags[flag]))})"
+                    f"{flag}: not a setting of {spec.label} (it is for {', '.join(_labels(flags[flag]))})"
                     for flag in foreign
                 )
             )
