@@ -405,7 +405,7 @@ def fulfilment_order_send(order: FulfilmentOrder) -> FulfilmentOrder:
     except RateLimited as exc:
         return _waiting(order, until=exc.retry_at, whose=f"our count of {order.connection.spec.label}'s rate limit")
     except VendorRetryable as exc:
-        if not getattr(partner_class(order.connection), "idempotent_send", True):
+        if not resending_is_safe(order.connection):
             # The partner would make a second order of a second send: never sent again blindly.
             return _check(order, exc)
         # We may or may not have reached the partner: the next attempt finds out (a duplicate).
@@ -436,22 +436,34 @@ def fulfilment_order_send(order: FulfilmentOrder) -> FulfilmentOrder:
     return order
 
 
+def resending_is_safe(connection: VendorConnection) -> bool:
+    """Whether the partner refuses a second order with our reference (`idempotent_send`). A
+    partner that does not say is taken to make a second order: never sent twice blindly."""
+    return bool(getattr(partner_class(connection), "idempotent_send", False))
+
+
 def _check(order: FulfilmentOrder, exc: Exception) -> FulfilmentOrder:
     """The answer to a send was lost: the order waits in Check until the partner is asked."""
+    fulfilment_order_to_check(order, f"The answer to sending was lost ({exc})")
+    order.refresh_from_db()
+    return order
+
+
+def fulfilment_order_to_check(order: FulfilmentOrder, why: str, *, now=None) -> None:
+    """Into Check, and the partner asked after FULFILMENT_PROBE_DELAY_SECONDS whether it has it:
+    `why` it may or may not have reached the partner, in words."""
     delay = settings.FULFILMENT_PROBE_DELAY_SECONDS
     FulfilmentOrder.objects.filter(pk=order.pk).update(
         state=State.CHECK,
         probes=0,
         next_attempt_at=None,
-        updated_at=timezone.now(),
+        updated_at=now or timezone.now(),
         last_error=(
-            f"The answer to sending was lost ({exc}): it may or may not have reached "
-            f"{order.connection.spec.label}. Not sent again; the partner is asked in {delay} s whether it has it."
+            f"{why}: it may or may not have reached {order.connection.spec.label}. "
+            f"Not sent again; the partner is asked in {delay} s whether it has it."
         )[:2000],
     )
     fulfilment_order_probe_queue(order.pk, delay=delay)
-    order.refresh_from_db()
-    return order
 
 
 def fulfilment_order_probe_queue(order_id: int, *, delay: int | float | None = None) -> None:

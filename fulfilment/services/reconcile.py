@@ -4,7 +4,8 @@ Every minute (beat): an order waiting for a rate limit is queued again once it i
 long the limit lasts: no task holds an ETA longer than the broker's visibility timeout); an
 order queued or sending whose record has not moved for FULFILMENT_STUCK_AFTER_MINUTES has no
 live attempt (a worker died, a task was lost, the database refused a connection) and is queued
-again: sending is idempotent (a second send is answered "duplicate" and reconciled as sent). After
+again: sending is idempotent (a second send is answered "duplicate" and reconciled as sent); one
+stuck sending to a partner whose send is not idempotent goes to Check instead. After
 FULFILMENT_RECONCILE_MAX such rescues it is failed with the reason in words, so staff can act
 (the Send action accepts it again)."""
 
@@ -17,7 +18,7 @@ from django.utils import timezone
 from config.celery import queue_on_commit
 
 from ..models import FulfilmentOrder
-from .orders import stuck_before
+from .orders import fulfilment_order_to_check, resending_is_safe, stuck_before
 from .queue import SEND_TASK
 
 State = FulfilmentOrder.State
@@ -25,7 +26,7 @@ State = FulfilmentOrder.State
 
 def fulfilment_orders_reconcile(*, now=None) -> dict:
     now = now or timezone.now()
-    summary = {"due": 0, "requeued": 0, "failed": 0}
+    summary = {"due": 0, "requeued": 0, "failed": 0, "check": 0}
     queue: list[int] = []
     with transaction.atomic():
         due = FulfilmentOrder.objects.select_for_update(skip_locked=True).filter(
@@ -41,6 +42,12 @@ def fulfilment_orders_reconcile(*, now=None) -> dict:
         )
         for order in stuck:
             was, cause = order.state, _cause(order.last_error)
+            if was == State.SENDING and not resending_is_safe(order.connection):
+                # The worker died while sending to a partner that would make a second order of a
+                # second send: whether the first reached it is asked, not assumed.
+                fulfilment_order_to_check(order, "Found stuck sending with no attempt running", now=now)
+                summary["check"] += 1
+                continue
             if order.reconciliations >= settings.FULFILMENT_RECONCILE_MAX:
                 FulfilmentOrder.objects.filter(pk=order.pk).update(
                     state=State.FAILED,

@@ -58,6 +58,7 @@ def test_a_day_long_limit_is_sent_when_it_lifts(gateway, django_capture_on_commi
                 "due": 0,
                 "requeued": 0,
                 "failed": 0,
+                "check": 0,
             }
     assert queued == []
 

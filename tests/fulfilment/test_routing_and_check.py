@@ -212,9 +212,26 @@ def test_a_lost_answer_is_never_sent_again_blindly_it_waits_in_check(route_print
     # Neither the Send action nor the reconciler sends it again, however long it waits.
     assert fulfilment_order_queue(order) is False
     FulfilmentOrder.objects.filter(pk=order.pk).update(updated_at=timezone.now() - timedelta(days=2))
-    assert fulfilment_orders_reconcile() == {"due": 0, "requeued": 0, "failed": 0}
+    assert fulfilment_orders_reconcile() == {"due": 0, "requeued": 0, "failed": 0, "check": 0}
     order.refresh_from_db()
     assert order.state == State.CHECK and len(sends()) == 1
+
+
+def test_a_worker_that_died_while_sending_leaves_the_order_to_be_asked_not_resent(
+    route_print, settings, django_capture_on_commit_callbacks
+):
+    # Killed between the POST and its answer: the order stays "sending" with no attempt running.
+    order = fulfilment_order_create(connection=route_print, customizations=[design()], shipping=ADDRESS)
+    FulfilmentOrder.objects.filter(pk=order.pk).update(
+        state=State.SENDING, updated_at=timezone.now() - timedelta(minutes=settings.FULFILMENT_STUCK_AFTER_MINUTES + 1)
+    )
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        assert fulfilment_orders_reconcile()["check"] == 1
+
+    order.refresh_from_db()
+    assert order.state == State.CHECK and order.reconciliations == 0 and sends() == []
+    assert order.last_error.startswith("Found stuck sending with no attempt running: it may or may not have reached")
+    assert len(queued) == 1  # the probe, not a send
 
 
 def test_the_probe_is_queued_after_the_delay(route_print, settings, django_capture_on_commit_callbacks, monkeypatch):
