@@ -21,15 +21,13 @@ def artwork_url(artwork: SideArtwork) -> str:
         raise ValueError(f"{artwork} has no stored file")
     if not _is_local(default_storage):
         return default_storage.url(artwork.file.name)
-    token = signing.dumps({"a": artwork.pk, "s": artwork.sha256[:16]}, salt=SALT, compress=True)
-    return f"{settings.PUBLIC_BASE_URL.rstrip('/')}{reverse('fulfilment:artwork-file', args=[token])}"
+    return _signed_link("fulfilment:artwork-file", {"a": artwork.pk, "s": artwork.sha256[:16]}, salt=SALT)
 
 
 def artwork_from_token(token: str) -> SideArtwork | None:
     """The artwork a link points at, or None when the link is forged, stale or expired."""
-    try:
-        data = signing.loads(token, salt=SALT, max_age=settings.ARTWORK_LINK_MAX_AGE_DAYS * 86400)
-    except signing.BadSignature:
+    data = _signed_data(token, salt=SALT)
+    if data is None:
         return None
     artwork = SideArtwork.objects.filter(pk=data.get("a")).first()
     if artwork is None or not artwork.file or not artwork.sha256.startswith(data.get("s", "-")):
@@ -54,17 +52,32 @@ def side_preview_url(side: CustomizationSide) -> str:
     an image on every serve. Signed with the preview URL's hash, so a changed preview is a new link."""
     if not side.preview_url:
         return ""
-    token = signing.dumps({"p": side.pk, "u": url_key(side.preview_url)[:16]}, salt=PREVIEW_SALT, compress=True)
-    return f"{settings.PUBLIC_BASE_URL.rstrip('/')}{reverse('fulfilment:side-preview', args=[token])}"
+    return _signed_link(
+        "fulfilment:side-preview", {"p": side.pk, "u": url_key(side.preview_url)[:16]}, salt=PREVIEW_SALT
+    )
 
 
 def side_from_preview_token(token: str) -> CustomizationSide | None:
     """The side a preview link points at, or None when the link is forged, stale or expired."""
-    try:
-        data = signing.loads(token, salt=PREVIEW_SALT, max_age=settings.ARTWORK_LINK_MAX_AGE_DAYS * 86400)
-    except signing.BadSignature:
+    data = _signed_data(token, salt=PREVIEW_SALT)
+    if data is None:
         return None
     side = CustomizationSide.objects.filter(pk=data.get("p")).first()
     if side is None or not side.preview_url or not url_key(side.preview_url).startswith(data.get("u", "-")):
         return None
     return side
+
+
+def _signed_link(view: str, data: dict, *, salt: str) -> str:
+    token = signing.dumps(data, salt=salt, compress=True)
+    return f"{settings.PUBLIC_BASE_URL.rstrip('/')}{reverse(view, args=[token])}"
+
+
+def _signed_data(token: str, *, salt: str) -> dict | None:
+    """What a link signed with `salt` carries; None when it is forged or older than
+    ARTWORK_LINK_MAX_AGE_DAYS."""
+    try:
+        data = signing.loads(token, salt=salt, max_age=settings.ARTWORK_LINK_MAX_AGE_DAYS * 86400)
+    except signing.BadSignature:
+        return None
+    return data if isinstance(data, dict) else None
