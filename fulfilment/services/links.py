@@ -29,7 +29,7 @@ def artwork_from_token(token: str) -> SideArtwork | None:
     data = _signed_data(token, salt=SALT)
     if data is None:
         return None
-    artwork = SideArtwork.objects.filter(pk=data.get("a")).first()
+    artwork = SideArtwork.objects.filter(pk=data.get("a", 0)).first()
     if artwork is None or not artwork.file or not artwork.sha256.startswith(data.get("s", "-")):
         return None
     return artwork
@@ -62,7 +62,7 @@ def side_from_preview_token(token: str) -> CustomizationSide | None:
     data = _signed_data(token, salt=PREVIEW_SALT)
     if data is None:
         return None
-    side = CustomizationSide.objects.filter(pk=data.get("p")).first()
+    side = CustomizationSide.objects.filter(pk=data.get("p", 0)).first()
     if side is None or not side.preview_url or not url_key(side.preview_url).startswith(data.get("u", "-")):
         return None
     return side
