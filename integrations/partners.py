@@ -399,6 +399,11 @@ class FulfilmentPartner(Protocol):
         """What `send` would send, in the partner's own format (kept on the order)."""
         ...
 
+    def problems(self, order: OrderToSend) -> list[str]:
+        """What the partner requires and the order lacks, in words ([] when none): checked when
+        the order is created, so staff hear it on the create screen, and again by `send`."""
+        ...
+
     def send(self, order: OrderToSend) -> SendResult: ...
 
     # Whether sending the same order twice is harmless (the partner refuses a second order with

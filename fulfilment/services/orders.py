@@ -161,6 +161,12 @@ def fulfilment_order_create(
         where = f"order {taken.order.external_ref}" if taken else "another order"
         what = str(taken.customization) if taken else "A customization"
         raise FulfilmentInvalid({"items": f"{what} is already in {where}."}) from None
+    # What this partner requires beyond the common rules (a variant per line, a known store):
+    # said now, on the create screen, rather than when the order is sent (nothing is saved then).
+    check = getattr(partner_offline(connection), "problems", None)
+    problems = check(order_to_send(order)) if check else []
+    if problems:
+        raise FulfilmentInvalid({"partner": " ".join(problems)})
     return order
 
 

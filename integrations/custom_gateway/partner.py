@@ -58,6 +58,10 @@ class CustomGatewayPartner:
         """What `send` sends for `order` (kept on the order, with the hook token redacted)."""
         return order_body(order, company_ref_id=str(self.config.settings.get("company") or ""))
 
+    def problems(self, order: OrderToSend) -> list[str]:
+        """Order-iT's rules are the common ones (fulfilment_order_validate): nothing more."""
+        return []
+
     def send(self, order: OrderToSend) -> SendResult:
         """POST the order once. 8001 (our external_ref exists: an earlier attempt reached it) is a
         DUPLICATE, 50004 (its rate limit) RETRY_LATER, any other refusal REJECTED in words; a

@@ -88,11 +88,14 @@ class IdealFactoryPartner:
     def request_body(self, order: OrderToSend) -> dict:
         return order_body(order, store_ids=self.store_ids, create_print_files=self.create_print_files)
 
+    def problems(self, order: OrderToSend) -> list[str]:
+        return order_problems(order, store_ids=self.store_ids)
+
     def send(self, order: OrderToSend) -> SendResult:
         """POST the order once. What the OMS requires and the order lacks is REJECTED before
         sending; a 400 (its details), 401/403 (the token) or any other 4xx is REJECTED in words; a
         timeout or a 5xx raises VendorRetryable (then `probe`, never a blind resend)."""
-        problems = order_problems(order, store_ids=self.store_ids)
+        problems = self.problems(order)
         if problems:
             return SendResult(error=SendError.REJECTED, message="Not sent: " + " ".join(problems))
         client = self._client()

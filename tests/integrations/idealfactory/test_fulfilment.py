@@ -1,15 +1,14 @@
 """The fulfilment app, unchanged, with an Ideal Factory connection to the sandbox over HTTP: the
-body is built offline, and an order whose lines have no Ideal Factory variant yet (the catalogue
-mapping comes with the fulfilment side's work) is refused in words before anything is sent."""
+order whose lines have no Ideal Factory variant (no catalogue mapping, no store variant) is refused
+in words when it is created, before anything is saved or sent."""
 
 from __future__ import annotations
 
 import pytest
 
 from fulfilment.models import FulfilmentOrder
-from fulfilment.services.orders import fulfilment_order_create, fulfilment_order_send, fulfilment_payload
+from fulfilment.services.orders import FulfilmentInvalid, fulfilment_order_create
 from integrations.idealfactory import sandbox as if_sandbox
-from integrations.idealfactory.wire import template_config_decode
 from orders.models import VendorConnection
 from tests.fulfilment.test_flows import ADDRESS, approved_with_artwork
 
@@ -30,19 +29,14 @@ def oms(sandbox_server, settings):
     if_sandbox.reset()
 
 
-def test_an_order_without_variants_is_refused_in_words_and_never_sent(oms):
-    order = fulfilment_order_create(
-        connection=oms,
-        customizations=[approved_with_artwork(1)],
-        shipping={**ADDRESS, "shipping_address_4": "Macclesfield"},
-    )
-    payload = fulfilment_payload(order)
-    assert payload["store_id"] == "demo-store" and payload["ecommerce_order_id"] == order.external_ref
-    assert payload["create_print_files"] is True
-    assert template_config_decode(payload["items"][0]["template_config"]) == {}
+def test_an_order_without_variants_is_refused_in_words_when_created_and_never_sent(oms):
+    with pytest.raises(FulfilmentInvalid) as refused:
+        fulfilment_order_create(
+            connection=oms,
+            customizations=[approved_with_artwork(1)],
+            shipping={**ADDRESS, "shipping_address_4": "Macclesfield"},
+        )
 
-    sent = fulfilment_order_send(order)
-
-    assert sent.state == FulfilmentOrder.State.FAILED
-    assert "no Ideal Factory variant" in sent.last_error
+    assert "no Ideal Factory variant" in refused.value.errors["partner"]
+    assert not FulfilmentOrder.objects.exists()  # nothing saved
     assert "orders" not in if_sandbox.sandbox().calls  # nothing reached the OMS
