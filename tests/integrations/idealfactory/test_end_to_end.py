@@ -387,7 +387,8 @@ def test_update_get_and_cancel_at_the_oms_each_recorded_with_its_answer(oms, box
     assert update.answer[0]["uid"] == uid and update.answer[0]["note"] == "Leave at the door"
 
     got = fulfilment_order_refresh(order, user=staff)
-    assert got.ok and got.message.startswith("Ideal Factory says:")
+    assert got.ok and got.message.startswith("Ideal Factory says:"), got.message
+    assert f"applied: Received (the OMS reports no order status) for {order.external_ref}" in got.message
     get = order.actions.get(action=OrderAction.Action.GET)
     assert get.ok and get.sent == {"vendor_ids": [uid]} and get.answer[0]["vendor_id"] == uid
 
