@@ -110,7 +110,7 @@ def test_the_sandbox_notifies_when_an_item_becomes_ready(sandbox_server, partner
     states = [partner.print_file_status("BO-5-L1").state for _ in range(2)]
     assert states == [PrintFileState.RECEIVED, PrintFileState.PROCESSING]
     deadline = time.monotonic() + 5
-    while not box.echo_requests and time.monotonic() < deadline:
+    while not (box.echo_requests and box.notifications) and time.monotonic() < deadline:
         time.sleep(0.05)
     (call,) = box.echo_requests
     assert call["method"] == "POST"
