@@ -37,6 +37,7 @@ from integrations.registry import Capability
 from orders.models import VendorConnection
 
 from ..models import FulfilmentItem, FulfilmentOrder, PartnerPrintFile
+from ..pdfium import PDFIUM_LOCK
 from .partners import connection_partner
 from .queue import PRINT_FILE_RETRY_TASK, PRINT_FILES_POLL_TASK
 from .ratelimit import RateLimited, rate_limit_take
@@ -337,15 +338,16 @@ def _preview(tmp: IO[bytes], sniffed: Sniffed) -> bytes:
         if sniffed.content_type == PDF:
             import pypdfium2 as pdfium
 
-            document = pdfium.PdfDocument(tmp.read())
-            try:
-                page = document[0]
-                width, height = page.get_size()
-                scale = min(2.0, PREVIEW_MAX_SIDE / max(width, height, 1))
-                image = page.render(scale=scale).to_pil()
-                page.close()
-            finally:
-                document.close()
+            with PDFIUM_LOCK:  # PDFium is not thread-safe (fulfilment/pdfium.py)
+                document = pdfium.PdfDocument(tmp.read())
+                try:
+                    page = document[0]
+                    width, height = page.get_size()
+                    scale = min(2.0, PREVIEW_MAX_SIDE / max(width, height, 1))
+                    image = page.render(scale=scale).to_pil()
+                    page.close()
+                finally:
+                    document.close()
         else:
             image = Image.open(tmp)
             image.draft("RGB", (PREVIEW_MAX_SIDE, PREVIEW_MAX_SIDE))

@@ -19,8 +19,9 @@ unknown id, 405 for a method it does not take.
   "F" ends in processingfailed instead. An unknown item: 404.
 - notification: POST _notify-url {"url": ...} registers where the sandbox POSTs
   {"ecommerce_order_item_id": id, "status": "ready"} (in a background thread) when an item
-  becomes ready; `_echo/` records any request (for tests and the demo). The real OMS's format is
-  unknown: the app treats any body as a trigger to poll.
+  becomes ready: on the poll that answered "processing" (the next one answers "ready"), so the
+  notification is what brings the file in. `_echo/` records any request (for tests and the
+  demo). The real OMS's format is unknown: the app treats any body as a trigger to poll.
 - lost answers: an order whose ecommerce_order_id contains "LOST" (or the next one after
   `lose_next_create()`) is created, then answered only after `slow_seconds` (default 3), so a
   client with a shorter read timeout gives up although the order exists.
@@ -190,14 +191,16 @@ class IdealFactorySandbox:
 
     def poll(self, store_item_id: str) -> tuple[str, bool]:
         """The status this poll answers (then the item moves one step on), and whether the item
-        is answered ready for the first time."""
+        has just become ready (this poll answered "processing", the next answers "ready"): the
+        moment the OMS notifies, so that the notification is what brings the file in, not a
+        poll that already saw it ready."""
         with self.lock:
             item = self.items[store_item_id]
             answered = item.status
             item.polls += 1
-            first_ready = answered == "ready" and not item.notified
-            item.notified = item.notified or first_ready
-            return answered, first_ready
+            became_ready = answered != "ready" and item.status == "ready" and not item.notified
+            item.notified = item.notified or became_ready
+            return answered, became_ready
 
     def notify(self, item: Item) -> None:
         url = self.notify_url
@@ -428,9 +431,9 @@ def print_view(request, item_id: str):
         return denied
     if item_id not in box.items:
         return _not_found("Order item")
-    status, first_ready = box.poll(item_id)
+    status, became_ready = box.poll(item_id)
     url = _origin(request) + reverse("sandbox-idealfactory-print-file", args=[item_id]) if status == "ready" else None
-    if first_ready:
+    if became_ready:
         box.notify(box.items[item_id])
     return JsonResponse({"ecommerce_order_item_id": item_id, "status": status, "url": url})
 

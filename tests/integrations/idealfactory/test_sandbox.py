@@ -105,15 +105,20 @@ def test_the_sandbox_notifies_when_an_item_becomes_ready(sandbox_server, partner
     echo = f"{sandbox_server.url}/sandbox/idealfactory/_echo/print-files"
     assert requests.post(f"{sandbox_server.url}/sandbox/idealfactory/_notify-url", json={"url": echo}, timeout=5).ok
     partner.send(an_if_order("BO-5"))
-    for _ in range(3):
-        partner.print_file_status("BO-5-L1")
+    # Notified on the poll that answers "processing" (the item is ready from then on), before any
+    # poll has answered "ready": the notification is what brings the file in.
+    states = [partner.print_file_status("BO-5-L1").state for _ in range(2)]
+    assert states == [PrintFileState.RECEIVED, PrintFileState.PROCESSING]
     deadline = time.monotonic() + 5
-    while not box.echo_requests and time.monotonic() < deadline:
+    while not (box.echo_requests and box.notifications) and time.monotonic() < deadline:
         time.sleep(0.05)
     (call,) = box.echo_requests
     assert call["method"] == "POST"
     assert print_files_hook_parse(call["body"]) == [PrintFilesNotice(store_item_ids=("BO-5-L1",))]
     assert box.notifications[0]["status"] == 200
+    assert partner.print_file_status("BO-5-L1").state == PrintFileState.READY
+    partner.print_file_status("BO-5-L1")
+    assert len(box.notifications) == 1  # once per item
 
 
 def test_orders_update_poll_delete_and_errors(partner, box):
