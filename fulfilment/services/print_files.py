@@ -159,18 +159,32 @@ def partner_print_files_poll(
     return summary
 
 
+class Superseded(Exception):
+    """The row was made due again while this poll was asking (a notification): this answer is
+    dropped and the next poll's, newer, is kept."""
+
+
 def partner_print_file_poll(row: PartnerPrintFile, *, partner: Any, now: datetime | None = None) -> str:
     """Ask the partner where one print file is and apply the answer; returns the outcome in one
-    word (its state, "later", "waiting"). Never raises for what the partner says or sends."""
-    now = now or timezone.now()
+    word (its state, "later", "waiting", "superseded"). Never raises for what the partner says or
+    sends. Every write is made only while the row still holds this poll's claim (its
+    `next_poll_at` as claimed): a notification that makes it due meanwhile wins, so a late
+    "processing" never lands over a newer answer and the notification's poll is never lost."""
+    try:
+        return _poll(row, partner=partner, now=now or timezone.now(), held=row.next_poll_at)
+    except Superseded:
+        return "superseded"
+
+
+def _poll(row: PartnerPrintFile, *, partner: Any, now: datetime, held: datetime | None) -> str:
     connection = row.order.connection
     try:
         rate_limit_take(connection)
     except RateLimited as exc:
-        print_file_update(row, next_poll_at=exc.retry_at, error=f"Waiting: {exc}; polled then.")
+        print_file_update(row, held=held, next_poll_at=exc.retry_at, error=f"Waiting: {exc}; polled then.")
         return "waiting"
     polls = row.polls + 1
-    seen = {"polls": polls, "last_polled_at": now}
+    seen: dict[str, Any] = {"polls": polls, "last_polled_at": now}
     try:
         report: PrintFileReport = partner.print_file_status(row.store_item_id)
     except NotSupported as exc:
@@ -193,6 +207,7 @@ def partner_print_file_poll(row: PartnerPrintFile, *, partner: Any, now: datetim
     if state is None:
         print_file_update(
             row,
+            held=held,
             **seen,
             **said,
             state=State.UNKNOWN,
@@ -203,6 +218,7 @@ def partner_print_file_poll(row: PartnerPrintFile, *, partner: Any, now: datetim
     if state == State.FAILED:
         print_file_update(
             row,
+            held=held,
             **seen,
             **said,
             state=State.FAILED,
@@ -212,12 +228,15 @@ def partner_print_file_poll(row: PartnerPrintFile, *, partner: Any, now: datetim
         )
         return State.FAILED
     if state != State.READY:
-        print_file_update(row, **seen, **said, state=state, url="", next_poll_at=now + poll_delay(polls), error="")
+        print_file_update(
+            row, held=held, **seen, **said, state=state, url="", next_poll_at=now + poll_delay(polls), error=""
+        )
         return state
     url = (report.url or "").strip()[:2000]
     if not url:
         print_file_update(
             row,
+            held=held,
             **seen,
             **said,
             state=State.UNKNOWN,
@@ -226,14 +245,20 @@ def partner_print_file_poll(row: PartnerPrintFile, *, partner: Any, now: datetim
             error="The partner said ready but gave no URL: polled again.",
         )
         return State.UNKNOWN
-    print_file_update(row, **seen, **said, state=State.READY, url=url)
-    return _download(row, partner, url, now=now, polls=polls)
+    print_file_update(row, held=held, **seen, **said, state=State.READY, url=url)
+    return _download(row, partner, url, now=now, polls=polls, held=held)
 
 
-def print_file_update(row: PartnerPrintFile, **fields) -> None:
+def print_file_update(row: PartnerPrintFile, *, held: datetime | None = None, **fields) -> None:
+    """Write `fields` on the row; with `held` (a poll's claim), only while its `next_poll_at` is
+    still that, else Superseded."""
+    queryset = PartnerPrintFile.objects.filter(pk=row.pk)
+    if held is not None:
+        queryset = queryset.filter(next_poll_at=held)
+    if not queryset.update(**fields, updated_at=timezone.now()) and held is not None:
+        raise Superseded
     for name, value in fields.items():
         setattr(row, name, value)
-    PartnerPrintFile.objects.filter(pk=row.pk).update(**fields, updated_at=timezone.now())
 
 
 def _jsonable(raw) -> dict:
@@ -270,7 +295,9 @@ class _Capped(io.RawIOBase):
         return self.target.write(data)
 
 
-def _download(row: PartnerPrintFile, partner: Any, url: str, *, now: datetime, polls: int) -> str:
+def _download(
+    row: PartnerPrintFile, partner: Any, url: str, *, now: datetime, polls: int, held: datetime | None
+) -> str:
     limit = settings.PRINT_FILE_MAX_BYTES
     with tempfile.TemporaryFile() as tmp:
         capped = _Capped(tmp, limit)
@@ -280,36 +307,46 @@ def _download(row: PartnerPrintFile, partner: Any, url: str, *, now: datetime, p
             measured = _measure(tmp, sniffed)
             preview = _preview(tmp, sniffed)
         except TooLarge as exc:
-            return _refused(row, f"The print file is too large ({exc}).")
+            return _refused(row, held, f"The print file is too large ({exc}).")
         except FileRefused as exc:
-            return _refused(row, f"The print file is {exc}.")
+            return _refused(row, held, f"The print file is {exc}.")
         except VendorRetryable as exc:
             print_file_update(
-                row, next_poll_at=now + poll_delay(polls), error=f"Ready, but the download failed: {exc}. Tried again."
+                row,
+                held=held,
+                next_poll_at=now + poll_delay(polls),
+                error=f"Ready, but the download failed: {exc}. Tried again.",
             )
             return "later"
         except VendorError as exc:
-            return _refused(row, f"Ready, but the download was refused: {exc}")
+            return _refused(row, held, f"Ready, but the download was refused: {exc}")
         tmp.seek(0)
         base = f"partner-print-files/{row.order.connection_id}/{_safe(row.store_item_id)}"
         stored = default_storage.save(f"{base}.{sniffed.extension}", File(tmp, name=f"{base}.{sniffed.extension}"))
     preview_name = default_storage.save(f"{base}-preview.png", ContentFile(preview)) if preview else ""
-    print_file_update(
-        row,
-        file=stored,
-        preview=preview_name,
-        content_type=sniffed.content_type,
-        size_bytes=capped.size,
-        sha256=capped.digest.hexdigest(),
-        next_poll_at=None,
-        error="",
-        **measured,
-    )
+    try:
+        print_file_update(
+            row,
+            held=held,
+            file=stored,
+            preview=preview_name,
+            content_type=sniffed.content_type,
+            size_bytes=capped.size,
+            sha256=capped.digest.hexdigest(),
+            next_poll_at=None,
+            error="",
+            **measured,
+        )
+    except Superseded:
+        for name in (stored, preview_name):  # a newer poll stores its own
+            if name:
+                default_storage.delete(name)
+        raise
     return "stored"
 
 
-def _refused(row: PartnerPrintFile, reason: str) -> str:
-    print_file_update(row, state=State.FAILED, next_poll_at=None, error=reason[:2000])
+def _refused(row: PartnerPrintFile, held: datetime | None, reason: str) -> str:
+    print_file_update(row, held=held, state=State.FAILED, next_poll_at=None, error=reason[:2000])
     return State.FAILED
 
 

@@ -26,7 +26,7 @@ from pypdf import PdfWriter
 from fulfilment.models import FulfilmentOrder, IncomingRequest, PartnerPrintFile
 from fulfilment.selectors import fulfilment_orders_needing_attention
 from fulfilment.services.orders import fulfilment_order_create, fulfilment_order_send
-from fulfilment.services.print_files import partner_print_files_poll, poll_delay
+from fulfilment.services.print_files import partner_print_files_due_now, partner_print_files_poll, poll_delay
 from fulfilment.services.queue import PRINT_FILE_RETRY_TASK, PRINT_FILES_POLL_TASK
 from integrations.http import DownloadResult, VendorRetryable
 from integrations.partners import (
@@ -411,6 +411,28 @@ def test_the_hook_polls_the_items_it_names_now(client, printco, tasks_inline, dj
     assert [name for name, *_ in tasks_inline] == [PRINT_FILES_POLL_TASK]
     incoming = IncomingRequest.objects.get()
     assert incoming.kind == "print_files_ready" and "names 1 item(s): 1 print file(s)" in incoming.note
+
+
+def test_a_notification_while_the_file_is_being_polled_is_not_lost(printco, monkeypatch):
+    # The partner answers "processing", but while it does, the file becomes ready and the
+    # notification makes the row due now: the late "processing" must not push the row back.
+    row = row_of(sent_order(printco))
+    ready(row, pdf())
+    answer = PrintCoPartner.print_file_status
+
+    def slow_processing(self, store_item_id):
+        partner_print_files_due_now(printco, [store_item_id])  # the hook, meanwhile
+        return PrintFileReport(store_item_id, PrintFileState.PROCESSING, "processing")
+
+    monkeypatch.setattr(PrintCoPartner, "print_file_status", slow_processing)
+    assert poll_now().outcomes == {"superseded": 1}
+    row.refresh_from_db()
+    assert row.state == "received" and row.next_poll_at <= timezone.now()  # due now, as the hook said
+
+    monkeypatch.setattr(PrintCoPartner, "print_file_status", answer)
+    assert partner_print_files_poll().outcomes == {"stored": 1}  # the hook's poll, not the backoff
+    row.refresh_from_db()
+    assert row.state == "ready" and row.file
 
 
 @pytest.mark.parametrize("body", [b'{"items": []}', b"\x00garbage, not json", b"[1, 2"])
