@@ -25,9 +25,10 @@ ATTENTION = {
 
 
 def fulfilment_orders_listed(queryset: QuerySet | None = None) -> QuerySet:
-    """Fulfilment orders with what the list shows (connection, store order, tracking)."""
+    """Fulfilment orders with what the list shows (connection, store order, tracking, the print
+    files a partner makes)."""
     queryset = FulfilmentOrder.objects.all() if queryset is None else queryset
-    return queryset.select_related("connection", "store_order").prefetch_related("vendor_orders")
+    return queryset.select_related("connection", "store_order").prefetch_related("vendor_orders", "partner_print_files")
 
 
 def fulfilment_orders_needing_attention(queryset: QuerySet, what: str | None, *, now=None) -> QuerySet:

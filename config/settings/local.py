@@ -8,6 +8,9 @@ os.environ.setdefault("FIELD_ENCRYPTION_KEYS", "bG9jYWwtZGV2LWtleS1ub3QtZm9yLXBy
 os.environ.setdefault("DJANGO_DEBUG", "true")
 os.environ.setdefault("SANDBOX_ENABLED", "true")
 os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost")
+# Print files a partner makes settle within a minute or two here (polls 10 s, 20 s, 40 s... apart,
+# on each connection's every-minute schedule) rather than the production default's minutes.
+os.environ.setdefault("PRINT_FILE_POLL_BASE_SECONDS", "10")
 
 from .base import *  # noqa: E402,F403
 

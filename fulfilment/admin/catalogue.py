@@ -79,16 +79,34 @@ class PushInline(GenericTabularInline):
         return _pre(obj.answer)
 
 
+@admin.display(description="Connection", ordering="connection__name")
+def connection_name(obj):
+    """The connection's name only: "Name (Kind)" made it the widest column of these lists and
+    pushed the push state and dates off screen (the kind is the connection filter's)."""
+    return obj.connection.name
+
+
 class CatalogueRecordAdmin(admin.ModelAdmin):
     """Saving pushes (synchronously: staff see the partner's answer on the page); deleting deletes
     at the partner first; "Push again" for the ones that failed."""
 
     list_filter = ["push_state", ("connection", admin.RelatedOnlyFieldListFilter)]
+    list_select_related = True  # the connection (and a product's category, a variant's product)
     search_fields = ["name", "vendor_id"]
     inlines = [PushInline]
     actions = ["push_again"]
     state_fields = ["vendor_id", "push_state_shown", "pushed_at", "last_error_shown"]
     readonly_fields = state_fields
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = list(super().get_fieldsets(request, obj))
+        if obj is not None and obj.push_state == PushState.FAILED:
+            # A failed push is the first thing staff see: its error in words, above the form.
+            push = [fs for fs in fieldsets if fs[0] == "Push"]
+            fieldsets = [(title, {**opts, "classes": ["push-failed"]}) for title, opts in push] + [
+                fs for fs in fieldsets if fs[0] != "Push"
+            ]
+        return fieldsets
 
     def get_inlines(self, request, obj):
         return self.inlines if obj is not None else []  # a new record has no pushes yet
@@ -102,7 +120,11 @@ class CatalogueRecordAdmin(admin.ModelAdmin):
     @admin.display(description="Push state", ordering="push_state")
     def push_state_shown(self, obj):
         if obj.push_state == PushState.FAILED:
-            return format_html('<span class="badge badge-failed">{}</span>', obj.get_push_state_display())
+            return format_html(
+                '<span class="badge badge-failed" title="{}">{}</span>', obj.last_error, obj.get_push_state_display()
+            )
+        if obj.push_state == PushState.PUSHED:
+            return format_html('<span class="badge badge-succeeded">{}</span>', obj.get_push_state_display())
         return obj.get_push_state_display()
 
     @admin.display(description="Last error")
@@ -171,7 +193,7 @@ class CatalogueRecordAdmin(admin.ModelAdmin):
 
 @admin.register(CatalogueCategory)
 class CatalogueCategoryAdmin(CatalogueRecordAdmin):
-    list_display = ["name", "parent", "connection", "vendor_id", "push_state_shown", "pushed_at"]
+    list_display = ["name", "push_state_shown", "parent", "vendor_id", "pushed_at", connection_name]
     fieldsets = [
         (None, {"fields": ["connection", "name", "parent", "description"]}),
         ("At the partner", {"fields": ["default_dpi", "editor_category_id", "default_location_id"]}),
@@ -181,7 +203,7 @@ class CatalogueCategoryAdmin(CatalogueRecordAdmin):
 
 @admin.register(CatalogueProduct)
 class CatalogueProductAdmin(CatalogueRecordAdmin):
-    list_display = ["name", "code", "category", "active", "connection", "vendor_id", "push_state_shown", "pushed_at"]
+    list_display = ["name", "push_state_shown", "code", "category", "active", "vendor_id", "pushed_at", connection_name]
     list_filter = [*CatalogueRecordAdmin.list_filter, "active"]
     search_fields = ["name", "code", "vendor_id"]
     fieldsets = [
@@ -193,7 +215,7 @@ class CatalogueProductAdmin(CatalogueRecordAdmin):
 
 @admin.register(CatalogueVariant)
 class CatalogueVariantAdmin(CatalogueRecordAdmin):
-    list_display = ["name", "product", "connection", "vendor_id", "push_state_shown", "pushed_at"]
+    list_display = ["name", "push_state_shown", "product", "vendor_id", "pushed_at", connection_name]
     search_fields = ["name", "uuid", "vendor_id", "product__name"]
     fieldsets = [
         (None, {"fields": ["product", "name", "uuid", "description", "ecommerce_tags", "seo_details"]}),
@@ -219,7 +241,7 @@ class CatalogueVariantAdmin(CatalogueRecordAdmin):
 @admin.register(CataloguePush)
 class CataloguePushAdmin(ViewOnlyAdmin):
     deletable = False  # the record of what was sent and answered
-    list_display = ["at", "kind", "record_link", "action", "ok", "vendor_id", "error", "user", "connection"]
+    list_display = ["at", "kind", "record_link", "action", "ok", "error_shown", "vendor_id", "user"]
     list_filter = ["ok", "kind", "action", ("connection", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["content_type", "user", "connection"]
     search_fields = ["record_name", "vendor_id", "error"]
@@ -246,6 +268,11 @@ class CataloguePushAdmin(ViewOnlyAdmin):
     def answer_shown(self, obj):
         return _pre(obj.answer)
 
+    @admin.display(description="Error")
+    def error_shown(self, obj):
+        # A column wide enough to read the partner's words (the connection is its filter).
+        return format_html('<span class="push-error">{}</span>', obj.error) if obj.error else "—"
+
     @admin.display(description="Record", ordering="record_name")
     def record_link(self, obj):
         model = obj.content_type.model_class()
@@ -264,7 +291,7 @@ class VariantMappingForm(forms.ModelForm):
 @admin.register(VariantMapping)
 class VariantMappingAdmin(admin.ModelAdmin):
     form = VariantMappingForm
-    list_display = ["match_value", "match_by", "catalogue_variant", "ecommerce_variant_id", "sent_as", "connection"]
+    list_display = ["match_value", "match_by", "catalogue_variant", "ecommerce_variant_id", "sent_as", connection_name]
     list_filter = ["match_by", ("connection", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["match_value", "ecommerce_variant_id", "catalogue_variant__name", "catalogue_variant__vendor_id"]
     list_select_related = ["catalogue_variant", "connection"]
@@ -288,7 +315,8 @@ class VariantMappingAdmin(admin.ModelAdmin):
 
 @admin.register(PrintTemplate)
 class PrintTemplateAdmin(admin.ModelAdmin):
-    list_display = ["name", "vendor_uid", "connection"]
+    list_display = ["name", "vendor_uid", connection_name]
+    list_select_related = ["connection"]
     list_filter = [("connection", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["name", "vendor_uid"]
 
@@ -308,7 +336,16 @@ def combine_into_batch(modeladmin, request, queryset):
 @admin.register(BatchOrder)
 class BatchOrderAdmin(ViewOnlyAdmin):
     deletable = False  # it exists at the partner
-    list_display = ["vendor_id", "status_code", "item_count", "connection", "created_by", "created_at", "refreshed_at"]
+    list_display = [
+        "vendor_id",
+        "status_code",
+        "item_count",
+        connection_name,
+        "created_by",
+        "created_at",
+        "refreshed_at",
+    ]
+    list_select_related = ["connection", "created_by"]
     list_filter = ["status_code", ("connection", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["vendor_id", "items__vendor_id", "items__order__external_ref"]
     date_hierarchy = "created_at"

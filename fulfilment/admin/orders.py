@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from integrations.http import VendorRetryable
 from integrations.partners import OrderChanges
@@ -22,6 +22,7 @@ from ..models import (
     FulfilmentItem,
     FulfilmentOrder,
     OrderAction,
+    PartnerPrintFile,
     StatusEvent,
     VendorOrder,
 )
@@ -145,7 +146,16 @@ class AttentionFilter(admin.SimpleListFilter):
 
 @admin.register(FulfilmentOrder)
 class FulfilmentOrderAdmin(admin.ModelAdmin):
-    list_display = ["external_ref", "connection", "state", "status_shown", "tracking", "store_order", "created_at"]
+    list_display = [
+        "external_ref",
+        "connection_shown",
+        "state",
+        "status_shown",
+        "print_files_shown",
+        "tracking",
+        "store_order",
+        "created_at",
+    ]
     list_filter = [
         AttentionFilter,
         "state",
@@ -225,8 +235,33 @@ class FulfilmentOrderAdmin(admin.ModelAdmin):
         # With one partner connection its column says nothing and pushes "Created" off.
         fields = list(super().get_list_display(request))
         if VendorConnection.objects.with_capability(Capability.FULFILMENT_SEND).count() < 2:
-            fields.remove("connection")
+            fields.remove("connection_shown")
+        if not VendorConnection.objects.with_capability(Capability.PRINT_FILE_POLLING).exists():
+            fields.remove("print_files_shown")  # no partner makes print files: an empty column
         return fields
+
+    @admin.display(description="Connection", ordering="connection__name")
+    def connection_shown(self, obj):
+        # The name only ("Name (Kind)" was the widest column and pushed Created off screen).
+        return obj.connection.name
+
+    @admin.display(description="Partner print files")
+    def print_files_shown(self, obj):
+        """How many of the order's partner print files are in each state, a failed one as a problem."""
+        counts: dict[str, int] = {}
+        for row in obj.partner_print_files.all():
+            counts[row.state] = counts.get(row.state, 0) + 1
+        if not counts:
+            return "—"
+        css = {PartnerPrintFile.State.FAILED: "badge-failed", PartnerPrintFile.State.READY: "badge-succeeded"}
+        return format_html_join(
+            " ",
+            '<span class="badge {}">{} {}</span>',
+            (
+                (css.get(state, "badge-running"), count, PartnerPrintFile.State(state).label.split(" (")[0].lower())
+                for state, count in sorted(counts.items())
+            ),
+        )
 
     def has_add_permission(self, request):
         return False  # created from approved customizations: see "Create from approved"
@@ -330,6 +365,8 @@ class FulfilmentOrderAdmin(admin.ModelAdmin):
                 for action, why in available.items()
             ]
             extra["may_send"] = self.has_send_permission(request)
+            # Shown at the top: a failed print file is otherwise a row far down the page.
+            extra["failed_print_files"] = list(order.partner_print_files.filter(state=PartnerPrintFile.State.FAILED))
         return super().change_view(request, object_id, form_url, extra_context=extra)
 
     def create_view(self, request):

@@ -45,7 +45,16 @@ def preview_shown(obj: PartnerPrintFile):
     if not obj.preview:
         return "—"
     url = reverse("admin:fulfilment_partnerprintfile_preview", args=[obj.pk])
-    return format_html('<img class="thumb" src="{}" alt="Preview of {}">', url, obj.store_item_id)
+    # Big enough to recognise the file (a 40 px square cropped a page to a blank corner); the
+    # whole page, linked to the file itself when it is stored.
+    image = format_html('<img class="print-file-preview" src="{}" alt="Preview of {}">', url, obj.store_item_id)
+    if not obj.file:
+        return image
+    return format_html(
+        '<a href="{}" title="Open the print file">{}</a>',
+        reverse("admin:fulfilment_partnerprintfile_file", args=[obj.pk]),
+        image,
+    )
 
 
 def file_link(obj: PartnerPrintFile):
@@ -140,7 +149,12 @@ class ConnectionFilter(admin.SimpleListFilter):
     parameter_name = "connection"
 
     def lookups(self, request, model_admin):
-        rows = PartnerPrintFile.objects.values_list("order__connection_id", "order__connection__name").distinct()
+        # order_by(): the model's ordering would make DISTINCT count each file (one row per file).
+        rows = (
+            PartnerPrintFile.objects.order_by()
+            .values_list("order__connection_id", "order__connection__name")
+            .distinct()
+        )
         return sorted(rows, key=lambda row: row[1])
 
     def queryset(self, request, queryset):
@@ -156,8 +170,7 @@ class PartnerPrintFileAdmin(Shown, ViewOnlyAdmin):
     list_display = [
         "store_item_id",
         "order",
-        "state_shown",
-        "vendor_code",
+        "state_shown",  # the vendor's own code is its tooltip
         "preview_shown",
         "size_shown",
         "polls",

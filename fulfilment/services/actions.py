@@ -100,7 +100,11 @@ def order_actions_available(order: FulfilmentOrder) -> dict[str, str]:
         if not spec.has(capability):
             return f"{label} does not let us {doing} an order through its API."
         if order.state != State.SENT:
-            return f"Only a sent order can be {doing}d here; this one is {order.get_state_display().lower()}."
+            done = {"cancel": "cancelled"}.get(doing, f"{doing}d")
+            state = order.get_state_display()
+            # A state's label may end in its own punctuation ("Check: did the partner get it?").
+            shown = f"“{state}”" if not state.isalnum() and " " in state else state.lower()
+            return f"Only a sent order can be {done} here; this one is {shown}."
         if not has_vendor_order:
             return f"{label}'s order id is not known: nothing to {doing} at the partner."
         return ""

@@ -11,6 +11,7 @@ Also the one answer to "which partner variant is this order line sent as" (`line
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -109,11 +110,22 @@ def catalogue_body(record: CatalogueRecord) -> dict[str, Any]:
 # -- push and delete ------------------------------------------------------------------------------
 
 
+def _said_already(excerpt: str, said: str) -> bool:
+    """Whether a JSON body's every text (e.g. {"message": "Product not found."}) is in `said`
+    already: repeating it as JSON would only say it twice."""
+    try:
+        body = json.loads(excerpt)
+    except ValueError:
+        return False
+    texts = [v for v in body.values() if isinstance(v, str)] if isinstance(body, dict) else []
+    return bool(texts) and len(texts) == len(body) and all(text in said for text in texts)
+
+
 def vendor_error_words(exc: Exception) -> str:
     if isinstance(exc, VendorError):
         said = str(exc)
         excerpt = (exc.excerpt or "").strip()
-        if excerpt and excerpt not in said:
+        if excerpt and excerpt not in said and not _said_already(excerpt, said):
             said += f". The partner said: {excerpt[:500]}"
         return said
     if isinstance(exc, RateLimited):

@@ -703,3 +703,37 @@ def demo_connection(origin: str, kind: str) -> dict:
 
 def demo_order_progress(origin: str, external_ref: str, step: int) -> None:
     """Nothing to push: the OMS moves print files along as they are polled."""
+
+
+# The demo routes mugs here (a routing rule on the product title; the other partner takes the rest)
+# and sends this many orders of one design each, the last one's item made to fail.
+DEMO_ROUTE = {"product_contains": "mug"}
+DEMO_ORDERS = 2
+# The demo's catalogue, pushed to this sandbox: one category, one product, two variants (the
+# first is what the demo's mug template is sent as), plus print templates for batch orders (made
+# by hand in the OMS dashboard: any UID does here).
+DEMO_CATALOGUE = {
+    "category": {"name": "Drinkware", "default_dpi": 300, "description": "Mugs and bottles"},
+    "product": {"name": "Ceramic Mug", "code": "MUG", "order_column": 1, "active": True, "team_id": 1},
+    "variants": [
+        {"name": "Ceramic Mug 11oz White", "country_id": 826, "weight": 350, "customs_code": "6912002300"},
+        {"name": "Ceramic Mug 15oz White", "country_id": 826, "weight": 420, "customs_code": "6912002300"},
+    ],
+}
+DEMO_PRINT_TEMPLATES = [
+    ("7d6c1f0e-2f7a-4c3e-9a51-3b8e1f6a2c01", "Mug wrap 2-up (A4)"),
+    ("0b9e4d2a-6c15-4f8b-8e3d-52a7c9f1b402", "Mug wrap 4-up (A3)"),
+]
+
+
+def demo_failing_ref(reference: str) -> str:
+    """An order line reference whose print file this sandbox fails (its ecommerce_order_item_id
+    ends in "F": it ends in processingfailed)."""
+    return reference if reference.endswith("F") else f"{reference}F"
+
+
+def demo_register_notify_url(origin: str, url: str) -> None:
+    """Tell the sandbox served from `origin` where to POST when a print file becomes ready (the
+    connection's print-files hook), over HTTP as the demo's worker is not the web process."""
+    response = requests.post(f"{origin.rstrip('/')}{MOUNT}/_notify-url", json={"url": url}, timeout=HTTP_TIMEOUT)
+    response.raise_for_status()

@@ -383,7 +383,8 @@ class VendorConnectionAdmin(admin.ModelAdmin):
                     (
                         reverse("admin:django_celery_beat_periodictask_change", args=[task.pk]),
                         task.name,
-                        (f"every {task.interval}" if task.interval else "custom") + ("" if task.enabled else " (off)"),
+                        # An interval says "every ..." itself (django-celery-beat's str).
+                        (str(task.interval) if task.interval else "custom") + ("" if task.enabled else " (off)"),
                     )
                     for _entry, task in rows
                     if task is not None

@@ -21,6 +21,7 @@ from fulfilment.services.catalogue import (
     catalogue_delete,
     catalogue_push,
     line_variant_id,
+    vendor_error_words,
 )
 from orders.models import VendorConnection
 from tests.factories import CustomizationFactory, FulfilmentOrderFactory, OrderLineFactory, StoreOrderFactory
@@ -327,3 +328,16 @@ def test_an_adapter_that_cannot_says_so_in_words(shelf, monkeypatch):
     monkeypatch.setattr(shelf_partner.ShelfPartner, "catalogue_save", cannot)
     push = catalogue_push(category(shelf))
     assert not push.ok and "the partner's adapter cannot do this (no variants through this API)" in push.error
+
+
+def test_an_error_s_words_do_not_repeat_a_json_body_that_says_nothing_more():
+    said = vendor_error_words(
+        rejected(404, 'not found. The OMS said: "Product not found."', '{"message": "Product not found."}')
+    )
+    assert said.count("Product not found.") == 1 and "The partner said" not in said
+    # A body with more than the message is still quoted (it may say which field was wrong).
+    more = '{"message": "Invalid.", "errors": {"name": ["The name is required."]}}'
+    assert f"The partner said: {more}" in vendor_error_words(rejected(400, "Invalid.", more))
+    assert "The partner said: <html>oops</html>" in vendor_error_words(
+        rejected(500, "Server error", "<html>oops</html>")
+    )

@@ -613,6 +613,39 @@ def test_the_list_filters_by_state_and_connection_and_finds_by_order_ref(client,
     assert row_of(order).store_item_id not in client.get(url, {"state": "failed"}).content.decode()
 
 
+def test_the_connection_filter_names_each_connection_once_however_many_files_it_has(client, printco):
+    sent_order(printco, items=3)
+    client.force_login(staff_in("Viewer"))
+    page = client.get(reverse("admin:fulfilment_partnerprintfile_changelist")).content.decode()
+    assert page.count(f"?connection={printco.pk}") == 1
+
+
+def test_a_failed_file_is_said_at_the_top_of_its_order_and_counted_in_the_order_list(client, printco):
+    row = failed_row(printco)
+    fine = sent_order(printco)
+    client.force_login(staff_in("Viewer"))
+    page = client.get(reverse("admin:fulfilment_fulfilmentorder_change", args=[row.order_id])).content.decode()
+    top = page[: page.index("Customer and shipping")]
+    assert 'id="print-file-failed"' in top and row.store_item_id in top
+    assert reverse("admin:fulfilment_partnerprintfile_change", args=[row.pk]) in top
+    other = client.get(reverse("admin:fulfilment_fulfilmentorder_change", args=[fine.pk])).content.decode()
+    assert 'id="print-file-failed"' not in other
+
+    listed = client.get(reverse("admin:fulfilment_fulfilmentorder_changelist")).content.decode()
+    assert '<span class="badge badge-failed">1 failed</span>' in listed
+    assert '<span class="badge badge-running">1 received</span>' in listed
+
+
+def test_the_preview_links_to_the_stored_file_and_is_not_cropped(client, printco):
+    row = row_of(sent_order(printco))
+    ready(row, png(300, 200), url="https://files.printco.example/x.png")
+    poll_now()
+    client.force_login(staff_in("Viewer"))
+    page = client.get(reverse("admin:fulfilment_partnerprintfile_change", args=[row.pk])).content.decode()
+    file_url = reverse("admin:fulfilment_partnerprintfile_file", args=[row.pk])
+    assert f'<a href="{file_url}" title="Open the print file"><img class="print-file-preview"' in page
+
+
 # -- operators ---------------------------------------------------------------------------------------
 
 

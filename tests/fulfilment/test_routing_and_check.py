@@ -382,6 +382,14 @@ def test_get_applies_the_status_as_a_callback_would(sent):
 def test_what_an_order_does_not_allow_is_said_why(sent, gateway, route_print):
     draft = fulfilment_order_create(connection=route_print, customizations=[design()], shipping=ADDRESS)
     assert order_actions_available(draft)["update"] == "Only a sent order can be updated here; this one is draft."
+    assert order_actions_available(draft)["cancel"] == "Only a sent order can be cancelled here; this one is draft."
+    FulfilmentOrder.objects.filter(pk=draft.pk).update(state=State.CHECK)
+    draft.refresh_from_db()
+    assert order_actions_available(draft)["update"] == (
+        "Only a sent order can be updated here; this one is “Check: did the partner get it?”."
+    )
+    FulfilmentOrder.objects.filter(pk=draft.pk).update(state=State.DRAFT)
+    draft.refresh_from_db()
     assert not fulfilment_order_update(draft, OrderChanges(note="x")).ok and not CALLS[1:]
     cg = fulfilment_order_create(connection=gateway, customizations=[design()], shipping=ADDRESS)
     FulfilmentOrder.objects.filter(pk=cg.pk).update(state=State.SENT)

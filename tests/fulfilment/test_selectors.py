@@ -60,8 +60,9 @@ def test_what_can_be_fulfilled_and_the_timeline(gateway, django_assert_num_queri
     assert customizations_to_fulfil() == {"No store order": [free]}
     assert customizations_to_fulfil([taken.pk]) == {}
     assert list(fulfilment_timeline(sent).values_list("vendor_status_code", flat=True)) == ["4", "1"]
-    with django_assert_num_queries(2):  # the orders, then their vendor orders
-        assert [list(o.vendor_orders.all()) for o in fulfilment_orders_listed()] == [[]]
+    with django_assert_num_queries(3):  # the orders, then their vendor orders and partner print files
+        listed = fulfilment_orders_listed()
+        assert [(list(o.vendor_orders.all()), list(o.partner_print_files.all())) for o in listed] == [([], [])]
 
 
 def test_reprocessable(gateway):

@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from integrations.registry import Capability
-from integrations.sandbox.demo import demo_connections
+from integrations.sandbox.demo import demo_connections, demo_routing
 from integrations.sandbox.tasks import demo_fulfilment_task
 from orders.models import BadWordList
 from orders.services.bad_words import bad_words_save
@@ -19,8 +19,8 @@ DEMO_BAD_WORDS = ["damn", "crap"]
 
 class Command(BaseCommand):
     help = (
-        "Development only: a staff login, a connection to each vendor's sandbox, a starter bad-words "
-        "list, a first sync and the fulfilment demo queued."
+        "Development only: a staff login, a connection to each vendor's sandbox, a routing table, a "
+        "starter bad-words list, a first sync and the fulfilment demo queued."
     )
 
     def add_arguments(self, parser):
@@ -40,6 +40,7 @@ class Command(BaseCommand):
             user.set_password(password)
             user.save()
             connections = demo_connections(origin)
+            demo_routing(connections)
             if not BadWordList.current().words:
                 bad_words_save(words=DEMO_BAD_WORDS, is_active=True, user=user)
             if not no_sync:
