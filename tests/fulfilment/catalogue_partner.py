@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import itertools
 import uuid
-from dataclasses import dataclass, field
 
 from integrations.http import VendorRejected
 from integrations.partners import BatchRecord, CatalogueAnswer, CatalogueKind, NotSupported
 from integrations.registry import Capability, Secret, VendorSpec
+from tests.fulfilment.fakes import FakeClient, FakePartner
 
 CALLS: list[tuple] = []
 FAIL: dict[tuple[str, str], Exception] = {}
@@ -28,28 +28,11 @@ def rejected(status: int, message: str, details: str = "") -> VendorRejected:
     return VendorRejected(message, vendor="Shelf Print", status=status, excerpt=details)
 
 
-@dataclass
-class FakeClient:
-    calls: list = field(default_factory=list)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
-
-    def close(self):
-        pass
-
-
-class ShelfPartner:
+class ShelfPartner(FakePartner):
     """No batch_status: a batch order's status cannot be read again."""
 
     label = "Shelf Print"
     idempotent_send = True
-
-    def __init__(self, config, client=None):
-        self.config, self.client = config, client
 
     def _fail(self, operation: str, kind: str) -> None:
         error = FAIL.pop((operation, kind), None)

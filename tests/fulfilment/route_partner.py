@@ -20,6 +20,7 @@ from integrations.partners import (
 )
 from integrations.registry import Capability, Secret, Setting, VendorSpec
 from orders.models import VendorConnection
+from tests.fulfilment.fakes import FakeClient, FakePartner
 
 CODES = {
     "received": FulfilmentStatus.ACCEPTED,
@@ -44,23 +45,9 @@ SCRIPT = Script()
 CALLS: list = []
 
 
-class FakeClient:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
-
-    def close(self):
-        pass
-
-
-class RoutePartner:
+class RoutePartner(FakePartner):
     label = "Route Print"
     idempotent_send = False
-
-    def __init__(self, config, client=None):
-        self.config, self.client = config, client
 
     def request_body(self, order):
         return {"ref": order.reference, "store": order.partner_store, "lines": [line.sku for line in order.lines]}

@@ -8,7 +8,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from dataclasses import dataclass, field
 
 import pytest
 from django.urls import reverse
@@ -32,6 +31,7 @@ from integrations.partners import (
 from integrations.registry import Capability, Secret, VendorSpec
 from orders.models import VendorConnection
 from tests.factories import staff_in
+from tests.fulfilment.fakes import FakeClient, FakePartner
 from tests.fulfilment.test_flows import ADDRESS, approved_with_artwork
 
 pytestmark = pytest.mark.django_db
@@ -46,26 +46,9 @@ CODES = {  # the next partner's codes are words
 SENT: list = []
 
 
-@dataclass
-class FakeClient:
-    calls: list = field(default_factory=list)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
-
-    def close(self):
-        pass
-
-
-class AcmePartner:
+class AcmePartner(FakePartner):
     label = "Acme Print"
     idempotent_send = True
-
-    def __init__(self, config, client=None):
-        self.config, self.client = config, client
 
     def request_body(self, order):
         return {"ref": order.reference, "lines": [[line.sku, line.quantity] for line in order.lines]}

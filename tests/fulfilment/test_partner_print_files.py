@@ -45,6 +45,7 @@ from integrations.registry import Capability, Secret, VendorSpec
 from orders.models import VendorConnection
 from orders.services.connections import connection_schedule_update
 from tests.factories import staff_in
+from tests.fulfilment.fakes import FakeClient, FakePartner
 from tests.fulfilment.test_flows import ADDRESS, approved_with_artwork
 
 pytestmark = pytest.mark.django_db
@@ -76,23 +77,9 @@ def png(width=40, height=30) -> bytes:
     return buffer.getvalue()
 
 
-class FakeClient:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
-
-    def close(self):
-        pass
-
-
-class PrintCoPartner:
+class PrintCoPartner(FakePartner):
     label = "PrintCo"
     idempotent_send = True
-
-    def __init__(self, config, client=None):
-        self.config, self.client = config, client
 
     def request_body(self, order):
         return {"ref": order.reference}
