@@ -2,14 +2,17 @@
 child, of an idle child, of the whole worker (then a new one is started). Each time every
 customization ends stored once, with no human action, within a bounded wait.
 
-The worker runs in a subprocess against the test database and the live_server sandbox, whose
-detail calls are slowed so that a sync takes a few seconds. Staleness, heartbeat and the Redis
-visibility timeout are shortened through their env vars so that this takes seconds, not minutes.
+The worker runs in a subprocess against the test database and the sandbox server, whose detail
+calls after the first batch's are slowed, so that the sync is killed mid-way with a batch already
+written; after the kill the sandbox answers at full speed (what the tests watch is the recovery,
+not a slow vendor). Staleness, heartbeat and the Redis visibility timeout are shortened through
+their env vars so that this takes seconds, not minutes.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import signal
 import subprocess
@@ -20,21 +23,27 @@ from pathlib import Path
 
 import pytest
 import redis
+from celery.utils.nodenames import host_format
 from django.db import connections
 
 from config.celery import app
+from integrations.qstomizer.sandbox import RandomFaults
 from orders.models import Customization, SyncRun
+from orders.services.sync import BATCH_SIZE
 from orders.tasks import sync_connection_task
 
 pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]
 
 BASE_DIR = Path(__file__).resolve().parents[2]
-STALE_AFTER = 4
-VISIBILITY_TIMEOUT = 10
+STALE_AFTER = 3
+# Longer than a live worker holds a message (a redelivered sync waits at most STALE_AFTER + 1 s
+# for the dead run's lock, then finishes the last ~20 details at full speed), or Redis would give
+# it to a second child while it runs; it is what the whole-worker kill waits out.
+VISIBILITY_TIMEOUT = 8
 WAIT = 120.0
 
 
-def wait_for(predicate, timeout=WAIT, step=0.2):
+def wait_for(predicate, timeout=WAIT, step=0.1):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():
@@ -83,7 +92,9 @@ class Worker:
         busy = []
 
         def found():
-            active = app.control.inspect(timeout=1.0).active() or {}
+            # Asked of this worker only, so the answer comes as soon as it replies (a broadcast
+            # waits out the whole timeout for other workers that may answer).
+            active = app.control.inspect([host_format(self.name)], timeout=1.0, limit=1).active() or {}
             busy[:] = [t["worker_pid"] for tasks in active.values() for t in tasks if t.get("worker_pid") in pids]
             return bool(busy)
 
@@ -95,13 +106,10 @@ class Worker:
         self.process.wait(timeout=30)
 
     def stop(self) -> None:
+        """After the test: SIGKILL (a warm shutdown took ~2 s per worker and proves nothing here;
+        what a killed worker leaves in Redis goes with the teardown's flushdb)."""
         if self.process.poll() is None:
-            kids = children(self.process.pid)
-            self.process.terminate()
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self.process.wait(timeout=20)
-            kill([self.process.pid, *kids])
-            self.process.wait(timeout=10)
+            self.kill_all()
 
 
 @pytest.fixture
@@ -140,17 +148,41 @@ def workers(worker_env, tmp_path, qstomizer_connection):
     yield start
     for worker in started:
         worker.stop()
+    redis.Redis.from_url(worker_env["TEST_REDIS_URL"]).flushdb()  # no unacked message left to later tests
+
+
+@dataclasses.dataclass
+class StallAfterFirstBatch(RandomFaults):
+    """The sandbox's stall fault on every detail call after the first `fast` ones."""
+
+    fast: int = BATCH_SIZE
+    answered: int = 0
+
+    def draw(self, endpoint: str) -> str | None:
+        with self._lock:
+            self.answered += endpoint == "order"
+            if self.answered <= self.fast:
+                return None
+        return super().draw(endpoint)
 
 
 @pytest.fixture
 def slow_sandbox(sandbox, qstomizer_connection):
-    """Every detail call takes 0.15 s, two at a time: a sync of the 120 takes a few seconds, long
-    enough to be killed mid-way. (0.1 s was enough while every request also waited ~40 ms for a
-    delayed ACK; the sandbox server sets TCP_NODELAY, so the stall carries that time now.)"""
-    sandbox.set_faults(1.0, kinds=("stall",), endpoints=("order",), stall_seconds=0.15)
+    """The first batch's detail calls (BATCH_SIZE of the 120) are answered at once; each later one
+    takes 0.5 s, two at a time: the sync has written its first batch (the progress the tests wait
+    for) and still has ~5 s of work when it is killed. (Before, every call took 0.15 s: ~8 s to
+    the first batch, then 1.5 s in which to kill it, which one run missed.) A test calls
+    `full_speed(sandbox)` once it has killed."""
+    sandbox.random_faults = StallAfterFirstBatch(rate=1.0, kinds=("stall",), endpoints=("order",), stall_seconds=0.5)
     qstomizer_connection.detail_concurrency = 2
     qstomizer_connection.save()
     return sandbox
+
+
+def full_speed(box) -> None:
+    """The kill is done: the vendor answers at once from now on, so the recovery does not also
+    wait out the simulated slowness (calls already stalling finish their stall)."""
+    box.set_faults(0)
 
 
 def running_with_progress() -> bool:
@@ -179,6 +211,7 @@ def test_sigkill_of_the_busy_child_mid_sync_ends_complete(workers, qstomizer_con
 
     busy, _idle = worker.busy_and_idle_child()
     os.kill(busy, signal.SIGKILL)
+    full_speed(slow_sandbox)
 
     assert_complete(slow_sandbox, worker)
     # The killed child's run was taken over (abandoned), the same task finished the sync.
@@ -195,6 +228,7 @@ def test_sigkill_of_an_idle_child_loses_nothing_and_later_tasks_still_run(worker
 
     _busy, idle = worker.busy_and_idle_child()
     os.kill(idle, signal.SIGKILL)
+    full_speed(slow_sandbox)
 
     assert_complete(slow_sandbox, worker)
     # The worker is not wedged: a sync queued after the kill runs too (twice over, so that
@@ -213,6 +247,7 @@ def test_sigkill_of_the_whole_worker_then_a_new_one_ends_complete(workers, qstom
 
     worker.kill_all()
     assert not all_stored_once(slow_sandbox)  # it really was cut off mid-sync
+    full_speed(slow_sandbox)
     replacement = workers()
 
     # Redis gives the unacknowledged message to the new worker after the visibility timeout;
