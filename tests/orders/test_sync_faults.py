@@ -17,7 +17,7 @@ SIZE = 635
 # A stall is longer than the read timeout: it is a timeout, which the session retries. (The
 # timeout is short so that each stall costs the sync half a second, not the second it did.)
 READ_TIMEOUT = 0.5
-STALL_SECONDS = 1.0
+STALL_SECONDS = 0.7
 # Retry-After on the sandbox's 429s: 0, so the session retries at once (with the tests' zero
 # backoff). Waiting as told is tests/integrations/test_http_retry.py's subject; at 1 s the
 # ~15 rate limits per run slept about 6 of the ~11 s each run took.
