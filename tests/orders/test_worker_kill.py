@@ -31,6 +31,7 @@ from integrations.qstomizer.sandbox import RandomFaults
 from orders.models import Customization, SyncRun
 from orders.services.sync import BATCH_SIZE
 from orders.tasks import sync_connection_task
+from tests.conftest import need
 
 pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]
 
@@ -41,6 +42,10 @@ STALE_AFTER = 3
 # it to a second child while it runs; it is what the whole-worker kill waits out.
 VISIBILITY_TIMEOUT = 8
 WAIT = 120.0
+TASK_QUEUE = "celery"  # Celery's default, where sync_connection_task.delay() sends
+# The workers the tests below start (one each, two for the whole-worker kill): one is always
+# started ahead, up to this many.
+WORKERS_IN_THIS_MODULE = 4
 
 
 def wait_for(predicate, timeout=WAIT, step=0.1):
@@ -65,14 +70,19 @@ def kill(pids: list[int]) -> None:
 
 
 class Worker:
-    """One `celery -A config worker` subprocess, prefork with two children."""
+    """One `celery -A config worker` subprocess, prefork with two children. It starts on a queue
+    of its own that nothing is sent to (a standby: see `standby`), and takes tasks once
+    `consume()` has it consume the tasks' queue."""
 
     def __init__(self, env: dict, log: Path):
-        self.name = f"killtest-{uuid.uuid4().hex[:8]}@%h"
+        uid = uuid.uuid4().hex[:8]
+        self.name = f"killtest-{uid}@%h"
+        self.standby_queue = f"killtest-standby-{uid}"
         self.log = log
         self.process = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "prefork", "--concurrency", "2"]
-            + ["--loglevel", "INFO", "--without-gossip", "--without-mingle", "-n", self.name],
+            + ["--loglevel", "INFO", "--without-gossip", "--without-mingle", "-n", self.name]
+            + ["-Q", self.standby_queue],
             cwd=BASE_DIR,
             env=env,
             stdout=log.open("ab"),
@@ -82,6 +92,13 @@ class Worker:
     def wait_ready(self) -> None:
         ready = wait_for(lambda: len(children(self.process.pid)) == 2 and "ready." in self.log.read_text(), 60)
         assert ready, self.tail()
+
+    def consume(self) -> None:
+        """Consume the tasks' queue from now on (and no longer the standby queue)."""
+        destination = [host_format(self.name)]
+        added = app.control.add_consumer(TASK_QUEUE, destination=destination, reply=True, timeout=10)
+        assert added and all("ok" in answer for reply in added for answer in reply.values()), (added, self.tail())
+        app.control.cancel_consumer(self.standby_queue, destination=destination, reply=True, timeout=10)
 
     def tail(self) -> str:
         return self.log.read_text()[-3000:] if self.log.exists() else ""
@@ -107,13 +124,20 @@ class Worker:
 
     def stop(self) -> None:
         """After the test: SIGKILL (a warm shutdown took ~2 s per worker and proves nothing here;
-        what a killed worker leaves in Redis goes with the teardown's flushdb)."""
+        what a killed worker leaves in Redis goes with `clear_tasks()`)."""
         if self.process.poll() is None:
             self.kill_all()
 
 
-@pytest.fixture
-def worker_env(redis_url, require_postgres):
+def clear_tasks(url: str) -> None:
+    """No task message left in this suite's Redis db, queued or unacknowledged (the queue
+    bindings the standby workers declared stay)."""
+    redis.Redis.from_url(url).delete(TASK_QUEUE, "unacked", "unacked_index", "unacked_mutex")
+
+
+@pytest.fixture(scope="module")
+def worker_env(redis_url, django_db_setup):
+    need(connections["default"].vendor == "postgresql", "PostgreSQL (DATABASE_URL=postgres://...)")
     redis.Redis.from_url(redis_url).flushdb()  # this suite's Redis db: no message left from earlier runs
     database = connections["default"].settings_dict
     env = dict(os.environ)
@@ -135,20 +159,60 @@ def worker_env(redis_url, require_postgres):
     return env
 
 
-@pytest.fixture
-def workers(worker_env, tmp_path, qstomizer_connection):
-    started: list[Worker] = []
+class Standby:
+    """The next worker, started ahead: a worker's start-up (~2 s, much more on a loaded machine)
+    is spent while the test before waits on its worker, not on the test's own clock. A test's
+    workers are taken from here; each starts consuming the tasks' queue when it is taken (for
+    the broker, a new worker appears then), and the one after it is started at once."""
 
-    def start() -> Worker:
-        worker = Worker(worker_env, tmp_path / f"worker-{len(started)}.log")
-        started.append(worker)  # stopped at the end whatever happens next
+    def __init__(self, env: dict, logs: Path, budget: int):
+        self.env, self.logs, self.budget = env, logs, budget
+        self.started: list[Worker] = []
+        self.next: Worker | None = None
+        self._start_next()
+
+    def _start_next(self) -> None:
+        if self.budget > 0:
+            self.budget -= 1
+            self.next = Worker(self.env, self.logs / f"worker-{len(self.started)}.log")
+            self.started.append(self.next)
+
+    def take(self) -> Worker:
+        worker = self.next or Worker(self.env, self.logs / f"worker-{len(self.started)}.log")
+        if worker not in self.started:
+            self.started.append(worker)
+        self.next = None
         worker.wait_ready()
+        worker.consume()
+        self._start_next()
         return worker
 
+    def stop(self) -> None:
+        for worker in self.started:
+            worker.stop()
+
+
+@pytest.fixture(scope="module")
+def standby(worker_env, tmp_path_factory):
+    workers = Standby(worker_env, tmp_path_factory.mktemp("workers"), budget=WORKERS_IN_THIS_MODULE)
+    yield workers
+    workers.stop()
+    clear_tasks(worker_env["TEST_REDIS_URL"])
+
+
+@pytest.fixture
+def workers(standby, worker_env, qstomizer_connection):
+    clear_tasks(worker_env["TEST_REDIS_URL"])
+    taken: list[Worker] = []
+
+    def start() -> Worker:
+        taken.append(standby.take())
+        return taken[-1]
+
     yield start
-    for worker in started:
+    for worker in taken:
         worker.stop()
-    redis.Redis.from_url(worker_env["TEST_REDIS_URL"]).flushdb()  # no unacked message left to later tests
+    clear_tasks(worker_env["TEST_REDIS_URL"])  # no unacked message left to later tests
 
 
 @dataclasses.dataclass
