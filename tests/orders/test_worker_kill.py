@@ -36,11 +36,13 @@ from tests.conftest import need
 pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]
 
 BASE_DIR = Path(__file__).resolve().parents[2]
-STALE_AFTER = 3
+# Four missed heartbeats (SYNC_HEARTBEAT_SECONDS 0.5 below). Here a run wrongly taken for dead could
+# only be taken over by the same sync, which waits for it anyway.
+STALE_AFTER = 2
 # Longer than a live worker holds a message (a redelivered sync waits at most STALE_AFTER + 1 s
 # for the dead run's lock, then finishes the last ~20 details at full speed), or Redis would give
 # it to a second child while it runs; it is what the whole-worker kill waits out.
-VISIBILITY_TIMEOUT = 8
+VISIBILITY_TIMEOUT = 7
 WAIT = 120.0
 TASK_QUEUE = "celery"  # Celery's default, where sync_connection_task.delay() sends
 # The workers the tests below start (one each, two for the whole-worker kill): one is always
