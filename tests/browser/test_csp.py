@@ -35,7 +35,7 @@ document.addEventListener("securitypolicyviolation", function (e) {
   window.__csp.push(e.violatedDirective + " blocked " + (e.blockedURI || "inline") + " " + (e.sample || ""));
 });
 """
-TABS = 6
+TABS = 12
 ADDRESS = {"shipping_address_1": "1 High Street", "shipping_postcode": "AB1 2CD", "shipping_country_code": "GB"}
 
 

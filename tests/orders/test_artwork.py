@@ -20,6 +20,14 @@ pytestmark = pytest.mark.django_db
 State = SideArtwork.State
 
 
+@pytest.fixture(autouse=True)
+def small_sandbox(settings):
+    """A Qstomizer sandbox of 12 customizations instead of the tests' 120: each test here syncs
+    only to have one approved customization (of a template that prints from 2400×2400 files, or
+    of 600103 for the preflight), and the sync of 120 over HTTP was most of every test's time."""
+    settings.SANDBOX_QSTOMIZER_SIZE = 12
+
+
 @pytest.fixture
 def approved(qstomizer_connection, sandbox, django_capture_on_commit_callbacks):
     """A synced, approved Qstomizer customization whose template prints from 2400×2400 files."""

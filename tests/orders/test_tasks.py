@@ -3,7 +3,9 @@
 import time
 
 import pytest
+import redis
 from celery.contrib.testing.worker import start_worker
+from celery.worker import state as worker_state
 
 from config.celery import app
 from orders.models import Customization, SyncRun
@@ -12,12 +14,27 @@ from orders.tasks import sync_connection_task
 pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture
-def worker(redis_url):
+@pytest.fixture(scope="module")
+def module_worker(redis_url):
+    """One worker for this module's tests: stopping one waits out its ~1 s poll of Redis, which
+    each test paid before."""
     assert app.conf.broker_url == redis_url, "config.settings.test reads TEST_REDIS_URL"
     app.control.purge()  # nothing left over from an earlier test run
     with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30) as running:
         yield running
+
+
+@pytest.fixture
+def worker(module_worker, redis_url):
+    """The module's worker; after the test it has run everything the test queued (nothing runs
+    while the next test's database is being reset)."""
+    yield module_worker
+    queue = redis.Redis.from_url(redis_url)
+
+    def idle():
+        return not worker_state.active_requests and not worker_state.reserved_requests and not queue.llen("celery")
+
+    assert wait_for(idle), "the worker was still busy after the test"
 
 
 def wait_for(predicate, timeout=60.0):

@@ -2,14 +2,17 @@
 child, of an idle child, of the whole worker (then a new one is started). Each time every
 customization ends stored once, with no human action, within a bounded wait.
 
-The worker runs in a subprocess against the test database and the live_server sandbox, whose
-detail calls are slowed so that a sync takes a few seconds. Staleness, heartbeat and the Redis
-visibility timeout are shortened through their env vars so that this takes seconds, not minutes.
+The worker runs in a subprocess against the test database and the sandbox server, whose detail
+calls after the first batch's are slowed, so that the sync is killed mid-way with a batch already
+written; after the kill the sandbox answers at full speed (what the tests watch is the recovery,
+not a slow vendor). Staleness, heartbeat and the Redis visibility timeout are shortened through
+their env vars so that this takes seconds, not minutes.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import signal
 import subprocess
@@ -20,21 +23,34 @@ from pathlib import Path
 
 import pytest
 import redis
+from celery.utils.nodenames import host_format
 from django.db import connections
 
 from config.celery import app
+from integrations.qstomizer.sandbox import RandomFaults
 from orders.models import Customization, SyncRun
+from orders.services.sync import BATCH_SIZE
 from orders.tasks import sync_connection_task
+from tests.conftest import need
 
 pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]
 
 BASE_DIR = Path(__file__).resolve().parents[2]
-STALE_AFTER = 4
-VISIBILITY_TIMEOUT = 10
+# Four missed heartbeats (SYNC_HEARTBEAT_SECONDS 0.5 below). Here a run wrongly taken for dead could
+# only be taken over by the same sync, which waits for it anyway.
+STALE_AFTER = 2
+# Longer than a live worker holds a message (a redelivered sync waits at most STALE_AFTER + 1 s
+# for the dead run's lock, then finishes the last ~20 details at full speed), or Redis would give
+# it to a second child while it runs; it is what the whole-worker kill waits out.
+VISIBILITY_TIMEOUT = 7
 WAIT = 120.0
+TASK_QUEUE = "celery"  # Celery's default, where sync_connection_task.delay() sends
+# The workers the tests below start (one each, two for the whole-worker kill): one is always
+# started ahead, up to this many.
+WORKERS_IN_THIS_MODULE = 4
 
 
-def wait_for(predicate, timeout=WAIT, step=0.2):
+def wait_for(predicate, timeout=WAIT, step=0.1):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():
@@ -56,14 +72,19 @@ def kill(pids: list[int]) -> None:
 
 
 class Worker:
-    """One `celery -A config worker` subprocess, prefork with two children."""
+    """One `celery -A config worker` subprocess, prefork with two children. It starts on a queue
+    of its own that nothing is sent to (a standby: see `standby`), and takes tasks once
+    `consume()` has it consume the tasks' queue."""
 
     def __init__(self, env: dict, log: Path):
-        self.name = f"killtest-{uuid.uuid4().hex[:8]}@%h"
+        uid = uuid.uuid4().hex[:8]
+        self.name = f"killtest-{uid}@%h"
+        self.standby_queue = f"killtest-standby-{uid}"
         self.log = log
         self.process = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "prefork", "--concurrency", "2"]
-            + ["--loglevel", "INFO", "--without-gossip", "--without-mingle", "-n", self.name],
+            + ["--loglevel", "INFO", "--without-gossip", "--without-mingle", "-n", self.name]
+            + ["-Q", self.standby_queue],
             cwd=BASE_DIR,
             env=env,
             stdout=log.open("ab"),
@@ -74,6 +95,13 @@ class Worker:
         ready = wait_for(lambda: len(children(self.process.pid)) == 2 and "ready." in self.log.read_text(), 60)
         assert ready, self.tail()
 
+    def consume(self) -> None:
+        """Consume the tasks' queue from now on (and no longer the standby queue)."""
+        destination = [host_format(self.name)]
+        added = app.control.add_consumer(TASK_QUEUE, destination=destination, reply=True, timeout=10)
+        assert added and all("ok" in answer for reply in added for answer in reply.values()), (added, self.tail())
+        app.control.cancel_consumer(self.standby_queue, destination=destination, reply=True, timeout=10)
+
     def tail(self) -> str:
         return self.log.read_text()[-3000:] if self.log.exists() else ""
 
@@ -83,7 +111,9 @@ class Worker:
         busy = []
 
         def found():
-            active = app.control.inspect(timeout=1.0).active() or {}
+            # Asked of this worker only, so the answer comes as soon as it replies (a broadcast
+            # waits out the whole timeout for other workers that may answer).
+            active = app.control.inspect([host_format(self.name)], timeout=1.0, limit=1).active() or {}
             busy[:] = [t["worker_pid"] for tasks in active.values() for t in tasks if t.get("worker_pid") in pids]
             return bool(busy)
 
@@ -95,17 +125,21 @@ class Worker:
         self.process.wait(timeout=30)
 
     def stop(self) -> None:
+        """After the test: SIGKILL (a warm shutdown took ~2 s per worker and proves nothing here;
+        what a killed worker leaves in Redis goes with `clear_tasks()`)."""
         if self.process.poll() is None:
-            kids = children(self.process.pid)
-            self.process.terminate()
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self.process.wait(timeout=20)
-            kill([self.process.pid, *kids])
-            self.process.wait(timeout=10)
+            self.kill_all()
 
 
-@pytest.fixture
-def worker_env(redis_url, require_postgres):
+def clear_tasks(url: str) -> None:
+    """No task message left in this suite's Redis db, queued or unacknowledged (the queue
+    bindings the standby workers declared stay)."""
+    redis.Redis.from_url(url).delete(TASK_QUEUE, "unacked", "unacked_index", "unacked_mutex")
+
+
+@pytest.fixture(scope="module")
+def worker_env(redis_url, django_db_setup):
+    need(connections["default"].vendor == "postgresql", "PostgreSQL (DATABASE_URL=postgres://...)")
     redis.Redis.from_url(redis_url).flushdb()  # this suite's Redis db: no message left from earlier runs
     database = connections["default"].settings_dict
     env = dict(os.environ)
@@ -127,30 +161,94 @@ def worker_env(redis_url, require_postgres):
     return env
 
 
-@pytest.fixture
-def workers(worker_env, tmp_path, qstomizer_connection):
-    started: list[Worker] = []
+class Standby:
+    """The next worker, started ahead: a worker's start-up (~2 s, much more on a loaded machine)
+    is spent while the test before waits on its worker, not on the test's own clock. A test's
+    workers are taken from here; each starts consuming the tasks' queue when it is taken (for
+    the broker, a new worker appears then), and the one after it is started at once."""
 
-    def start() -> Worker:
-        worker = Worker(worker_env, tmp_path / f"worker-{len(started)}.log")
-        started.append(worker)  # stopped at the end whatever happens next
+    def __init__(self, env: dict, logs: Path, budget: int):
+        self.env, self.logs, self.budget = env, logs, budget
+        self.started: list[Worker] = []
+        self.next: Worker | None = None
+        self._start_next()
+
+    def _start_next(self) -> None:
+        if self.budget > 0:
+            self.budget -= 1
+            self.next = Worker(self.env, self.logs / f"worker-{len(self.started)}.log")
+            self.started.append(self.next)
+
+    def take(self) -> Worker:
+        worker = self.next or Worker(self.env, self.logs / f"worker-{len(self.started)}.log")
+        if worker not in self.started:
+            self.started.append(worker)
+        self.next = None
         worker.wait_ready()
+        worker.consume()
+        self._start_next()
         return worker
 
+    def stop(self) -> None:
+        for worker in self.started:
+            worker.stop()
+
+
+@pytest.fixture(scope="module")
+def standby(worker_env, tmp_path_factory):
+    workers = Standby(worker_env, tmp_path_factory.mktemp("workers"), budget=WORKERS_IN_THIS_MODULE)
+    yield workers
+    workers.stop()
+    clear_tasks(worker_env["TEST_REDIS_URL"])
+
+
+@pytest.fixture
+def workers(standby, worker_env, qstomizer_connection):
+    clear_tasks(worker_env["TEST_REDIS_URL"])
+    taken: list[Worker] = []
+
+    def start() -> Worker:
+        taken.append(standby.take())
+        return taken[-1]
+
     yield start
-    for worker in started:
+    for worker in taken:
         worker.stop()
+    clear_tasks(worker_env["TEST_REDIS_URL"])  # no unacked message left to later tests
+
+
+@dataclasses.dataclass
+class StallAfterFirstBatch(RandomFaults):
+    """The sandbox's stall fault on every detail call after the first `fast` ones."""
+
+    fast: int = BATCH_SIZE
+    answered: int = 0
+
+    def draw(self, endpoint: str) -> str | None:
+        with self._lock:
+            self.answered += endpoint == "order"
+            if self.answered <= self.fast:
+                return None
+        return super().draw(endpoint)
 
 
 @pytest.fixture
 def slow_sandbox(sandbox, qstomizer_connection):
-    """Every detail call takes 0.15 s, two at a time: a sync of the 120 takes a few seconds, long
-    enough to be killed mid-way. (0.1 s was enough while every request also waited ~40 ms for a
-    delayed ACK; the sandbox server sets TCP_NODELAY, so the stall carries that time now.)"""
-    sandbox.set_faults(1.0, kinds=("stall",), endpoints=("order",), stall_seconds=0.15)
+    """The first batch's detail calls (BATCH_SIZE of the 120) are answered at once; each later one
+    takes 0.5 s, two at a time: the sync has written its first batch (the progress the tests wait
+    for) and still has ~5 s of work when it is killed. (Before, every call took 0.15 s: ~8 s to
+    the first batch, then 1.5 s in which to kill it, which one run missed.) A test calls
+    `full_speed(sandbox)` once it has killed."""
+    sandbox.random_faults = StallAfterFirstBatch(rate=1.0, kinds=("stall",), endpoints=("order",), stall_seconds=0.5)
     qstomizer_connection.detail_concurrency = 2
     qstomizer_connection.save()
     return sandbox
+
+
+def full_speed(box) -> None:
+    """The kill is done: the vendor answers at once from now on, so the recovery does not also
+    wait out the simulated slowness (calls already stalling finish their stall)."""
+    box.set_faults(0)
 
 
 def running_with_progress() -> bool:
@@ -179,6 +277,7 @@ def test_sigkill_of_the_busy_child_mid_sync_ends_complete(workers, qstomizer_con
 
     busy, _idle = worker.busy_and_idle_child()
     os.kill(busy, signal.SIGKILL)
+    full_speed(slow_sandbox)
 
     assert_complete(slow_sandbox, worker)
     # The killed child's run was taken over (abandoned), the same task finished the sync.
@@ -195,6 +294,7 @@ def test_sigkill_of_an_idle_child_loses_nothing_and_later_tasks_still_run(worker
 
     _busy, idle = worker.busy_and_idle_child()
     os.kill(idle, signal.SIGKILL)
+    full_speed(slow_sandbox)
 
     assert_complete(slow_sandbox, worker)
     # The worker is not wedged: a sync queued after the kill runs too (twice over, so that
@@ -213,6 +313,7 @@ def test_sigkill_of_the_whole_worker_then_a_new_one_ends_complete(workers, qstom
 
     worker.kill_all()
     assert not all_stored_once(slow_sandbox)  # it really was cut off mid-sync
+    full_speed(slow_sandbox)
     replacement = workers()
 
     # Redis gives the unacknowledged message to the new worker after the visibility timeout;
