@@ -7,10 +7,10 @@ from django.utils import timezone
 from fulfilment.models import PartnerPrintFile
 from fulfilment.tasks import partner_print_files_poll_task
 from tests.fulfilment.test_partner_print_files import pdf, printco, printco_registered, ready, row_of, sent_order
-from tests.orders.test_tasks import wait_for, worker
+from tests.orders.test_tasks import module_worker, wait_for, worker
 
 pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]
-__all__ = ["printco", "printco_registered", "worker"]  # fixtures, used by name
+__all__ = ["module_worker", "printco", "printco_registered", "worker"]  # fixtures, used by name
 
 
 def test_the_poll_task_on_a_worker_stores_a_ready_file(worker, printco):
