@@ -64,6 +64,7 @@ from .print_files import PartnerPrintFileInline
 class ItemInline(ViewOnlyInline):
     model = FulfilmentItem
     fields = readonly_fields = ["external_ref", "customization", "quantity", "sku", "description", "vendor_id"]
+    ordering = ["pk"]  # in the order they were added (the model has none: C2 came before C1)
 
 
 class VendorOrderInline(ViewOnlyInline):

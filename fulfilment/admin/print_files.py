@@ -139,7 +139,7 @@ class PartnerPrintFileInline(Shown, ViewOnlyInline):
             return False
         return super().has_view_permission(request, obj)
 
-    @admin.display(description="")
+    @admin.display(description="Action")
     def retry_shown(self, obj):
         return retry_button(obj, getattr(self, "_request", None))
 
