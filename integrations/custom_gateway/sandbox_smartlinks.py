@@ -3,7 +3,7 @@ served under the sandbox at /sandbox/custom-gateway/s/app/<app>/<locale>/<config
 
 It reads the Smartlink's fragment as the real app does (p, r, guid, a2c, meo, mei, pj, ps and the
 save-callback parameter) and, to the parent window at `meo` only, posts with postMessage:
-- IFRAME_RESIZE once loaded (its height);
+- IFRAME_RESIZE once loaded and whenever its content grows (its height);
 - ADD_TO_CART_CALLBACK when "Add to cart" is clicked: one item (ref, sku, thumbnails) per print
   job, with a new ref each time;
 - SAVE_CALLBACK when "Save design" is clicked (only with a save-callback URL), then the doc's
@@ -80,6 +80,7 @@ button { margin: 8px 8px 0 0; padding: 6px 14px; }
     var r = ref();
     var sent = post("ADD_TO_CART_CALLBACK", {items: [{ref: r, sku: "SKU-" + (params.p || "0"), thumbnails: thumbnails(r)}]});
     document.getElementById("log").textContent = sent ? "Added to cart: " + r : "Not sent: no meo or mei.";
+    resize();
   });
   if (saveUrl) {
     var save = document.getElementById("save");
@@ -101,11 +102,13 @@ button { margin: 8px 8px 0 0; padding: 6px 14px; }
       document.body.appendChild(form);
       form.submit();
       document.getElementById("log").textContent = "Saved: " + r;
+      resize();
     });
   }
-  window.addEventListener("load", function () {
-    post("IFRAME_RESIZE", {height: document.documentElement.scrollHeight + 20});
-  });
+  function resize() {
+    post("IFRAME_RESIZE", {height: document.body.scrollHeight + 40});
+  }
+  window.addEventListener("load", resize);
 })();
 </script>
 </body></html>
