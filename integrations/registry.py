@@ -47,6 +47,7 @@ class Capability(enum.StrEnum):
     FULFILMENT_UPDATE = "fulfilment_update"  # a sent order's note, shipping, addresses, totals can be changed
     CATALOGUE = "catalogue"  # the partner's product catalogue (categories, products, variants) is managed here
     BATCH_ORDERS = "batch_orders"  # items of several sent orders can be combined into one print file
+    SMARTLINKS = "smartlinks"  # personalisation apps embedded by link (a Smartlink builder and live preview)
 
 
 @dataclass(frozen=True)

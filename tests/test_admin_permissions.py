@@ -92,6 +92,10 @@ PAGES = {
     # Vendor connections.
     **model_pages("orders_vendorconnection"),
     "orders_vendorconnection_rotate_hook": Page(MANAGER),
+    # The Smartlink builder and its preview (a GET form): whoever may view the connection; only a
+    # manager's link carries the save-design callback (tests/orders/test_smartlinks_admin.py).
+    "orders_vendorconnection_smartlink": Page(VIEWER),
+    "orders_vendorconnection_smartlink_preview": Page(VIEWER, ok=400),
     **model_pages("orders_syncrun", add=NO_ROLE),
     "orders_syncrun_progress": Page(VIEWER, denied=404, fill="orders.SyncRun"),
     # Customizations and store orders come from vendors: nobody adds or deletes them here.

@@ -1137,7 +1137,11 @@ def demo_connection(origin: str, kind: str) -> dict:
     """The demo's Custom Gateway connection to this sandbox served from `origin` (its push HMAC
     key is the app's own: the demo makes one up)."""
     return {
-        "settings": {"company": settings.SANDBOX_CUSTOM_GATEWAY_COMPANY, **base_url(origin)},
+        "settings": {
+            "company": settings.SANDBOX_CUSTOM_GATEWAY_COMPANY,
+            **base_url(origin),
+            "designer_url": f"{origin.rstrip('/')}{MOUNT}",
+        },
         "secrets": {"api_key": settings.SANDBOX_API_KEY},
     }
 
@@ -1161,3 +1165,8 @@ def demo_push(origin: str, config: Any, push_url: str) -> None:
         json={"push_url": push_url, "hmac_key": config.secrets["push_hmac_key"]},
         timeout=30,
     )
+
+
+from . import sandbox_smartlinks  # noqa: E402  (issue 11: the fake Smartlink designer)
+
+urlpatterns += sandbox_smartlinks.urlpatterns

@@ -8,6 +8,7 @@ from ..partners import HookKind, IncomingHook
 from ..registry import Capability, ConnectionConfig, HttpOptions, Secret, Setting, VendorSpec
 from ..validators import connection_url_validate, custom_gateway_company_validate
 from .partner import CustomGatewayPartner, push_parse, push_verify, status_parse
+from .smartlinks import DEFAULT_DESIGNER_URL
 from .types import (
     DEFAULT_ORDERS_URL,
     DEFAULT_SHIPPING_URL,
@@ -72,6 +73,14 @@ SPEC = VendorSpec(
             validate=connection_url_validate,
             sends_secrets=True,
         ),
+        Setting(
+            "designer_url",
+            "Smartlink designer base URL",
+            help="Where the personalisation apps are served (the Smartlinks' origin). Blank: the default.",
+            default=DEFAULT_DESIGNER_URL,
+            type="url",
+            validate=connection_url_validate,
+        ),
     ),
     secrets=(
         Secret("api_key", "API key"),
@@ -90,6 +99,7 @@ SPEC = VendorSpec(
             Capability.ORDER_PUSH,
             Capability.SHIPPING,
             Capability.STOCK,
+            Capability.SMARTLINKS,
         }
     ),
     sandbox="integrations.custom_gateway.sandbox",

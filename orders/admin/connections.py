@@ -31,6 +31,7 @@ from ..services.connections import (
     connection_syncs,
 )
 from ..tasks import sync_connection_task
+from .smartlinks import smartlink_urls
 
 logger = logging.getLogger(__name__)
 
@@ -304,6 +305,7 @@ class VendorConnectionAdmin(admin.ModelAdmin):
                 self.admin_site.admin_view(self.test_connection_view),
                 name="orders_vendorconnection_test",
             ),
+            *smartlink_urls(self),
             *super().get_urls(),
         ]
 
