@@ -47,6 +47,7 @@ class Capability(enum.StrEnum):
     FULFILMENT_UPDATE = "fulfilment_update"  # a sent order's note, shipping, addresses, totals can be changed
     CATALOGUE = "catalogue"  # the partner's product catalogue (categories, products, variants) is managed here
     BATCH_ORDERS = "batch_orders"  # items of several sent orders can be combined into one print file
+    DESIGN_CALLBACKS = "design_callbacks"  # saved designs are posted to us and print jobs can be added: customizations
 
 
 @dataclass(frozen=True)
@@ -121,6 +122,9 @@ class VendorSpec:
     partner: Callable[..., Any] | None = None
     # Incoming hooks: the URL's last segment -> the vendor's verifier and parser.
     hooks: Mapping[str, Hook] = field(default_factory=dict)
+    # Print jobs added by staff (DESIGN_CALLBACKS): a reference -> a neutral CustomizationRecord
+    # (raises ValueError in words for a bad one). None: the vendor has none.
+    print_job: Callable[[str], Any] | None = None
     # Calls per period ("h", "d") the vendor allows, shared by every worker.
     rate_limits: Mapping[str, int] = field(default_factory=dict)
 
