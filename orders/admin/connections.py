@@ -31,6 +31,7 @@ from ..services.connections import (
     connection_syncs,
 )
 from ..tasks import sync_connection_task
+from .print_jobs import print_jobs_view
 
 logger = logging.getLogger(__name__)
 
@@ -303,6 +304,11 @@ class VendorConnectionAdmin(admin.ModelAdmin):
                 "<path:object_id>/test/",
                 self.admin_site.admin_view(self.test_connection_view),
                 name="orders_vendorconnection_test",
+            ),
+            path(
+                "<path:object_id>/print-jobs/",
+                self.admin_site.admin_view(lambda request, object_id: print_jobs_view(self, request, object_id)),
+                name="orders_vendorconnection_print_jobs",
             ),
             *super().get_urls(),
         ]

@@ -214,3 +214,24 @@ def test_the_sandbox_posts_a_saved_design_to_the_hook(custom_gateway_connection,
     design = Customization.objects.get(connection=custom_gateway_connection)
     assert design.external_id.startswith("design-") and design.sides.count() == 1
     assert design.sides.get().preview_url.startswith(live_server.url)
+
+
+@pytest.mark.django_db
+def test_a_manager_adds_print_jobs_by_pasting_refs_or_uploading_a_csv(client, gateway):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.factories import staff_in
+
+    client.force_login(staff_in("Manager"))
+    url = reverse("admin:orders_vendorconnection_print_jobs", args=[gateway.pk])
+    assert client.get(url).status_code == 200
+
+    pasted = client.post(url, {"refs": "AAA111, BBB222\nbad/ref"}, follow=True)
+    said = [str(m) for m in pasted.context["messages"]]
+    assert any("2 added, 0 already here, 1 refused" in m for m in said), said
+    upload = SimpleUploadedFile("refs.csv", b"printJobRef\nBBB222\nCCC333\n", content_type="text/csv")
+    uploaded = client.post(url, {"csv_file": upload}, follow=True)
+    assert any("1 added, 1 already here" in str(m) for m in uploaded.context["messages"])
+    empty = client.post(url, {"refs": ""})
+    assert empty.status_code == 200 and "Paste some refs or choose a CSV file." in empty.content.decode()
+    assert Customization.objects.filter(connection=gateway).count() == 3
