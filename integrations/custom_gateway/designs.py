@@ -185,7 +185,9 @@ def saved_design_record(design: SavedDesign) -> CustomizationRecord:
     return CustomizationRecord(
         external_id=f"{SAVED_DESIGN_PREFIX}{design.ref}",
         raw=raw,
-        status=CustomizationStatus.DESIGN,
+        # Nothing else gates what a customer made in the vendor's designer: it waits for staff's
+        # artwork approval (the review queue) whatever the connection's review setting.
+        status=CustomizationStatus.ARTWORK_APPROVAL_PENDING,
         vendor_status="saved design",
         product_title=(product if isinstance(product, str) and product.strip() else "Custom Gateway saved design")[
             :500
@@ -212,7 +214,7 @@ def print_job_record(ref: str) -> CustomizationRecord:
     return CustomizationRecord(
         external_id=f"{PRINT_JOB_PREFIX}{ref}",
         raw={"printJobRef": ref},
-        status=CustomizationStatus.DESIGN,
+        status=CustomizationStatus.ARTWORK_APPROVAL_PENDING,  # approved before it can be sent
         vendor_status="print job",
         product_title=f"Custom Gateway print job {ref}",
         options={"print_job_ref": ref},

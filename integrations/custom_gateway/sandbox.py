@@ -1167,3 +1167,4 @@ def demo_push(origin: str, config: Any, push_url: str) -> None:
 from . import sandbox_designs  # noqa: E402
 
 urlpatterns += sandbox_designs.urlpatterns
+demo_saved_design, demo_print_jobs = sandbox_designs.demo_saved_design, sandbox_designs.demo_print_jobs

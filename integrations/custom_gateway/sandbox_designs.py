@@ -112,6 +112,12 @@ def saved_design_post(hook_url: str, *, origin: str, ref: str = "", name: str = 
     return response.status_code
 
 
+def demo_saved_design(origin: str, hook_url: str) -> int:
+    """The development demo (integrations/sandbox/demo.py): a customer saves a design in the
+    sandbox's Smartlink served from `origin`; it is posted to the connection's designs hook."""
+    return saved_design_post(hook_url, origin=origin, ref=_ref("demo-saved", 0), name="Demo saved design")
+
+
 @csrf_exempt
 def print_jobs_view(request):
     """GET: the print jobs the sandbox knows; POST: "Add to Cart" (a new print job)."""

@@ -18,6 +18,7 @@ from integrations.partners import HookInvalid, HookKind
 from orders.models import Customization
 from orders.selectors import review_queue
 from orders.services.print_jobs import print_jobs_add
+from tests.factories import staff_in
 
 DATA = {
     "created_from": "https://designer.test/s/app/acp3_2/en_GB/default.html#p=1007644&r=2d-canvas&guid=99999",
@@ -60,7 +61,7 @@ def test_a_saved_design_is_stored_raw_then_becomes_one_customization_and_a_repla
     assert stored.body == body and stored.kind == HookKind.SAVED_DESIGN and stored.hook == "designs"
     design = Customization.objects.get(connection=gateway)
     assert design.external_id == "design-44EEEA752F59C3A3B1" and design.payload == DATA
-    assert design.status == Customization.Status.DESIGN
+    assert design.status == Customization.Status.ARTWORK_APPROVAL_PENDING and design.vendor_status == "saved design"
     # "thumbnail" and "thumbnail_60" are one view, shown by the full-size one, with the reload link.
     (side,) = design.sides.all()
     assert side.preview_url == "https://cdn.test/t.png"
@@ -120,13 +121,18 @@ def test_a_javascript_thumbnail_or_app_url_is_not_kept():
 
 
 @pytest.mark.django_db
-def test_a_saved_design_waits_in_the_review_queue(client, gateway):
-    gateway.review_everything = True
-    gateway.save()
+def test_a_saved_design_waits_in_the_review_queue_and_its_pages_show_it(client, gateway):
     post_form(client, gateway.hook_token, form(DATA))
-
     design = Customization.objects.get()
-    assert list(review_queue()) == [design]
+    assert not gateway.review_everything and list(review_queue()) == [design]
+
+    client.force_login(staff_in("Reviewer"))
+    queue = client.get(reverse("admin:orders_reviewitem_changelist"))
+    assert queue.status_code == 200 and "44EEEA752F59C3A3B1" in queue.content.decode()
+    page = client.get(reverse("admin:orders_reviewitem_review", args=[design.pk]))
+    assert page.status_code == 200
+    change = client.get(reverse("admin:orders_customization_change", args=[design.pk]))
+    assert change.status_code == 200 and "https://cdn.test/t.png" in change.content.decode()
 
 
 # -- print jobs -------------------------------------------------------------------------------
@@ -220,8 +226,6 @@ def test_the_sandbox_posts_a_saved_design_to_the_hook(custom_gateway_connection,
 def test_a_manager_adds_print_jobs_by_pasting_refs_or_uploading_a_csv(client, gateway):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from tests.factories import staff_in
-
     client.force_login(staff_in("Manager"))
     url = reverse("admin:orders_vendorconnection_print_jobs", args=[gateway.pk])
     assert client.get(url).status_code == 200
@@ -235,3 +239,16 @@ def test_a_manager_adds_print_jobs_by_pasting_refs_or_uploading_a_csv(client, ga
     empty = client.post(url, {"refs": ""})
     assert empty.status_code == 200 and "Paste some refs or choose a CSV file." in empty.content.decode()
     assert Customization.objects.filter(connection=gateway).count() == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_demo_puts_a_saved_design_and_a_print_job_in_the_review_queue(
+    custom_gateway_connection, custom_gateway_sandbox, live_server
+):
+    from integrations.custom_gateway import sandbox as cg_sandbox
+    from integrations.sandbox.demo import demo_designs
+
+    demo_designs(custom_gateway_connection, cg_sandbox, live_server.url)
+
+    queued = {c.vendor_status for c in review_queue().filter(connection=custom_gateway_connection)}
+    assert queued == {"saved design", "print job"}
