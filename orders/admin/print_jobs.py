@@ -10,6 +10,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.html import format_html
 
 from integrations.registry import UnknownVendor
 
@@ -47,13 +48,24 @@ class PrintJobsForm(forms.Form):
         return data
 
 
+def _has_print_jobs(connection: VendorConnection) -> bool:
+    try:
+        return connection.spec.print_job is not None
+    except UnknownVendor:
+        return False
+
+
+def print_jobs_link(connection: VendorConnection) -> str:
+    """The connection page's button to this form ("" when its vendor has no print jobs)."""
+    if not connection.pk or not _has_print_jobs(connection):
+        return ""
+    url = reverse("admin:orders_vendorconnection_print_jobs", args=[connection.pk])
+    return format_html(' <a class="button" href="{}">Add print jobs…</a>', url)
+
+
 def print_jobs_view(model_admin, request, object_id):
     connection = get_object_or_404(VendorConnection, pk=object_id if str(object_id).isdigit() else None)
-    try:
-        has_print_jobs = connection.spec.print_job is not None
-    except UnknownVendor:
-        has_print_jobs = False
-    if not has_print_jobs:
+    if not _has_print_jobs(connection):
         raise Http404("this vendor has no print jobs")
     if not model_admin.has_change_permission(request, connection):
         raise PermissionDenied

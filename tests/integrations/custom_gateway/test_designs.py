@@ -228,6 +228,8 @@ def test_a_manager_adds_print_jobs_by_pasting_refs_or_uploading_a_csv(client, ga
 
     client.force_login(staff_in("Manager"))
     url = reverse("admin:orders_vendorconnection_print_jobs", args=[gateway.pk])
+    change_page = client.get(reverse("admin:orders_vendorconnection_change", args=[gateway.pk])).content.decode()
+    assert url in change_page and "/designs/" in change_page  # the form's button, the callback URL
     assert client.get(url).status_code == 200
 
     pasted = client.post(url, {"refs": "AAA111, BBB222\nbad/ref"}, follow=True)
