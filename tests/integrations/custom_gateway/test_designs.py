@@ -254,3 +254,18 @@ def test_the_demo_puts_a_saved_design_and_a_print_job_in_the_review_queue(
 
     queued = {c.vendor_status for c in review_queue().filter(connection=custom_gateway_connection)}
     assert queued == {"saved design", "print job"}
+
+
+@pytest.mark.django_db
+def test_the_stored_callback_is_listed_for_staff_and_reprocessing_it_writes_nothing(client, gateway):
+    from fulfilment.services.incoming import incoming_reprocess
+
+    post_form(client, gateway.hook_token, form(DATA))
+    stored = IncomingRequest.objects.get()
+    client.force_login(staff_in("Viewer"))
+    listing = client.get(reverse("admin:fulfilment_incomingrequest_changelist"))
+    assert listing.status_code == 200
+    assert client.get(reverse("admin:fulfilment_incomingrequest_change", args=[stored.pk])).status_code == 200
+
+    assert incoming_reprocess(stored) == IncomingRequest.Outcome.DUPLICATE
+    assert Customization.objects.count() == 1
