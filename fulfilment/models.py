@@ -58,6 +58,7 @@ class IncomingRequest(models.Model):
         STATUS_CALLBACK = HookKind.STATUS_CALLBACK.value, "Status callback"
         ORDER_PUSH = HookKind.ORDER_PUSH.value, "Order push"
         PRINT_FILES_READY = HookKind.PRINT_FILES_READY.value, "Print files ready"
+        SAVED_DESIGN = HookKind.SAVED_DESIGN.value, "Saved design"
 
     class Outcome(models.TextChoices):
         RECEIVED = "received", "Received"

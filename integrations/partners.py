@@ -357,6 +357,8 @@ class HookKind(enum.StrEnum):
     # "Some print files are ready": only a trigger to poll them (PRINT_FILE_POLLING); its body is
     # never trusted for a state or a URL.
     PRINT_FILES_READY = "print_files_ready"
+    # A design the customer saved in the vendor's designer: a customization (parse -> CustomizationRecord).
+    SAVED_DESIGN = "saved_design"
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,7 @@ class Capability(enum.StrEnum):
     CATALOGUE = "catalogue"  # the partner's product catalogue (categories, products, variants) is managed here
     BATCH_ORDERS = "batch_orders"  # items of several sent orders can be combined into one print file
     SMARTLINKS = "smartlinks"  # personalisation apps embedded by link (a Smartlink builder and live preview)
+    DESIGN_CALLBACKS = "design_callbacks"  # saved designs are posted to us and print jobs can be added: customizations
 
 
 @dataclass(frozen=True)
@@ -122,6 +123,9 @@ class VendorSpec:
     partner: Callable[..., Any] | None = None
     # Incoming hooks: the URL's last segment -> the vendor's verifier and parser.
     hooks: Mapping[str, Hook] = field(default_factory=dict)
+    # Print jobs added by staff (DESIGN_CALLBACKS): a reference -> a neutral CustomizationRecord
+    # (raises ValueError in words for a bad one). None: the vendor has none.
+    print_job: Callable[[str], Any] | None = None
     # Calls per period ("h", "d") the vendor allows, shared by every worker.
     rate_limits: Mapping[str, int] = field(default_factory=dict)
 

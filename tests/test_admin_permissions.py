@@ -96,6 +96,7 @@ PAGES = {
     # manager's link carries the save-design callback (tests/orders/test_smartlinks_admin.py).
     "orders_vendorconnection_smartlink": Page(VIEWER),
     "orders_vendorconnection_smartlink_preview": Page(VIEWER, ok=400),
+    "orders_vendorconnection_print_jobs": Page(MANAGER, fill="orders.VendorConnection"),
     **model_pages("orders_syncrun", add=NO_ROLE),
     "orders_syncrun_progress": Page(VIEWER, denied=404, fill="orders.SyncRun"),
     # Customizations and store orders come from vendors: nobody adds or deletes them here.
@@ -158,6 +159,7 @@ POSTS = {
     "orders_reviewitem_undo": Post(MANAGER, fill="orders.Customization:decided"),
     "orders_reviewitem_artwork_retry": Post(REVIEWER, fill="orders.SideArtwork"),
     "orders_vendorconnection_rotate_hook": Post(MANAGER, fill="orders.VendorConnection", data={"confirm": "yes"}),
+    "orders_vendorconnection_print_jobs": Post(MANAGER, fill="orders.VendorConnection", data={"refs": "AAA111"}),
     # Retry (the fulfilment send permission): a stored file is left alone.
     "fulfilment_partnerprintfile_retry": Post(MANAGER),
     # Test connection: one read on the vendor (the world's Kickflip points where nothing listens).

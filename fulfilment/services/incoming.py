@@ -37,7 +37,10 @@ from integrations.partners import (
     VendorStatus,
 )
 from integrations.registry import Hook, UnknownVendor
+from integrations.sources import CustomizationRecord
 from orders.models import VendorConnection
+from orders.services.bad_words import records_screen
+from orders.services.writer import customizations_write, existing_state
 
 from ..address import address_columns
 from ..models import (
@@ -187,6 +190,8 @@ def _applier(record):
         return status_update_apply
     if isinstance(record, PushedOrderRecord):
         return order_push_apply
+    if isinstance(record, CustomizationRecord):
+        return customization_apply
     raise TypeError(f"no service applies a {type(record).__name__}")
 
 
@@ -445,6 +450,24 @@ def order_push_apply(incoming, connection: VendorConnection, record: PushedOrder
             for line in record.lines
         )
     return Outcome.APPLIED, f"{order} received."
+
+
+# -- designs (a saved design posted by the vendor's designer) -----------------------------------
+
+
+def customization_apply(incoming, connection: VendorConnection, record: CustomizationRecord) -> tuple[str, str]:
+    """Write a customization a hook brought (a saved design) through the same writer and
+    screening as a sync: the vendor's id keys it, so a replay of the same data writes nothing and
+    changed data updates the one customization. It then waits in the review queue by the same
+    rules as every design."""
+    with transaction.atomic():
+        state = existing_state(connection, [record.external_id])
+        outcome = customizations_write(connection, [record], state, records_screen([record]))
+    if outcome.created:
+        return Outcome.APPLIED, f"design {record.external_id} received."
+    if outcome.updated:
+        return Outcome.APPLIED, f"design {record.external_id} updated."
+    return Outcome.DUPLICATE, f"duplicate: design {record.external_id} was already received, unchanged."
 
 
 # -- unverified traffic ---------------------------------------------------------------------------

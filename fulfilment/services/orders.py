@@ -100,6 +100,8 @@ def _live_elsewhere(customization: Customization, order: FulfilmentOrder) -> str
 def _artwork_problem(customization: Customization) -> str:
     if customization.decision != Customization.Decision.APPROVED:
         return f"{customization} is not approved."
+    if artwork_at_partner(customization):
+        return ""  # the partner holds the artwork (a print job): no print file of ours is sent
     ready = SideArtwork.objects.filter(side__customization=customization, state=SideArtwork.State.READY).count()
     if not ready:
         return f"{customization} has no print file ready yet."
@@ -237,6 +239,7 @@ def order_to_send(order: FulfilmentOrder) -> OrderToSend:
                 price=price_parse(customization.price),
                 design=design_config(customization, sides),
                 thumbnails=tuple(url for url in (side_preview_url(side) for side in sides) if url),
+                properties=line_properties(customization),
             )
         )
     store = order.store_order
@@ -260,6 +263,26 @@ def order_to_send(order: FulfilmentOrder) -> OrderToSend:
         currency=order.currency or (store.currency if store else ""),
         note=order.note,
     )
+
+
+def _production_entries(customization: Customization) -> list[dict]:
+    data = customization.production_data
+    return [entry for entry in data if isinstance(entry, dict)] if isinstance(data, list) else []
+
+
+def line_properties(customization: Customization) -> dict[str, Any]:
+    """What the customizer's record says a fulfilment line must carry to its partner (the
+    neutral `line_properties` entries of its production data, e.g. a print job's reference)."""
+    properties: dict[str, Any] = {}
+    for entry in _production_entries(customization):
+        if isinstance(entry.get("line_properties"), dict):
+            properties.update(entry["line_properties"])
+    return properties
+
+
+def artwork_at_partner(customization: Customization) -> bool:
+    """The partner already holds this design's artwork (its production data says so)."""
+    return any(entry.get("artwork_at_partner") is True for entry in _production_entries(customization))
 
 
 def price_parse(text: str) -> Decimal | None:

@@ -28,7 +28,7 @@ with a host (8012; the sandbox does not look up DNS, so localhost is accepted);
 shipping_note_url, when given, not http(s):// (0: the doc names no code); items missing or empty
 (8000); then each item: type not 1-5 or 7 (8040), quantity not an integer > 0 (8041),
 external_ref missing (8050); type 1 without external_url (8053) or external_thumbnail_url (8054);
-type 2 without print_job_ref (8051) or one that is not 18 hex digits like the doc's (8043); type 3
+type 2 without print_job_ref (8051) or one the sandbox does not know (8043: sandbox_designs.py); type 3
 without print_on_demand_ref (0); type 5 without an integer textual_product_id (8052); type 7
 without a non-empty external_urls array (8053), an entry without fullsize (8053), thumbnail
 (8054) or name (0). Last, an external_ref used before (8001). 8042 (textual attributes) is never
@@ -473,6 +473,7 @@ def sandbox() -> CustomGatewaySandbox:
 def reset() -> None:
     """Forget every order, shipment, stock level, queued fault and recorded request."""
     _build.cache_clear()
+    sandbox_designs.reset()
 
 
 def base_url(origin: str) -> dict[str, str]:
@@ -855,7 +856,7 @@ def validate_order(body: Any, box: CustomGatewaySandbox, *, now: datetime | None
         elif item_type == 2:
             if _blank(item.get("print_job_ref")):
                 return 8051, f"'print_job_ref' not specified for {where}"
-            if not PRINT_JOB_REF.fullmatch(str(item["print_job_ref"]).strip()):
+            if not sandbox_designs.print_job_known(str(item["print_job_ref"]).strip()):
                 return 8043, f"Invalid print job for {where}: {item['print_job_ref']!r}"
         elif item_type == 3:
             if _blank(item.get("print_on_demand_ref")):
@@ -1170,3 +1171,7 @@ def demo_push(origin: str, config: Any, push_url: str) -> None:
 from . import sandbox_smartlinks  # noqa: E402  (issue 11: the fake Smartlink designer)
 
 urlpatterns += sandbox_smartlinks.urlpatterns
+from . import sandbox_designs  # noqa: E402
+
+urlpatterns += sandbox_designs.urlpatterns
+demo_saved_design, demo_print_jobs = sandbox_designs.demo_saved_design, sandbox_designs.demo_print_jobs

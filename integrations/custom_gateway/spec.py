@@ -7,6 +7,7 @@ from __future__ import annotations
 from ..partners import HookKind, IncomingHook
 from ..registry import Capability, ConnectionConfig, HttpOptions, Secret, Setting, VendorSpec
 from ..validators import connection_url_validate, custom_gateway_company_validate
+from .designs import print_job_record, saved_design_hook_parse
 from .partner import CustomGatewayPartner, push_parse, push_verify, status_parse
 from .smartlinks import DEFAULT_DESIGNER_URL
 from .types import (
@@ -100,6 +101,7 @@ SPEC = VendorSpec(
             Capability.SHIPPING,
             Capability.STOCK,
             Capability.SMARTLINKS,
+            Capability.DESIGN_CALLBACKS,
         }
     ),
     sandbox="integrations.custom_gateway.sandbox",
@@ -118,6 +120,15 @@ SPEC = VendorSpec(
         "orders": IncomingHook(
             "Order push", verify=push_verify, parse=push_parse, kind=HookKind.ORDER_PUSH, methods=("POST",)
         ),
+        # The save-design callback (designs.py): a form POST from the customer's browser, unsigned,
+        # so the URL's token is the proof. An unreadable one is 400 (and kept with its reason).
+        "designs": IncomingHook(
+            "Saved designs (save-design callback URL)",
+            parse=saved_design_hook_parse,
+            kind=HookKind.SAVED_DESIGN,
+            methods=("POST",),
+        ),
     },
+    print_job=print_job_record,
     rate_limits={"h": RATE_LIMIT_PER_HOUR, "d": RATE_LIMIT_PER_DAY},
 )

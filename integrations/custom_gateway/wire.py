@@ -303,7 +303,8 @@ def pushed_order_record(data: PushedOrderData) -> PushedOrderRecord:
 
 
 def order_body(order: OrderToSend, *, company_ref_id: str) -> dict:
-    """The Order-iT order object for `order` (type 1 for one print area, 7 for several)."""
+    """The Order-iT order object for `order` (type 1 for one print area, 7 for several, 2 for a
+    line carrying a print job's ref in its properties)."""
     address = order.address
     shipping = {
         "customer_name": address.name,
@@ -338,7 +339,11 @@ def order_body(order: OrderToSend, *, company_ref_id: str) -> dict:
             "sku": line.sku,
             "description": line.description,
         }
-        if len(line.files) == 1:
+        print_job_ref = str(line.properties.get("print_job_ref") or "").strip()
+        if print_job_ref:
+            # A design made in Custom Gateway's own designer (designs.py): it holds the artwork.
+            item.update(type=2, print_job_ref=print_job_ref)
+        elif len(line.files) == 1:
             url = line.files[0].url
             item.update(type=1, external_url=url, external_thumbnail_url=url)
         else:

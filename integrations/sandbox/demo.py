@@ -50,6 +50,7 @@ from integrations.registry import Capability, VendorSpec, spec_for, vendor_specs
 from orders.models import Customization, SideArtwork, VendorConnection
 from orders.services.artwork import artwork_fetch
 from orders.services.connections import connection_upsert
+from orders.services.print_jobs import print_jobs_add
 from orders.services.review import artwork_approve
 
 logger = logging.getLogger(__name__)
@@ -260,6 +261,19 @@ def _batch(connection: VendorConnection, user) -> BatchOrder | None:
     return batch_order_create(connection=connection, items=items, templates=[template], user=user)
 
 
+def demo_designs(connection: VendorConnection, vendor: ModuleType | None, sandbox_origin: str) -> None:
+    """A partner that is also a designer (DESIGN_CALLBACKS): its sandbox posts a customer's saved
+    design to the connection's hook and one of its print jobs is added by ref, so both wait in
+    the review queue."""
+    if vendor is None or not connection.spec.has(Capability.DESIGN_CALLBACKS):
+        return
+    hook = hook_url_for(connection, HookKind.SAVED_DESIGN)
+    if hook and hasattr(vendor, "demo_saved_design"):
+        vendor.demo_saved_design(sandbox_origin, hook)
+    if connection.spec.print_job is not None and hasattr(vendor, "demo_print_jobs"):
+        print_jobs_add(connection, vendor.demo_print_jobs()[:1])
+
+
 def demo_fulfilment_run(connection: VendorConnection, *, sandbox_origin: str) -> str:
     """Fulfilment demo on `connection` (a partner with a sandbox): the designs the routing table
     sends it approved and sent (the last one's print file made to fail, when its sandbox says
@@ -311,6 +325,7 @@ def demo_fulfilment_run(connection: VendorConnection, *, sandbox_origin: str) ->
         pushed = PushedOrder.objects.filter(connection=connection).first()
         if pushed:
             pushed_order_ship(pushed)
+    demo_designs(connection, vendor, sandbox_origin)
     if spec.has(Capability.STOCK):
         for sku, quantity in STOCK:
             StockLevel.objects.get_or_create(connection=connection, sku=sku, defaults={"quantity_available": quantity})

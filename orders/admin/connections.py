@@ -31,6 +31,7 @@ from ..services.connections import (
     connection_syncs,
 )
 from ..tasks import sync_connection_task
+from .print_jobs import print_jobs_link, print_jobs_view
 from .smartlinks import smartlink_urls
 
 logger = logging.getLogger(__name__)
@@ -276,11 +277,12 @@ class VendorConnectionAdmin(admin.ModelAdmin):
         return format_html(
             "{}"
             '<span class="help">They contain this connection\'s secret: give them only to {}. {}</span>'
-            '<p><a class="button" href="{}">Rotate hook secret…</a></p>',
+            '<p><a class="button" href="{}">Rotate hook secret…</a>{}</p>',
             format_html_join("", "{}: <code>{}</code><br>", ((hooks[name].label, url) for name, url in urls.items())),
             obj.spec.label,
             rotated,
             reverse("admin:orders_vendorconnection_rotate_hook", args=[obj.pk]),
+            print_jobs_link(obj),
         )
 
     @admin.display(description="Test connection")
@@ -306,6 +308,11 @@ class VendorConnectionAdmin(admin.ModelAdmin):
                 name="orders_vendorconnection_test",
             ),
             *smartlink_urls(self),
+            path(
+                "<path:object_id>/print-jobs/",
+                self.admin_site.admin_view(lambda request, object_id: print_jobs_view(self, request, object_id)),
+                name="orders_vendorconnection_print_jobs",
+            ),
             *super().get_urls(),
         ]
 

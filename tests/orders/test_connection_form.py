@@ -66,7 +66,7 @@ def test_adding_a_custom_gateway_connection_through_its_form_shows_its_hook_urls
     assert connection.periodic_task is None  # no customizations: no schedule
     html = manager.get(reverse("admin:orders_vendorconnection_change", args=[connection.pk])).content.decode()
     urls = connection_hook_urls(connection)
-    assert set(urls) == {"status", "orders"}
+    assert set(urls) == {"status", "orders", "designs"}
     assert all(url in html for url in urls.values())
     assert "Status callbacks" in html and "Order push" in html
     assert "cg-key-1" not in html and "hm-1" not in html
@@ -85,6 +85,7 @@ def test_hook_urls_are_the_public_base_url_and_the_hook_route(settings, gateway)
     assert urls == {
         "status": f"https://bo.example/hooks/custom-gateway/{gateway.hook_token}/status/",
         "orders": f"https://bo.example/hooks/custom-gateway/{gateway.hook_token}/orders/",
+        "designs": f"https://bo.example/hooks/custom-gateway/{gateway.hook_token}/designs/",
     }
 
 
