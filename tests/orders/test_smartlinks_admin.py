@@ -8,6 +8,7 @@ from django.test import Client
 from django.urls import reverse
 
 from orders.models import VendorConnection
+from orders.services.connections import connection_hook_urls
 from tests.factories import staff_in
 
 pytestmark = pytest.mark.django_db
@@ -90,19 +91,17 @@ def test_the_preview_embeds_the_link_with_this_page_as_parent_and_a_fresh_mei(ga
     assert "script-src 'self';" in first["Content-Security-Policy"] and "<script>" not in html
 
 
-def test_the_save_callback_url_holds_the_secret_so_only_managers_links_carry_it(gateway, monkeypatch):
-    hook = "https://bo.example/hooks/custom-gateway/SECRET-TOKEN/designs/"
-    monkeypatch.setattr(
-        "orders.admin.smartlinks.connection_hook_urls", lambda connection: {"status": "x", "designs": hook}
-    )
+def test_the_save_callback_url_holds_the_secret_so_only_managers_links_carry_it(gateway):
+    hook = connection_hook_urls(gateway)["designs"]  # the saved-designs hook, with the secret token
     query = {**QUERY, "save_design": "on"}
     viewer = unescape(_client("Viewer").get(_builder(gateway), query).content.decode())
-    assert "SECRET-TOKEN" not in viewer and "only a manager" in viewer
+    assert gateway.hook_token not in viewer and "only a manager" in viewer
     manager = unescape(_client("Manager").get(_builder(gateway), query).content.decode())
-    assert "&spu=https://bo.example/hooks/custom-gateway/SECRET-TOKEN/designs/" in manager
+    assert f"&spu={hook}" in manager and gateway.hook_token in hook
 
 
-def test_without_the_designs_hook_the_link_has_no_save_button_and_says_so(gateway):
+def test_without_the_designs_hook_the_link_has_no_save_button_and_says_so(gateway, monkeypatch):
+    monkeypatch.setattr("orders.admin.smartlinks.connection_hook_urls", lambda connection: {"status": "x"})
     html = unescape(_client("Manager").get(_builder(gateway), {**QUERY, "save_design": "on"}).content.decode())
     assert "no saved-designs callback URL yet" in html and "&spu=" not in html
 
