@@ -282,6 +282,37 @@ class BatchRecord:
     raw: Any = None
 
 
+@dataclass(frozen=True)
+class HostedImage:
+    """VIRTUAL_PRODUCTS: an image the partner now hosts (fetched by it from the URL we gave), at
+    the sizes it made: the original, a live-preview image and a processed one ("" when absent)."""
+
+    original: str
+    preview: str = ""
+    processed: str = ""
+    raw: Any = None
+
+
+@dataclass(frozen=True)
+class ArtworkToPublish:
+    """VIRTUAL_PRODUCTS: one design to make virtual products from: its name and the URLs of its
+    hosted image (the preview for live previews, the original for artwork generation)."""
+
+    design_name: str
+    original_url: str
+    preview_url: str
+
+
+@dataclass(frozen=True)
+class VirtualProductsAnswer:
+    """VIRTUAL_PRODUCTS: the partner's ids of the virtual products it made, in the order it gave
+    them, and what it said went wrong, in words (a partial answer has both)."""
+
+    product_ids: tuple[str, ...]
+    errors: tuple[str, ...] = ()
+    raw: Any = None
+
+
 # -- what partners send us ---------------------------------------------------------------------
 
 
@@ -464,6 +495,19 @@ class FulfilmentPartner(Protocol):
 
     def download(self, url: str, fileobj: Any) -> Any:
         """A file the partner links to (a shipping label), into `fileobj`."""
+        ...
+
+    # Optional, VIRTUAL_PRODUCTS (callers check the capability): host an image the partner
+    # fetches from `url`, then make virtual products of it on the given base products.
+    def artwork_host(self, url: str) -> HostedImage:
+        """VIRTUAL_PRODUCTS: the partner fetches the image at `url` and hosts it."""
+        ...
+
+    def virtual_products_create(
+        self, base_products: Sequence[str], category_id: str, artwork: Sequence[ArtworkToPublish]
+    ) -> VirtualProductsAnswer:
+        """VIRTUAL_PRODUCTS: one virtual product per base product and artwork, in `category_id`.
+        Raises VendorRejected (in words) when none was made; a partial answer is returned."""
         ...
 
     @classmethod

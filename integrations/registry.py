@@ -47,6 +47,7 @@ class Capability(enum.StrEnum):
     FULFILMENT_UPDATE = "fulfilment_update"  # a sent order's note, shipping, addresses, totals can be changed
     CATALOGUE = "catalogue"  # the partner's product catalogue (categories, products, variants) is managed here
     BATCH_ORDERS = "batch_orders"  # items of several sent orders can be combined into one print file
+    VIRTUAL_PRODUCTS = "virtual_products"  # approved artwork is hosted there and made into sellable virtual products
 
 
 @dataclass(frozen=True)
@@ -167,6 +168,7 @@ PARTNER_CAPABILITIES = frozenset(
         Capability.FULFILMENT_UPDATE,
         Capability.CATALOGUE,
         Capability.BATCH_ORDERS,
+        Capability.VIRTUAL_PRODUCTS,
     }
 )
 RESERVED_FLAGS = frozenset({"--kind", "--name", "--sync-every", "--inactive", "--help"})

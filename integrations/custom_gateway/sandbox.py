@@ -102,6 +102,7 @@ from django.views.decorators.csrf import csrf_exempt
 from PIL import Image, ImageDraw, ImageFont
 from requests.structures import CaseInsensitiveDict
 
+from . import sandbox_products
 from .types import (
     DISPATCH_DATE_FORMAT,
     ITEM_TYPES,
@@ -1137,8 +1138,16 @@ def demo_connection(origin: str, kind: str) -> dict:
     """The demo's Custom Gateway connection to this sandbox served from `origin` (its push HMAC
     key is the app's own: the demo makes one up)."""
     return {
-        "settings": {"company": settings.SANDBOX_CUSTOM_GATEWAY_COMPANY, **base_url(origin)},
-        "secrets": {"api_key": settings.SANDBOX_API_KEY},
+        "settings": {
+            "company": settings.SANDBOX_CUSTOM_GATEWAY_COMPANY,
+            **base_url(origin),
+            **sandbox_products.urls(origin),
+        },
+        "secrets": {
+            "api_key": settings.SANDBOX_API_KEY,
+            "oauth_client_id": sandbox_products.client_id(),
+            "oauth_client_secret": settings.SANDBOX_API_KEY,
+        },
     }
 
 
@@ -1161,3 +1170,6 @@ def demo_push(origin: str, config: Any, push_url: str) -> None:
         json={"push_url": push_url, "hmac_key": config.secrets["push_hmac_key"]},
         timeout=30,
     )
+
+
+urlpatterns += sandbox_products.urlpatterns

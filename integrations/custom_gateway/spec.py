@@ -8,6 +8,7 @@ from ..partners import HookKind, IncomingHook
 from ..registry import Capability, ConnectionConfig, HttpOptions, Secret, Setting, VendorSpec
 from ..validators import connection_url_validate, custom_gateway_company_validate
 from .partner import CustomGatewayPartner, push_parse, push_verify, status_parse
+from .products import DEFAULT_GRAPHQL_URL, DEFAULT_TOKEN_URL, DEFAULT_USER_IMAGE_URL
 from .types import (
     DEFAULT_ORDERS_URL,
     DEFAULT_SHIPPING_URL,
@@ -72,6 +73,34 @@ SPEC = VendorSpec(
             validate=connection_url_validate,
             sends_secrets=True,
         ),
+        # Virtual products (products.py): the product manager's OAuth, GraphQL and image URLs.
+        Setting(
+            "oauth_token_url",
+            "OAuth token URL",
+            help="Virtual products: where the OAuth client asks for tokens. Blank: the default.",
+            default=DEFAULT_TOKEN_URL,
+            type="url",
+            validate=connection_url_validate,
+            sends_secrets=True,
+        ),
+        Setting(
+            "graphql_url",
+            "Product manager GraphQL URL",
+            help="Virtual products: blank for the default.",
+            default=DEFAULT_GRAPHQL_URL,
+            type="url",
+            validate=connection_url_validate,
+            sends_secrets=True,
+        ),
+        Setting(
+            "user_image_url",
+            "User Image API URL",
+            help="Virtual products: where print files are hosted. Blank: the default.",
+            default=DEFAULT_USER_IMAGE_URL,
+            type="url",
+            validate=connection_url_validate,
+            sends_secrets=True,
+        ),
     ),
     secrets=(
         Secret("api_key", "API key"),
@@ -82,6 +111,13 @@ SPEC = VendorSpec(
             required=False,
             sent=False,
         ),
+        Secret(
+            "oauth_client_id",
+            "OAuth client ID",
+            help="Virtual products: the product manager's OAuth client, from Custom Gateway's support.",
+            required=False,
+        ),
+        Secret("oauth_client_secret", "OAuth client secret", help="Virtual products: its secret.", required=False),
     ),
     capabilities=frozenset(
         {
@@ -90,6 +126,7 @@ SPEC = VendorSpec(
             Capability.ORDER_PUSH,
             Capability.SHIPPING,
             Capability.STOCK,
+            Capability.VIRTUAL_PRODUCTS,
         }
     ),
     sandbox="integrations.custom_gateway.sandbox",
