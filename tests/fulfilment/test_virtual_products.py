@@ -192,3 +192,18 @@ def test_a_connection_without_oauth_client_says_so(cg, hub, tasks_inline):
 
     row = VirtualProduct.objects.get(customization=design)
     assert row.state == VirtualProduct.State.FAILED and "no OAuth client id and secret" in row.error
+
+
+def test_the_demo_makes_one_virtual_product_from_an_approved_design(cg, hub, live_server, tasks_inline):
+    from integrations.sandbox.demo import demo_virtual_product
+
+    offered = cg_sandbox.demo_connection(live_server.url, "custom_gateway")
+    assert offered["secrets"]["oauth_client_id"] and offered["settings"]["graphql_url"].startswith(live_server.url)
+    design = approved_design()
+
+    # Queued (the worker's task, inline here) and run at once: whichever comes first makes it.
+    assert demo_virtual_product(cg, [design], None) in ("created", "nothing to do")
+    assert demo_virtual_product(cg, [design], None) == "already there"
+    assert len(hub.mutations) == 1
+    (product,) = VirtualProduct.objects.all()
+    assert product.state == VirtualProduct.State.CREATED and product.vendor_id
