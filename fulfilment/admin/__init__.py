@@ -8,5 +8,5 @@ from . import (  # noqa: F401
     pushed_orders,
     routing,
     stock,
-    virtual_products,  # noqa: F401
+    virtual_products,
 )
