@@ -497,20 +497,23 @@ class FulfilmentPartner(Protocol):
         """A file the partner links to (a shipping label), into `fileobj`."""
         ...
 
-    # Optional, VIRTUAL_PRODUCTS (callers check the capability): host an image the partner
-    # fetches from `url`, then make virtual products of it on the given base products.
+    @classmethod
+    def reference_tables(cls) -> list[CodeTable]:
+        """Tables for staff: the partner's error codes and statuses, in its words."""
+        ...
+
+
+class VirtualProductsMaker(Protocol):
+    """VIRTUAL_PRODUCTS, beside FulfilmentPartner: the adapter of a partner whose spec declares it
+    also has these (the others need not: callers check the capability first)."""
+
     def artwork_host(self, url: str) -> HostedImage:
-        """VIRTUAL_PRODUCTS: the partner fetches the image at `url` and hosts it."""
+        """The partner fetches the image at `url` and hosts it."""
         ...
 
     def virtual_products_create(
         self, base_products: Sequence[str], category_id: str, artwork: Sequence[ArtworkToPublish]
     ) -> VirtualProductsAnswer:
-        """VIRTUAL_PRODUCTS: one virtual product per base product and artwork, in `category_id`.
-        Raises VendorRejected (in words) when none was made; a partial answer is returned."""
-        ...
-
-    @classmethod
-    def reference_tables(cls) -> list[CodeTable]:
-        """Tables for staff: the partner's error codes and statuses, in its words."""
+        """One virtual product per base product and artwork, in `category_id`. Raises
+        VendorRejected (in words) when none was made; a partial answer is returned."""
         ...

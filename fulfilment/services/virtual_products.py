@@ -18,13 +18,14 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import cast
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from config.celery import queue_on_commit
 from integrations.http import VendorError, VendorRetryable
-from integrations.partners import ArtworkToPublish, NotSupported
+from integrations.partners import ArtworkToPublish, NotSupported, VirtualProductsMaker
 from integrations.registry import Capability
 from orders.models import Customization, SideArtwork, VendorConnection
 
@@ -194,6 +195,9 @@ def virtual_products_create(customization_id: int, connection_id: int) -> str:
     if not rows:
         return "nothing to do"
     artwork = design_artwork(customization)
+    if not connection.spec.has(Capability.VIRTUAL_PRODUCTS):
+        _mark(rows, VirtualProduct.State.FAILED, f"{connection.spec.label} does not make virtual products.")
+        return "failed"
     if artwork is None or customization.decision != Customization.Decision.APPROVED:
         _mark(rows, VirtualProduct.State.FAILED, "The design is not approved or its print file is not downloaded.")
         return "failed"
@@ -201,7 +205,8 @@ def virtual_products_create(customization_id: int, connection_id: int) -> str:
     for row in rows:
         by_category.setdefault(row.category_id, []).append(row)
     try:
-        with connection_partner(connection) as partner:
+        with connection_partner(connection) as adapter:
+            partner = cast(VirtualProductsMaker, adapter)  # the spec declares VIRTUAL_PRODUCTS
             hosted = partner.artwork_host(artwork_url(artwork))
             hosting = {
                 "artwork_sha256": artwork.sha256,
@@ -229,7 +234,9 @@ def virtual_products_create(customization_id: int, connection_id: int) -> str:
         return "failed"
 
 
-def _publish(partner, rows: list[VirtualProduct], category_id: str, artwork: ArtworkToPublish) -> str:
+def _publish(
+    partner: VirtualProductsMaker, rows: list[VirtualProduct], category_id: str, artwork: ArtworkToPublish
+) -> str:
     bases = [row.base_product_id for row in rows]
     try:
         answer = partner.virtual_products_create(bases, category_id, [artwork])
