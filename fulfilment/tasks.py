@@ -244,4 +244,9 @@ def fulfilment_order_probe_task(self, order_id: int) -> str:
 )
 def virtual_products_create_task(self, customization_id: int, connection_id: int) -> str:
     """Staff's *Create virtual products…*: host one design's print file, make its products."""
-    return virtual_product_services.virtual_products_create(customization_id, connection_id)
+    try:
+        return virtual_product_services.virtual_products_create(customization_id, connection_id)
+    except TRANSIENT as exc:
+        if self.request.retries < self.max_retries:
+            raise  # autoretry_for: again after the backoff
+        return virtual_product_services.virtual_products_gave_up(customization_id, connection_id, exc)

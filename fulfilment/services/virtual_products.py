@@ -280,3 +280,14 @@ def _publish(
         raw=raw,
     )
     return "created"
+
+
+def virtual_products_gave_up(customization_id: int, connection_id: int, exc: BaseException) -> str:
+    """The task's retries are spent (hosting the print file kept failing): the design's rows
+    still waiting are failed, with the last reason in words, for staff to run the action again."""
+    VirtualProduct.objects.filter(
+        customization_id=customization_id, connection_id=connection_id, state=VirtualProduct.State.QUEUED
+    ).update(
+        state=VirtualProduct.State.FAILED, error=f"Gave up after several attempts: {exc}", updated_at=timezone.now()
+    )
+    return "gave up"

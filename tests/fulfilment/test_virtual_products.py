@@ -207,3 +207,19 @@ def test_the_demo_makes_one_virtual_product_from_an_approved_design(cg, hub, liv
     assert len(hub.mutations) == 1
     (product,) = VirtualProduct.objects.all()
     assert product.state == VirtualProduct.State.CREATED and product.vendor_id
+
+
+def test_a_failing_image_host_is_retried_then_given_up_in_words(cg, hub, tasks_inline, settings):
+    from fulfilment.tasks import virtual_products_create_task
+
+    design = approved_design()
+    hub.fail_next("image", 503, times=20)
+    virtual_products_create_task.max_retries = 0  # this run is the last attempt
+    try:
+        virtual_products_queue(customizations=[design], connection=cg, base_products=["10001"], category_id="500")
+    finally:
+        virtual_products_create_task.max_retries = 5
+
+    row = VirtualProduct.objects.get(customization=design)
+    assert row.state == VirtualProduct.State.FAILED and "Gave up after several attempts" in row.error
+    assert hub.mutations == []
