@@ -565,3 +565,6 @@ from .catalogue_models import (  # noqa: E402, F401
     PushState,
     VariantMapping,
 )
+
+# Virtual products made from approved designs (VIRTUAL_PRODUCTS).
+from .virtual_product_models import VirtualProduct  # noqa: E402, F401

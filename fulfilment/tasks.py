@@ -27,6 +27,7 @@ from .services import print_files_remake as print_file_remake_services
 from .services import reconcile as reconcile_services
 from .services import shipping as shipping_services
 from .services import stock as stock_services
+from .services import virtual_products as virtual_product_services
 from .services.queue import (
     INCOMING_PRUNE_TASK,
     PRINT_FILE_RETRY_TASK,
@@ -232,3 +233,20 @@ def fulfilment_order_probe_task(self, order_id: int) -> str:
     if order is None:
         return "gone"
     return action_services.fulfilment_order_probe(order, scheduled=True).message
+
+
+@reliable_task(
+    name=virtual_product_services.CREATE_TASK,
+    base=FulfilmentTask,
+    autoretry_for=TRANSIENT,
+    retry_backoff=RETRY_BACKOFF,
+    max_retries=5,
+)
+def virtual_products_create_task(self, customization_id: int, connection_id: int) -> str:
+    """Staff's *Create virtual products…*: host one design's print file, make its products."""
+    try:
+        return virtual_product_services.virtual_products_create(customization_id, connection_id)
+    except TRANSIENT as exc:
+        if self.request.retries < self.max_retries:
+            raise  # autoretry_for: again after the backoff
+        return virtual_product_services.virtual_products_gave_up(customization_id, connection_id, exc)

@@ -282,6 +282,37 @@ class BatchRecord:
     raw: Any = None
 
 
+@dataclass(frozen=True)
+class HostedImage:
+    """VIRTUAL_PRODUCTS: an image the partner now hosts (fetched by it from the URL we gave), at
+    the sizes it made: the original, a live-preview image and a processed one ("" when absent)."""
+
+    original: str
+    preview: str = ""
+    processed: str = ""
+    raw: Any = None
+
+
+@dataclass(frozen=True)
+class ArtworkToPublish:
+    """VIRTUAL_PRODUCTS: one design to make virtual products from: its name and the URLs of its
+    hosted image (the preview for live previews, the original for artwork generation)."""
+
+    design_name: str
+    original_url: str
+    preview_url: str
+
+
+@dataclass(frozen=True)
+class VirtualProductsAnswer:
+    """VIRTUAL_PRODUCTS: the partner's ids of the virtual products it made, in the order it gave
+    them, and what it said went wrong, in words (a partial answer has both)."""
+
+    product_ids: tuple[str, ...]
+    errors: tuple[str, ...] = ()
+    raw: Any = None
+
+
 # -- what partners send us ---------------------------------------------------------------------
 
 
@@ -471,4 +502,20 @@ class FulfilmentPartner(Protocol):
     @classmethod
     def reference_tables(cls) -> list[CodeTable]:
         """Tables for staff: the partner's error codes and statuses, in its words."""
+        ...
+
+
+class VirtualProductsMaker(Protocol):
+    """VIRTUAL_PRODUCTS, beside FulfilmentPartner: the adapter of a partner whose spec declares it
+    also has these (the others need not: callers check the capability first)."""
+
+    def artwork_host(self, url: str) -> HostedImage:
+        """The partner fetches the image at `url` and hosts it."""
+        ...
+
+    def virtual_products_create(
+        self, base_products: Sequence[str], category_id: str, artwork: Sequence[ArtworkToPublish]
+    ) -> VirtualProductsAnswer:
+        """One virtual product per base product and artwork, in `category_id`. Raises
+        VendorRejected (in words) when none was made; a partial answer is returned."""
         ...

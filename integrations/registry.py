@@ -49,6 +49,7 @@ class Capability(enum.StrEnum):
     BATCH_ORDERS = "batch_orders"  # items of several sent orders can be combined into one print file
     SMARTLINKS = "smartlinks"  # personalisation apps embedded by link (a Smartlink builder and live preview)
     DESIGN_CALLBACKS = "design_callbacks"  # saved designs are posted to us and print jobs can be added: customizations
+    VIRTUAL_PRODUCTS = "virtual_products"  # approved artwork is hosted there and made into sellable virtual products
 
 
 @dataclass(frozen=True)
@@ -172,6 +173,7 @@ PARTNER_CAPABILITIES = frozenset(
         Capability.FULFILMENT_UPDATE,
         Capability.CATALOGUE,
         Capability.BATCH_ORDERS,
+        Capability.VIRTUAL_PRODUCTS,
     }
 )
 RESERVED_FLAGS = frozenset({"--kind", "--name", "--sync-every", "--inactive", "--help"})

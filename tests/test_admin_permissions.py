@@ -151,6 +151,9 @@ PAGES = {
     **model_pages("fulfilment_printtemplate"),
     **model_pages("fulfilment_batchorder", add=NO_ROLE, delete=NO_ROLE),
     "fulfilment_batchorder_combine": Page(MANAGER),
+    # Virtual products made from approved designs, and the screen the customizations' action opens.
+    **model_pages("fulfilment_virtualproduct", add=NO_ROLE, delete=NO_ROLE),
+    "fulfilment_virtualproduct_create": Page(MANAGER),
 }
 
 # URLs where only a POST does something (their GET redirects or is refused).
@@ -202,6 +205,7 @@ ACTIONS = {
         "approve_selected": REVIEWER,
         "reject_selected": REVIEWER,
         "create_fulfilment_order": MANAGER,
+        "create_virtual_products": MANAGER,
         "delete_selected": NO_ROLE,
     },
     "orders.StoreOrder": {"delete_selected": NO_ROLE},
@@ -230,6 +234,7 @@ ACTIONS = {
     "fulfilment.VariantMapping": {"delete_selected": MANAGER},
     "fulfilment.PrintTemplate": {"delete_selected": MANAGER},
     "fulfilment.BatchOrder": {"delete_selected": NO_ROLE},
+    "fulfilment.VirtualProduct": {"delete_selected": NO_ROLE},
 }
 
 
@@ -402,8 +407,17 @@ def world(db):
         "fulfilment.StockPush": StockPush.objects.create(connection=gateway, status="succeeded"),
         "fulfilment.RoutingRule": RoutingRule.objects.create(connection=gateway, sku="MUG-*"),
         **_catalogue_world(gateway),
+        "fulfilment.VirtualProduct": _virtual_product(customization, gateway),
     }
     return objects
+
+
+def _virtual_product(customization, connection):
+    from fulfilment.models import VirtualProduct
+
+    return VirtualProduct.objects.create(
+        customization=customization, connection=connection, base_product_id="10001", category_id="5", vendor_id="77"
+    )
 
 
 def _catalogue_world(connection) -> dict:

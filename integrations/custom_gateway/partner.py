@@ -25,6 +25,7 @@ from ..partners import (
 )
 from ..registry import ConnectionConfig
 from .client import CustomGatewayClient, OrderAlreadyExists, RateLimitedByVendor
+from .products import VirtualProductsPartner
 from .types import ERROR_CODES, ORDER_STATUSES, PUSH_HMAC_HEADER, verify_push_signature
 from .wire import (
     created_orders,
@@ -38,7 +39,7 @@ from .wire import (
 )
 
 
-class CustomGatewayPartner:
+class CustomGatewayPartner(VirtualProductsPartner):
     label = "Custom Gateway"
     # 8001 (our external_ref exists) answers a second send of the same order: resending is safe.
     idempotent_send = True

@@ -102,6 +102,7 @@ from django.views.decorators.csrf import csrf_exempt
 from PIL import Image, ImageDraw, ImageFont
 from requests.structures import CaseInsensitiveDict
 
+from . import sandbox_products
 from .types import (
     DISPATCH_DATE_FORMAT,
     ITEM_TYPES,
@@ -1142,8 +1143,13 @@ def demo_connection(origin: str, kind: str) -> dict:
             "company": settings.SANDBOX_CUSTOM_GATEWAY_COMPANY,
             **base_url(origin),
             "designer_url": f"{origin.rstrip('/')}{MOUNT}",
+            **sandbox_products.urls(origin),
         },
-        "secrets": {"api_key": settings.SANDBOX_API_KEY},
+        "secrets": {
+            "api_key": settings.SANDBOX_API_KEY,
+            "oauth_client_id": sandbox_products.client_id(),
+            "oauth_client_secret": settings.SANDBOX_API_KEY,
+        },
     }
 
 
@@ -1175,3 +1181,4 @@ from . import sandbox_designs  # noqa: E402
 
 urlpatterns += sandbox_designs.urlpatterns
 demo_saved_design, demo_print_jobs = sandbox_designs.demo_saved_design, sandbox_designs.demo_print_jobs
+urlpatterns += sandbox_products.urlpatterns

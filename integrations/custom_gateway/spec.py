@@ -9,6 +9,7 @@ from ..registry import Capability, ConnectionConfig, HttpOptions, Secret, Settin
 from ..validators import connection_url_validate, custom_gateway_company_validate
 from .designs import print_job_record, saved_design_hook_parse
 from .partner import CustomGatewayPartner, push_parse, push_verify, status_parse
+from .products import DEFAULT_GRAPHQL_URL, DEFAULT_TOKEN_URL, DEFAULT_USER_IMAGE_URL
 from .smartlinks import DEFAULT_DESIGNER_URL
 from .types import (
     DEFAULT_ORDERS_URL,
@@ -82,6 +83,34 @@ SPEC = VendorSpec(
             type="url",
             validate=connection_url_validate,
         ),
+        # Virtual products (products.py): the product manager's OAuth, GraphQL and image URLs.
+        Setting(
+            "oauth_token_url",
+            "OAuth token URL",
+            help="Virtual products: where the OAuth client asks for tokens. Blank: the default.",
+            default=DEFAULT_TOKEN_URL,
+            type="url",
+            validate=connection_url_validate,
+            sends_secrets=True,
+        ),
+        Setting(
+            "graphql_url",
+            "Product manager GraphQL URL",
+            help="Virtual products: blank for the default.",
+            default=DEFAULT_GRAPHQL_URL,
+            type="url",
+            validate=connection_url_validate,
+            sends_secrets=True,
+        ),
+        Setting(
+            "user_image_url",
+            "User Image API URL",
+            help="Virtual products: where print files are hosted. Blank: the default.",
+            default=DEFAULT_USER_IMAGE_URL,
+            type="url",
+            validate=connection_url_validate,
+            sends_secrets=True,
+        ),
     ),
     secrets=(
         Secret("api_key", "API key"),
@@ -92,6 +121,13 @@ SPEC = VendorSpec(
             required=False,
             sent=False,
         ),
+        Secret(
+            "oauth_client_id",
+            "OAuth client ID",
+            help="Virtual products: the product manager's OAuth client, from Custom Gateway's support.",
+            required=False,
+        ),
+        Secret("oauth_client_secret", "OAuth client secret", help="Virtual products: its secret.", required=False),
     ),
     capabilities=frozenset(
         {
@@ -102,6 +138,7 @@ SPEC = VendorSpec(
             Capability.STOCK,
             Capability.SMARTLINKS,
             Capability.DESIGN_CALLBACKS,
+            Capability.VIRTUAL_PRODUCTS,
         }
     ),
     sandbox="integrations.custom_gateway.sandbox",

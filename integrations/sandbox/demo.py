@@ -45,6 +45,7 @@ from fulfilment.services.orders import (
 from fulfilment.services.print_files import partner_print_files_poll, partner_print_files_unsettled
 from fulfilment.services.routing import customization_route, customizations_route
 from fulfilment.services.shipping import pushed_order_ship
+from fulfilment.services.virtual_products import virtual_products_create, virtual_products_queue
 from integrations.partners import HookKind
 from integrations.registry import Capability, VendorSpec, spec_for, vendor_specs
 from orders.models import Customization, SideArtwork, VendorConnection
@@ -274,6 +275,29 @@ def demo_designs(connection: VendorConnection, vendor: ModuleType | None, sandbo
         print_jobs_add(connection, vendor.demo_print_jobs()[:1])
 
 
+DEMO_BASE_PRODUCTS = ("10001",)
+DEMO_CATEGORY = "500"
+
+
+def demo_virtual_product(connection: VendorConnection, designs, user) -> str:
+    """VIRTUAL_PRODUCTS: one virtual product made from the first approved design with a print
+    file, through the partner's sandbox (done here, not queued: the demo shows it at once)."""
+    if not connection.spec.has(Capability.VIRTUAL_PRODUCTS) or not connection.secret("oauth_client_id"):
+        return "not offered"
+    for design in designs:
+        design.refresh_from_db()
+        report = virtual_products_queue(
+            customizations=[design],
+            connection=connection,
+            base_products=list(DEMO_BASE_PRODUCTS),
+            category_id=DEMO_CATEGORY,
+            user=user,
+        )
+        if report.queued or report.already:
+            return virtual_products_create(design.pk, connection.pk) if report.queued else "already there"
+    return "no design"
+
+
 def demo_fulfilment_run(connection: VendorConnection, *, sandbox_origin: str) -> str:
     """Fulfilment demo on `connection` (a partner with a sandbox): the designs the routing table
     sends it approved and sent (the last one's print file made to fail, when its sandbox says
@@ -315,6 +339,7 @@ def demo_fulfilment_run(connection: VendorConnection, *, sandbox_origin: str) ->
                 vendor.demo_order_progress(sandbox_origin, order.external_ref, step)
     _settle_print_files(connection)
     _batch(connection, user)
+    demo_virtual_product(connection, designs, user)
     if (
         spec.has(Capability.ORDER_PUSH)
         and vendor is not None

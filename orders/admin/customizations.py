@@ -61,7 +61,7 @@ class CustomizationAdmin(ViewOnlyAdmin):
     date_hierarchy = "customized_at"
     list_per_page = 50
     change_form_template = "admin/orders/customization/change_form.html"
-    actions = ["approve_selected", "reject_selected", "create_fulfilment_order"]
+    actions = ["approve_selected", "reject_selected", "create_fulfilment_order", "create_virtual_products"]
     fieldsets = [
         (
             None,
@@ -110,6 +110,22 @@ class CustomizationAdmin(ViewOnlyAdmin):
     def create_fulfilment_order(self, request, queryset):
         ids = ",".join(str(pk) for pk in queryset.values_list("pk", flat=True))
         return redirect(f"{reverse('admin:fulfilment_fulfilmentorder_create')}?ids={ids}")
+
+    def has_virtual_products_permission(self, request):
+        return request.user.has_perm("fulfilment.add_virtualproduct")
+
+    @admin.action(description="Create virtual products on Custom Gateway…", permissions=["virtual_products"])
+    def create_virtual_products(self, request, queryset):
+        """To the fulfilment app's screen (connection, base products, category), with the approved
+        designs among the selected (the others are said to be left out)."""
+        approved = queryset.filter(decision=Customization.Decision.APPROVED)
+        left_out = queryset.count() - approved.count()
+        if left_out:
+            self.message_user(request, f"Left out {left_out} design(s) that are not approved.", messages.WARNING)
+        ids = ",".join(str(pk) for pk in approved.values_list("pk", flat=True))
+        if not ids:
+            return None
+        return redirect(f"{reverse('admin:fulfilment_virtualproduct_create')}?ids={ids}")
 
     def _report(self, request, verb, decided, skipped):
         if decided:
