@@ -112,7 +112,7 @@ class BillingFormMixin(forms.Form):
     billing_address_1 = forms.CharField(max_length=255, required=False)
     billing_address_2 = forms.CharField(max_length=255, required=False)
     billing_address_3 = forms.CharField(max_length=255, required=False)
-    billing_address_4 = forms.CharField(label="Billing town or city", max_length=255, required=False)
+    billing_address_4 = forms.CharField(label="Billing city or town", max_length=255, required=False)
     billing_address_5 = forms.CharField(label="Billing region", max_length=255, required=False)
     billing_postcode = forms.CharField(max_length=32, required=False)
     billing_country_code = forms.CharField(

@@ -150,7 +150,7 @@ class FulfilmentOrder(Address):
     billing_address_1 = models.CharField(max_length=255, blank=True)
     billing_address_2 = models.CharField(max_length=255, blank=True)
     billing_address_3 = models.CharField(max_length=255, blank=True)
-    billing_address_4 = models.CharField("billing town or city", max_length=255, blank=True)
+    billing_address_4 = models.CharField("billing city or town", max_length=255, blank=True)
     billing_address_5 = models.CharField("billing region", max_length=255, blank=True)
     billing_postcode = models.CharField(max_length=32, blank=True)
     billing_country_code = models.CharField(
