@@ -10,7 +10,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from integrations.partners import STATUS_LABELS, HookKind
+from integrations.partners import STATUS_LABELS, HookKind, LineKind
 from orders.models import Customization, StoreOrder, VendorConnection
 
 from .address import COUNTRY_HELP, country_code_validate
@@ -143,6 +143,23 @@ class FulfilmentOrder(Address):
     partner_store = models.CharField(
         max_length=64, blank=True, help_text="The partner's store, when the connection has several (its store_ids)."
     )
+    coupon_code = models.CharField(max_length=100, blank=True)
+    payment_trans_id = models.CharField("payment transaction id", max_length=255, blank=True)
+    # The billing name and address; all blank: the same as the shipping address.
+    billing_customer_name = models.CharField("billing name", max_length=255, blank=True)
+    billing_company = models.CharField(max_length=255, blank=True)
+    billing_address_1 = models.CharField(max_length=255, blank=True)
+    billing_address_2 = models.CharField(max_length=255, blank=True)
+    billing_address_3 = models.CharField(max_length=255, blank=True)
+    billing_address_4 = models.CharField("billing city or town", max_length=255, blank=True)
+    billing_address_5 = models.CharField("billing region", max_length=255, blank=True)
+    billing_postcode = models.CharField(max_length=32, blank=True)
+    billing_country_code = models.CharField(
+        max_length=2,
+        blank=True,
+        help_text=COUNTRY_HELP + " (blank: the shipping country)",
+        validators=[country_code_validate],
+    )
     probes = models.PositiveIntegerField(
         default=0, help_text="Times the partner was asked whether it got the order (state Check)."
     )
@@ -167,6 +184,14 @@ class FulfilmentOrder(Address):
         return self.external_ref
 
 
+ITEM_KINDS = [
+    (LineKind.ARTWORK.value, "Artwork (the design's print files)"),
+    (LineKind.PRINT_ON_DEMAND.value, "Print-on-demand sample"),
+    (LineKind.STOCK.value, "Stock item (no artwork)"),
+    (LineKind.TEXTUAL.value, "Textual item"),
+]
+
+
 class FulfilmentItem(models.Model):
     order = models.ForeignKey(FulfilmentOrder, on_delete=models.CASCADE, related_name="items")
     customization = models.ForeignKey(Customization, on_delete=models.PROTECT, related_name="fulfilment_items")
@@ -176,6 +201,23 @@ class FulfilmentItem(models.Model):
     description = models.CharField(max_length=255, blank=True)
     vendor_id = models.CharField(max_length=64, blank=True)
     vendor_ref = models.CharField(max_length=64, blank=True)
+    # What the item is (integrations.partners.LineKind) and what each kind needs; the partner's
+    # `problems` says in words what its rules require of them.
+    kind = models.CharField(
+        "item type",
+        max_length=20,
+        choices=ITEM_KINDS,
+        default=LineKind.ARTWORK.value,
+        help_text="Artwork: the design's print files. The others send no print file.",
+    )
+    print_on_demand_ref = models.CharField(
+        "print-on-demand ref", max_length=64, blank=True, help_text="Print-on-demand: the partner's sample."
+    )
+    textual_product_id = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Textual item: the partner's product id."
+    )
+    colour = models.CharField(max_length=64, blank=True)
+    size = models.CharField(max_length=64, blank=True)
     # Denormalised from the order: True until the vendor cancels it or staff discard it. The
     # partial unique constraint below is what stops one design being printed twice (a double
     # submit, two staff at once): the database, not a check-then-insert, decides.
@@ -191,6 +233,15 @@ class FulfilmentItem(models.Model):
 
     def __str__(self):
         return f"{self.external_ref} × {self.quantity}"
+
+    def clean(self):
+        """What each kind needs, whatever the partner (its own rules: the partner's `problems`)."""
+        from django.core.exceptions import ValidationError
+
+        if self.kind == LineKind.PRINT_ON_DEMAND and not self.print_on_demand_ref.strip():
+            raise ValidationError({"print_on_demand_ref": "A print-on-demand item needs the ref of its sample."})
+        if self.kind == LineKind.TEXTUAL and self.textual_product_id is None:
+            raise ValidationError({"textual_product_id": "A textual item needs the partner's product id."})
 
     @property
     def store_item_id(self) -> str:

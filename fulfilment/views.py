@@ -4,7 +4,7 @@ shape), and the artwork links."""
 import logging
 
 from django.conf import settings
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
@@ -24,7 +24,8 @@ from .services.incoming import (
     incoming_summary,
     unverified_throttle,
 )
-from .services.links import artwork_from_token, side_from_preview_token
+from .services.links import artwork_from_token, order_from_packing_slip_token, side_from_preview_token
+from .services.packing_slip import packing_slip_pdf
 
 logger = logging.getLogger(__name__)
 Outcome = IncomingRequest.Outcome
@@ -166,3 +167,17 @@ def side_preview(request, token: str):
     if image.state != ProxiedImage.State.READY:
         raise Http404("no preview to serve")
     return stored_file_response(image.file, allowed=PREVIEW_IMAGE, what="preview image")
+
+
+@require_http_methods(["GET", "HEAD"])
+def packing_slip(request, token: str):
+    """An order's packing slip for the partner (its shipping note), through a signed expiring
+    link (no login: the partner has none). Made on each fetch, so it says what the order says."""
+    order = order_from_packing_slip_token(token)
+    if order is None:
+        raise Http404("unknown or expired link")
+    response = HttpResponse(packing_slip_pdf(order), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="packing-slip-{order.external_ref}.pdf"'
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response

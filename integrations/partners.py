@@ -124,6 +124,22 @@ class LineToSend:
     design: Mapping[str, Any] = field(default_factory=dict)
     thumbnails: tuple[str, ...] = ()  # preview image URLs the partner can fetch
     properties: Mapping[str, Any] = field(default_factory=dict)
+    # What kind of item it is (LineKind): artwork (print files, the default), a partner's
+    # pre-made print-on-demand sample, a stock item (no artwork), a textual item.
+    kind: str = "artwork"
+    print_on_demand_ref: str = ""  # LineKind.PRINT_ON_DEMAND: the partner's sample
+    textual_product_id: int | None = None  # LineKind.TEXTUAL: the partner's product
+    colour: str = ""
+    size: str = ""
+
+
+class LineKind(enum.StrEnum):
+    """What a line is (LineToSend.kind); a partner that cannot take a kind says so in `problems`."""
+
+    ARTWORK = "artwork"
+    PRINT_ON_DEMAND = "print_on_demand"
+    STOCK = "stock"
+    TEXTUAL = "textual"
 
 
 @dataclass(frozen=True)
@@ -156,6 +172,10 @@ class OrderToSend:
     subtotal_price: Decimal | None = None
     currency: str = ""
     note: str = ""
+    coupon_code: str = ""
+    payment_trans_id: str = ""  # the payment's transaction id
+    # A packing slip this back office makes for the order (a signed, public link to a PDF).
+    packing_slip_url: str = ""
 
 
 @dataclass(frozen=True)

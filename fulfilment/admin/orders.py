@@ -19,7 +19,7 @@ from integrations.registry import Capability, specs_with
 from orders.admin.base import ViewOnlyInline
 from orders.models import Customization, VendorConnection
 
-from ..address import AddressForm, address_record
+from ..address import BILLING_FIELDS, AddressForm, BillingFormMixin, address_record, billing_record
 from ..models import (
     FulfilmentItem,
     FulfilmentOrder,
@@ -46,10 +46,12 @@ from ..services.actions import (
 )
 from ..services.orders import (
     ORDER_EXTRA_FIELDS,
+    ORDER_FIELDS,
     SHIPPING_FIELDS,
     FulfilmentInvalid,
     fulfilment_order_create,
     fulfilment_order_discard,
+    fulfilment_order_problems,
     fulfilment_order_queue,
     fulfilment_orders_create_routed,
     redact_hook_token,
@@ -61,9 +63,41 @@ from .catalogue import combine_into_batch
 from .print_files import PartnerPrintFileInline
 
 
-class ItemInline(ViewOnlyInline):
+class ItemInline(admin.TabularInline):
+    """The order's items; while it is a draft, each item's type (artwork by default) and what the
+    type needs, its quantity, SKU, description, colour and size can be changed."""
+
     model = FulfilmentItem
-    fields = readonly_fields = ["external_ref", "customization", "quantity", "sku", "description", "vendor_id"]
+    extra = 0
+    can_delete = False
+    fields = [
+        "external_ref",
+        "customization",
+        "quantity",
+        "sku",
+        "description",
+        "kind",
+        "print_on_demand_ref",
+        "textual_product_id",
+        "colour",
+        "size",
+        "vendor_id",
+    ]
+    EDITABLE = ["quantity", "sku", "description", "kind", "print_on_demand_ref", "textual_product_id", "colour", "size"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and obj.state != FulfilmentOrder.State.DRAFT:
+            return False  # sent (or on its way): the partner has these items as they were
+        return super().has_change_permission(request, obj)
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None or obj.state != FulfilmentOrder.State.DRAFT:
+            return self.fields
+        return [name for name in self.fields if name not in self.EDITABLE]
+
     ordering = ["pk"]  # in the order they were added (the model has none: C2 came before C1)
 
 
@@ -218,6 +252,10 @@ class FulfilmentOrderAdmin(admin.ModelAdmin):
             {"fields": [*SHIPPING_FIELDS, "sale_datetime"]},
         ),
         (
+            "Billing (blank: the same as the shipping address)",
+            {"fields": BILLING_FIELDS, "classes": ["collapse"]},
+        ),
+        (
             "For the partner",
             {"fields": ORDER_EXTRA_FIELDS},
         ),
@@ -232,6 +270,16 @@ class FulfilmentOrderAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return fulfilment_orders_listed(super().get_queryset(request))
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        order = form.instance
+        if order.state == FulfilmentOrder.State.DRAFT:
+            problems = fulfilment_order_problems(order)
+            if problems:
+                self.message_user(
+                    request, "Saved, but it cannot be sent as it is: " + " ".join(problems), messages.WARNING
+                )
 
     def get_list_display(self, request):
         # With one partner connection its column says nothing and pushes "Created" off.
@@ -277,7 +325,7 @@ class FulfilmentOrderAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))
         if obj and obj.state != FulfilmentOrder.State.DRAFT:
-            editable = SHIPPING_FIELDS + ORDER_EXTRA_FIELDS + ["sale_datetime", "connection", "store_order"]
+            editable = ORDER_FIELDS + ["sale_datetime", "connection", "store_order"]
             fields += [f for f in editable if f not in fields]
         return fields
 
@@ -405,7 +453,7 @@ class FulfilmentOrderAdmin(admin.ModelAdmin):
         if split:
             form.fields["connection"].required = False
         if request.method == "POST" and form.is_valid():
-            shipping = {k: v for k, v in form.cleaned_data.items() if k in SHIPPING_FIELDS + ORDER_EXTRA_FIELDS}
+            shipping = {k: v for k, v in form.cleaned_data.items() if k in ORDER_FIELDS}
             try:
                 if split:
                     orders = self._create_split(form, selected_routes, shipping, request.user)
@@ -601,7 +649,20 @@ class FulfilmentOrderAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/fulfilment/codes.html", context)
 
 
-class ShippingForm(AddressForm):
+class BillingSectionMixin(BillingFormMixin):
+    """The billing fields shown apart (templates: the "billing address differs" section)."""
+
+    def main_fields(self):
+        return [field for field in self if field.name not in BILLING_SECTION]
+
+    def billing_section(self):
+        return [field for field in self if field.name in BILLING_SECTION]
+
+
+BILLING_SECTION = ["billing_differs", *BILLING_FIELDS]
+
+
+class ShippingForm(BillingSectionMixin, AddressForm):
     field_order = ["connection"]  # then the address, then how it goes
     connection = forms.ModelChoiceField(VendorConnection.objects.none())
     shipping_method = forms.CharField(max_length=100, required=False)
@@ -634,6 +695,8 @@ MONEY = {"max_digits": 12, "decimal_places": 2, "min_value": Decimal("0"), "requ
 def _add_order_extras(form, connection_stores):
     form.fields["note"] = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
     form.fields["shipping_price"] = forms.DecimalField(**MONEY)
+    form.fields["coupon_code"] = forms.CharField(max_length=100, required=False)
+    form.fields["payment_trans_id"] = forms.CharField(label="Payment transaction id", max_length=255, required=False)
     if connection_stores:
         choices = [("", "—")] + [(store, f"{name}: {store}") for name, store in connection_stores]
         form.fields["partner_store"] = forms.ChoiceField(
@@ -646,9 +709,9 @@ class ConfirmSentForm(forms.Form):
     vendor_ref = forms.CharField(label="Its reference (optional)", max_length=64, required=False)
 
 
-class OrderUpdateForm(AddressForm):
-    """What staff may change on a sent order: note, shipping, the address, the totals. Only what
-    differs from the order is sent."""
+class OrderUpdateForm(BillingSectionMixin, AddressForm):
+    """What staff may change on a sent order: note, shipping, the address, the billing address,
+    the totals. Only what differs from the order is sent."""
 
     note = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
     shipping_method = forms.CharField(max_length=100, required=False)
@@ -661,20 +724,32 @@ class OrderUpdateForm(AddressForm):
     def __init__(self, *args, order: FulfilmentOrder, **kwargs):
         self.order = order
         initial = {name: getattr(order, name) for name in [*self.VALUES, *self.base_fields] if hasattr(order, name)}
+        initial["billing_differs"] = billing_record(order) is not None
         super().__init__(*args, initial=initial, **kwargs)
 
     def clean(self):
         data = super().clean()
-        if not self.errors and not self._changed_values() and not self._address_changed():
+        if (
+            not self.errors
+            and not self._changed_values()
+            and not self._address_changed()
+            and not self._billing_changed()
+        ):
             raise forms.ValidationError("Nothing was changed: there is nothing to send.")
         return data
+
+    def _billing_changed(self) -> bool:
+        return any((self.cleaned_data.get(name) or "") != (getattr(self.order, name) or "") for name in BILLING_FIELDS)
 
     def _changed_values(self) -> dict:
         data = self.cleaned_data
         return {name: data.get(name) for name in self.VALUES if data.get(name) != getattr(self.order, name)}
 
+    def _address_names(self) -> list[str]:
+        return [name for name in self.base_fields if name not in self.VALUES and name not in BILLING_SECTION]
+
     def _address_changed(self) -> bool:
-        names = [name for name in self.base_fields if name not in self.VALUES]
+        names = self._address_names()
         return any((self.cleaned_data.get(name) or "") != (getattr(self.order, name) or "") for name in names)
 
     def changes(self) -> OrderChanges:
@@ -682,10 +757,12 @@ class OrderUpdateForm(AddressForm):
             name: ("" if value is None and name in ("note", "shipping_method", "currency") else value)
             for name, value in self._changed_values().items()
         }
-        address = None
-        if self._address_changed():
-            row = FulfilmentOrder(
-                **{name: self.cleaned_data.get(name) or "" for name in self.base_fields if name not in self.VALUES}
-            )
-            address = address_record(row)
-        return OrderChanges(address=address, **{k: v for k, v in values.items() if v is not None})
+        row = FulfilmentOrder(
+            **{name: self.cleaned_data.get(name) or "" for name in self._address_names() + BILLING_FIELDS}
+        )
+        address = address_record(row) if self._address_changed() else None
+        billing = None
+        if self._billing_changed():
+            # No billing address of its own any more: the partner is sent the shipping one.
+            billing = billing_record(row) or address_record(row)
+        return OrderChanges(address=address, billing=billing, **{k: v for k, v in values.items() if v is not None})

@@ -31,7 +31,7 @@ from integrations.partners import (
 )
 from integrations.registry import Capability
 
-from ..address import address_columns
+from ..address import address_columns, address_record, billing_columns
 from ..models import FulfilmentItem, FulfilmentOrder, OrderAction, VendorOrder
 from ..statuses import FINAL_STATUSES
 from .incoming import status_update_apply
@@ -291,7 +291,7 @@ def fulfilment_order_update(order: FulfilmentOrder, changes: OrderChanges, *, us
         message = f"{label} did not take the changes: {exc}"
         _record(order, Action.UPDATE, user=user, sent=body, answer=answers or None, ok=False, message=message)
         return ActionOutcome(False, message)
-    columns = _changed_columns(changes)
+    columns = _changed_columns(changes, order)
     if columns:
         FulfilmentOrder.objects.filter(pk=order.pk).update(**columns, updated_at=timezone.now())
     said = ", ".join(name.replace("_", " ") for name in columns) or "nothing"
@@ -300,7 +300,7 @@ def fulfilment_order_update(order: FulfilmentOrder, changes: OrderChanges, *, us
     return ActionOutcome(True, message)
 
 
-def _changed_columns(changes: OrderChanges) -> dict[str, Any]:
+def _changed_columns(changes: OrderChanges, order: FulfilmentOrder) -> dict[str, Any]:
     columns: dict[str, Any] = {}
     for name in ("note", "shipping_method", "shipping_price", "total_price", "subtotal_price", "currency"):
         value = getattr(changes, name)
@@ -308,7 +308,17 @@ def _changed_columns(changes: OrderChanges) -> dict[str, Any]:
             columns[name] = value
     if changes.address is not None:
         columns.update(address_columns(changes.address))
+    if changes.billing is not None:
+        # The shipping address sent as billing (staff unticked "billing address differs"): the
+        # order keeps no billing address of its own.
+        shipping = changes.address or address_record(order)
+        same = _without_contact(changes.billing) == _without_contact(shipping)
+        columns.update(billing_columns(None if same else changes.billing))
     return columns
+
+
+def _without_contact(address):
+    return dataclasses.replace(address, email="", telephone="")
 
 
 def fulfilment_order_cancel(order: FulfilmentOrder, *, user=None) -> ActionOutcome:

@@ -81,3 +81,24 @@ def _signed_data(token: str, *, salt: str) -> dict | None:
     except signing.BadSignature:
         return None
     return data if isinstance(data, dict) else None
+
+
+PACKING_SLIP_SALT = "fulfilment.packing-slip-link"
+
+
+def packing_slip_url(order) -> str:
+    """A link the partner can fetch the order's packing slip (a PDF made on each fetch) from:
+    signed and expiring, bound to the order's reference, no login (the partner has none)."""
+    if not order.pk:
+        return ""
+    return _signed_link("fulfilment:packing-slip", {"o": order.pk, "r": order.external_ref}, salt=PACKING_SLIP_SALT)
+
+
+def order_from_packing_slip_token(token: str):
+    """The fulfilment order a packing slip link points at, or None when it is forged or expired."""
+    from ..models import FulfilmentOrder
+
+    data = _signed_data(token, salt=PACKING_SLIP_SALT)
+    if data is None or not isinstance(data.get("o"), int):
+        return None
+    return FulfilmentOrder.objects.filter(pk=data["o"], external_ref=data.get("r", "-")).first()

@@ -19,6 +19,7 @@ from integrations.http import VendorError, VendorRetryable
 from integrations.partners import (
     Customer,
     HookKind,
+    LineKind,
     LineToSend,
     OrderToSend,
     PrintFile,
@@ -29,10 +30,10 @@ from integrations.registry import Capability
 from orders.models import Customization, CustomizationSide, OrderLine, SideArtwork, StoreOrder, VendorConnection
 from orders.services.connections import connection_hook_urls
 
-from ..address import ADDRESS_FIELDS, address_record, country_code_problem
+from ..address import ADDRESS_FIELDS, BILLING_FIELDS, address_record, billing_record, country_code_problem
 from ..models import FulfilmentItem, FulfilmentOrder, VendorOrder
 from .catalogue import line_variant_id
-from .links import artwork_url, side_preview_url
+from .links import artwork_url, packing_slip_url, side_preview_url
 from .partners import connection_partner, partner_class, partner_offline, partner_stores
 from .print_files import partner_print_files_track
 from .queue import PROBE_TASK, SEND_TASK
@@ -43,7 +44,18 @@ State = FulfilmentOrder.State
 # The address (fulfilment.address) and how it is to go.
 SHIPPING_FIELDS = [*ADDRESS_FIELDS, "shipping_method", "shipping_carrier", "required_dispatch_date"]
 # What richer partners keep beside it (OrderToSend); all optional.
-ORDER_EXTRA_FIELDS = ["note", "shipping_price", "subtotal_price", "total_price", "currency", "partner_store"]
+ORDER_EXTRA_FIELDS = [
+    "note",
+    "shipping_price",
+    "subtotal_price",
+    "total_price",
+    "currency",
+    "partner_store",
+    "coupon_code",
+    "payment_trans_id",
+]
+# Everything staff may set on a new order (the create screen's form).
+ORDER_FIELDS = SHIPPING_FIELDS + ORDER_EXTRA_FIELDS + BILLING_FIELDS
 
 
 class FulfilmentInvalid(ValueError):
@@ -69,6 +81,9 @@ def fulfilment_order_validate(order: FulfilmentOrder, *, items=None) -> dict[str
         errors["sale_datetime"] = "The sale date (UTC) cannot be in the future."
     if order.required_dispatch_date and order.required_dispatch_date < date.today():
         errors["required_dispatch_date"] = "The required dispatch date cannot be in the past."
+    problem = country_code_problem(order.billing_country_code)
+    if problem:
+        errors["billing_country_code"] = problem
     if order.partner_store and order.connection_id:
         stores = partner_stores(order.connection)
         if order.partner_store not in stores:
@@ -81,7 +96,9 @@ def fulfilment_order_validate(order: FulfilmentOrder, *, items=None) -> dict[str
     for item in items:
         if item.quantity < 1:
             errors["items"] = f"Item {item.external_ref}: the quantity must be at least 1."
-        problem = _artwork_problem(item.customization) or _live_elsewhere(item.customization, order)
+        problem = _artwork_problem(item.customization, needs_files=item.kind == LineKind.ARTWORK) or (
+            _live_elsewhere(item.customization, order)
+        )
         if problem:
             errors["items"] = f"Item {item.external_ref}: {problem}"
     return errors
@@ -97,11 +114,14 @@ def _live_elsewhere(customization: Customization, order: FulfilmentOrder) -> str
     return f"{customization} is already in order {other.order.external_ref}." if other else ""
 
 
-def _artwork_problem(customization: Customization) -> str:
+def _artwork_problem(customization: Customization, *, needs_files: bool = True) -> str:
+    """Why the design cannot go; an item of another kind than artwork sends no print file."""
     if customization.decision != Customization.Decision.APPROVED:
         return f"{customization} is not approved."
     if artwork_at_partner(customization):
         return ""  # the partner holds the artwork (a print job): no print file of ours is sent
+    if not needs_files:
+        return ""
     ready = SideArtwork.objects.filter(side__customization=customization, state=SideArtwork.State.READY).count()
     if not ready:
         return f"{customization} has no print file ready yet."
@@ -125,9 +145,10 @@ def fulfilment_order_create(
         created_by=user,
         store_order=store_order,
         external_ref="pending",
-        **{k: v for k, v in shipping.items() if k in SHIPPING_FIELDS + ORDER_EXTRA_FIELDS and v is not None},
+        **{k: v for k, v in shipping.items() if k in ORDER_FIELDS and v is not None},
     )
     order.shipping_country_code = (order.shipping_country_code or "").strip().upper()
+    order.billing_country_code = (order.billing_country_code or "").strip().upper()
     if store_order is not None and not order.currency:
         order.currency = store_order.currency[:8]
     items = [
@@ -170,6 +191,14 @@ def fulfilment_order_create(
     if problems:
         raise FulfilmentInvalid({"partner": " ".join(problems)})
     return order
+
+
+def fulfilment_order_problems(order: FulfilmentOrder) -> list[str]:
+    """Why the order cannot be sent as it is, in words: the common rules, then the partner's own
+    (its `problems`, e.g. what each item type needs). Empty when it can."""
+    problems = list(fulfilment_order_validate(order).values())
+    check = getattr(partner_offline(order.connection), "problems", None)
+    return problems + (check(order_to_send(order)) if check else [])
 
 
 def _one_store_order(customizations: list[Customization]) -> StoreOrder | None:
@@ -221,10 +250,13 @@ def order_to_send(order: FulfilmentOrder) -> OrderToSend:
     )
     for item in items:
         customization = item.customization
+        # Only an artwork item has print files (the other kinds are made without ours).
         artworks = (
             SideArtwork.objects.filter(side__customization=customization, state=SideArtwork.State.READY)
             .select_related("side")
             .order_by("side__position")
+            if item.kind == LineKind.ARTWORK
+            else SideArtwork.objects.none()
         )
         sides = sorted(customization.sides.all(), key=lambda side: (side.position, side.pk))
         lines.append(
@@ -240,6 +272,11 @@ def order_to_send(order: FulfilmentOrder) -> OrderToSend:
                 design=design_config(customization, sides),
                 thumbnails=tuple(url for url in (side_preview_url(side) for side in sides) if url),
                 properties=line_properties(customization),
+                kind=item.kind or LineKind.ARTWORK.value,
+                print_on_demand_ref=item.print_on_demand_ref,
+                textual_product_id=item.textual_product_id,
+                colour=item.colour,
+                size=item.size,
             )
         )
     store = order.store_order
@@ -256,12 +293,15 @@ def order_to_send(order: FulfilmentOrder) -> OrderToSend:
         store_order_number=store.name if store else "",
         partner_store=order.partner_store,
         customer=order_customer(order),
-        billing=None,  # the same as the shipping address: we keep no other
+        billing=billing_record(order),  # None: the same as the shipping address
         shipping_price=order.shipping_price,
         total_price=order.total_price,
         subtotal_price=order.subtotal_price,
         currency=order.currency or (store.currency if store else ""),
         note=order.note,
+        coupon_code=order.coupon_code,
+        payment_trans_id=order.payment_trans_id,
+        packing_slip_url=packing_slip_url(order),
     )
 
 
@@ -422,6 +462,11 @@ def fulfilment_order_send(order: FulfilmentOrder) -> FulfilmentOrder:
     if errors:
         return _failed(order, "Not sent: " + " ".join(errors.values()))
     to_send = order_to_send(order)
+    # The partner's own rules again: its items may have been edited since the order was made.
+    check = getattr(partner_offline(order.connection), "problems", None)
+    problems = check(to_send) if check else []
+    if problems:
+        return _failed(order, "Not sent: " + " ".join(problems))
     try:
         with connection_partner(order.connection) as partner:
             FulfilmentOrder.objects.filter(pk=order.pk).update(

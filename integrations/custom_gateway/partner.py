@@ -25,6 +25,7 @@ from ..partners import (
 )
 from ..registry import ConnectionConfig
 from .client import CustomGatewayClient, OrderAlreadyExists, RateLimitedByVendor
+from .orderit import order_problems
 from .products import VirtualProductsPartner
 from .types import ERROR_CODES, ORDER_STATUSES, PUSH_HMAC_HEADER, verify_push_signature
 from .wire import (
@@ -60,8 +61,9 @@ class CustomGatewayPartner(VirtualProductsPartner):
         return order_body(order, company_ref_id=str(self.config.settings.get("company") or ""))
 
     def problems(self, order: OrderToSend) -> list[str]:
-        """Order-iT's rules are the common ones (fulfilment_order_validate): nothing more."""
-        return []
+        """Order-iT's rules beyond the common ones (fulfilment_order_validate): each item type's
+        fields, the packing slip link (orderit.order_problems)."""
+        return order_problems(order)
 
     def send(self, order: OrderToSend) -> SendResult:
         """POST the order once. 8001 (our external_ref exists: an earlier attempt reached it) is a

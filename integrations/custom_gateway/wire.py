@@ -29,6 +29,7 @@ from ..partners import (
     StatusReport,
     VendorStatus,
 )
+from .orderit import item_fields, order_fields
 from .types import DISPATCH_DATE_FORMAT, SALE_DATETIME_FORMAT, STATUS_MAP, STATUS_QC_QUERY, status_name
 
 # PostgreSQL `integer` (Django IntegerField / PositiveIntegerField).
@@ -303,8 +304,8 @@ def pushed_order_record(data: PushedOrderData) -> PushedOrderRecord:
 
 
 def order_body(order: OrderToSend, *, company_ref_id: str) -> dict:
-    """The Order-iT order object for `order` (type 1 for one print area, 7 for several, 2 for a
-    line carrying a print job's ref in its properties)."""
+    """The Order-iT order object for `order` (an artwork item is type 1 for one print area, 7 for
+    several, 2 for a print job's ref; the other types are orderit's)."""
     address = order.address
     shipping = {
         "customer_name": address.name,
@@ -332,6 +333,7 @@ def order_body(order: OrderToSend, *, company_ref_id: str) -> dict:
         "items": [],
     }
     body.update({name: value for name, value in shipping.items() if value})
+    body.update(order_fields(order))  # billing, coupon, payment, shipping note (orderit)
     for line in order.lines:
         item: dict[str, Any] = {
             "external_ref": line.reference,
@@ -339,18 +341,7 @@ def order_body(order: OrderToSend, *, company_ref_id: str) -> dict:
             "sku": line.sku,
             "description": line.description,
         }
-        print_job_ref = str(line.properties.get("print_job_ref") or "").strip()
-        if print_job_ref:
-            # A design made in Custom Gateway's own designer (designs.py): it holds the artwork.
-            item.update(type=2, print_job_ref=print_job_ref)
-        elif len(line.files) == 1:
-            url = line.files[0].url
-            item.update(type=1, external_url=url, external_thumbnail_url=url)
-        else:
-            item.update(
-                type=7,
-                external_urls=[{"fullsize": f.url, "thumbnail": f.url, "name": f.name} for f in line.files],
-            )
+        item.update(item_fields(line))  # its type and what the type takes (orderit)
         body["items"].append(item)
     return body
 

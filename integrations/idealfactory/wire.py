@@ -25,6 +25,7 @@ from ..partners import (
     CreatedOrder,
     Customer,
     HookInvalid,
+    LineKind,
     LineToSend,
     OrderChanges,
     OrderToSend,
@@ -216,6 +217,9 @@ def order_problems(order: OrderToSend, *, store_ids: Sequence[str]) -> list[str]
             )
         if line.quantity < 1:
             problems.append(f"Line {line.reference} has quantity {line.quantity}: it must be at least 1.")
+        if (line.kind or LineKind.ARTWORK) != LineKind.ARTWORK:
+            # The OMS prints every item from its design: it has no stock, sample or textual items.
+            problems.append(f"Line {line.reference} is not an artwork item: Ideal Factory takes only those.")
         if len(item) > ID_CHARS:
             problems.append(f"Line {line.reference}'s store item id is longer than {ID_CHARS} characters.")
         if item in seen:
