@@ -564,3 +564,6 @@ from .catalogue_models import (  # noqa: E402, F401
     PushState,
     VariantMapping,
 )
+
+# Products made in a partner's creator, and pushed orders' stored artwork.
+from .vpc_models import FileState, PushedAsset, VirtualProduct  # noqa: E402, F401

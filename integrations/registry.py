@@ -47,6 +47,7 @@ class Capability(enum.StrEnum):
     FULFILMENT_UPDATE = "fulfilment_update"  # a sent order's note, shipping, addresses, totals can be changed
     CATALOGUE = "catalogue"  # the partner's product catalogue (categories, products, variants) is managed here
     BATCH_ORDERS = "batch_orders"  # items of several sent orders can be combined into one print file
+    PRODUCT_CREATOR = "product_creator"  # staff create sellable products in the vendor's embedded creator
 
 
 @dataclass(frozen=True)
@@ -123,6 +124,9 @@ class VendorSpec:
     hooks: Mapping[str, Hook] = field(default_factory=dict)
     # Calls per period ("h", "d") the vendor allows, shared by every worker.
     rate_limits: Mapping[str, int] = field(default_factory=dict)
+    # Capability.PRODUCT_CREATOR: the vendor's embedded product creator (an object with
+    # `frame_url(config, origin)`, `frame_origin(config)` and `products_parse(body)`).
+    product_creator: Any | None = None
 
     @property
     def slug(self) -> str:

@@ -102,6 +102,7 @@ from django.views.decorators.csrf import csrf_exempt
 from PIL import Image, ImageDraw, ImageFont
 from requests.structures import CaseInsensitiveDict
 
+from . import sandbox_vpc
 from .types import (
     DISPATCH_DATE_FORMAT,
     ITEM_TYPES,
@@ -1161,3 +1162,6 @@ def demo_push(origin: str, config: Any, push_url: str) -> None:
         json={"push_url": push_url, "hmac_key": config.secrets["push_hmac_key"]},
         timeout=30,
     )
+
+
+urlpatterns += sandbox_vpc.urlpatterns

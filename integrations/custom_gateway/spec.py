@@ -15,6 +15,7 @@ from .types import (
     RATE_LIMIT_PER_DAY,
     RATE_LIMIT_PER_HOUR,
 )
+from .vpc import CustomGatewayProductCreator
 
 
 def client(config: ConnectionConfig, options: HttpOptions):
@@ -32,6 +33,11 @@ def client(config: ConnectionConfig, options: HttpOptions):
 
 def _shipping_url_validate(value: str) -> None:
     connection_url_validate(value.replace("{order_id}", "0"))
+
+
+def _category_validate(value: str) -> None:
+    if value and not str(value).isdigit():
+        raise ValueError("A category ID is digits only.")
 
 
 SPEC = VendorSpec(
@@ -72,6 +78,26 @@ SPEC = VendorSpec(
             validate=connection_url_validate,
             sends_secrets=True,
         ),
+        # The Virtual Product Creator (vpc.py): the doc gives no host, so no default.
+        Setting(
+            "vpc_url",
+            "VPC URL",
+            help="Virtual Product Creator page, from Custom Gateway. Blank: no VPC.",
+            type="url",
+            validate=connection_url_validate,
+        ),
+        Setting(
+            "vpc_approved_category",
+            "VPC approved products category ID",
+            help="Digits: the category created products go into.",
+            validate=_category_validate,
+        ),
+        Setting(
+            "vpc_blanks_category",
+            "VPC blanks category ID",
+            help="Digits: the category of product blanks offered.",
+            validate=_category_validate,
+        ),
     ),
     secrets=(
         Secret("api_key", "API key"),
@@ -90,6 +116,7 @@ SPEC = VendorSpec(
             Capability.ORDER_PUSH,
             Capability.SHIPPING,
             Capability.STOCK,
+            Capability.PRODUCT_CREATOR,
         }
     ),
     sandbox="integrations.custom_gateway.sandbox",
@@ -110,4 +137,5 @@ SPEC = VendorSpec(
         ),
     },
     rate_limits={"h": RATE_LIMIT_PER_HOUR, "d": RATE_LIMIT_PER_DAY},
+    product_creator=CustomGatewayProductCreator(),
 )
