@@ -8,12 +8,13 @@ import logging
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 
 from config.celery import queue_on_commit
 from integrations.filetypes import PREVIEW_IMAGE, PRINT_FILE, FileRefused
-from integrations.http import VendorError, VendorRetryable
+from integrations.http import VendorError, VendorRetryable, public_address_refusal
 from integrations.markup import http_url
 from integrations.registry import Capability
 from orders.models import VendorConnection
@@ -39,6 +40,12 @@ def _fetch(row, url: str, name, *, partner: Any, allowed: frozenset[str], what: 
     """(fields to save, retryable?) for one download of `url` into storage."""
     if not url:
         return {"state": FileState.FAILED, "error": f"The {what} has no http(s) link."}, False
+    # These links come from a message (a staff browser relays the creator's) or a push: never
+    # let one make us read loopback, link-local (cloud metadata) or private addresses. The
+    # sandboxes run on this machine, so not when SANDBOX_ENABLED.
+    refusal = "" if settings.SANDBOX_ENABLED else public_address_refusal(url)
+    if refusal:
+        return {"state": FileState.FAILED, "error": f"The {what} was not fetched: {refusal}."}, False
     try:
         stored, result, sniffed = _download(partner, url, name, allowed=allowed, what=what)
     except FileRefused as exc:

@@ -1138,7 +1138,11 @@ def demo_connection(origin: str, kind: str) -> dict:
     """The demo's Custom Gateway connection to this sandbox served from `origin` (its push HMAC
     key is the app's own: the demo makes one up)."""
     return {
-        "settings": {"company": settings.SANDBOX_CUSTOM_GATEWAY_COMPANY, **base_url(origin)},
+        "settings": {
+            "company": settings.SANDBOX_CUSTOM_GATEWAY_COMPANY,
+            **base_url(origin),
+            **sandbox_vpc.vpc_settings(origin),  # the demo's Virtual Product Creator
+        },
         "secrets": {"api_key": settings.SANDBOX_API_KEY},
     }
 

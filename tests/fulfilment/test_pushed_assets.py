@@ -119,3 +119,19 @@ def test_a_replayed_push_queues_nothing_more(custom_gateway_connection, custom_g
         order={"id": int(order.vendor_id)},
     ) in (200, 202)
     assert PushedAsset.objects.count() == stored and len(tasks_inline) == sent
+
+
+def test_outside_the_sandbox_an_asset_on_a_private_address_is_not_fetched(
+    custom_gateway_connection, custom_gateway_sandbox, live_server, tasks_inline, settings
+):
+    order = push(custom_gateway_connection, [])
+    from fulfilment.models import PushedOrderItem
+
+    line = PushedOrderItem.objects.create(
+        order=order, vendor_id="9", assets=[{"name": "x.png", "url": "http://169.254.169.254/latest/meta-data"}]
+    )
+    settings.SANDBOX_ENABLED = False
+    pushed_assets_fetch(order)
+
+    asset = PushedAsset.objects.get(item=line)
+    assert asset.state == FileState.FAILED and "link-local address" in asset.error
