@@ -566,4 +566,4 @@ from .catalogue_models import (  # noqa: E402, F401
 )
 
 # Products made in a partner's creator, and pushed orders' stored artwork.
-from .vpc_models import FileState, PushedAsset, VirtualProduct  # noqa: E402, F401
+from .vpc_models import CreatorProduct, FileState, PushedAsset  # noqa: E402, F401

@@ -18,7 +18,7 @@ from config.celery import failure_cause, reliable_task
 from integrations.http import VendorError, VendorRetryable
 from orders.models import VendorConnection
 
-from .models import FulfilmentOrder, PartnerPrintFile, PushedOrder, StockLevel, VirtualProduct
+from .models import CreatorProduct, FulfilmentOrder, PartnerPrintFile, PushedOrder, StockLevel
 from .services import actions as action_services
 from .services import incoming as incoming_services
 from .services import orders as order_services
@@ -29,6 +29,7 @@ from .services import shipping as shipping_services
 from .services import stock as stock_services
 from .services import vendor_files as vendor_file_services
 from .services.queue import (
+    CREATOR_PRODUCT_SNAPSHOT_TASK,
     INCOMING_PRUNE_TASK,
     PRINT_FILE_RETRY_TASK,
     PRINT_FILES_POLL_TASK,
@@ -39,7 +40,6 @@ from .services.queue import (
     SEND_TASK,
     STOCK_IMPORTS_PRUNE_TASK,
     STOCK_PUSH_TASK,
-    VIRTUAL_PRODUCT_SNAPSHOT_TASK,
 )
 
 # Worth trying again soon: the vendor or the network, and a database that is briefly gone
@@ -238,20 +238,20 @@ def fulfilment_order_probe_task(self, order_id: int) -> str:
 
 
 @reliable_task(
-    name=VIRTUAL_PRODUCT_SNAPSHOT_TASK,
+    name=CREATOR_PRODUCT_SNAPSHOT_TASK,
     base=FulfilmentTask,
     autoretry_for=TRANSIENT,
     retry_backoff=RETRY_BACKOFF,
     max_retries=3,
 )
-def virtual_product_snapshot_task(self, product_id: int) -> str:
+def creator_product_snapshot_task(self, product_id: int) -> str:
     """Download a created product's snapshot (a GET: safe to retry); the outcome is on the product."""
-    product = VirtualProduct.objects.filter(pk=product_id).first()
+    product = CreatorProduct.objects.filter(pk=product_id).first()
     if product is None:
         return "gone"
-    if vendor_file_services.virtual_product_snapshot_fetch(product) and self.request.retries < self.max_retries:
+    if vendor_file_services.creator_product_snapshot_fetch(product) and self.request.retries < self.max_retries:
         raise self.retry(countdown=RETRY_BACKOFF * 2**self.request.retries)
-    return VirtualProduct.objects.get(pk=product_id).snapshot_state
+    return CreatorProduct.objects.get(pk=product_id).snapshot_state
 
 
 @reliable_task(

@@ -15,11 +15,11 @@ class FileState(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
-class VirtualProduct(models.Model):
+class CreatorProduct(models.Model):
     """One product the partner's creator said it made (PRODUCTS_CREATED), keyed by its id; its
     snapshot downloaded here and identified by its bytes; mapped to one of our stock SKUs."""
 
-    connection = models.ForeignKey(VendorConnection, on_delete=models.PROTECT, related_name="virtual_products")
+    connection = models.ForeignKey(VendorConnection, on_delete=models.PROTECT, related_name="creator_products")
     vendor_id = models.CharField("product ID", max_length=64, help_text="Reloads the design in a Smartlink.")
     name = models.CharField(max_length=255, blank=True)
     description = models.TextField(blank=True)
@@ -37,7 +37,7 @@ class VirtualProduct(models.Model):
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
-        related_name="virtual_products",
+        related_name="creator_products",
         verbose_name="stock SKU",
         help_text="One of this connection's stock levels.",
     )
@@ -48,7 +48,7 @@ class VirtualProduct(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        constraints = [models.UniqueConstraint(fields=["connection", "vendor_id"], name="unique_virtual_product")]
+        constraints = [models.UniqueConstraint(fields=["connection", "vendor_id"], name="unique_creator_product")]
 
     def __str__(self):
         return self.name or f"Product {self.vendor_id}"

@@ -148,10 +148,10 @@ PAGES = {
     "fulfilment_batchorder_combine": Page(MANAGER),
     # Products made in the partner's creator (the world's connection has no VPC URL: the creator
     # page says so in words); their snapshots; pushed orders' stored artwork.
-    **model_pages("fulfilment_virtualproduct", add=NO_ROLE),
-    "fulfilment_virtualproduct_creators": Page(MANAGER),
-    "fulfilment_virtualproduct_creator": Page(MANAGER, fill="orders.VendorConnection"),
-    "fulfilment_virtualproduct_snapshot": Page(VIEWER),
+    **model_pages("fulfilment_creatorproduct", add=NO_ROLE),
+    "fulfilment_creatorproduct_creators": Page(MANAGER),
+    "fulfilment_creatorproduct_creator": Page(MANAGER, fill="orders.VendorConnection"),
+    "fulfilment_creatorproduct_snapshot": Page(VIEWER),
     **model_pages("fulfilment_pushedasset", add=NO_ROLE, delete=NO_ROLE),
     "fulfilment_pushedasset_file": Page(VIEWER),
 }
@@ -169,7 +169,7 @@ POSTS = {
     # The world's batch is Custom Gateway's: no status to read again, said in words (a redirect).
     "fulfilment_batchorder_refresh": Post(MANAGER, fill="fulfilment.BatchOrder"),
     # The creator's PRODUCTS_CREATED, posted by static/backoffice/vpc.js (an empty body: a 400).
-    "fulfilment_virtualproduct_created": Post(MANAGER, fill="orders.VendorConnection"),
+    "fulfilment_creatorproduct_created": Post(MANAGER, fill="orders.VendorConnection"),
     # Last: it ends the Viewer's session.
     "logout": Post(VIEWER),
 }
@@ -222,7 +222,7 @@ ACTIONS = {
     },
     "fulfilment.IncomingRequest": {"delete_selected": NO_ROLE, "reprocess_selected": MANAGER},
     "fulfilment.PushedOrder": {"delete_selected": NO_ROLE, "ship_selected": MANAGER, "print_labels": MANAGER},
-    "fulfilment.VirtualProduct": {"delete_selected": MANAGER},
+    "fulfilment.CreatorProduct": {"delete_selected": MANAGER},
     "fulfilment.PushedAsset": {"delete_selected": NO_ROLE, "retry_selected": MANAGER},
     "fulfilment.StockLevel": {"delete_selected": MANAGER, "push_selected": MANAGER, "push_all_changed": MANAGER},
     "fulfilment.StockPush": {"delete_selected": NO_ROLE},
@@ -414,13 +414,13 @@ def world(db):
 
 
 def _vpc_world(connection, pushed) -> dict:
-    from fulfilment.models import PushedAsset, PushedOrderItem, VirtualProduct
+    from fulfilment.models import CreatorProduct, PushedAsset, PushedOrderItem
 
     item = PushedOrderItem.objects.create(order=pushed, vendor_id="1")
     asset = PushedAsset.objects.create(item=item, position=0, state="ready", content_type="image/png")
     asset.file.save("asset.png", ContentFile(_png()), save=True)
     return {
-        "fulfilment.VirtualProduct": VirtualProduct.objects.create(connection=connection, vendor_id="50001"),
+        "fulfilment.CreatorProduct": CreatorProduct.objects.create(connection=connection, vendor_id="50001"),
         "fulfilment.PushedAsset": asset,
     }
 

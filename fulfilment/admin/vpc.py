@@ -23,32 +23,32 @@ from orders.admin.base import ViewOnlyAdmin
 from orders.file_responses import placeholder_response, stored_file_response
 from orders.models import VendorConnection
 
-from ..models import FileState, PushedAsset, StockLevel, VirtualProduct
+from ..models import CreatorProduct, FileState, PushedAsset, StockLevel
 from ..services.vendor_files import (
     ProductCreatorUnavailable,
+    creator_products_record,
     product_creator_frame,
     pushed_assets_retry,
-    virtual_products_record,
 )
 
-CREATE_PERMISSION = "fulfilment.add_virtualproduct"
+CREATE_PERMISSION = "fulfilment.add_creatorproduct"
 RETRY_PERMISSION = "fulfilment.ship_pushedorder"
 MAX_MESSAGE_BYTES = 512 * 1024
 
 
-def snapshot_img(product: VirtualProduct) -> str:
+def snapshot_img(product: CreatorProduct) -> str:
     if product.snapshot_state != FileState.READY:
         return product.snapshot_error or product.get_snapshot_state_display()
     return format_html(
         '<img class="thumb vpc-snapshot" src="{}" alt="Snapshot of {}" width="150" height="150">',
-        reverse("admin:fulfilment_virtualproduct_snapshot", args=[product.pk]),
+        reverse("admin:fulfilment_creatorproduct_snapshot", args=[product.pk]),
         product,
     )
 
 
-class VirtualProductForm(forms.ModelForm):
+class CreatorProductForm(forms.ModelForm):
     class Meta:
-        model = VirtualProduct
+        model = CreatorProduct
         fields = ["stock_level"]
 
     def __init__(self, *args, **kwargs):
@@ -61,9 +61,9 @@ class VirtualProductForm(forms.ModelForm):
         field.label_from_instance = lambda level: f"{level.sku} ({level.quantity_available} available)"
 
 
-@admin.register(VirtualProduct)
-class VirtualProductAdmin(admin.ModelAdmin):
-    form = VirtualProductForm
+@admin.register(CreatorProduct)
+class CreatorProductAdmin(admin.ModelAdmin):
+    form = CreatorProductForm
     list_display = ["snapshot_shown", "__str__", "retail_sku", "base_product_code", "stock_level", "connection"]
     list_filter = [("connection", admin.RelatedOnlyFieldListFilter), "snapshot_state"]
     search_fields = ["=vendor_id", "name", "retail_sku", "base_product_code"]
@@ -101,20 +101,20 @@ class VirtualProductAdmin(admin.ModelAdmin):
         )
 
     def changelist_view(self, request, extra_context=None):
-        extra_context = {**(extra_context or {}), "creator_url": reverse("admin:fulfilment_virtualproduct_creators")}
+        extra_context = {**(extra_context or {}), "creator_url": reverse("admin:fulfilment_creatorproduct_creators")}
         return super().changelist_view(request, extra_context)
 
     def get_urls(self):
         view = self.admin_site.admin_view
         return [
-            path("creator/", view(self.creators_view), name="fulfilment_virtualproduct_creators"),
-            path("creator/<int:pk>/", view(self.creator_view), name="fulfilment_virtualproduct_creator"),
+            path("creator/", view(self.creators_view), name="fulfilment_creatorproduct_creators"),
+            path("creator/<int:pk>/", view(self.creator_view), name="fulfilment_creatorproduct_creator"),
             path(
                 "creator/<int:pk>/created/",
                 view(require_POST(self.created_view)),
-                name="fulfilment_virtualproduct_created",
+                name="fulfilment_creatorproduct_created",
             ),
-            path("<int:pk>/snapshot/", view(self.snapshot_view), name="fulfilment_virtualproduct_snapshot"),
+            path("<int:pk>/snapshot/", view(self.snapshot_view), name="fulfilment_creatorproduct_snapshot"),
             *super().get_urls(),
         ]
 
@@ -157,8 +157,8 @@ class VirtualProductAdmin(admin.ModelAdmin):
             "frame_url": frame_url,
             "frame_origin": frame_origin,
             "problem": problem,
-            "endpoint": reverse("admin:fulfilment_virtualproduct_created", args=[connection.pk]),
-            "changelist": reverse("admin:fulfilment_virtualproduct_changelist"),
+            "endpoint": reverse("admin:fulfilment_creatorproduct_created", args=[connection.pk]),
+            "changelist": reverse("admin:fulfilment_creatorproduct_changelist"),
         }
         response = TemplateResponse(request, "admin/fulfilment/vpc_creator.html", context)
         response["Cache-Control"] = "no-store"
@@ -177,7 +177,7 @@ class VirtualProductAdmin(admin.ModelAdmin):
         except (ValueError, KeyError, TypeError):
             return JsonResponse({"error": 'The body is not JSON {"message": ...}.'}, status=400)
         try:
-            products = virtual_products_record(connection, message, user=request.user)
+            products = creator_products_record(connection, message, user=request.user)
         except ProductCreatorUnavailable as exc:
             return JsonResponse({"error": str(exc)}, status=400)
         except ValueError as exc:
@@ -192,8 +192,8 @@ class VirtualProductAdmin(admin.ModelAdmin):
                         "name": str(product),
                         "retail_sku": product.retail_sku,
                         "base_product_code": product.base_product_code,
-                        "snapshot": reverse("admin:fulfilment_virtualproduct_snapshot", args=[product.pk]),
-                        "url": reverse("admin:fulfilment_virtualproduct_change", args=[product.pk]),
+                        "snapshot": reverse("admin:fulfilment_creatorproduct_snapshot", args=[product.pk]),
+                        "url": reverse("admin:fulfilment_creatorproduct_change", args=[product.pk]),
                     }
                     for product in products
                 ]
@@ -203,7 +203,7 @@ class VirtualProductAdmin(admin.ModelAdmin):
     def snapshot_view(self, request, pk):
         if not self.has_view_permission(request):
             raise PermissionDenied
-        product = get_object_or_404(VirtualProduct, pk=pk)
+        product = get_object_or_404(CreatorProduct, pk=pk)
         if product.snapshot_state != FileState.READY:
             return placeholder_response(product.snapshot_error or "The snapshot is not downloaded yet.")
         return stored_file_response(product.snapshot, allowed=PREVIEW_IMAGE, what="snapshot")

@@ -40,7 +40,7 @@ class Migration(migrations.Migration):
             },
         ),
         migrations.CreateModel(
-            name='VirtualProduct',
+            name='CreatorProduct',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('vendor_id', models.CharField(help_text='Reloads the design in a Smartlink.', max_length=64, verbose_name='product ID')),
@@ -56,13 +56,13 @@ class Migration(migrations.Migration):
                 ('raw', models.JSONField(blank=True, default=dict)),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
                 ('updated_at', models.DateTimeField(auto_now=True)),
-                ('connection', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='virtual_products', to='orders.vendorconnection')),
+                ('connection', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='creator_products', to='orders.vendorconnection')),
                 ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL)),
-                ('stock_level', models.ForeignKey(blank=True, help_text="One of this connection's stock levels.", null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='virtual_products', to='fulfilment.stocklevel', verbose_name='stock SKU')),
+                ('stock_level', models.ForeignKey(blank=True, help_text="One of this connection's stock levels.", null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='creator_products', to='fulfilment.stocklevel', verbose_name='stock SKU')),
             ],
             options={
                 'ordering': ['-created_at', '-id'],
-                'constraints': [models.UniqueConstraint(fields=('connection', 'vendor_id'), name='unique_virtual_product')],
+                'constraints': [models.UniqueConstraint(fields=('connection', 'vendor_id'), name='unique_creator_product')],
             },
         ),
     ]

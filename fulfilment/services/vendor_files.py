@@ -19,9 +19,9 @@ from integrations.markup import http_url
 from integrations.registry import Capability
 from orders.models import VendorConnection
 
-from ..models import FileState, PushedAsset, PushedOrder, PushedOrderItem, VirtualProduct
+from ..models import CreatorProduct, FileState, PushedAsset, PushedOrder, PushedOrderItem
 from .partners import connection_partner
-from .queue import PUSHED_ASSETS_TASK, VIRTUAL_PRODUCT_SNAPSHOT_TASK
+from .queue import CREATOR_PRODUCT_SNAPSHOT_TASK, PUSHED_ASSETS_TASK
 
 logger = logging.getLogger(__name__)
 
@@ -88,7 +88,7 @@ def product_creator_frame(connection: VendorConnection, origin: str) -> tuple[st
 
 
 @transaction.atomic
-def virtual_products_record(connection: VendorConnection, message: Any, *, user=None) -> list[VirtualProduct]:
+def creator_products_record(connection: VendorConnection, message: Any, *, user=None) -> list[CreatorProduct]:
     """Record the products of a PRODUCTS_CREATED message, keyed by the vendor's id (a replay
     updates them, creates nothing twice); queue each new or changed snapshot's download.
     ValueError (in words) when the message cannot be read."""
@@ -103,7 +103,7 @@ def virtual_products_record(connection: VendorConnection, message: Any, *, user=
             "base_product_code": product.base_product_code,
             "raw": dict(product.raw),
         }
-        row, created = VirtualProduct.objects.select_for_update().get_or_create(
+        row, created = CreatorProduct.objects.select_for_update().get_or_create(
             connection=connection,
             vendor_id=product.vendor_id,
             defaults={**fields, "snapshot_url": product.snapshot_url, "created_by": user},
@@ -115,15 +115,15 @@ def virtual_products_record(connection: VendorConnection, message: Any, *, user=
                 row.snapshot_url, row.snapshot_state, row.snapshot_error = product.snapshot_url, FileState.PENDING, ""
             row.save()
         if row.snapshot_state == FileState.PENDING:
-            queue_on_commit(VIRTUAL_PRODUCT_SNAPSHOT_TASK, row.pk)
+            queue_on_commit(CREATOR_PRODUCT_SNAPSHOT_TASK, row.pk)
         saved.append(row)
     return saved
 
 
-def virtual_product_snapshot_fetch(product: VirtualProduct, *, partner: Any = None) -> bool:
+def creator_product_snapshot_fetch(product: CreatorProduct, *, partner: Any = None) -> bool:
     """Download the snapshot (an image, checked by its bytes). True when it is worth trying
     again later (the host did not answer); the outcome is on the product."""
-    product = VirtualProduct.objects.select_related("connection").get(pk=product.pk)
+    product = CreatorProduct.objects.select_related("connection").get(pk=product.pk)
     url = http_url(product.snapshot_url)
 
     def name(result, extension):
@@ -134,7 +134,7 @@ def virtual_product_snapshot_fetch(product: VirtualProduct, *, partner: Any = No
             fields, retry = _fetch(product, url, name, partner=partner, allowed=PREVIEW_IMAGE, what="snapshot")
     else:
         fields, retry = _fetch(product, url, name, partner=partner, allowed=PREVIEW_IMAGE, what="snapshot")
-    VirtualProduct.objects.filter(pk=product.pk).update(
+    CreatorProduct.objects.filter(pk=product.pk).update(
         snapshot_state=fields["state"],
         snapshot_error=fields["error"],
         **({"snapshot": fields["file"], "snapshot_content_type": fields["content_type"]} if "file" in fields else {}),
@@ -142,11 +142,11 @@ def virtual_product_snapshot_fetch(product: VirtualProduct, *, partner: Any = No
     return retry
 
 
-def virtual_product_map(product: VirtualProduct, stock_level) -> None:
+def creator_product_map(product: CreatorProduct, stock_level) -> None:
     """Map the product to one of its connection's stock SKUs (None: unmapped)."""
     if stock_level is not None and stock_level.connection_id != product.connection_id:
         raise ValueError("That stock SKU belongs to another connection.")
-    VirtualProduct.objects.filter(pk=product.pk).update(stock_level=stock_level)
+    CreatorProduct.objects.filter(pk=product.pk).update(stock_level=stock_level)
 
 
 # -- pushed orders' artwork (supplier side) ----------------------------------------------------

@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
 
-from fulfilment.models import FileState, VirtualProduct
+from fulfilment.models import CreatorProduct, FileState
 from integrations.custom_gateway import sandbox_vpc
 from integrations.custom_gateway.vpc import CustomGatewayProductCreator
 from tests.browser.staff import log_in
@@ -35,7 +35,7 @@ def open_creator(page, live_server, connection):
     log_in(page, live_server, staff_in("Manager"))
     errors = []
     page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-    page.goto(live_server.url + reverse("admin:fulfilment_virtualproduct_creator", args=[connection.pk]))
+    page.goto(live_server.url + reverse("admin:fulfilment_creatorproduct_creator", args=[connection.pk]))
     return errors
 
 
@@ -54,10 +54,10 @@ def test_products_created_in_the_vpc_arrive_and_are_shown(page, live_server, con
     snapshot = products.first.locator("img")
     expect(snapshot).to_have_attribute(
         "src",
-        reverse("admin:fulfilment_virtualproduct_snapshot", args=[VirtualProduct.objects.get(vendor_id="50001").pk]),
+        reverse("admin:fulfilment_creatorproduct_snapshot", args=[CreatorProduct.objects.get(vendor_id="50001").pk]),
     )
     page.wait_for_function("img => img.complete && img.naturalWidth === 600", arg=snapshot.element_handle())
-    rows = VirtualProduct.objects.order_by("vendor_id")
+    rows = CreatorProduct.objects.order_by("vendor_id")
     assert [(p.vendor_id, p.base_product_code, p.snapshot_state) for p in rows] == [
         ("50001", "MUG-11OZ", FileState.READY),
         ("50002", "TEE-WHITE-M", FileState.READY),
@@ -88,4 +88,4 @@ def test_a_message_from_a_wrong_origin_is_ignored(page, live_server, connection,
 
     expect(page.locator("#vpc-products li")).to_have_count(0)
     expect(page.locator("#vpc-frame")).to_be_visible()
-    assert not VirtualProduct.objects.exists()
+    assert not CreatorProduct.objects.exists()

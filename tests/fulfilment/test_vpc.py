@@ -12,9 +12,9 @@ from django.test import Client
 from django.urls import reverse
 from PIL import Image
 
-from fulfilment.admin.vpc import VirtualProductForm
-from fulfilment.models import FileState, StockLevel, VirtualProduct
-from fulfilment.services.vendor_files import virtual_products_record
+from fulfilment.admin.vpc import CreatorProductForm
+from fulfilment.models import CreatorProduct, FileState, StockLevel
+from fulfilment.services.vendor_files import creator_products_record
 from integrations.custom_gateway import sandbox_vpc
 from orders.models import VendorConnection
 from tests.factories import staff_in
@@ -61,7 +61,7 @@ def manager_client():
 
 def post(client, connection, body):
     return client.post(
-        reverse("admin:fulfilment_virtualproduct_created", args=[connection.pk]),
+        reverse("admin:fulfilment_creatorproduct_created", args=[connection.pk]),
         json.dumps(body),
         content_type="application/json",
     )
@@ -74,7 +74,7 @@ def test_products_created_are_recorded_with_their_snapshots(vpc_gateway, live_se
     assert response.status_code == 200
     shown = response.json()["products"]
     assert [p["id"] for p in shown] == ["50001", "50002"]
-    product = VirtualProduct.objects.get(vendor_id="50001")
+    product = CreatorProduct.objects.get(vendor_id="50001")
     assert (product.name, product.retail_sku, product.base_product_code) == (
         "Design 50001",
         "MUG-11OZ-V50001",
@@ -93,8 +93,8 @@ def test_products_created_are_recorded_with_their_snapshots(vpc_gateway, live_se
         600,
     )
     assert product.snapshot_url.startswith(live_server.url)  # the vendor's link kept beside the copy
-    page = client.get(reverse("admin:fulfilment_virtualproduct_changelist"))
-    assert reverse("admin:fulfilment_virtualproduct_snapshot", args=[product.pk]) in page.content.decode()
+    page = client.get(reverse("admin:fulfilment_creatorproduct_changelist"))
+    assert reverse("admin:fulfilment_creatorproduct_snapshot", args=[product.pk]) in page.content.decode()
 
 
 def test_a_replay_creates_nothing_twice(vpc_gateway, live_server, tasks_inline):
@@ -104,9 +104,9 @@ def test_a_replay_creates_nothing_twice(vpc_gateway, live_server, tasks_inline):
     renamed["body"][0]["name"] = "Renamed"
     assert post(client, vpc_gateway, {"message": renamed}).status_code == 200
 
-    assert VirtualProduct.objects.count() == 1
-    assert VirtualProduct.objects.get().name == "Renamed"
-    snapshot_downloads = [name for name, _, _ in tasks_inline if name.endswith("virtual_product_snapshot_task")]
+    assert CreatorProduct.objects.count() == 1
+    assert CreatorProduct.objects.get().name == "Renamed"
+    snapshot_downloads = [name for name, _, _ in tasks_inline if name.endswith("creator_product_snapshot_task")]
     assert len(snapshot_downloads) == 1  # the stored snapshot is not fetched again
 
 
@@ -114,11 +114,11 @@ def test_a_replay_creates_nothing_twice(vpc_gateway, live_server, tasks_inline):
 def test_a_hostile_snapshot_is_refused_in_words(vpc_gateway, live_server, hostile_host, tasks_inline, name):
     post(manager_client(), vpc_gateway, {"message": message(live_server, 7, snapshot=hostile_host + name)})
 
-    product = VirtualProduct.objects.get()
+    product = CreatorProduct.objects.get()
     assert product.snapshot_state == FileState.FAILED and not product.snapshot
     assert REASONS[name] in product.snapshot_error
     # The page shows the reason where the snapshot would be, never the vendor's bytes.
-    response = manager_client().get(reverse("admin:fulfilment_virtualproduct_snapshot", args=[product.pk]))
+    response = manager_client().get(reverse("admin:fulfilment_creatorproduct_snapshot", args=[product.pk]))
     assert response["Content-Type"] == "image/png" and response["X-Image-Refused"]
 
 
@@ -133,15 +133,15 @@ def test_a_hostile_snapshot_is_refused_in_words(vpc_gateway, live_server, hostil
 )
 def test_bad_input_gets_a_400_in_words(vpc_gateway, body, said):
     response = manager_client().post(
-        reverse("admin:fulfilment_virtualproduct_created", args=[vpc_gateway.pk]), body, content_type="application/json"
+        reverse("admin:fulfilment_creatorproduct_created", args=[vpc_gateway.pk]), body, content_type="application/json"
     )
     assert response.status_code == 400 and said in response.json()["error"]
-    assert not VirtualProduct.objects.exists()
+    assert not CreatorProduct.objects.exists()
 
 
 def test_the_endpoint_needs_csrf_and_the_permission(vpc_gateway, live_server):
     body = json.dumps({"message": message(live_server, 1)})
-    url = reverse("admin:fulfilment_virtualproduct_created", args=[vpc_gateway.pk])
+    url = reverse("admin:fulfilment_creatorproduct_created", args=[vpc_gateway.pk])
     guarded = Client(enforce_csrf_checks=True)
     guarded.force_login(staff_in("Manager"))
     assert guarded.post(url, body, content_type="application/json").status_code == 403
@@ -149,12 +149,12 @@ def test_the_endpoint_needs_csrf_and_the_permission(vpc_gateway, live_server):
     viewer.force_login(staff_in("Viewer"))
     assert viewer.post(url, body, content_type="application/json").status_code == 403
     assert manager_client().get(url).status_code == 405
-    assert not VirtualProduct.objects.exists()
+    assert not CreatorProduct.objects.exists()
 
 
 def test_the_creator_page_is_signed_on_each_load_and_allows_only_the_vpc_frame(vpc_gateway, live_server):
     client = manager_client()
-    url = reverse("admin:fulfilment_virtualproduct_creator", args=[vpc_gateway.pk])
+    url = reverse("admin:fulfilment_creatorproduct_creator", args=[vpc_gateway.pk])
     first, second = client.get(url), client.get(url)
 
     assert first.status_code == 200 and "no-store" in first["Cache-Control"]
@@ -165,12 +165,12 @@ def test_the_creator_page_is_signed_on_each_load_and_allows_only_the_vpc_frame(v
     assert dict(parse_qsl(urlsplit(first.context["frame_url"]).query))["origin"] == "http://testserver"
     assert 'src="/static/backoffice/vpc.js"' in first.content.decode() or "backoffice/vpc.js" in first.content.decode()
     # Other admin pages keep frame-src 'self' only.
-    other = client.get(reverse("admin:fulfilment_virtualproduct_changelist"))
+    other = client.get(reverse("admin:fulfilment_creatorproduct_changelist"))
     assert live_server.url not in other["Content-Security-Policy"]
 
 
 def test_an_unconfigured_creator_says_what_is_missing(gateway):
-    response = manager_client().get(reverse("admin:fulfilment_virtualproduct_creator", args=[gateway.pk]))
+    response = manager_client().get(reverse("admin:fulfilment_creatorproduct_creator", args=[gateway.pk]))
     assert response.status_code == 200
     assert "needs the VPC URL" in response.content.decode()
     assert "frame-src 'self';" in response["Content-Security-Policy"] + ";"
@@ -180,7 +180,7 @@ def test_a_connection_without_a_creator_has_no_page(db):
     kickflip = VendorConnection.objects.create(
         name="KF", kind="kickflip", settings={"company": "b"}, secrets={"api_key": "k"}, sync_every_minutes=None
     )
-    response = manager_client().get(reverse("admin:fulfilment_virtualproduct_creator", args=[kickflip.pk]))
+    response = manager_client().get(reverse("admin:fulfilment_creatorproduct_creator", args=[kickflip.pk]))
     assert response.status_code == 404
 
 
@@ -192,13 +192,13 @@ def test_products_map_to_the_connections_own_stock_skus(gateway):
     )
     mine = StockLevel.objects.create(connection=gateway, sku="MUG-STOCK", quantity_available=4)
     theirs = StockLevel.objects.create(connection=other, sku="NOT-MINE", quantity_available=1)
-    (product,) = virtual_products_record(gateway, [{"id": 1, "snapshots": {"small": "https://cdn.example/1.png"}}])
+    (product,) = creator_products_record(gateway, [{"id": 1, "snapshots": {"small": "https://cdn.example/1.png"}}])
 
-    form = VirtualProductForm(instance=product)
+    form = CreatorProductForm(instance=product)
     assert list(form.fields["stock_level"].queryset) == [mine]
-    assert not VirtualProductForm({"stock_level": theirs.pk}, instance=product).is_valid()
+    assert not CreatorProductForm({"stock_level": theirs.pk}, instance=product).is_valid()
     changed = manager_client().post(
-        reverse("admin:fulfilment_virtualproduct_change", args=[product.pk]), {"stock_level": mine.pk}
+        reverse("admin:fulfilment_creatorproduct_change", args=[product.pk]), {"stock_level": mine.pk}
     )
     assert changed.status_code == 302
     product.refresh_from_db()
