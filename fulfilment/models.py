@@ -619,3 +619,6 @@ from .catalogue_models import (  # noqa: E402, F401
 
 # Virtual products made from approved designs (VIRTUAL_PRODUCTS).
 from .virtual_product_models import VirtualProduct  # noqa: E402, F401
+
+# Products made in a partner's creator, and pushed orders' stored artwork.
+from .vpc_models import CreatorProduct, FileState, PushedAsset  # noqa: E402, F401

@@ -18,7 +18,7 @@ from config.celery import failure_cause, reliable_task
 from integrations.http import VendorError, VendorRetryable
 from orders.models import VendorConnection
 
-from .models import FulfilmentOrder, PartnerPrintFile, PushedOrder, StockLevel
+from .models import CreatorProduct, FulfilmentOrder, PartnerPrintFile, PushedOrder, StockLevel
 from .services import actions as action_services
 from .services import incoming as incoming_services
 from .services import orders as order_services
@@ -27,12 +27,15 @@ from .services import print_files_remake as print_file_remake_services
 from .services import reconcile as reconcile_services
 from .services import shipping as shipping_services
 from .services import stock as stock_services
+from .services import vendor_files as vendor_file_services
 from .services import virtual_products as virtual_product_services
 from .services.queue import (
+    CREATOR_PRODUCT_SNAPSHOT_TASK,
     INCOMING_PRUNE_TASK,
     PRINT_FILE_RETRY_TASK,
     PRINT_FILES_POLL_TASK,
     PROBE_TASK,
+    PUSHED_ASSETS_TASK,
     PUSHED_ORDER_SHIP_TASK,
     RECONCILE_TASK,
     SEND_TASK,
@@ -250,3 +253,39 @@ def virtual_products_create_task(self, customization_id: int, connection_id: int
         if self.request.retries < self.max_retries:
             raise  # autoretry_for: again after the backoff
         return virtual_product_services.virtual_products_gave_up(customization_id, connection_id, exc)
+
+
+@reliable_task(
+    name=CREATOR_PRODUCT_SNAPSHOT_TASK,
+    base=FulfilmentTask,
+    autoretry_for=TRANSIENT,
+    retry_backoff=RETRY_BACKOFF,
+    max_retries=3,
+)
+def creator_product_snapshot_task(self, product_id: int) -> str:
+    """Download a created product's snapshot (a GET: safe to retry); the outcome is on the product."""
+    product = CreatorProduct.objects.filter(pk=product_id).first()
+    if product is None:
+        return "gone"
+    if vendor_file_services.creator_product_snapshot_fetch(product) and self.request.retries < self.max_retries:
+        raise self.retry(countdown=RETRY_BACKOFF * 2**self.request.retries)
+    return CreatorProduct.objects.get(pk=product_id).snapshot_state
+
+
+@reliable_task(
+    name=PUSHED_ASSETS_TASK,
+    base=FulfilmentTask,
+    autoretry_for=TRANSIENT,
+    retry_backoff=RETRY_BACKOFF,
+    max_retries=3,
+)
+def pushed_assets_task(self, order_id: int) -> dict:
+    """Copy a pushed order's artwork into storage (GETs: safe to retry; a stored asset is never
+    fetched again); each asset's outcome is on it, and staff can retry the failed ones."""
+    order = PushedOrder.objects.filter(pk=order_id).first()
+    if order is None:
+        return {"gone": 1}
+    counts = vendor_file_services.pushed_assets_fetch(order)
+    if counts["retry"] and self.request.retries < self.max_retries:
+        raise self.retry(countdown=RETRY_BACKOFF * 2**self.request.retries)
+    return counts

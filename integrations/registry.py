@@ -50,6 +50,7 @@ class Capability(enum.StrEnum):
     SMARTLINKS = "smartlinks"  # personalisation apps embedded by link (a Smartlink builder and live preview)
     DESIGN_CALLBACKS = "design_callbacks"  # saved designs are posted to us and print jobs can be added: customizations
     VIRTUAL_PRODUCTS = "virtual_products"  # approved artwork is hosted there and made into sellable virtual products
+    PRODUCT_CREATOR = "product_creator"  # staff create sellable products in the vendor's embedded creator
 
 
 @dataclass(frozen=True)
@@ -129,6 +130,9 @@ class VendorSpec:
     print_job: Callable[[str], Any] | None = None
     # Calls per period ("h", "d") the vendor allows, shared by every worker.
     rate_limits: Mapping[str, int] = field(default_factory=dict)
+    # Capability.PRODUCT_CREATOR: the vendor's embedded product creator (an object with
+    # `frame_url(config, origin)`, `frame_origin(config)` and `products_parse(body)`).
+    product_creator: Any | None = None
 
     @property
     def slug(self) -> str:

@@ -154,6 +154,14 @@ PAGES = {
     # Virtual products made from approved designs, and the screen the customizations' action opens.
     **model_pages("fulfilment_virtualproduct", add=NO_ROLE, delete=NO_ROLE),
     "fulfilment_virtualproduct_create": Page(MANAGER),
+    # Products made in the partner's creator (the world's connection has no VPC URL: the creator
+    # page says so in words); their snapshots; pushed orders' stored artwork.
+    **model_pages("fulfilment_creatorproduct", add=NO_ROLE),
+    "fulfilment_creatorproduct_creators": Page(MANAGER),
+    "fulfilment_creatorproduct_creator": Page(MANAGER, fill="orders.VendorConnection"),
+    "fulfilment_creatorproduct_snapshot": Page(VIEWER),
+    **model_pages("fulfilment_pushedasset", add=NO_ROLE, delete=NO_ROLE),
+    "fulfilment_pushedasset_file": Page(VIEWER),
 }
 
 # URLs where only a POST does something (their GET redirects or is refused).
@@ -169,6 +177,8 @@ POSTS = {
     "orders_vendorconnection_test": Post(MANAGER, fill="orders.VendorConnection:kickflip"),
     # The world's batch is Custom Gateway's: no status to read again, said in words (a redirect).
     "fulfilment_batchorder_refresh": Post(MANAGER, fill="fulfilment.BatchOrder"),
+    # The creator's PRODUCTS_CREATED, posted by static/backoffice/vpc.js (an empty body: a 400).
+    "fulfilment_creatorproduct_created": Post(MANAGER, fill="orders.VendorConnection"),
     # Last: it ends the Viewer's session.
     "logout": Post(VIEWER),
 }
@@ -222,6 +232,8 @@ ACTIONS = {
     },
     "fulfilment.IncomingRequest": {"delete_selected": NO_ROLE, "reprocess_selected": MANAGER},
     "fulfilment.PushedOrder": {"delete_selected": NO_ROLE, "ship_selected": MANAGER, "print_labels": MANAGER},
+    "fulfilment.CreatorProduct": {"delete_selected": MANAGER},
+    "fulfilment.PushedAsset": {"delete_selected": NO_ROLE, "retry_selected": MANAGER},
     "fulfilment.StockLevel": {"delete_selected": MANAGER, "push_selected": MANAGER, "push_all_changed": MANAGER},
     "fulfilment.StockPush": {"delete_selected": NO_ROLE},
     "fulfilment.PartnerPrintFile": {"delete_selected": NO_ROLE, "retry_selected": MANAGER},
@@ -408,6 +420,7 @@ def world(db):
         "fulfilment.RoutingRule": RoutingRule.objects.create(connection=gateway, sku="MUG-*"),
         **_catalogue_world(gateway),
         "fulfilment.VirtualProduct": _virtual_product(customization, gateway),
+        **_vpc_world(gateway, pushed),
     }
     return objects
 
@@ -418,6 +431,18 @@ def _virtual_product(customization, connection):
     return VirtualProduct.objects.create(
         customization=customization, connection=connection, base_product_id="10001", category_id="5", vendor_id="77"
     )
+
+
+def _vpc_world(connection, pushed) -> dict:
+    from fulfilment.models import CreatorProduct, PushedAsset, PushedOrderItem
+
+    item = PushedOrderItem.objects.create(order=pushed, vendor_id="1")
+    asset = PushedAsset.objects.create(item=item, position=0, state="ready", content_type="image/png")
+    asset.file.save("asset.png", ContentFile(_png()), save=True)
+    return {
+        "fulfilment.CreatorProduct": CreatorProduct.objects.create(connection=connection, vendor_id="50001"),
+        "fulfilment.PushedAsset": asset,
+    }
 
 
 def _catalogue_world(connection) -> dict:

@@ -102,6 +102,9 @@ def test_ship_queues_the_shipping_and_its_labels_appear_on_the_order(
     gateway = custom_gateway_connection
     assert cg_sandbox.push_order(order_push_url(gateway), gateway.secret("push_hmac_key")) == 200
     pushed = PushedOrder.objects.get()
+    # Applying the push queued the copy of its artwork (when it has any), nothing else.
+    assert {name for name, _, _ in tasks_inline} <= {fulfilment_queue.PUSHED_ASSETS_TASK}
+    tasks_inline.clear()
     client.force_login(staff_in("Manager", username="manager"))
 
     answer = client.post(PUSHED_URL, {"action": "ship_selected", "_selected_action": [pushed.pk], "index": "0"})

@@ -9,4 +9,5 @@ from . import (  # noqa: F401
     routing,
     stock,
     virtual_products,
+    vpc,
 )

@@ -22,6 +22,7 @@ from ..models import (
 )
 from ..services.queue import pushed_orders_ship_queue
 from ..services.shipping import NothingToPrint, label_kind, label_preview_png, labels_pdf
+from .vpc import stored_asset_thumbnails
 
 
 class PushedItemInline(ViewOnlyInline):
@@ -30,6 +31,10 @@ class PushedItemInline(ViewOnlyInline):
 
     @admin.display(description="Artwork")
     def asset_thumbnails(self, obj):
+        # From our storage once copied (the vendor's links expire); an order received before
+        # copies were kept is shown through the image proxy as before.
+        if obj.stored_assets.exists():
+            return stored_asset_thumbnails(obj)
         return (
             format_html_join(
                 "",

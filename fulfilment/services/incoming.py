@@ -55,6 +55,7 @@ from ..models import (
 from ..statuses import HOLD_STATUSES, PROGRESS_RANK, StatusEffect, status_decide
 from .partners import partner_class
 from .print_files import partner_print_files_due_now
+from .vendor_files import pushed_assets_create, pushed_assets_queue
 
 logger = logging.getLogger(__name__)
 Outcome = IncomingRequest.Outcome
@@ -436,7 +437,7 @@ def order_push_apply(incoming, connection: VendorConnection, record: PushedOrder
         )
         if not created:
             return Outcome.DUPLICATE, f"{order} was already received."
-        PushedOrderItem.objects.bulk_create(
+        items = PushedOrderItem.objects.bulk_create(
             PushedOrderItem(
                 order=order,
                 vendor_id=line.vendor_id,
@@ -449,6 +450,9 @@ def order_push_apply(incoming, connection: VendorConnection, record: PushedOrder
             )
             for line in record.lines
         )
+        # The artwork is copied into our storage in the background: the vendor's links expire.
+        if pushed_assets_create(items):
+            pushed_assets_queue(order.pk)
     return Outcome.APPLIED, f"{order} received."
 
 

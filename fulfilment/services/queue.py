@@ -34,3 +34,6 @@ def stock_push_queue(connection_id: int, *, level_ids=None, user_id: int | None 
 
 PRINT_FILES_POLL_TASK = "fulfilment.tasks.partner_print_files_poll_task"
 PRINT_FILE_RETRY_TASK = "fulfilment.tasks.partner_print_file_retry_task"
+
+CREATOR_PRODUCT_SNAPSHOT_TASK = "fulfilment.tasks.creator_product_snapshot_task"
+PUSHED_ASSETS_TASK = "fulfilment.tasks.pushed_assets_task"

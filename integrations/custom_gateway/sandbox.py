@@ -102,7 +102,7 @@ from django.views.decorators.csrf import csrf_exempt
 from PIL import Image, ImageDraw, ImageFont
 from requests.structures import CaseInsensitiveDict
 
-from . import sandbox_products
+from . import sandbox_products, sandbox_vpc
 from .types import (
     DISPATCH_DATE_FORMAT,
     ITEM_TYPES,
@@ -1144,6 +1144,7 @@ def demo_connection(origin: str, kind: str) -> dict:
             **base_url(origin),
             "designer_url": f"{origin.rstrip('/')}{MOUNT}",
             **sandbox_products.urls(origin),
+            **sandbox_vpc.vpc_settings(origin),  # the demo's Virtual Product Creator
         },
         "secrets": {
             "api_key": settings.SANDBOX_API_KEY,
@@ -1182,3 +1183,4 @@ from . import sandbox_designs  # noqa: E402
 urlpatterns += sandbox_designs.urlpatterns
 demo_saved_design, demo_print_jobs = sandbox_designs.demo_saved_design, sandbox_designs.demo_print_jobs
 urlpatterns += sandbox_products.urlpatterns
+urlpatterns += sandbox_vpc.urlpatterns

@@ -18,6 +18,7 @@ from .types import (
     RATE_LIMIT_PER_DAY,
     RATE_LIMIT_PER_HOUR,
 )
+from .vpc import CustomGatewayProductCreator
 
 
 def client(config: ConnectionConfig, options: HttpOptions):
@@ -35,6 +36,11 @@ def client(config: ConnectionConfig, options: HttpOptions):
 
 def _shipping_url_validate(value: str) -> None:
     connection_url_validate(value.replace("{order_id}", "0"))
+
+
+def _category_validate(value: str) -> None:
+    if value and not str(value).isdigit():
+        raise ValueError("A category ID is digits only.")
 
 
 SPEC = VendorSpec(
@@ -111,6 +117,26 @@ SPEC = VendorSpec(
             validate=connection_url_validate,
             sends_secrets=True,
         ),
+        # The Virtual Product Creator (vpc.py): the doc gives no host, so no default.
+        Setting(
+            "vpc_url",
+            "VPC URL",
+            help="Virtual Product Creator page, from Custom Gateway. Blank: no VPC.",
+            type="url",
+            validate=connection_url_validate,
+        ),
+        Setting(
+            "vpc_approved_category",
+            "VPC approved products category ID",
+            help="Digits: the category created products go into.",
+            validate=_category_validate,
+        ),
+        Setting(
+            "vpc_blanks_category",
+            "VPC blanks category ID",
+            help="Digits: the category of product blanks offered.",
+            validate=_category_validate,
+        ),
     ),
     secrets=(
         Secret("api_key", "API key"),
@@ -139,6 +165,7 @@ SPEC = VendorSpec(
             Capability.SMARTLINKS,
             Capability.DESIGN_CALLBACKS,
             Capability.VIRTUAL_PRODUCTS,
+            Capability.PRODUCT_CREATOR,
         }
     ),
     sandbox="integrations.custom_gateway.sandbox",
@@ -168,4 +195,5 @@ SPEC = VendorSpec(
     },
     print_job=print_job_record,
     rate_limits={"h": RATE_LIMIT_PER_HOUR, "d": RATE_LIMIT_PER_DAY},
+    product_creator=CustomGatewayProductCreator(),
 )
