@@ -49,6 +49,8 @@ class CreatorProduct(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [models.UniqueConstraint(fields=["connection", "vendor_id"], name="unique_creator_product")]
+        # Made by staff in the vendor's creator (not VirtualProduct: made here from approved artwork).
+        verbose_name = "VPC product"
 
     def __str__(self):
         return self.name or f"Product {self.vendor_id}"

@@ -61,6 +61,7 @@ class Migration(migrations.Migration):
                 ('stock_level', models.ForeignKey(blank=True, help_text="One of this connection's stock levels.", null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='creator_products', to='fulfilment.stocklevel', verbose_name='stock SKU')),
             ],
             options={
+                'verbose_name': 'VPC product',
                 'ordering': ['-created_at', '-id'],
                 'constraints': [models.UniqueConstraint(fields=('connection', 'vendor_id'), name='unique_creator_product')],
             },
