@@ -1175,12 +1175,10 @@ def demo_push(origin: str, config: Any, push_url: str) -> None:
     )
 
 
-from . import sandbox_smartlinks  # noqa: E402  (issue 11: the fake Smartlink designer)
+# The designer and product side (issue 11), each its own module: the fake Smartlink designer, saved
+# designs and print jobs, the product manager (OAuth, GraphQL, User Image API), the VPC.
+from . import sandbox_designs, sandbox_smartlinks  # noqa: E402
 
-urlpatterns += sandbox_smartlinks.urlpatterns
-from . import sandbox_designs  # noqa: E402
-
-urlpatterns += sandbox_designs.urlpatterns
+for _module in (sandbox_smartlinks, sandbox_designs, sandbox_products, sandbox_vpc):
+    urlpatterns += _module.urlpatterns
 demo_saved_design, demo_print_jobs = sandbox_designs.demo_saved_design, sandbox_designs.demo_print_jobs
-urlpatterns += sandbox_products.urlpatterns
-urlpatterns += sandbox_vpc.urlpatterns

@@ -47,8 +47,8 @@ def gateway(custom_gateway_connection):
     return custom_gateway_connection
 
 
-def approved_with_artwork(sides=1, sku="MUG-11"):
-    customization = CustomizationFactory(decision=Customization.Decision.APPROVED, sku=sku, product_title="Mug")
+def approved_with_artwork(sides=1, sku="MUG-11", *, title="Mug", decision=Customization.Decision.APPROVED):
+    customization = CustomizationFactory(decision=decision, sku=sku, product_title=title)
     for index in range(sides):
         side = SideFactory(customization=customization, name=["Front", "Back"][index])
         content = png(40 + index, 30)  # a real PNG: the artwork link serves only what sniffs as one

@@ -4,7 +4,6 @@ behind its signed link, and each item's type, editable while the order is a draf
 
 from __future__ import annotations
 
-import hashlib
 import io
 from datetime import UTC, datetime
 from html.parser import HTMLParser
@@ -12,8 +11,6 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.test import Client
 from django.urls import reverse
 from pypdf import PdfReader
@@ -30,8 +27,9 @@ from fulfilment.services.orders import (
 )
 from integrations.idealfactory.wire import order_body as idealfactory_body
 from integrations.partners import Address, LineKind
-from orders.models import Customization, SideArtwork
-from tests.factories import CustomizationFactory, SideFactory, staff_in
+from orders.models import SideArtwork
+from tests.factories import CustomizationFactory, staff_in
+from tests.fulfilment.test_flows import approved_with_artwork
 
 pytestmark = pytest.mark.django_db
 
@@ -53,19 +51,7 @@ CREATE_URL = "/admin/fulfilment/fulfilmentorder/create/"
 
 
 def approved(sku="MUG-11"):
-    customization = CustomizationFactory(decision=Customization.Decision.APPROVED, sku=sku, product_title="Mug")
-    side = SideFactory(customization=customization, name="Front")
-    content = b"\x89PNG fake print file %d" % side.pk
-    name = default_storage.save(f"artwork/test/{side.pk}.png", ContentFile(content))
-    SideArtwork.objects.create(
-        side=side,
-        state=SideArtwork.State.READY,
-        file=name,
-        content_type="image/png",
-        sha256=hashlib.sha256(content).hexdigest(),
-        size_bytes=len(content),
-    )
-    return customization
+    return approved_with_artwork(sku=sku)
 
 
 def draft(gateway, **more) -> FulfilmentOrder:

@@ -5,21 +5,17 @@ HTTP) and calling its GraphQL mutation; ids stored and shown, errors in words, n
 
 from __future__ import annotations
 
-import hashlib
-
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.urls import reverse
 
 from fulfilment.models import VirtualProduct
 from fulfilment.services.virtual_products import virtual_products_create, virtual_products_queue
 from integrations.custom_gateway import sandbox as cg_sandbox
 from integrations.custom_gateway import sandbox_products
-from orders.models import Customization, SideArtwork, VendorConnection
-from tests.factories import CustomizationFactory, SideFactory, staff_in
-from tests.hostile import png
+from orders.models import Customization, VendorConnection
+from tests.factories import staff_in
+from tests.fulfilment.test_flows import approved_with_artwork
 
 pytestmark = pytest.mark.django_db(transaction=True)
 CREATE = reverse("admin:fulfilment_virtualproduct_create")
@@ -54,19 +50,7 @@ def cg(live_server, custom_gateway_sandbox, settings, hub):
 
 
 def approved_design(title="Fox mug", decision=Customization.Decision.APPROVED):
-    customization = CustomizationFactory(decision=decision, product_title=title)
-    side = SideFactory(customization=customization, name="Front")
-    content = png(40, 30)
-    name = default_storage.save(f"artwork/test/{side.pk}.png", ContentFile(content))
-    SideArtwork.objects.create(
-        side=side,
-        state=SideArtwork.State.READY,
-        file=name,
-        content_type="image/png",
-        sha256=hashlib.sha256(content).hexdigest(),
-        size_bytes=len(content),
-    )
-    return customization
+    return approved_with_artwork(title=title, decision=decision)
 
 
 def run_action(client, designs, cg, bases="10001, 10002", category="500"):
