@@ -37,7 +37,7 @@ from integrations.registry import Capability
 from orders.models import VendorConnection
 
 from ..models import FulfilmentItem, FulfilmentOrder, PartnerPrintFile
-from ..pdfium import PDFIUM_LOCK
+from ..pdfium import pdf_pages_render
 from .partners import connection_partner
 from .queue import PRINT_FILE_RETRY_TASK, PRINT_FILES_POLL_TASK
 from .ratelimit import RateLimited, rate_limit_take
@@ -373,18 +373,9 @@ def _preview(tmp: IO[bytes], sniffed: Sniffed) -> bytes:
     tmp.seek(0)
     try:
         if sniffed.content_type == PDF:
-            import pypdfium2 as pdfium
-
-            with PDFIUM_LOCK:  # PDFium is not thread-safe (fulfilment/pdfium.py)
-                document = pdfium.PdfDocument(tmp.read())
-                try:
-                    page = document[0]
-                    width, height = page.get_size()
-                    scale = min(2.0, PREVIEW_MAX_SIDE / max(width, height, 1))
-                    image = page.render(scale=scale).to_pil()
-                    page.close()
-                finally:
-                    document.close()
+            (image,) = pdf_pages_render(
+                tmp.read(), pages=1, scale=lambda width, height: min(2.0, PREVIEW_MAX_SIDE / max(width, height, 1))
+            )
         else:
             image = Image.open(tmp)
             image.draft("RGB", (PREVIEW_MAX_SIDE, PREVIEW_MAX_SIDE))

@@ -16,7 +16,7 @@ from integrations.partners import ShipmentRecord
 from orders.services.files import download_stored
 
 from ..models import PushedOrder, Shipment, ShippingLabel
-from ..pdfium import PDFIUM_LOCK
+from ..pdfium import pdf_pages_render
 from .partners import connection_partner
 from .ratelimit import rate_limit_take
 
@@ -117,18 +117,8 @@ def label_kind(label: ShippingLabel) -> str:
 def label_preview_png(content: bytes) -> bytes:
     """A PDF label's pages as one PNG (pages stacked), rendered with PDFium, for showing inline
     on the pushed-order page and printing from a plain page: no PDF viewer, no frame needed."""
-    import pypdfium2 as pdfium
-
-    with PDFIUM_LOCK:  # PDFium is not thread-safe (fulfilment/pdfium.py)
-        document = pdfium.PdfDocument(content)
-        try:
-            images = []
-            for index in range(min(len(document), PREVIEW_MAX_PAGES)):
-                page = document[index]
-                images.append(page.render(scale=PREVIEW_SCALE).to_pil().convert("RGB"))
-                page.close()
-        finally:
-            document.close()
+    pages = pdf_pages_render(content, pages=PREVIEW_MAX_PAGES, scale=lambda width, height: PREVIEW_SCALE)
+    images = [image.convert("RGB") for image in pages]
     if not images:
         raise ValueError("the PDF has no pages")
     width = max(image.width for image in images)
