@@ -15,14 +15,12 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
-import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import IO, Any
 
 from django.conf import settings
-from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
@@ -30,11 +28,12 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from config.celery import queue_on_commit
-from integrations.filetypes import PDF, PRINT_FILE, FileRefused, Sniffed, sniff
+from integrations.filetypes import PDF, FileRefused, Sniffed
 from integrations.http import VendorError, VendorRetryable
 from integrations.partners import NotSupported, PrintFileReport, PrintFileState
 from integrations.registry import Capability
 from orders.models import VendorConnection
+from orders.services.files import download_stored
 
 from ..models import FulfilmentItem, FulfilmentOrder, PartnerPrintFile
 from ..pdfium import pdf_pages_render
@@ -298,31 +297,36 @@ class _Capped(io.RawIOBase):
 def _download(
     row: PartnerPrintFile, partner: Any, url: str, *, now: datetime, polls: int, held: datetime | None
 ) -> str:
-    limit = settings.PRINT_FILE_MAX_BYTES
-    with tempfile.TemporaryFile() as tmp:
-        capped = _Capped(tmp, limit)
-        try:
-            partner.download(url, capped)
-            sniffed = sniff(tmp, PRINT_FILE, what="print file")
-            measured = _measure(tmp, sniffed)
-            preview = _preview(tmp, sniffed)
-        except TooLarge as exc:
-            return _refused(row, held, f"The print file is too large ({exc}).")
-        except FileRefused as exc:
-            return _refused(row, held, f"The print file is {exc}.")
-        except VendorRetryable as exc:
-            print_file_update(
-                row,
-                held=held,
-                next_poll_at=now + poll_delay(polls),
-                error=f"Ready, but the download failed: {exc}. Tried again.",
-            )
-            return "later"
-        except VendorError as exc:
-            return _refused(row, held, f"Ready, but the download was refused: {exc}")
-        tmp.seek(0)
-        base = f"partner-print-files/{row.order.connection_id}/{_safe(row.store_item_id)}"
-        stored = default_storage.save(f"{base}.{sniffed.extension}", File(tmp, name=f"{base}.{sniffed.extension}"))
+    base = f"partner-print-files/{row.order.connection_id}/{_safe(row.store_item_id)}"
+    capped: list[_Capped] = []
+    seen: dict[str, Any] = {}
+
+    def fetch(tmp: IO[bytes]) -> Any:
+        capped.append(_Capped(tmp, settings.PRINT_FILE_MAX_BYTES))
+        return partner.download(url, capped[0])
+
+    def examine(tmp: IO[bytes], sniffed: Sniffed) -> None:
+        seen.update(measured=_measure(tmp, sniffed), preview=_preview(tmp, sniffed))
+
+    try:
+        stored, _, sniffed = download_stored(
+            fetch, lambda result, extension: f"{base}.{extension}", what="print file", inspect=examine
+        )
+    except TooLarge as exc:
+        return _refused(row, held, f"The print file is too large ({exc}).")
+    except FileRefused as exc:
+        return _refused(row, held, f"The print file is {exc}.")
+    except VendorRetryable as exc:
+        print_file_update(
+            row,
+            held=held,
+            next_poll_at=now + poll_delay(polls),
+            error=f"Ready, but the download failed: {exc}. Tried again.",
+        )
+        return "later"
+    except VendorError as exc:
+        return _refused(row, held, f"Ready, but the download was refused: {exc}")
+    measured, preview = seen["measured"], seen["preview"]
     preview_name = default_storage.save(f"{base}-preview.png", ContentFile(preview)) if preview else ""
     try:
         print_file_update(
@@ -331,8 +335,8 @@ def _download(
             file=stored,
             preview=preview_name,
             content_type=sniffed.content_type,
-            size_bytes=capped.size,
-            sha256=capped.digest.hexdigest(),
+            size_bytes=capped[0].size,
+            sha256=capped[0].digest.hexdigest(),
             next_poll_at=None,
             error="",
             **measured,

@@ -21,15 +21,21 @@ def download_stored(
     *,
     allowed: frozenset[str] = PRINT_FILE,
     what: str = "print file",
+    inspect: Callable[[IO[bytes], Sniffed], None] | None = None,
 ) -> tuple[str, DownloadResult, Sniffed]:
     """`download(tmp)` writes the file into a temporary file; its bytes are sniffed against
     `allowed` (FileRefused, with the reason in words, before anything reaches storage); then it
     is saved to storage whole as `name(result, extension)` with the extension of the SNIFFED
     type. Returns the stored name, the download's result (its content_type is what the vendor
-    claimed, for the record only) and the sniffed type (with its pixel size for images). The caller records the file as ready only after this returns."""
+    claimed, for the record only) and the sniffed type (with its pixel size for images). The caller records the file as ready only after this returns.
+    `inspect(tmp, sniffed)`, when given, reads the file before it is stored (to measure or preview
+    it: one read of the bytes already here, not a second fetch from storage)."""
     with tempfile.TemporaryFile() as tmp:
         result = download(tmp)
         sniffed = sniff(tmp, allowed, what=what)
+        if inspect is not None:
+            inspect(tmp, sniffed)
+            tmp.seek(0)
         filename = name(result, sniffed.extension)
         stored = default_storage.save(filename, File(tmp, name=filename))
     return stored, result, sniffed
