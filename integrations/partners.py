@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
 
 from .registry import ConnectionConfig, Hook
 
@@ -435,6 +435,24 @@ class CodeTable:
 
     title: str
     rows: tuple[tuple[str, str], ...]
+
+
+ClientT = TypeVar("ClientT")
+
+
+class PartnerAdapter(Generic[ClientT]):
+    """What every partner adapter starts with: its connection and (or not) its client."""
+
+    label = "partner"
+
+    def __init__(self, config: ConnectionConfig, client: ClientT | None = None):
+        self.config = config
+        self.client = client
+
+    def _client(self) -> ClientT:
+        if self.client is None:
+            raise RuntimeError(f"this partner was built without a client: it cannot call {self.label}")
+        return self.client
 
 
 class FulfilmentPartner(Protocol):

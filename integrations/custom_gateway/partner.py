@@ -15,6 +15,7 @@ from ..partners import (
     CodeTable,
     NotSupported,
     OrderToSend,
+    PartnerAdapter,
     PushedOrderRecord,
     SendError,
     SendResult,
@@ -40,19 +41,10 @@ from .wire import (
 )
 
 
-class CustomGatewayPartner(VirtualProductsPartner):
+class CustomGatewayPartner(VirtualProductsPartner, PartnerAdapter[CustomGatewayClient]):
     label = "Custom Gateway"
     # 8001 (our external_ref exists) answers a second send of the same order: resending is safe.
     idempotent_send = True
-
-    def __init__(self, config: ConnectionConfig, client: CustomGatewayClient | None = None):
-        self.config = config
-        self.client = client
-
-    def _client(self) -> CustomGatewayClient:
-        if self.client is None:
-            raise RuntimeError("this partner was built without a client: it cannot call Custom Gateway")
-        return self.client
 
     # -- orders we send (Order-iT) -------------------------------------------------------------
 

@@ -19,6 +19,7 @@ from ..partners import (
     NotSupported,
     OrderChanges,
     OrderToSend,
+    PartnerAdapter,
     PrintFileReport,
     PrintFilesNotice,
     ProbeOutcome,
@@ -30,7 +31,6 @@ from ..partners import (
     StockLine,
     VendorStatus,
 )
-from ..registry import ConnectionConfig
 from .client import IdealFactoryClient, IdealFactoryError, NotFoundAtVendor, RequestRejected
 from .types import BATCH_STATUSES_SEEN, HTTP_CODES, NO_STATUS_CODE, ORDER_STATUS_MAP, PRINT_STATUSES, store_ids_parse
 from .wire import (
@@ -59,21 +59,12 @@ def _setting_true(value: Any) -> bool:
     return True if value is None else bool(value)
 
 
-class IdealFactoryPartner:
+class IdealFactoryPartner(PartnerAdapter[IdealFactoryClient]):
     label = "Ideal Factory"
     # The doc promises nothing about a second POST /orders with the same ecommerce_order_id: we
     # read it the least convenient way, as a second order. A send whose answer was lost is never
     # repeated blindly; `probe` asks the OMS what it has.
     idempotent_send = False
-
-    def __init__(self, config: ConnectionConfig, client: IdealFactoryClient | None = None):
-        self.config = config
-        self.client = client
-
-    def _client(self) -> IdealFactoryClient:
-        if self.client is None:
-            raise RuntimeError("this partner was built without a client: it cannot call Ideal Factory")
-        return self.client
 
     @property
     def store_ids(self) -> list[str]:
