@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from integrations.partners import PartnerAdapter
+
 
 @dataclass
 class FakeClient:
@@ -20,9 +22,6 @@ class FakeClient:
         pass
 
 
-class FakePartner:
+class FakePartner(PartnerAdapter):
     label = "Fake partner"
     idempotent_send = True
-
-    def __init__(self, config, client=None):
-        self.config, self.client = config, client
