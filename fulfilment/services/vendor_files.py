@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
+from contextlib import nullcontext
 from typing import Any
 
 from django.conf import settings
@@ -36,7 +37,7 @@ def _download(partner: Any, url: str, name, *, allowed: frozenset[str], what: st
     return download_stored(lambda tmp: partner.download(url, tmp), name, allowed=allowed, what=what)
 
 
-def _fetch(row, url: str, name, *, partner: Any, allowed: frozenset[str], what: str) -> tuple[dict, bool]:
+def _fetch(url: str, name, *, partner: Any, allowed: frozenset[str], what: str) -> tuple[dict, bool]:
     """(fields to save, retryable?) for one download of `url` into storage."""
     if not url:
         return {"state": FileState.FAILED, "error": f"The {what} has no http(s) link."}, False
@@ -129,11 +130,8 @@ def creator_product_snapshot_fetch(product: CreatorProduct, *, partner: Any = No
     def name(result, extension):
         return f"virtual-products/{product.connection_id}/{product.vendor_id}.{extension}"
 
-    if partner is None:
-        with connection_partner(product.connection) as partner:
-            fields, retry = _fetch(product, url, name, partner=partner, allowed=PREVIEW_IMAGE, what="snapshot")
-    else:
-        fields, retry = _fetch(product, url, name, partner=partner, allowed=PREVIEW_IMAGE, what="snapshot")
+    with connection_partner(product.connection) if partner is None else nullcontext(partner) as partner:
+        fields, retry = _fetch(url, name, partner=partner, allowed=PREVIEW_IMAGE, what="snapshot")
     CreatorProduct.objects.filter(pk=product.pk).update(
         snapshot_state=fields["state"],
         snapshot_error=fields["error"],
@@ -193,7 +191,7 @@ def pushed_assets_fetch(order: PushedOrder, *, asset_ids: Sequence[int] | None =
                 return f"pushed-assets/{order.connection_id}/{order.vendor_id}/{row.item.vendor_id}-{row.position}.{extension}"
 
             fields, retry = _fetch(
-                row, http_url(row.source_url), name, partner=partner, allowed=PRINT_FILE, what="artwork file"
+                http_url(row.source_url), name, partner=partner, allowed=PRINT_FILE, what="artwork file"
             )
             PushedAsset.objects.filter(pk=row.pk).update(attempts=F("attempts") + 1, **fields)
             counts["stored" if fields["state"] == FileState.READY else "failed"] += 1
