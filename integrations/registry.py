@@ -142,6 +142,10 @@ class VendorSpec:
     def has(self, capability: Capability) -> bool:
         return capability in self.capabilities
 
+    def hook_name_for(self, kind: str) -> str | None:
+        """The name of the hook that brings `kind` (an IncomingHook's kind), None when none does."""
+        return next((name for name, hook in self.hooks.items() if getattr(hook, "kind", None) == kind), None)
+
 
 class UnknownVendor(KeyError):
     pass

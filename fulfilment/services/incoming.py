@@ -131,12 +131,11 @@ def hook_of(connection: VendorConnection, name: str, kind: str = "") -> Hook | N
     """The connection's vendor's hook `name` (a request stored before hooks were named: the one
     that brings `kind`)."""
     try:
-        hooks = connection.spec.hooks
+        spec = connection.spec
     except UnknownVendor:
         return None
-    if name:
-        return hooks.get(name)
-    return next((hook for hook in hooks.values() if getattr(hook, "kind", None) == kind), None)
+    name = name or spec.hook_name_for(kind) or ""
+    return spec.hooks.get(name)
 
 
 def _finish(incoming: IncomingRequest, outcome: str, note: str = "", *, verified=None, **more) -> str:

@@ -388,7 +388,7 @@ def fulfilment_payload(order: FulfilmentOrder) -> dict:
 
 def hook_url_for(connection: VendorConnection, kind: HookKind) -> str:
     """The URL of the connection's hook that brings `kind` ("" when its vendor has none)."""
-    name = next((name for name, hook in connection.spec.hooks.items() if getattr(hook, "kind", None) == kind), None)
+    name = connection.spec.hook_name_for(kind)
     return connection_hook_urls(connection).get(name, "") if name else ""
 
 
