@@ -163,6 +163,17 @@ class FulfilmentOrder(Address):
     probes = models.PositiveIntegerField(
         default=0, help_text="Times the partner was asked whether it got the order (state Check)."
     )
+    # Held (operations' holds and rules): not sent, by hand or by the auto-send rule, until
+    # released, or until hold_until passes. A hold says why and who.
+    on_hold = models.BooleanField(default=False, db_index=True)
+    hold_until = models.DateTimeField(null=True, blank=True, help_text="Blank: until released.")
+    hold_reason = models.CharField(max_length=255, blank=True)
+    held_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # A reprint: a new order for work already shipped, linked to the order it reprints.
+    reprint_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="reprints")
+    reprint_reason = models.CharField(max_length=255, blank=True)
     status, vendor_status_code, vendor_status_name = status_fields()
     has_error = models.BooleanField(default=False, help_text="Created by the vendor in an error state (queried).")
     error_message = models.TextField(blank=True, help_text="The vendor's own message.")
@@ -481,6 +492,9 @@ class StockLevel(models.Model):
     connection = models.ForeignKey(VendorConnection, on_delete=models.CASCADE, related_name="stock_levels")
     sku = models.CharField(max_length=255)
     quantity_available = models.PositiveIntegerField(default=0)
+    low_stock_threshold = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Below this, the dashboard and the low-stock alert flag it. Blank: never."
+    )
     pushed_quantity = models.PositiveIntegerField(null=True, blank=True, editable=False)
     pushed_at = models.DateTimeField(null=True, blank=True, editable=False)
     updated_at = models.DateTimeField(auto_now=True)

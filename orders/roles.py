@@ -11,7 +11,7 @@
 from django.contrib.auth.models import Group, Permission
 from django.db.models import Q
 
-APPS = ("orders", "fulfilment", "django_celery_beat")
+APPS = ("orders", "fulfilment", "operations", "django_celery_beat")
 
 VIEWER = Q(content_type__app_label__in=APPS, codename__startswith="view_")
 REVIEWER = VIEWER | Q(

@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "axes",
     "orders",
     "fulfilment",
+    "operations",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,13 @@
+"""What the fulfilment app announces (django.dispatch signals), for apps built on it (operations:
+alerts, rules, the activity feed) to act on without fulfilment importing them. Sent by the
+services, after the change is committed (transaction.on_commit), with keyword arguments as
+documented on each signal."""
+
+from django.dispatch import Signal
+
+# A fulfilment order's state (ours) or status (the partner's) changed. order: FulfilmentOrder;
+# previous_state and previous_status: what they were before.
+fulfilment_order_changed = Signal()
+
+# A print file (a partner's PartnerPrintFile) changed state. print_file; previous_state.
+print_file_changed = Signal()

@@ -1,0 +1,1 @@
+"""The operations app's admin, one module per screen; importing the package registers them all."""

@@ -1,0 +1,1 @@
+"""The operations app's Celery tasks: thin, each calls one service."""
