@@ -22,6 +22,7 @@ from ..models import (
 )
 from ..services.queue import pushed_orders_ship_queue
 from ..services.shipping import NothingToPrint, label_kind, label_preview_png, labels_pdf
+from .shipping_screens import PushedOrderShippingMixin
 from .vpc import stored_asset_thumbnails
 
 
@@ -81,7 +82,7 @@ class ShipmentInline(ViewOnlyInline):
 
 
 @admin.register(PushedOrder)
-class PushedOrderAdmin(ViewOnlyAdmin):
+class PushedOrderAdmin(PushedOrderShippingMixin, ViewOnlyAdmin):
     deletable = False  # the record of what the vendor sent or was sent
     list_display = [
         "__str__",
