@@ -22,6 +22,7 @@ from ..models import (
 )
 from ..services.queue import pushed_orders_ship_queue
 from ..services.shipping import NothingToPrint, label_kind, label_preview_png, labels_pdf
+from .shipments import tracking_link
 from .shipping_screens import PushedOrderShippingMixin
 from .vpc import stored_asset_thumbnails
 
@@ -52,7 +53,11 @@ class PushedItemInline(ViewOnlyInline):
 
 class ShipmentInline(ViewOnlyInline):
     model = Shipment
-    fields = readonly_fields = ["vendor_id", "carrier", "tracking", "items", "label_viewer"]
+    fields = readonly_fields = ["vendor_id", "carrier", "tracking_shown", "items", "label_viewer"]
+
+    @admin.display(description="Tracking")
+    def tracking_shown(self, obj):
+        return tracking_link(obj.carrier, obj.tracking)
 
     @admin.display(description="Label")
     def label_viewer(self, obj):

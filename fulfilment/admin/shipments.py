@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html
 
 from orders.admin.base import ViewOnlyAdmin
@@ -31,6 +32,12 @@ def tracking_link(carrier: str, tracking: str):
         carrier_name(carrier),
         tracking,
     )
+
+
+class ShippedFilter(admin.DateFieldListFilter):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.title = "shipped"
 
 
 class CarrierFilter(admin.SimpleListFilter):
@@ -67,7 +74,7 @@ class ShipmentAdmin(CsvExportMixin, ViewOnlyAdmin):
     list_display_links = None
     list_filter = [
         CarrierFilter,
-        ("created_at", admin.DateFieldListFilter),
+        ("created_at", ShippedFilter),
         ("order__connection", admin.RelatedOnlyFieldListFilter),
     ]
     search_fields = ["tracking", "=vendor_id", "=order__vendor_id", "order__ref", "order__customer_name"]
@@ -131,7 +138,9 @@ class ShipmentAdmin(CsvExportMixin, ViewOnlyAdmin):
         if label is None:
             return "—"
         if label.state != ShippingLabel.State.READY:
-            return label.get_state_display() + (f": {label.error}" if label.error else "")
+            if not label.error:
+                return label.get_state_display()
+            return format_html('{}: <span class="quiet">{}</span>', label.get_state_display(), label.error)
         if label_kind(label) == "thermal":
             url = reverse("admin:fulfilment_pushedorder_label", args=[label.pk]) + "?download=1"
             return format_html('<a class="button reprint-label" href="{}" download>Download again</a>', url)
@@ -142,4 +151,11 @@ class ShipmentAdmin(CsvExportMixin, ViewOnlyAdmin):
 
     @admin.display(description="Shipped", ordering="created_at")
     def shipped(self, obj):
-        return obj.created_at
+        # The date (the admin's "1 Dec 2026, 6:19 p.m." cut the column off at 1400 px); the time on hover.
+        when = timezone.localtime(obj.created_at)
+        return format_html(
+            '<time datetime="{}" title="{}">{}</time>',
+            when.isoformat(),
+            when.strftime("%Y-%m-%d %H:%M"),
+            when.strftime("%Y-%m-%d"),
+        )

@@ -11,7 +11,6 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.http import urlencode
 
 from orders.file_responses import harden
 
@@ -133,12 +132,12 @@ class PushedOrderShippingMixin(PackingSlipsMixin):
             extra_context["ship_and_print_url"] = reverse(
                 "admin:fulfilment_pushedorder_ship_and_print", args=[object_id]
             )
-            extra_context["labels_not_ready"] = list(
-                ShippingLabel.objects.filter(shipment__order=object_id)
-                .exclude(state=ShippingLabel.State.READY)
+            extra_context["labels_failed"] = list(
+                ShippingLabel.objects.filter(shipment__order=object_id, state=ShippingLabel.State.FAILED)
                 .select_related("shipment")
                 .order_by("shipment_id")
             )
+            extra_context["has_shipments"] = Shipment.objects.filter(order=object_id).exists()
         return super().change_view(request, object_id, form_url, extra_context)
 
     def ship_and_print_view(self, request, pk):
@@ -159,8 +158,12 @@ class PushedOrderShippingMixin(PackingSlipsMixin):
             if len(labels) == 1 and label_kind(labels[0]) != "thermal":
                 return redirect("admin:fulfilment_pushedorder_label_print", pk=labels[0].pk)
             if all(label_kind(label) != "thermal" for label in labels):
-                url = reverse("admin:fulfilment_pushedorder_labels_pdf") + "?" + urlencode({"orders": order.pk})
-                return redirect(url)
+                # Several labels: one page that prints them all, a label a sheet.
+                return TemplateResponse(
+                    request,
+                    "admin/fulfilment/pushedorder/print_order_labels.html",
+                    {"original": order, "labels": labels},
+                )
         context = {
             **self.admin_site.each_context(request),
             "title": f"Ship and print {order}",
