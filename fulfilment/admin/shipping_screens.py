@@ -4,6 +4,8 @@ FulfilmentOrderAdmin, so that their modules change by one line each."""
 
 from __future__ import annotations
 
+import re
+
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse, HttpResponseNotAllowed
@@ -14,7 +16,7 @@ from django.utils import timezone
 
 from orders.file_responses import harden
 
-from ..models import FulfilmentOrder, PushedOrder, Shipment, ShippingLabel
+from ..models import PushedOrder, Shipment, ShippingLabel
 from ..services.packing_slip import (
     packing_slip_lines,
     packing_slips_pdf,
@@ -27,10 +29,12 @@ from ..services.shipping import label_kind
 BATCH_MAX = 500  # orders in one packing-slips PDF
 
 
-def pdf_response(pdf: bytes, filename: str, *, download: bool = False) -> HttpResponse:
+def pdf_response(pdf: bytes, stem: str) -> HttpResponse:
+    """The PDF shown in the browser's viewer (to print); its name safe whatever a vendor's
+    reference holds (quotes, line breaks, non-ASCII)."""
     response = harden(HttpResponse(pdf, content_type="application/pdf"), "application/pdf")
-    disposition = "attachment" if download else "inline"
-    response["Content-Disposition"] = f'{disposition}; filename="{filename}"'
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", stem)[:100]
+    response["Content-Disposition"] = f'inline; filename="{safe}.pdf"'
     return response
 
 
@@ -38,7 +42,6 @@ class PackingSlipsMixin:
     """A packing slip per order (a link on its page) and an action printing the selected orders'
     slips as one PDF, a page (or more) per order. Needs the order's view permission."""
 
-    slip_model: type = FulfilmentOrder
     extra_actions = ["packing_slips"]
 
     def slip(self, order) -> tuple[str, list[tuple[str, str]]]:
@@ -77,7 +80,7 @@ class PackingSlipsMixin:
         if not self.has_view_permission(request):
             raise PermissionDenied
         order = get_object_or_404(self.model, pk=pk)
-        return pdf_response(packing_slips_pdf([self.slip(order)]), f"packing-slip-{self.slip_name(order)}.pdf")
+        return pdf_response(packing_slips_pdf([self.slip(order)]), f"packing-slip-{self.slip_name(order)}")
 
     def _packing_slips(self, request, queryset):
         count = queryset.count()
@@ -90,7 +93,7 @@ class PackingSlipsMixin:
             return None
         orders = list(queryset.order_by("pk"))
         pdf = packing_slips_pdf([self.slip(order) for order in orders])
-        return pdf_response(pdf, f"packing-slips-{timezone.now():%Y-%m-%d}.pdf")
+        return pdf_response(pdf, f"packing-slips-{timezone.now():%Y-%m-%d}")
 
 
 class FulfilmentPackingSlipsMixin(PackingSlipsMixin):

@@ -230,7 +230,9 @@ def test_ship_and_print_ships_once_however_often_it_is_clicked_then_opens_the_la
     assert 'id="print-labels-again"' in page and 'id="ship-and-print"' not in page
 
 
-def test_ship_and_print_waits_while_shipping_and_says_why_when_it_failed(manager, gateway, monkeypatch):
+def test_ship_and_print_waits_while_shipping_and_says_why_when_it_failed(
+    manager, gateway, monkeypatch, django_capture_on_commit_callbacks
+):
     sent = []
     from config.celery import app
 
@@ -238,9 +240,11 @@ def test_ship_and_print_waits_while_shipping_and_says_why_when_it_failed(manager
     order = _pushed(gateway, "CG-9")
     url = f"{PUSHED}{order.pk}/ship-and-print/"
 
-    with pytest.MonkeyPatch.context():
+    with django_capture_on_commit_callbacks(execute=True):
         response = manager.post(url)
+        manager.post(url)
     assert response.status_code == 302
+    assert sent == [(fulfilment_queue.PUSHED_ORDER_SHIP_TASK, (order.pk,))]
     order.refresh_from_db()
     assert order.state == PushedOrder.State.SHIPPING
     waiting = manager.get(url).content.decode()
@@ -252,6 +256,21 @@ def test_ship_and_print_waits_while_shipping_and_says_why_when_it_failed(manager
     failed = manager.get(url).content.decode()
     assert "Custom Gateway: 8001 no stock" in failed and 'http-equiv="refresh"' not in failed
     assert "Ship and print again" in failed
+
+
+def test_the_ship_action_does_not_ship_an_order_ship_and_print_is_shipping(
+    manager, gateway, monkeypatch, django_capture_on_commit_callbacks
+):
+    from config.celery import app
+
+    sent = []
+    monkeypatch.setattr(app, "send_task", lambda name, args=(), kwargs=None, **options: sent.append((name, args)))
+    order = _pushed(gateway, "CG-8", state=PushedOrder.State.SHIPPING)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = manager.post(PUSHED, {"action": "ship_selected", "_selected_action": [order.pk], "index": "0"})
+    messages = [str(m) for m in manager.get(response["Location"]).context["messages"]]
+    assert messages == [f"{order} is being shipped already: its labels appear on its page."]
+    assert sent == []
 
 
 def test_ship_and_print_needs_the_ship_permission(viewer, gateway):
