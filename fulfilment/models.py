@@ -406,6 +406,7 @@ class PushedOrder(Address):
 
     class State(models.TextChoices):
         RECEIVED = "received", "Received"
+        SHIPPING = "shipping", "Shipping…"  # queued by Ship and print, until the partner answers
         SHIPPED = "shipped", "Shipped"
         SHIP_FAILED = "ship_failed", "Shipping failed"
 

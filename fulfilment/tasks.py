@@ -289,3 +289,26 @@ def pushed_assets_task(self, order_id: int) -> dict:
     if counts["retry"] and self.request.retries < self.max_retries:
         raise self.retry(countdown=RETRY_BACKOFF * 2**self.request.retries)
     return counts
+
+
+from .services import ship_and_print as ship_and_print_services  # noqa: E402
+from .services.queue import SHIPPING_LABEL_FETCH_TASK  # noqa: E402
+
+
+def _label_fetch_failed(self, exc, task_id, args, kwargs, einfo) -> None:
+    shipment_id = args[0] if args else kwargs.get("shipment_id")
+    ship_and_print_services.shipping_label_fetch_failed(shipment_id, exc=failure_cause(exc))
+
+
+@reliable_task(
+    name=SHIPPING_LABEL_FETCH_TASK,
+    base=FulfilmentTask,
+    autoretry_for=DATABASE_GONE,
+    retry_backoff=RETRY_BACKOFF,
+    max_retries=3,
+    on_failure=_label_fetch_failed,
+)
+def shipping_label_fetch_task(self, shipment_id: int) -> str:
+    """Staff's *Fetch label again*: download the label from the partner's link (a GET); the
+    outcome is on the label (ready, or failed with the reason)."""
+    return ship_and_print_services.shipping_label_fetch_again(shipment_id)

@@ -179,6 +179,10 @@ POSTS = {
     "fulfilment_batchorder_refresh": Post(MANAGER, fill="fulfilment.BatchOrder"),
     # The creator's PRODUCTS_CREATED, posted by static/backoffice/vpc.js (an empty body: a 400).
     "fulfilment_creatorproduct_created": Post(MANAGER, fill="orders.VendorConnection"),
+    # Ship and print: the world's pushed order has a shipment already, so nothing is queued.
+    "fulfilment_pushedorder_ship_and_print": Post(MANAGER),
+    # Fetch a label again: the world's label is stored (printed from storage, not fetched).
+    "fulfilment_pushedorder_label_fetch": Post(MANAGER, fill="fulfilment.Shipment"),
     # Last: it ends the Viewer's session.
     "logout": Post(VIEWER),
 }
@@ -248,6 +252,33 @@ ACTIONS = {
     "fulfilment.BatchOrder": {"delete_selected": NO_ROLE},
     "fulfilment.VirtualProduct": {"delete_selected": NO_ROLE},
 }
+
+# CSV export of lists (orders.admin.export) and the shipping screens (issue 12, items 4 and 7).
+PAGES.update(
+    {
+        **{
+            f"{prefix}_export": Page(VIEWER)
+            for prefix in (
+                "orders_customization",
+                "orders_storeorder",
+                "orders_reviewdecision",
+                "fulfilment_fulfilmentorder",
+                "fulfilment_stocklevel",
+                "fulfilment_shipment",
+            )
+        },
+        **model_pages("fulfilment_shipment", add=NO_ROLE, delete=NO_ROLE),
+        "fulfilment_fulfilmentorder_packing_slip": Page(VIEWER),
+        "fulfilment_pushedorder_packing_slip": Page(VIEWER),
+        # The world's pushed order has a shipment already: the page waits for it (nothing queued).
+        "fulfilment_pushedorder_ship_and_print": Page(MANAGER),
+        # POST only: its GET goes back to the order's page.
+        "fulfilment_pushedorder_label_fetch": Page(MANAGER, ok=302, fill="fulfilment.Shipment"),
+    }
+)
+ACTIONS["fulfilment.PushedOrder"]["packing_slips"] = VIEWER
+ACTIONS["fulfilment.FulfilmentOrder"]["packing_slips"] = VIEWER
+ACTIONS["fulfilment.Shipment"] = {"delete_selected": NO_ROLE}
 
 
 # --- the walk ---------------------------------------------------------------------------------
@@ -412,6 +443,7 @@ def world(db):
         "fulfilment.IncomingRequest": IncomingRequest.objects.create(kind="status_callback", method="POST"),
         "fulfilment.PushedOrder": pushed,
         "fulfilment.ShippingLabel": label,
+        "fulfilment.Shipment": label.shipment,
         # The image proxy's URL parameter is a signed link, not a pk: a refused image is cached
         # for it, so the walk gets its placeholder without fetching anything.
         "orders.ProxiedImage": SimpleNamespace(pk=_proxied_image_token()),

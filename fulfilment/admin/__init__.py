@@ -7,6 +7,7 @@ from . import (  # noqa: F401
     print_files,
     pushed_orders,
     routing,
+    shipments,
     stock,
     virtual_products,
     vpc,

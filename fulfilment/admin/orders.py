@@ -17,9 +17,11 @@ from integrations.http import VendorRetryable
 from integrations.partners import OrderChanges
 from integrations.registry import Capability, specs_with
 from orders.admin.base import ViewOnlyInline
+from orders.admin.export import CsvExportMixin
 from orders.models import Customization, VendorConnection
 
 from ..address import BILLING_FIELDS, AddressForm, BillingFormMixin, address_record, billing_record
+from ..carriers import carrier_name
 from ..models import (
     FulfilmentItem,
     FulfilmentOrder,
@@ -61,6 +63,8 @@ from ..services.partners import partner_stores
 from ..services.routing import customizations_route, routed_partner, routes_by_partner
 from .catalogue import combine_into_batch
 from .print_files import PartnerPrintFileInline
+from .shipments import tracking_link
+from .shipping_screens import FulfilmentPackingSlipsMixin
 
 
 class ItemInline(admin.TabularInline):
@@ -182,7 +186,28 @@ class AttentionFilter(admin.SimpleListFilter):
 
 
 @admin.register(FulfilmentOrder)
-class FulfilmentOrderAdmin(admin.ModelAdmin):
+class FulfilmentOrderAdmin(CsvExportMixin, FulfilmentPackingSlipsMixin, admin.ModelAdmin):
+    export_columns = [
+        ("external_ref", "Reference"),
+        ("connection__name", "Partner connection"),
+        ("state", "State"),
+        ("status", "Partner status"),
+        ("vendor_status_name", "Partner's own status"),
+        ("store_order__name", "Store order"),
+        ("customer_name", "Customer"),
+        ("customer_email", "E-mail"),
+        ("shipping_postcode", "Postcode"),
+        ("shipping_country_code", "Country"),
+        ("shipping_method", "Shipping method"),
+        ("required_dispatch_date", "Required dispatch date"),
+        ("on_hold", "On hold"),
+        ("has_error", "Error at the partner"),
+        ("last_error", "Last error"),
+        ("total_price", "Total"),
+        ("currency", "Currency"),
+        ("sent_at", "Sent at"),
+        ("created_at", "Created at"),
+    ]
     list_display = [
         "external_ref",
         "connection_shown",
@@ -373,14 +398,15 @@ class FulfilmentOrderAdmin(admin.ModelAdmin):
 
     @admin.display(description="Tracking")
     def tracking(self, obj):
-        return (
-            ", ".join(
-                f"{vo.shipping_carrier} {vo.shipping_tracking}".strip()
-                for vo in obj.vendor_orders.all()
-                if vo.shipping_tracking
+        # Linked to the carrier's tracking page (fulfilment.carriers); an unknown carrier as text.
+        shown = [
+            format_html(
+                "{} {}", carrier_name(vo.shipping_carrier), tracking_link(vo.shipping_carrier, vo.shipping_tracking)
             )
-            or "—"
-        )
+            for vo in obj.vendor_orders.all()
+            if vo.shipping_tracking
+        ]
+        return format_html_join(", ", "{}", ((entry,) for entry in shown)) if shown else "—"
 
     @admin.display(description="Last error")
     def last_error_shown(self, obj):

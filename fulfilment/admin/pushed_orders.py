@@ -20,8 +20,10 @@ from ..models import (
     Shipment,
     ShippingLabel,
 )
-from ..services.queue import pushed_orders_ship_queue
+from ..services.ship_and_print import pushed_order_ship_start
 from ..services.shipping import NothingToPrint, label_kind, label_preview_png, labels_pdf
+from .shipments import tracking_link
+from .shipping_screens import PushedOrderShippingMixin
 from .vpc import stored_asset_thumbnails
 
 
@@ -51,7 +53,11 @@ class PushedItemInline(ViewOnlyInline):
 
 class ShipmentInline(ViewOnlyInline):
     model = Shipment
-    fields = readonly_fields = ["vendor_id", "carrier", "tracking", "items", "label_viewer"]
+    fields = readonly_fields = ["vendor_id", "carrier", "tracking_shown", "items", "label_viewer"]
+
+    @admin.display(description="Tracking")
+    def tracking_shown(self, obj):
+        return tracking_link(obj.carrier, obj.tracking)
 
     @admin.display(description="Label")
     def label_viewer(self, obj):
@@ -81,7 +87,7 @@ class ShipmentInline(ViewOnlyInline):
 
 
 @admin.register(PushedOrder)
-class PushedOrderAdmin(ViewOnlyAdmin):
+class PushedOrderAdmin(PushedOrderShippingMixin, ViewOnlyAdmin):
     deletable = False  # the record of what the vendor sent or was sent
     list_display = [
         "__str__",
@@ -116,7 +122,12 @@ class PushedOrderAdmin(ViewOnlyAdmin):
         shipped = queryset.filter(shipments__isnull=False).distinct()
         for order in shipped:
             self.message_user(request, f"{order} is shipped already: its labels are on its page.", messages.INFO)
-        queued = pushed_orders_ship_queue(queryset.exclude(pk__in=shipped.values("pk")).values_list("pk", flat=True))
+        # Each order claimed first (as Ship and print does): one being shipped is not queued twice.
+        queued = [order.pk for order in queryset.exclude(pk__in=shipped.values("pk")) if pushed_order_ship_start(order)]
+        for order in queryset.exclude(pk__in=shipped.values("pk")).exclude(pk__in=queued):
+            self.message_user(
+                request, f"{order} is being shipped already: its labels appear on its page.", messages.INFO
+            )
         if queued:
             self.message_user(
                 request,

@@ -11,6 +11,7 @@ from django.utils.html import format_html
 
 from integrations.registry import Capability
 from orders.admin.base import ViewOnlyAdmin
+from orders.admin.export import CsvExportMixin
 from orders.models import VendorConnection
 
 from ..models import (
@@ -58,7 +59,16 @@ class StockImportForm(forms.Form):
 
 
 @admin.register(StockLevel)
-class StockLevelAdmin(admin.ModelAdmin):
+class StockLevelAdmin(CsvExportMixin, admin.ModelAdmin):
+    export_columns = [
+        ("sku", "SKU"),
+        ("connection__name", "Connection"),
+        ("quantity_available", "Quantity available"),
+        ("low_stock_threshold", "Low-stock threshold"),
+        ("pushed_quantity", "Quantity last pushed"),
+        ("pushed_at", "Pushed at"),
+        ("updated_at", "Updated at"),
+    ]
     list_display = ["sku", "connection", "quantity_available", "pushed_quantity", "changed", "pushed_at", "updated_at"]
     list_editable = ["quantity_available"]
     list_filter = [("connection", admin.RelatedOnlyFieldListFilter)]

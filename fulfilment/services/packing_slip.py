@@ -13,7 +13,7 @@ from pypdf import PdfWriter
 from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
 
 from ..address import address_record, billing_record
-from ..models import FulfilmentOrder
+from ..models import FulfilmentOrder, PushedOrder
 
 PAGE_WIDTH, PAGE_HEIGHT = 595, 842  # A4, in points
 MARGIN = 50
@@ -81,6 +81,34 @@ def _content(lines: list[tuple[str, str]]) -> bytes:
 
 def packing_slip_pdf(order: FulfilmentOrder) -> bytes:
     """The packing slip as PDF bytes (as many A4 pages as the items need)."""
+    return packing_slips_pdf([(f"Packing slip {order.external_ref}", packing_slip_lines(order))])
+
+
+def pushed_order_packing_slip_lines(order: PushedOrder) -> list[tuple[str, str]]:
+    """A pushed order's slip: its references, where it goes, and the items (with both SKUs)."""
+    lines: list[tuple[str, str]] = [("h", f"Packing slip: order {order.ref or order.vendor_id}")]
+    if order.external_ref:
+        lines.append(("", f"Retailer's reference {order.external_ref}"))
+    lines.append(("", f"Received {order.received_at:%Y-%m-%d}"))
+    if order.shipping_carrier or order.shipping_method:
+        lines.append(("", "Shipping: " + " ".join(p for p in (order.shipping_carrier, order.shipping_method) if p)))
+    lines += [("", ""), ("h", "Ship to")]
+    lines += [("", text) for text in _address_lines(address_record(order))]
+    lines += [("", ""), ("h", "Items")]
+    for item in order.items.order_by("id"):
+        skus = ", ".join(part for part in (item.mapped_sku, item.sku) if part)
+        text = f"{item.quantity} x {item.description or item.mapped_sku or item.sku or item.vendor_id}"
+        lines.append(("", f"{text} ({skus})" if skus else text))
+    return lines
+
+
+def pushed_order_packing_slip_pdf(order: PushedOrder) -> bytes:
+    return packing_slips_pdf([(f"Packing slip {order.ref or order.vendor_id}", pushed_order_packing_slip_lines(order))])
+
+
+def packing_slips_pdf(slips: list[tuple[str, list[tuple[str, str]]]]) -> bytes:
+    """Many slips ((title, lines) each) as one PDF: each starts on a new page, and takes as many
+    A4 pages as its lines need. The PDF's title is the first slip's (or "Packing slips")."""
     writer = PdfWriter()
     fonts = DictionaryObject()
     for name, base in (("/F1", "/Helvetica"), ("/F2", "/Helvetica-Bold")):
@@ -93,14 +121,14 @@ def packing_slip_pdf(order: FulfilmentOrder) -> bytes:
             }
         )
         fonts[NameObject(name)] = writer._add_object(font)
-    lines = packing_slip_lines(order)
-    for start in range(0, len(lines), LINES_PER_PAGE):
-        page = writer.add_blank_page(PAGE_WIDTH, PAGE_HEIGHT)
-        page[NameObject("/Resources")] = DictionaryObject({NameObject("/Font"): fonts})
-        stream = DecodedStreamObject()
-        stream.set_data(_content(lines[start : start + LINES_PER_PAGE]))
-        page[NameObject("/Contents")] = writer._add_object(stream)
-    writer.add_metadata({"/Title": f"Packing slip {order.external_ref}"})
+    for _title, lines in slips:
+        for start in range(0, max(len(lines), 1), LINES_PER_PAGE):
+            page = writer.add_blank_page(PAGE_WIDTH, PAGE_HEIGHT)
+            page[NameObject("/Resources")] = DictionaryObject({NameObject("/Font"): fonts})
+            stream = DecodedStreamObject()
+            stream.set_data(_content(lines[start : start + LINES_PER_PAGE]))
+            page[NameObject("/Contents")] = writer._add_object(stream)
+    writer.add_metadata({"/Title": slips[0][0] if len(slips) == 1 else "Packing slips"})
     buffer = io.BytesIO()
     writer.write(buffer)
     return buffer.getvalue()

@@ -37,3 +37,10 @@ PRINT_FILE_RETRY_TASK = "fulfilment.tasks.partner_print_file_retry_task"
 
 CREATOR_PRODUCT_SNAPSHOT_TASK = "fulfilment.tasks.creator_product_snapshot_task"
 PUSHED_ASSETS_TASK = "fulfilment.tasks.pushed_assets_task"
+
+SHIPPING_LABEL_FETCH_TASK = "fulfilment.tasks.shipping_label_fetch_task"
+
+
+def shipping_label_fetch_queue(shipment_id: int) -> None:
+    """Queue downloading a shipment's label again (from the partner's label link) on commit."""
+    queue_on_commit(SHIPPING_LABEL_FETCH_TASK, int(shipment_id))

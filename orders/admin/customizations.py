@@ -17,6 +17,7 @@ from ..services.bad_words import highlight_nodes
 from ..services.image_proxy import proxy_url
 from ..services.review import decisions_bulk
 from .base import ViewOnlyAdmin
+from .export import CsvExportMixin
 
 
 class VendorFilter(admin.SimpleListFilter):
@@ -33,8 +34,23 @@ class VendorFilter(admin.SimpleListFilter):
 
 
 @admin.register(Customization)
-class CustomizationAdmin(ViewOnlyAdmin):
+class CustomizationAdmin(CsvExportMixin, ViewOnlyAdmin):
     deletable = False
+    export_columns = [
+        ("external_id", "Vendor id"),
+        ("connection__name", "Connection"),
+        ("status", "Status"),
+        ("vendor_status", "Vendor status"),
+        ("decision", "Decision"),
+        ("decided_at", "Decided at"),
+        ("has_bad_words", "Bad words"),
+        ("customized_at", "Customized at"),
+        ("product_title", "Product"),
+        ("variant_title", "Variant"),
+        ("sku", "SKU"),
+        ("template_id", "Template id"),
+        ("price", "Price"),
+    ]
     list_display = [
         "thumbnails",
         "external_id",

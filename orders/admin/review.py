@@ -20,6 +20,7 @@ from ..services.bad_words import highlight_nodes
 from ..services.image_proxy import proxied_image, url_from_token
 from ..services.review import AlreadyDecided, ReasonRequired, artwork_approve, artwork_reject, decision_undo
 from .base import ViewOnlyAdmin
+from .export import CsvExportMixin
 
 
 @admin.register(ReviewItem)
@@ -217,8 +218,18 @@ def _matches(customization: Customization, key: str) -> bool:
 
 
 @admin.register(ReviewDecision)
-class ReviewDecisionAdmin(ViewOnlyAdmin):
+class ReviewDecisionAdmin(CsvExportMixin, ViewOnlyAdmin):
     deletable = False
+    export_columns = [
+        ("at", "At"),
+        ("action", "Action"),
+        ("customization__external_id", "Customization (vendor id)"),
+        ("customization__connection__name", "Connection"),
+        ("customization__product_title", "Product"),
+        ("user__username", "By"),
+        ("reason", "Reason"),
+        ("previous", "Previous decision", dict(Customization.Decision.choices)),
+    ]
     list_display = ["at", "action", "customization_link", "user", "reason", "previous"]
     list_filter = ["action", ("at", admin.DateFieldListFilter), "user"]
     search_fields = ["=customization__external_id", "reason", "user__username"]

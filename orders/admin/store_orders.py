@@ -8,6 +8,7 @@ from django.utils.html import format_html, format_html_join
 
 from ..models import OrderLine, StoreOrder
 from .base import ViewOnlyAdmin, ViewOnlyInline
+from .export import CsvExportMixin
 
 
 class OrderLineInline(ViewOnlyInline):
@@ -22,8 +23,19 @@ class OrderLineInline(ViewOnlyInline):
 
 
 @admin.register(StoreOrder)
-class StoreOrderAdmin(ViewOnlyAdmin):
+class StoreOrderAdmin(CsvExportMixin, ViewOnlyAdmin):
     deletable = False
+    export_columns = [
+        ("name", "Order"),
+        ("connection__name", "Connection"),
+        ("external_id", "Vendor id"),
+        ("store_order_id", "Store order id"),
+        ("status", "Status"),
+        ("payment_status", "Payment status"),
+        ("total_price", "Total"),
+        ("currency", "Currency"),
+        ("ordered_at", "Ordered at"),
+    ]
     list_display = ["name", "connection", "status", "payment_status", "total", "ordered_at", "store_order_id"]
     list_filter = ["status", "payment_status", "connection"]
     search_fields = ["name", "=external_id", "=store_order_id"]
