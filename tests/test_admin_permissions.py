@@ -162,6 +162,9 @@ PAGES = {
     "fulfilment_creatorproduct_snapshot": Page(VIEWER),
     **model_pages("fulfilment_pushedasset", add=NO_ROLE, delete=NO_ROLE),
     "fulfilment_pushedasset_file": Page(VIEWER),
+    # Alerts: every staff member chooses their own (one page, no other); Managers see incidents.
+    "operations_alertpreference_changelist": Page(VIEWER),
+    **model_pages("operations_incident", view=MANAGER, add=NO_ROLE, delete=NO_ROLE),
 }
 
 # URLs where only a POST does something (their GET redirects or is refused).
@@ -179,6 +182,8 @@ POSTS = {
     "fulfilment_batchorder_refresh": Post(MANAGER, fill="fulfilment.BatchOrder"),
     # The creator's PRODUCTS_CREATED, posted by static/backoffice/vpc.js (an empty body: a 400).
     "fulfilment_creatorproduct_created": Post(MANAGER, fill="orders.VendorConnection"),
+    # My alerts: each staff member saves their own choices.
+    "operations_alertpreference_changelist": Post(VIEWER, data={"email": ["stock_low"]}),
     # Last: it ends the Viewer's session.
     "logout": Post(VIEWER),
 }
@@ -190,6 +195,7 @@ APP_LISTS = {
     "django_celery_beat": VIEWER,
     "auth": NO_ROLE,
     "axes": NO_ROLE,
+    "operations": VIEWER,
 }
 
 ACTIONS = {
@@ -247,6 +253,8 @@ ACTIONS = {
     "fulfilment.PrintTemplate": {"delete_selected": MANAGER},
     "fulfilment.BatchOrder": {"delete_selected": NO_ROLE},
     "fulfilment.VirtualProduct": {"delete_selected": NO_ROLE},
+    "operations.Incident": {"delete_selected": NO_ROLE},
+    "operations.AlertPreference": {"delete_selected": NO_ROLE},
 }
 
 
@@ -421,8 +429,20 @@ def world(db):
         **_catalogue_world(gateway),
         "fulfilment.VirtualProduct": _virtual_product(customization, gateway),
         **_vpc_world(gateway, pushed),
+        **_alerts_world(superuser),
     }
     return objects
+
+
+def _alerts_world(user) -> dict:
+    from operations.models import AlertPreference, Incident
+
+    return {
+        "operations.Incident": Incident.objects.create(
+            kind="sync_failed", key="sync_failed:conn:1", title="Sync failed"
+        ),
+        "operations.AlertPreference": AlertPreference.objects.create(user=user),
+    }
 
 
 def _virtual_product(customization, connection):
