@@ -39,7 +39,7 @@ class IncidentAdmin(ViewOnlyAdmin):
     list_incident permission); nobody edits or deletes it here."""
 
     deletable = False
-    list_display = ["title", "kind", "state_badge", "opened", "last_seen", "occurrences", "alerted", "open_link"]
+    list_display = ["title", "kind", "state_badge", "opened", "last_seen", "times", "alerted"]
     list_filter = ["kind", OpenFilter]
     search_fields = ["title", "key"]
     date_hierarchy = "opened_at"
@@ -59,6 +59,9 @@ class IncidentAdmin(ViewOnlyAdmin):
     ]
     readonly_fields = fields
 
+    class Media:
+        css = {"all": ["backoffice/alerts.css"]}
+
     def has_view_permission(self, request, obj=None):
         return request.user.is_active and request.user.has_perm("operations.list_incident")
 
@@ -75,6 +78,10 @@ class IncidentAdmin(ViewOnlyAdmin):
     @admin.display(description="Last seen", ordering="last_seen_at")
     def last_seen(self, obj):
         return f"{timezone.localtime(obj.last_seen_at):%Y-%m-%d %H:%M}"
+
+    @admin.display(description="Times", ordering="occurrences")
+    def times(self, obj):
+        return obj.occurrences
 
     @admin.display(description="Alerted")
     def alerted(self, obj):
