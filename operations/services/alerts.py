@@ -66,25 +66,32 @@ IN_BETWEEN = object()  # neither failing nor recovered: an open incident stays o
 def incident_raise(problem: Problem) -> Incident | None:
     """Open an incident for `problem` and queue its alert; or, when one is open for its key, count
     this occurrence on it. Returns the new incident, or None when it was already open."""
-    now = timezone.now()
-    try:
-        with transaction.atomic():
-            incident = Incident.objects.create(
-                kind=problem.kind,
-                key=problem.key[:200],
-                title=problem.title[:255],
-                detail=problem.detail[:4000],
-                action=problem.action[:2000],
-                path=problem.path[:500],
+    key = problem.key[:200]
+    # Twice at most: the open incident we collided with may be resolved before we count on it.
+    for _attempt in range(2):
+        try:
+            with transaction.atomic():
+                incident = Incident.objects.create(
+                    kind=problem.kind,
+                    key=key,
+                    title=problem.title[:255],
+                    detail=problem.detail[:4000],
+                    action=problem.action[:2000],
+                    path=problem.path[:500],
+                )
+        except IntegrityError:
+            counted = (
+                Incident.objects.open()
+                .filter(key=key)
+                .update(last_seen_at=timezone.now(), occurrences=F("occurrences") + 1, detail=problem.detail[:4000])
             )
-    except IntegrityError:
-        Incident.objects.open().filter(key=problem.key[:200]).update(
-            last_seen_at=now, occurrences=F("occurrences") + 1, detail=problem.detail[:4000]
-        )
-        return None
-    logger.info("incident %s opened: %s", incident.pk, incident.key)
-    queue_on_commit(DELIVER_TASK, incident.pk)
-    return incident
+            if counted:
+                return None
+            continue
+        logger.info("incident %s opened: %s", incident.pk, incident.key)
+        queue_on_commit(DELIVER_TASK, incident.pk)
+        return incident
+    return None
 
 
 def incident_resolve(key: str) -> bool:

@@ -14,6 +14,7 @@ import pytest
 import responses
 from django.core import mail
 from django.db import connection as db_connection
+from django.urls import reverse
 from django.utils import timezone
 
 from fulfilment.models import FulfilmentItem, FulfilmentOrder, PartnerPrintFile, StatusEvent, StockLevel
@@ -21,7 +22,7 @@ from fulfilment.services.announce import fulfilment_order_announce
 from fulfilment.services.orders import fulfilment_order_send, fulfilment_order_to_check
 from fulfilment.services.print_files import print_file_update
 from integrations.http import VendorRejected
-from operations.alerts_models import AlertKind, Incident
+from operations.alerts_models import AlertKind, AlertPreference, Incident
 from operations.services import alerts as alerts_service
 from orders.models import SideArtwork
 from orders.services.artwork import artwork_fetch
@@ -321,3 +322,41 @@ def test_two_workers_seeing_the_same_failure_open_one_incident(require_postgres)
     assert len([incident for incident in results if incident is not None]) == 1
     incident = Incident.objects.get()
     assert incident.occurrences == 4
+
+
+# --- the screens -----------------------------------------------------------------------------------
+
+
+def test_my_alerts_saves_only_the_staff_members_own_known_choices(client):
+    viewer, other = staff_in("Viewer"), staff_in("Manager")
+    alerts_service.alert_preference_set(other, email_kinds=[AlertKind.SYNC_FAILED], chat_kinds=[])
+    client.force_login(viewer)
+    url = reverse("admin:operations_alertpreference_changelist")
+
+    response = client.post(
+        url, {"email": ["stock_low", "<script>", "x" * 5000], "chat": ["order_late"], "user": other.pk}
+    )
+
+    assert response.status_code == 302
+    assert AlertPreference.objects.get(user=viewer).email_kinds == ["stock_low"]
+    assert AlertPreference.objects.get(user=viewer).chat_kinds == ["order_late"]
+    assert AlertPreference.objects.get(user=other).email_kinds == ["sync_failed"]  # untouched
+    page = client.get(url).content.decode()
+    assert 'value="stock_low" id="email-stock_low" checked' in page
+
+
+def test_managers_filter_the_incidents_by_kind_and_open(client):
+    Incident.objects.create(kind=AlertKind.SYNC_FAILED, key="sync_failed:conn:1", title="Sync of A failed")
+    Incident.objects.create(
+        kind=AlertKind.SYNC_FAILED, key="sync_failed:conn:2", title="Sync of B failed", resolved_at=timezone.now()
+    )
+    Incident.objects.create(kind=AlertKind.STOCK_LOW, key="stock_low:1", title="Stock low: MUG")
+    client.force_login(staff_in("Manager"))
+
+    page = client.get(reverse("admin:operations_incident_changelist"), {"kind__exact": "sync_failed", "open": "yes"})
+
+    text = page.content.decode()
+    assert page.status_code == 200
+    assert "Sync of A failed" in text and "Sync of B failed" not in text and "Stock low: MUG" not in text
+    client.force_login(staff_in("Viewer"))
+    assert client.get(reverse("admin:operations_incident_changelist")).status_code == 403
