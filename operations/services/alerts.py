@@ -45,6 +45,9 @@ PROBLEM_STATUS = "problem"
 FINAL_STATUSES = ("shipped", "shipped_confirmed", "cancelled")
 # How many new incidents one sweep opens at most: a storm is cut short, the rest come next time.
 SWEEP_OPEN_MAX = 200
+# The sweep's backstop for the kinds the signals raise looks at things that failed this recently
+# (older failures were alerted when they happened, or predate alerts: no storm on the first run).
+SWEEP_BACKSTOP = timedelta(hours=24)
 
 
 @dataclass(frozen=True)
@@ -320,7 +323,7 @@ def _hd_quota() -> Iterator[Problem]:
         )
 
 
-def _failed_syncs() -> Iterator[tuple[str, Problem | None | object]]:
+def _failed_syncs(recent) -> Iterator[tuple[str, Problem | None | object]]:
     latest = (
         SyncRun.objects.filter(connection=OuterRef("pk"))
         .exclude(status__in=[SyncRun.Status.RUNNING, SyncRun.Status.SKIPPED])
@@ -332,7 +335,8 @@ def _failed_syncs() -> Iterator[tuple[str, Problem | None | object]]:
         .annotate(latest=Subquery(latest))
         .values_list("latest", flat=True)
     )
-    for run in SyncRun.objects.filter(pk__in=[pk for pk in ids if pk]).select_related("connection"):
+    runs = SyncRun.objects.filter(pk__in=[pk for pk in ids if pk]).select_related("connection")
+    for run in runs.filter(Q(status=SyncRun.Status.SUCCEEDED) | Q(started_at__gte=recent)):
         yield sync_key(run.connection_id), sync_check(run)
 
 
@@ -354,12 +358,15 @@ def incidents_sweep(*, now=None) -> dict:
         AlertKind.HD_QUOTA: _keyed(_hd_quota()),
     }
     # Kinds the signals keep up to date: each thing checked again, resolved only once healthy.
-    answers: dict[str, Problem | None | object] = dict(_failed_syncs())
-    for artwork in SideArtwork.objects.filter(state=SideArtwork.State.FAILED).select_related("side"):
+    recent = now - SWEEP_BACKSTOP
+    answers: dict[str, Problem | None | object] = dict(_failed_syncs(recent))
+    artworks = SideArtwork.objects.filter(state=SideArtwork.State.FAILED, updated_at__gte=recent)
+    for artwork in artworks.select_related("side"):
         answers[artwork_key(artwork.pk)] = artwork_check(artwork)
-    for print_file in PartnerPrintFile.objects.filter(state=PartnerPrintFile.State.FAILED).select_related("order"):
+    print_files = PartnerPrintFile.objects.filter(state=PartnerPrintFile.State.FAILED, updated_at__gte=recent)
+    for print_file in print_files.select_related("order"):
         answers[partner_file_key(print_file.pk)] = partner_file_check(print_file)
-    for order in FulfilmentOrder.objects.filter(order_problem_q()):
+    for order in FulfilmentOrder.objects.filter(order_problem_q(), updated_at__gte=recent):
         answers[order_key(order.pk)] = order_check(order)
     open_keys = dict(
         Incident.objects.open()

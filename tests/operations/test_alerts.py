@@ -360,3 +360,17 @@ def test_managers_filter_the_incidents_by_kind_and_open(client):
     assert "Sync of A failed" in text and "Sync of B failed" not in text and "Stock low: MUG" not in text
     client.force_login(staff_in("Viewer"))
     assert client.get(reverse("admin:operations_incident_changelist")).status_code == 403
+
+
+def test_the_sweep_catches_a_recent_failure_no_event_announced_but_not_old_history(
+    alerted, gateway, django_capture_on_commit_callbacks
+):
+    old = FulfilmentOrderFactory(connection=gateway, state="failed", last_error="Refused last month.")
+    FulfilmentOrder.objects.filter(pk=old.pk).update(updated_at=timezone.now() - timedelta(days=30))
+    missed = FulfilmentOrderFactory(connection=gateway, state="failed", last_error="The partner said no.")
+
+    sweep(django_capture_on_commit_callbacks)
+
+    assert [message.subject for message in mails(AlertKind.ORDER_PROBLEM)] == [
+        f"[Back office] Fulfilment order has a problem: Fulfilment order {missed.external_ref} failed to send"
+    ]
