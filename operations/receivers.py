@@ -1,3 +1,5 @@
 """Signal receivers: what the operations app does when orders or fulfilment announce an event.
 Each part (alerts, rules, the activity feed) connects its own receivers in its own module,
 imported here."""
+
+from . import alerts  # noqa: E402, F401  (alerts: incidents opened and resolved as things change)

@@ -162,6 +162,9 @@ PAGES = {
     "fulfilment_creatorproduct_snapshot": Page(VIEWER),
     **model_pages("fulfilment_pushedasset", add=NO_ROLE, delete=NO_ROLE),
     "fulfilment_pushedasset_file": Page(VIEWER),
+    # Alerts: every staff member chooses their own (one page, no other); Managers see incidents.
+    "operations_alertpreference_changelist": Page(VIEWER),
+    **model_pages("operations_incident", view=MANAGER, add=NO_ROLE, delete=NO_ROLE),
 }
 
 # URLs where only a POST does something (their GET redirects or is refused).
@@ -183,6 +186,8 @@ POSTS = {
     "fulfilment_pushedorder_ship_and_print": Post(MANAGER),
     # Fetch a label again: the world's label is stored (printed from storage, not fetched).
     "fulfilment_pushedorder_label_fetch": Post(MANAGER, fill="fulfilment.Shipment"),
+    # My alerts: each staff member saves their own choices.
+    "operations_alertpreference_changelist": Post(VIEWER, data={"email": ["stock_low"]}),
     # Last: it ends the Viewer's session.
     "logout": Post(VIEWER),
 }
@@ -194,6 +199,7 @@ APP_LISTS = {
     "django_celery_beat": VIEWER,
     "auth": NO_ROLE,
     "axes": NO_ROLE,
+    "operations": VIEWER,
 }
 
 ACTIONS = {
@@ -251,6 +257,8 @@ ACTIONS = {
     "fulfilment.PrintTemplate": {"delete_selected": MANAGER},
     "fulfilment.BatchOrder": {"delete_selected": NO_ROLE},
     "fulfilment.VirtualProduct": {"delete_selected": NO_ROLE},
+    "operations.Incident": {"delete_selected": NO_ROLE},
+    "operations.AlertPreference": {"delete_selected": NO_ROLE},
 }
 
 # CSV export of lists (orders.admin.export) and the shipping screens (issue 12, items 4 and 7).
@@ -453,8 +461,20 @@ def world(db):
         **_catalogue_world(gateway),
         "fulfilment.VirtualProduct": _virtual_product(customization, gateway),
         **_vpc_world(gateway, pushed),
+        **_alerts_world(superuser),
     }
     return objects
+
+
+def _alerts_world(user) -> dict:
+    from operations.models import AlertPreference, Incident
+
+    return {
+        "operations.Incident": Incident.objects.create(
+            kind="sync_failed", key="sync_failed:conn:1", title="Sync failed"
+        ),
+        "operations.AlertPreference": AlertPreference.objects.create(user=user),
+    }
 
 
 def _virtual_product(customization, connection):

@@ -369,3 +369,28 @@ LOGGING = {
         # (logconfig_dict); naming them here would strip the handlers gunicorn gave them.
     },
 }
+
+# --- Alerts (operations.services.alerts) -------------------------------------------------------
+# E-mail: Django's mail backend (SMTP by default; config.settings.local prints to the console).
+EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = env("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="backoffice@localhost")
+ALERT_FROM_EMAIL = env("ALERT_FROM_EMAIL", default=DEFAULT_FROM_EMAIL)
+# Where staff open the back office: the links in alerts are absolute from here.
+BACKOFFICE_URL = env("BACKOFFICE_URL", default=PUBLIC_BASE_URL)
+# A Slack-compatible incoming webhook (a secret: never shown or logged). Empty: no chat alerts.
+ALERT_CHAT_WEBHOOK_URL = env("ALERT_CHAT_WEBHOOK_URL", default="")
+ALERT_CHAT_TIMEOUT_SECONDS = env.float("ALERT_CHAT_TIMEOUT_SECONDS", default=10.0)
+# A sent order with no status callback for this many hours is alerted.
+ALERT_NO_CALLBACK_HOURS = env.int("ALERT_NO_CALLBACK_HOURS", default=48)
+# How often the sweep looks at everything (late orders, no callback, stock, HD quota; resolving).
+ALERT_SWEEP_SECONDS = env.int("ALERT_SWEEP_SECONDS", default=300)
+CELERY_BEAT_SCHEDULE["alerts-sweep"] = {
+    "task": "operations.tasks.alerts_sweep_task",
+    "schedule": float(ALERT_SWEEP_SECONDS),
+}

@@ -11,6 +11,8 @@ os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost")
 # Print files a partner makes settle within a minute or two here (polls 10 s, 20 s, 40 s... apart,
 # on each connection's every-minute schedule) rather than the production default's minutes.
 os.environ.setdefault("PRINT_FILE_POLL_BASE_SECONDS", "10")
+# Alerts' e-mails are printed by the worker instead of sent.
+os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 
 from .base import *  # noqa: E402,F403
 

@@ -34,6 +34,7 @@ from integrations.registry import Capability
 from ..address import address_columns, address_record, billing_columns
 from ..models import FulfilmentItem, FulfilmentOrder, OrderAction, VendorOrder
 from ..statuses import FINAL_STATUSES
+from .announce import fulfilment_order_announce
 from .incoming import status_update_apply
 from .orders import _apply_created, fulfilment_order_probe_queue, order_to_send, redact_hook_token
 from .partners import connection_partner
@@ -242,6 +243,7 @@ def fulfilment_order_confirm_sent(
         FulfilmentOrder.objects.filter(pk=locked.pk).update(
             state=State.SENT, sent_at=timezone.now(), reconciled=True, last_error=message
         )
+        fulfilment_order_announce(locked.pk, previous_state=locked.state, previous_status=locked.status)
         partner_print_files_track(locked)
         _record(
             locked, Action.CONFIRM_SENT, user=user, sent={"vendor_id": vendor_id, "ref": vendor_ref}, message=message

@@ -53,6 +53,7 @@ from ..models import (
     VendorOrder,
 )
 from ..statuses import HOLD_STATUSES, PROGRESS_RANK, StatusEffect, status_decide
+from .announce import fulfilment_order_announce
 from .partners import partner_class
 from .print_files import partner_print_files_due_now
 from .vendor_files import pushed_assets_create, pushed_assets_queue
@@ -375,9 +376,11 @@ def _advance(partner, order: FulfilmentOrder, vendor_order: VendorOrder | None, 
         return
     if effect != StatusEffect.APPLY:
         return
+    previous_status = order.status
     for name in columns:
         setattr(order, name, getattr(event, name))
     order.save(update_fields=[*columns, "updated_at"])
+    fulfilment_order_announce(order.pk, previous_state=order.state, previous_status=previous_status)
     if event.status == FulfilmentStatus.CANCELLED:
         # Cancelled by the partner: its customizations may go into a new order.
         FulfilmentItem.objects.filter(order=order).update(live=False)
@@ -387,6 +390,7 @@ def _flag_conflict(order: FulfilmentOrder, note: str) -> None:
     text = f"{timezone.now():%Y-%m-%d %H:%M} UTC: {note}"
     order.status_conflict = f"{order.status_conflict}\n{text}".strip()[-4000:]
     order.save(update_fields=["status_conflict", "updated_at"])
+    fulfilment_order_announce(order.pk, previous_state=order.state, previous_status=order.status)
 
 
 # -- print files ready -------------------------------------------------------------------------

@@ -32,6 +32,7 @@ from orders.services.connections import connection_hook_urls
 
 from ..address import ADDRESS_FIELDS, BILLING_FIELDS, address_record, billing_record, country_code_problem
 from ..models import FulfilmentItem, FulfilmentOrder, VendorOrder
+from .announce import fulfilment_order_announce
 from .catalogue import line_variant_id
 from .links import artwork_url, packing_slip_url, side_preview_url
 from .partners import connection_partner, partner_class, partner_offline, partner_stores
@@ -237,6 +238,7 @@ def fulfilment_order_discard(order: FulfilmentOrder) -> bool:
         )
         if done:
             FulfilmentItem.objects.filter(order=order).update(live=False)
+            fulfilment_order_announce(order.pk, previous_state=order.state, previous_status=order.status)
     return bool(done)
 
 
@@ -498,6 +500,7 @@ def fulfilment_order_send(order: FulfilmentOrder) -> FulfilmentOrder:
         )
         order.refresh_from_db()
         partner_print_files_track(order)
+        fulfilment_order_announce(order.pk, previous_state=State.SENDING, previous_status=order.status)
         return order
     if result.error == SendError.RETRY_LATER:
         seconds = result.retry_after or settings.FULFILMENT_RATE_LIMIT_WAIT_SECONDS
@@ -538,6 +541,7 @@ def fulfilment_order_to_check(order: FulfilmentOrder, why: str, *, now=None) -> 
         )[:2000],
     )
     fulfilment_order_probe_queue(order.pk, delay=delay)
+    fulfilment_order_announce(order.pk, previous_state=order.state, previous_status=order.status)
 
 
 def fulfilment_order_probe_queue(order_id: int, *, delay: int | float | None = None) -> None:
@@ -558,6 +562,7 @@ def _waiting(order: FulfilmentOrder, *, until, whose: str) -> FulfilmentOrder:
 
 def _failed(order: FulfilmentOrder, message: str) -> FulfilmentOrder:
     FulfilmentOrder.objects.filter(pk=order.pk).update(state=State.FAILED, last_error=message[:2000])
+    fulfilment_order_announce(order.pk, previous_state=State.SENDING, previous_status=order.status)
     order.refresh_from_db()
     return order
 
@@ -598,6 +603,7 @@ def _apply_created(order: FulfilmentOrder, result: SendResult) -> None:
         **(_status_columns(problem) if problem else {}),
     )
     partner_print_files_track(order)
+    fulfilment_order_announce(order.pk, previous_state=order.state, previous_status=order.status)
 
 
 def _status_columns(status) -> dict:

@@ -37,6 +37,7 @@ from orders.services.files import download_stored
 
 from ..models import FulfilmentItem, FulfilmentOrder, PartnerPrintFile
 from ..pdfium import pdf_pages_render
+from .announce import print_file_announce
 from .partners import connection_partner
 from .queue import PRINT_FILE_RETRY_TASK, PRINT_FILES_POLL_TASK
 from .ratelimit import RateLimited, rate_limit_take
@@ -256,6 +257,8 @@ def print_file_update(row: PartnerPrintFile, *, held: datetime | None = None, **
         queryset = queryset.filter(next_poll_at=held)
     if not queryset.update(**fields, updated_at=timezone.now()) and held is not None:
         raise Superseded
+    if "state" in fields and fields["state"] != row.state:
+        print_file_announce(row.pk, previous_state=row.state)
     for name, value in fields.items():
         setattr(row, name, value)
 

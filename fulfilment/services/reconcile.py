@@ -18,6 +18,7 @@ from django.utils import timezone
 from config.celery import queue_on_commit
 
 from ..models import FulfilmentOrder
+from .announce import fulfilment_order_announce
 from .orders import fulfilment_order_to_check, resending_is_safe, stuck_before
 from .queue import SEND_TASK
 
@@ -57,6 +58,7 @@ def fulfilment_orders_reconcile(*, now=None) -> dict:
                         f"Last error: {cause or 'none'}. Check the connection, then Send it again."
                     )[:2000],
                 )
+                fulfilment_order_announce(order.pk, previous_state=was, previous_status=order.status)
                 summary["failed"] += 1
                 continue
             FulfilmentOrder.objects.filter(pk=order.pk).update(

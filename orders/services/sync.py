@@ -41,6 +41,7 @@ from integrations.registry import Capability, specs_with
 from integrations.sources import CustomizationRecord, CustomizationSource, Listed, Skipped, StoreOrderRecord, Unreadable
 
 from ..models import SyncRun, VendorConnection
+from ..signals import sync_run_finished
 from .bad_words import records_screen
 from .connections import connection_client
 from .payloads import payload_hash
@@ -243,6 +244,7 @@ def _finish_on_fresh_connection(run: SyncRun, client, exc: DatabaseError) -> Non
             requests_made=client.requests_made,
         )
         run.status = SyncRun.Status.FAILED
+        _announce_finished(run)
     except DatabaseError:
         # Still no database: the run stays "running" with a stopped heartbeat, and is marked
         # abandoned once stale (by the reconciler or the next sync).
@@ -258,6 +260,19 @@ def _finish(run: SyncRun, status: str, *, client, error: str | None = None) -> N
     if status == SyncRun.Status.SUCCEEDED:
         run.progress = 1.0
     run.save()
+    _announce_finished(run)
+
+
+def _announce_finished(run: SyncRun) -> None:
+    """sync_run_finished, once the run's end is committed; a receiver that fails is logged and
+    never fails the sync."""
+
+    def send() -> None:
+        for receiver, answer in sync_run_finished.send_robust(sender=SyncRun, run=run):
+            if isinstance(answer, Exception):
+                logger.error("a receiver of sync_run_finished failed: %s (%s)", receiver, type(answer).__name__)
+
+    transaction.on_commit(send)
 
 
 class CustomizationsSync:
