@@ -1,3 +1,8 @@
 """Signal receivers: what the operations app does when orders or fulfilment announce an event.
 Each part (alerts, rules, the activity feed) connects its own receivers in its own module,
 imported here."""
+
+from . import feed_sources  # noqa: E402, F401  (the activity feed's sources)
+from .audit import audit_register  # noqa: E402
+
+audit_register()

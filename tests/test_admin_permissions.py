@@ -162,6 +162,13 @@ PAGES = {
     "fulfilment_creatorproduct_snapshot": Page(VIEWER),
     **model_pages("fulfilment_pushedasset", add=NO_ROLE, delete=NO_ROLE),
     "fulfilment_pushedasset_file": Page(VIEWER),
+    # Notes and tags (operations): every note in one list (written and deleted on the things'
+    # pages); the tags in use (Managers rename and delete them); the activity panel of a thing.
+    **model_pages("operations_note", add=NO_ROLE, delete=NO_ROLE),
+    **model_pages("operations_tag"),
+    "operations_note_panel": Page(VIEWER, fill="fulfilment.FulfilmentOrder"),
+    # Configuration history (django-auditlog): every role sees it, nobody writes or deletes it.
+    **model_pages("auditlog_logentry", add=NO_ROLE, delete=NO_ROLE),
 }
 
 # URLs where only a POST does something (their GET redirects or is refused).
@@ -179,6 +186,12 @@ POSTS = {
     "fulfilment_batchorder_refresh": Post(MANAGER, fill="fulfilment.BatchOrder"),
     # The creator's PRODUCTS_CREATED, posted by static/backoffice/vpc.js (an empty body: a 400).
     "fulfilment_creatorproduct_created": Post(MANAGER, fill="orders.VendorConnection"),
+    # Notes and tags on a thing (Reviewers); deleting a note: its author or a Manager (the world's
+    # note is the superuser's).
+    "operations_note_write": Post(REVIEWER, fill="fulfilment.FulfilmentOrder", data={"text": "Called the customer."}),
+    "operations_note_tag": Post(REVIEWER, fill="fulfilment.FulfilmentOrder", data={"tag": "rush"}),
+    "operations_note_untag": Post(REVIEWER, fill="fulfilment.FulfilmentOrder", data={"tag": "rush"}),
+    "operations_note_remove": Post(MANAGER),
     # Last: it ends the Viewer's session.
     "logout": Post(VIEWER),
 }
@@ -190,6 +203,8 @@ APP_LISTS = {
     "django_celery_beat": VIEWER,
     "auth": NO_ROLE,
     "axes": NO_ROLE,
+    "operations": VIEWER,
+    "auditlog": VIEWER,
 }
 
 ACTIONS = {
@@ -247,6 +262,9 @@ ACTIONS = {
     "fulfilment.PrintTemplate": {"delete_selected": MANAGER},
     "fulfilment.BatchOrder": {"delete_selected": NO_ROLE},
     "fulfilment.VirtualProduct": {"delete_selected": NO_ROLE},
+    "operations.Note": {"delete_selected": NO_ROLE},
+    "operations.Tag": {"delete_selected": MANAGER},
+    "auditlog.LogEntry": {"delete_selected": NO_ROLE},
 }
 
 
@@ -421,8 +439,23 @@ def world(db):
         **_catalogue_world(gateway),
         "fulfilment.VirtualProduct": _virtual_product(customization, gateway),
         **_vpc_world(gateway, pushed),
+        **_notes_world(fulfilment_order, superuser),
     }
     return objects
+
+
+def _notes_world(fulfilment_order, author) -> dict:
+    from auditlog.models import LogEntry
+
+    from operations.services.notes import note_add, tag_add
+
+    tagging = tag_add(obj=fulfilment_order, user=author, name="vip")
+    return {
+        "operations.Note": note_add(obj=fulfilment_order, author=author, text="Packed twice."),
+        "operations.Tag": tagging.tag,
+        # Saving the world's connections recorded them (operations/audit.py).
+        "auditlog.LogEntry": LogEntry.objects.order_by("pk").first(),
+    }
 
 
 def _virtual_product(customization, connection):
