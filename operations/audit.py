@@ -36,4 +36,7 @@ def audit_register() -> None:
     for label, named in AUDITED:
         model = apps.get_model(label)
         if not auditlog.contains(model):
-            auditlog.register(model, exclude_fields=excluded_fields(model, named))
+            excluded = excluded_fields(model, named)
+            # Its own columns only (not reverse relations), less the excluded ones.
+            included = [field.name for field in model._meta.concrete_fields if field.name not in excluded]
+            auditlog.register(model, include_fields=included, exclude_fields=excluded)

@@ -26,6 +26,7 @@ from operations.notes_models import TARGETS, Note, Tag, Tagging
 from operations.services.notes import note_add, note_delete, note_may_delete, tag_add, tag_remove
 
 PANEL_TEMPLATE = "admin/operations/_activity.html"
+KIND_LABELS = {"print_file": "print file", "config": "settings", "action": "staff action", "push": "received"}
 
 
 def panel_context(request, obj, *, error: str = "") -> dict:
@@ -36,7 +37,7 @@ def panel_context(request, obj, *, error: str = "") -> dict:
     notes = list(notes_of(obj)[:200]) if may_view_notes else []
     return {
         "obj": obj,
-        "entries": feed(obj) if may_view_notes else [],
+        "entries": [(entry, KIND_LABELS.get(entry.kind, entry.kind)) for entry in feed(obj)] if may_view_notes else [],
         "may_view": may_view_notes,
         "notes": [(note, note_may_delete(note, user)) for note in notes],
         "tags": tags_of(obj),
