@@ -12,3 +12,6 @@ class OperationsConfig(AppConfig):
 
     def ready(self):
         from . import receivers  # noqa: F401  (connects the signal receivers)
+        from .admin.notes import tag_filters_attach
+
+        tag_filters_attach()  # after every app's admin is registered: the "Tag" filter on the four lists

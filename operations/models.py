@@ -2,3 +2,4 @@
 that Django finds them."""
 
 from .alerts_models import AlertPreference, Incident  # noqa: E402, F401
+from .notes_models import Note, Tag, Tagging  # noqa: F401

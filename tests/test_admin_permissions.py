@@ -165,6 +165,13 @@ PAGES = {
     # Alerts: every staff member chooses their own (one page, no other); Managers see incidents.
     "operations_alertpreference_changelist": Page(VIEWER),
     **model_pages("operations_incident", view=MANAGER, add=NO_ROLE, delete=NO_ROLE),
+    # Notes and tags (operations): every note in one list (written and deleted on the things'
+    # pages); the tags in use (Managers rename and delete them); the activity panel of a thing.
+    **model_pages("operations_note", add=NO_ROLE, delete=NO_ROLE),
+    **model_pages("operations_tag"),
+    "operations_note_panel": Page(VIEWER, fill="fulfilment.FulfilmentOrder"),
+    # Configuration history (django-auditlog): every role sees it, nobody writes or deletes it.
+    **model_pages("auditlog_logentry", add=NO_ROLE, delete=NO_ROLE),
 }
 
 # URLs where only a POST does something (their GET redirects or is refused).
@@ -188,6 +195,12 @@ POSTS = {
     "fulfilment_pushedorder_label_fetch": Post(MANAGER, fill="fulfilment.Shipment"),
     # My alerts: each staff member saves their own choices.
     "operations_alertpreference_changelist": Post(VIEWER, data={"email": ["stock_low"]}),
+    # Notes and tags on a thing (Reviewers); deleting a note: its author or a Manager (the world's
+    # note is the superuser's).
+    "operations_note_write": Post(REVIEWER, fill="fulfilment.FulfilmentOrder", data={"text": "Called the customer."}),
+    "operations_note_tag": Post(REVIEWER, fill="fulfilment.FulfilmentOrder", data={"tag": "rush"}),
+    "operations_note_untag": Post(REVIEWER, fill="fulfilment.FulfilmentOrder", data={"tag": "rush"}),
+    "operations_note_remove": Post(MANAGER),
     # Last: it ends the Viewer's session.
     "logout": Post(VIEWER),
 }
@@ -200,6 +213,7 @@ APP_LISTS = {
     "auth": NO_ROLE,
     "axes": NO_ROLE,
     "operations": VIEWER,
+    "auditlog": VIEWER,
 }
 
 ACTIONS = {
@@ -259,6 +273,9 @@ ACTIONS = {
     "fulfilment.VirtualProduct": {"delete_selected": NO_ROLE},
     "operations.Incident": {"delete_selected": NO_ROLE},
     "operations.AlertPreference": {"delete_selected": NO_ROLE},
+    "operations.Note": {"delete_selected": NO_ROLE},
+    "operations.Tag": {"delete_selected": MANAGER},
+    "auditlog.LogEntry": {"delete_selected": NO_ROLE},
 }
 
 # CSV export of lists (orders.admin.export) and the shipping screens (issue 12, items 4 and 7).
@@ -462,6 +479,7 @@ def world(db):
         "fulfilment.VirtualProduct": _virtual_product(customization, gateway),
         **_vpc_world(gateway, pushed),
         **_alerts_world(superuser),
+        **_notes_world(fulfilment_order, superuser),
     }
     return objects
 
@@ -474,6 +492,17 @@ def _alerts_world(user) -> dict:
             kind="sync_failed", key="sync_failed:conn:1", title="Sync failed"
         ),
         "operations.AlertPreference": AlertPreference.objects.create(user=user),
+def _notes_world(fulfilment_order, author) -> dict:
+    from auditlog.models import LogEntry
+
+    from operations.services.notes import note_add, tag_add
+
+    tagging = tag_add(obj=fulfilment_order, user=author, name="vip")
+    return {
+        "operations.Note": note_add(obj=fulfilment_order, author=author, text="Packed twice."),
+        "operations.Tag": tagging.tag,
+        # Saving the world's connections recorded them (operations/audit.py).
+        "auditlog.LogEntry": LogEntry.objects.order_by("pk").first(),
     }
 
 

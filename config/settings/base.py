@@ -29,6 +29,8 @@ INSTALLED_APPS = [
     "csp",
     "django_celery_beat",
     "axes",
+    # Configuration history (operations/audit.py): who changed what, secrets never recorded.
+    "auditlog",
     "orders",
     "fulfilment",
     "operations",
@@ -46,9 +48,14 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Records the logged-in staff member as the actor of configuration changes.
+    "auditlog.middleware.AuditlogMiddleware",
     # Last, as django-axes asks: it locks out repeated failed logins.
     "axes.middleware.AxesMiddleware",
 ]
+
+# django-auditlog: no client address (it would read X-Forwarded-For unchecked).
+AUDITLOG_DISABLE_REMOTE_ADDR = True
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
