@@ -2,8 +2,10 @@
 Each part (alerts, rules, the activity feed) connects its own receivers in its own module,
 imported here."""
 
-from . import alerts  # noqa: E402, F401  (alerts: incidents opened and resolved as things change)
-from . import feed_sources  # noqa: E402, F401  (the activity feed's sources)
+from . import (
+    alerts,  # noqa: E402, F401  (alerts: incidents opened and resolved as things change)
+    feed_sources,  # noqa: E402, F401  (the activity feed's sources)
+)
 from .audit import audit_register  # noqa: E402
 
 audit_register()

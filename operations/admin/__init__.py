@@ -1,4 +1,6 @@
 """The operations app's admin, one module per screen; importing the package registers them all."""
 
-from . import alerts  # noqa: E402, F401
-from . import notes  # noqa: E402, F401
+from . import (
+    alerts,  # noqa: E402, F401
+    notes,  # noqa: E402, F401
+)
