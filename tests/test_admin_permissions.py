@@ -492,6 +492,9 @@ def _alerts_world(user) -> dict:
             kind="sync_failed", key="sync_failed:conn:1", title="Sync failed"
         ),
         "operations.AlertPreference": AlertPreference.objects.create(user=user),
+    }
+
+
 def _notes_world(fulfilment_order, author) -> dict:
     from auditlog.models import LogEntry
 
