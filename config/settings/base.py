@@ -90,6 +90,11 @@ TEMPLATES = [
         },
     },
 ]
+# Form widgets render through TEMPLATES, so templates/ can override a widget's template (the
+# admin's split date-time, whose "Date:" and "Time:" are made labels of their inputs);
+# django.forms supplies the built-in widget templates.
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
+INSTALLED_APPS += ["django.forms"]
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

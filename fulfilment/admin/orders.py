@@ -16,6 +16,7 @@ from django.utils.html import format_html, format_html_join
 from integrations.http import VendorRetryable
 from integrations.partners import OrderChanges
 from integrations.registry import Capability, specs_with
+from orders.admin.a11y import RowLabelledForm
 from orders.admin.base import ViewOnlyInline
 from orders.admin.export import CsvExportMixin
 from orders.models import Customization, VendorConnection
@@ -72,6 +73,7 @@ class ItemInline(admin.TabularInline):
     type needs, its quantity, SKU, description, colour and size can be changed."""
 
     model = FulfilmentItem
+    form = RowLabelledForm  # each row's inputs named (the labels are column headings)
     extra = 0
     can_delete = False
     fields = [

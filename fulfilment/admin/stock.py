@@ -10,6 +10,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from integrations.registry import Capability
+from orders.admin.a11y import RowLabelledForm
 from orders.admin.base import ViewOnlyAdmin
 from orders.admin.export import CsvExportMixin
 from orders.models import VendorConnection
@@ -75,6 +76,10 @@ class StockLevelAdmin(CsvExportMixin, admin.ModelAdmin):
     search_fields = ["sku"]
     actions = ["push_selected", "push_all_changed"]
     readonly_fields = ["pushed_quantity", "pushed_at", "updated_at"]
+
+    def get_changelist_form(self, request, **kwargs):
+        kwargs.setdefault("form", RowLabelledForm)  # the editable quantities, named per row
+        return super().get_changelist_form(request, **kwargs)
 
     @admin.display(description="Changed since push", boolean=True)
     def changed(self, obj):

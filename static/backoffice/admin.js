@@ -31,4 +31,14 @@
       window.print();
     }
   });
+
+  // Django's two-box permission picker (SelectFilter2, built on load, before this listener runs)
+  // names its search icons with aria-label on a bare <span>, which ARIA does not allow; as
+  // images they keep that name (it is part of the search box's label).
+  window.addEventListener("load", function () {
+    var icons = document.querySelectorAll("span.search-label-icon[aria-label]:not([role])");
+    for (var i = 0; i < icons.length; i++) {
+      icons[i].setAttribute("role", "img");
+    }
+  });
 })();

@@ -152,7 +152,10 @@ def test_running_sync_progress_partial_polls_until_done(client, manager):
 
     SyncRun.objects.filter(pk=run.pk).update(status=SyncRun.Status.SUCCEEDED, progress=1.0)
     done = client.get(url, headers={"HX-Request": "true"}).content.decode()
-    assert "hx-trigger" not in done and '<progress class="progress" max="100" value="100">' in done
+    assert (
+        "hx-trigger" not in done
+        and '<progress class="progress" max="100" value="100" aria-label="Sync progress">' in done
+    )
 
 
 def test_sync_run_screens_need_login(client):
