@@ -30,11 +30,12 @@ class Chart:
 
 
 def nice_ceiling(value: float) -> float:
-    """The smallest 1, 2 or 5 times a power of ten at least `value` (the axis maximum)."""
+    """The smallest round number (1, 1.5, 2, 2.5, 3, 4, 5, 6 or 8 times a power of ten) at least
+    `value`: the axis maximum."""
     if value <= 0:
         return 1
     power = 10 ** math.floor(math.log10(value))
-    for step in (1, 2, 2.5, 5, 10):
+    for step in (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10):
         if value <= step * power:
             return step * power
     return 10 * power
@@ -82,7 +83,7 @@ def stacked_bars(chart_id: str, title: str, what: str, data: DailySeries) -> Cha
     legend = [(n, name) for n, (name, _) in enumerate(series)]
     if not data.total:
         return Chart(chart_id, title, description, None, empty=f"No {what.lower()} in the last {len(data.days)} days.")
-    height, left, right, top, bottom = 240, 48, 8, 12, 30
+    height, left, right, top, bottom = 240, 48, 24, 12, 30
     plot_w, plot_h = WIDTH - left - right, height - top - bottom
     totals = [sum(values[n] for _, values in series) for n in range(len(data.days))]
     ymax = nice_ceiling(max(totals))
