@@ -4,10 +4,11 @@
 
 For each --rows value R (default 1,000 and 1,000,000 customizations) it empties the tables and
 fills them with server-side generate_series INSERTs (seconds, not hours): R customizations over
-two years from three sources (90% approved two hours after they were made, 1% flagged), R/2
+two years from three sources (0.2% awaiting review, the rest decided two hours after they were
+made, 1% flagged), R/2
 store orders with R order lines, R/2 fulfilment orders to three partners (one item each, most
 sent, shipped, some queried, failed, held or late) with three or four status events each, sync
-runs and stock levels; then ANALYZE. A Manager (force_login, Django's test Client) opens the
+runs and stock levels; then VACUUM ANALYZE (what autovacuum does soon after a load). A Manager (force_login, Django's test Client) opens the
 dashboard (/admin/, 30 and 90 days) `--repeat` times after a warm-up, with the chart cache off
 (DASHBOARD_CHART_CACHE_SECONDS=0: every render runs every query) and once more with it on.
 
@@ -150,7 +151,7 @@ def fill(rows: int) -> dict:
     ]
     src = f"(ARRAY{sources})[1 + g % 3]"
     partner = f"(ARRAY{partners})[1 + g % 3]"
-    made = f"now() - ((g % {DAYS_SPREAD}) || ' days')::interval - ((g * 7919 % 86400) || ' seconds')::interval"
+    made = f"now() - ((g % {DAYS_SPREAD}) || ' days')::interval - ((g::bigint * 7919 % 86400) || ' seconds')::interval"
     orders = rows // 2
     with db.cursor() as cursor:
         insert_series(
@@ -162,8 +163,8 @@ def fill(rows: int) -> dict:
                 "external_id": "'b' || g",
                 "status": "'pending'",
                 "customized_at": made,
-                "decision": "CASE WHEN g % 20 = 0 THEN '' WHEN g % 37 = 0 THEN 'rejected' ELSE 'approved' END",
-                "decided_at": f"CASE WHEN g % 20 = 0 THEN NULL ELSE {made} + interval '2 hours' END",
+                "decision": "CASE WHEN g % 500 = 0 THEN '' WHEN g % 37 = 0 THEN 'rejected' ELSE 'approved' END",
+                "decided_at": f"CASE WHEN g % 500 = 0 THEN NULL ELSE {made} + interval '2 hours' END",
                 "has_bad_words": "g % 100 = 0",
                 "listing": "'[]'::jsonb",
                 "production_data": "'[]'::jsonb",
@@ -228,12 +229,12 @@ def fill(rows: int) -> dict:
             [
                 ("accepted", 2, "true"),
                 ("in_production", 20, "true"),
-                ("shipped", 40 + 0, "o.status = 'shipped'"),
+                ("shipped", 40, "o.status = 'shipped'"),
                 ("problem", 10, "o.status = 'problem'"),
             ]
         ):
-            cursor.execute(
-                "INSERT INTO fulfilment_statusevent (fulfilment_order_id, status, vendor_status_code, "
+            cursor.execute(  # every value below is one of this script's constants
+                "INSERT INTO fulfilment_statusevent (fulfilment_order_id, status, vendor_status_code, "  # noqa: S608
                 "vendor_status_name, shipping_tracking, shipping_carrier, shipping_method, extra, received_at, "
                 "dedupe_key, effect, effect_note) "
                 f"SELECT o.id, '{status}', '', '', '', '', '', '{{}}'::jsonb, "
@@ -266,7 +267,8 @@ def fill(rows: int) -> dict:
                 "low_stock_threshold": "CASE WHEN g % 2 = 0 THEN 10 END",
             },
         )
-        cursor.execute("ANALYZE")
+        # As autovacuum would have by then: statistics, and the visibility map index-only scans need.
+        cursor.execute("VACUUM ANALYZE")
     return {"sources": sources, "partners": partners}
 
 
@@ -312,7 +314,7 @@ def main() -> None:
         settings.DASHBOARD_CHART_CACHE_SECONDS = 0
         t30, q30 = measure(client, "/admin/?days=30", args.repeat)
         t90, q90 = measure(client, "/admin/?days=90", args.repeat)
-        settings.DASHBOARD_CHART_CACHE_SECONDS = 60
+        settings.DASHBOARD_CHART_CACHE_SECONDS = 300
         cache.clear()
         cached, _ = measure(client, "/admin/?days=90", args.repeat)
         results[rows] = statistics.median(t90)

@@ -374,4 +374,4 @@ LOGGING = {
 # A syncing connection whose last good sync is older than this many hours is flagged.
 DASHBOARD_SYNC_STALE_HOURS = env.int("DASHBOARD_SYNC_STALE_HOURS", default=24)
 # The charts are cached this long (seconds; 0: never); the attention counts never are.
-DASHBOARD_CHART_CACHE_SECONDS = env.int("DASHBOARD_CHART_CACHE_SECONDS", default=60)
+DASHBOARD_CHART_CACHE_SECONDS = env.int("DASHBOARD_CHART_CACHE_SECONDS", default=300)

@@ -4,6 +4,7 @@ fulfilment list filtered to exactly that order; the chart period switch changes 
 from datetime import timedelta
 
 import pytest
+from django.core.cache import cache
 from django.utils import timezone
 from playwright.sync_api import expect
 
@@ -15,6 +16,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_the_late_count_links_to_the_late_orders(page, live_server, gateway):
+    cache.clear()  # charts another test rendered today are cached
     yesterday = timezone.localdate() - timedelta(days=1)
     late = FulfilmentOrderFactory(
         connection=gateway, state=FulfilmentOrder.State.SENT, status="in_production", required_dispatch_date=yesterday
