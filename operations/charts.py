@@ -122,7 +122,14 @@ def turnaround_bars(chart_id: str, rows_in: list[Turnaround], days: int) -> Char
         f"Orders sent in the last {days} days: hours from approval to sending and from sending to shipping, "
         "median (dark bar) and 90th percentile (pale bar)."
     )
-    headers = ["Partner", "Orders", "Approved → sent, median", "90th pct.", "Sent → shipped, median", "90th pct."]
+    headers = [
+        "Partner",
+        "Orders sent",
+        "Approved → sent (median)",
+        "(90th pct.)",
+        "Sent → shipped (median)",
+        "(90th pct.)",
+    ]
     rows = [
         [
             t.partner,
