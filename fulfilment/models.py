@@ -190,6 +190,19 @@ class FulfilmentOrder(Address):
     class Meta:
         ordering = ["-created_at", "-id"]
         permissions = [("send_fulfilmentorder", "Can send fulfilment orders to the vendor")]
+        indexes = [
+            # The dashboard: orders per day per partner (index-only over the window), turnaround
+            # of the orders sent in it, and the late ones (only open orders with a date: small).
+            models.Index(fields=["created_at", "connection", "state"], name="fulfilmentorder_day_partner"),
+            models.Index(fields=["sent_at"], name="fulfilmentorder_sent_at"),
+            models.Index(
+                fields=["required_dispatch_date"],
+                name="fulfilmentorder_open_dispatch",
+                condition=Q(required_dispatch_date__isnull=False)
+                & ~Q(state="discarded")
+                & ~Q(status__in=["shipped", "shipped_confirmed", "cancelled"]),
+            ),
+        ]
 
     def __str__(self):
         return self.external_ref

@@ -4,14 +4,17 @@ services/."""
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import F, Prefetch, Q, QuerySet
+from django.utils import timezone
 
 from orders.models import Customization, OrderLine
 
-from .models import FulfilmentOrder, IncomingRequest, OrderAction, PartnerPrintFile, StatusEvent
+from .models import FulfilmentOrder, IncomingRequest, OrderAction, PartnerPrintFile, StatusEvent, StockLevel
 from .services.orders import stuck_before
+from .statuses import FINAL_STATUSES
 
 State = FulfilmentOrder.State
+LATE_CLOSED = sorted(status.value for status in FINAL_STATUSES)  # shipped or cancelled: never late
 CANDIDATES_SHOWN = 500
 
 # What staff must look at: status conflicts, orders stuck or waiting to send, sends to check.
@@ -21,6 +24,7 @@ ATTENTION = {
     "waiting": "Waiting for a rate limit",
     "print_file_failed": "Print file failed",
     "check": "Check: did the partner get it?",
+    "late": "Late: past the required dispatch date",
 }
 
 
@@ -46,6 +50,11 @@ def fulfilment_orders_needing_attention(queryset: QuerySet, what: str | None, *,
         return queryset.filter(partner_print_files__state=PartnerPrintFile.State.FAILED).distinct()
     if what == "check":
         return queryset.filter(state=State.CHECK)
+    if what == "late":
+        # Not shipped or cancelled (nor discarded) and the required dispatch date has passed.
+        return queryset.filter(required_dispatch_date__lt=timezone.localdate(now)).exclude(
+            Q(state=State.DISCARDED) | Q(status__in=LATE_CLOSED)
+        )
     return queryset
 
 
@@ -87,3 +96,10 @@ def incoming_reprocessable(queryset: QuerySet | None = None) -> QuerySet:
 def order_actions_timeline(order: FulfilmentOrder) -> QuerySet:
     """What staff (and the probe) did to the order at the partner, oldest first."""
     return OrderAction.objects.filter(order=order).select_related("user").order_by("at", "id")
+
+
+def stock_levels_low(queryset: QuerySet | None = None) -> QuerySet:
+    """Stock levels with a low-stock threshold and fewer available than it (the dashboard's count
+    and the stock list's "low stock" filter)."""
+    queryset = StockLevel.objects.all() if queryset is None else queryset
+    return queryset.filter(low_stock_threshold__isnull=False, quantity_available__lt=F("low_stock_threshold"))

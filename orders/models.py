@@ -256,6 +256,11 @@ class SyncRun(models.Model):
 
     class Meta:
         ordering = ["-started_at"]
+        indexes = [
+            # The dashboard: failed syncs of the last day, and each connection's last good sync.
+            models.Index(fields=["status", "started_at"], name="syncrun_status_started"),
+            models.Index(fields=["connection", "status", "finished_at"], name="syncrun_last_good"),
+        ]
         constraints = [
             # The lock: at most one running sync per connection, enforced by the database.
             models.UniqueConstraint(
@@ -374,7 +379,12 @@ class Customization(models.Model):
     class Meta:
         ordering = ["-customized_at", "-id"]
         constraints = [models.UniqueConstraint(fields=["connection", "external_id"], name="unique_customization")]
-        indexes = [models.Index(fields=["connection", "status"]), models.Index(fields=["decision", "customized_at"])]
+        indexes = [
+            models.Index(fields=["connection", "status"]),
+            models.Index(fields=["decision", "customized_at"]),
+            # The dashboard's designs per day per source: an index-only scan over the window.
+            models.Index(fields=["customized_at", "connection"], name="customization_day_source"),
+        ]
         permissions = [
             ("review_customization", "Can approve or reject designs"),
             ("undo_decision", "Can undo a review decision"),

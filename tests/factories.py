@@ -190,3 +190,35 @@ def staff_in(role: str, *, username: str | None = None):
     user.groups.add(Group.objects.get(name=role))
     assert not user.is_superuser
     return user
+
+
+# -- operations' dashboard: sync runs, stock levels and status events
+
+
+class SyncRunFactory(factory.django.DjangoModelFactory):
+    """A finished sync run; give `connection` (and `status`, `started_at`, `finished_at`)."""
+
+    class Meta:
+        model = "orders.SyncRun"
+
+    status = "succeeded"
+
+
+class StockLevelFactory(factory.django.DjangoModelFactory):
+    """A stock level; give `connection`."""
+
+    class Meta:
+        model = "fulfilment.StockLevel"
+
+    sku = factory.Sequence(lambda n: f"SKU-{n:04d}")
+    quantity_available = 10
+
+
+class StatusEventFactory(factory.django.DjangoModelFactory):
+    """A status the partner reported for `fulfilment_order`."""
+
+    class Meta:
+        model = "fulfilment.StatusEvent"
+
+    dedupe_key = factory.Sequence(lambda n: f"event-{n}")
+    effect = "apply"

@@ -19,7 +19,7 @@ ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=[])
 FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "operations.site_config.BackOfficeAdminConfig",  # django.contrib.admin with the dashboard site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -406,3 +406,8 @@ CELERY_BEAT_SCHEDULE["alerts-sweep"] = {
     "task": "operations.tasks.alerts_sweep_task",
     "schedule": float(ALERT_SWEEP_SECONDS),
 }
+# --- Home dashboard (operations.dashboard) -----------------------------------
+# A syncing connection whose last good sync is older than this many hours is flagged.
+DASHBOARD_SYNC_STALE_HOURS = env.int("DASHBOARD_SYNC_STALE_HOURS", default=24)
+# The charts are cached this long (seconds; 0: never); the attention counts never are.
+DASHBOARD_CHART_CACHE_SECONDS = env.int("DASHBOARD_CHART_CACHE_SECONDS", default=300)

@@ -19,6 +19,7 @@ from ..models import (
     StockLevel,
     StockPush,
 )
+from ..selectors import stock_levels_low
 from ..services.queue import stock_push_queue
 from ..services.stock import ENCODINGS as STOCK_ENCODINGS
 from ..services.stock import PREVIEW_ERRORS as STOCK_PREVIEW_ERRORS
@@ -59,6 +60,19 @@ class StockImportForm(forms.Form):
         )
 
 
+class LowStockFilter(admin.SimpleListFilter):
+    """Below its low-stock threshold (the dashboard's "low stock" count links here)."""
+
+    title = "low stock"
+    parameter_name = "low_stock"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Below its threshold")]
+
+    def queryset(self, request, queryset):
+        return stock_levels_low(queryset) if self.value() == "yes" else queryset
+
+
 @admin.register(StockLevel)
 class StockLevelAdmin(CsvExportMixin, admin.ModelAdmin):
     export_columns = [
@@ -70,9 +84,18 @@ class StockLevelAdmin(CsvExportMixin, admin.ModelAdmin):
         ("pushed_at", "Pushed at"),
         ("updated_at", "Updated at"),
     ]
-    list_display = ["sku", "connection", "quantity_available", "pushed_quantity", "changed", "pushed_at", "updated_at"]
-    list_editable = ["quantity_available"]
-    list_filter = [("connection", admin.RelatedOnlyFieldListFilter)]
+    list_display = [
+        "sku",
+        "connection",
+        "quantity_available",
+        "low_stock_threshold",
+        "pushed_quantity",
+        "changed",
+        "pushed_at",
+        "updated_at",
+    ]
+    list_editable = ["quantity_available", "low_stock_threshold"]
+    list_filter = [LowStockFilter, ("connection", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["sku"]
     actions = ["push_selected", "push_all_changed"]
     readonly_fields = ["pushed_quantity", "pushed_at", "updated_at"]
