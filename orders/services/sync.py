@@ -41,6 +41,7 @@ from integrations.registry import Capability, specs_with
 from integrations.sources import CustomizationRecord, CustomizationSource, Listed, Skipped, StoreOrderRecord, Unreadable
 
 from ..models import SyncRun, VendorConnection
+from ..signals import customizations_synced
 from .bad_words import records_screen
 from .connections import connection_client
 from .payloads import payload_hash
@@ -432,6 +433,12 @@ class CustomizationsSync:
         run.created += outcome.created
         run.updated += outcome.updated
         run.unchanged += outcome.unchanged
+        if outcome.written:
+            # Announced per batch, once it is committed (the automation rules act on it).
+            connection, ids = self.connection, list(customization_pks(self.connection, outcome.written).values())
+            transaction.on_commit(
+                lambda: customizations_synced.send(sender=SyncRun, connection=connection, customization_ids=ids)
+            )
 
     def skip(self, what, exc: Exception | str) -> None:
         self.run_record.failed += 1
