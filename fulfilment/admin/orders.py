@@ -60,6 +60,7 @@ from ..services.orders import (
 from ..services.partners import partner_stores
 from ..services.routing import customizations_route, routed_partner, routes_by_partner
 from .catalogue import combine_into_batch
+from .holds import HoldsAdminMixin, OnHoldFilter, hold_selected, release_selected
 from .print_files import PartnerPrintFileInline
 
 
@@ -182,7 +183,7 @@ class AttentionFilter(admin.SimpleListFilter):
 
 
 @admin.register(FulfilmentOrder)
-class FulfilmentOrderAdmin(admin.ModelAdmin):
+class FulfilmentOrderAdmin(HoldsAdminMixin, admin.ModelAdmin):
     list_display = [
         "external_ref",
         "connection_shown",
@@ -194,6 +195,7 @@ class FulfilmentOrderAdmin(admin.ModelAdmin):
     ]
     list_filter = [
         AttentionFilter,
+        OnHoldFilter,
         "state",
         "status",
         "vendor_status_name",
@@ -204,7 +206,7 @@ class FulfilmentOrderAdmin(admin.ModelAdmin):
     search_fields = ["external_ref", "vendor_orders__ref", "vendor_orders__vendor_id", "store_order__name"]
     date_hierarchy = "created_at"
     inlines = [ItemInline, PartnerPrintFileInline, VendorOrderInline, TimelineInline, ActionInline]
-    actions = ["send_selected", "discard_selected", combine_into_batch]
+    actions = ["send_selected", "discard_selected", combine_into_batch, hold_selected, release_selected]
     readonly_fields = [
         "external_ref",
         "state",
@@ -340,9 +342,12 @@ class FulfilmentOrderAdmin(admin.ModelAdmin):
         """Ours, and under it the partner's once it has one: one column, so that the list's nine
         columns fit beside the filters (Store order and Created were pushed off screen)."""
         vendor = self.status_shown(obj)
+        state = obj.get_state_display()
+        if obj.on_hold:
+            state = format_html('{} <span class="badge badge-hold">on hold</span>', state)
         if vendor == "—":
-            return obj.get_state_display()
-        return format_html('{}<br><span class="quiet">{}</span>', obj.get_state_display(), vendor)
+            return state
+        return format_html('{}<br><span class="quiet">{}</span>', state, vendor)
 
     @admin.display(description="Vendor status", ordering="status")
     def status_shown(self, obj):
