@@ -162,6 +162,14 @@ PAGES = {
     "fulfilment_creatorproduct_snapshot": Page(VIEWER),
     **model_pages("fulfilment_pushedasset", add=NO_ROLE, delete=NO_ROLE),
     "fulfilment_pushedasset_file": Page(VIEWER),
+    # Holds and automation rules: Managers hold, release and reprint (the send permission) and
+    # edit the rules; what the rules did is read-only. The world's order is a draft: its reprint
+    # page says in words that only a shipped order can be reprinted; release is POST only.
+    "fulfilment_fulfilmentorder_hold": Page(MANAGER),
+    "fulfilment_fulfilmentorder_release": Page(MANAGER, ok=302),
+    "fulfilment_fulfilmentorder_reprint": Page(MANAGER),
+    **model_pages("operations_automationrule"),
+    **model_pages("operations_ruleaction", add=NO_ROLE, delete=NO_ROLE),
 }
 
 # URLs where only a POST does something (their GET redirects or is refused).
@@ -190,6 +198,7 @@ APP_LISTS = {
     "django_celery_beat": VIEWER,
     "auth": NO_ROLE,
     "axes": NO_ROLE,
+    "operations": VIEWER,
 }
 
 ACTIONS = {
@@ -248,6 +257,9 @@ ACTIONS = {
     "fulfilment.BatchOrder": {"delete_selected": NO_ROLE},
     "fulfilment.VirtualProduct": {"delete_selected": NO_ROLE},
 }
+ACTIONS["fulfilment.FulfilmentOrder"] |= {"hold_selected": MANAGER, "release_selected": MANAGER}
+ACTIONS["operations.AutomationRule"] = {"delete_selected": MANAGER}
+ACTIONS["operations.RuleAction"] = {"delete_selected": NO_ROLE}
 
 
 # --- the walk ---------------------------------------------------------------------------------
@@ -421,8 +433,19 @@ def world(db):
         **_catalogue_world(gateway),
         "fulfilment.VirtualProduct": _virtual_product(customization, gateway),
         **_vpc_world(gateway, pushed),
+        **_rules_world(decided),
     }
     return objects
+
+
+def _rules_world(customization) -> dict:
+    from operations.models import AutomationRule, RuleAction
+
+    rule = AutomationRule.objects.create(name="Clean designs", kind="auto_approve")
+    return {
+        "operations.AutomationRule": rule,
+        "operations.RuleAction": RuleAction.objects.create(rule=rule, what="approve", customization=customization),
+    }
 
 
 def _virtual_product(customization, connection):
