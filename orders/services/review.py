@@ -34,8 +34,10 @@ class ReasonRequired(ValueError):
 
 
 def artwork_approve(*, customization: Customization, user, by_rule: str = "") -> ReviewDecision:
-    """Approve it; `by_rule`: the name of the automation rule approving it (user None then)."""
-    return _decide(customization, user, Decision.APPROVED, "", by_rule=by_rule)
+    """Approve it; `by_rule`: the name of the automation rule approving it (user None then),
+    said in the design's decision reason too."""
+    reason = f"Approved by rule {by_rule}." if by_rule else ""
+    return _decide(customization, user, Decision.APPROVED, reason, by_rule=by_rule)
 
 
 def artwork_reject(*, customization: Customization, user, reason: str) -> ReviewDecision:
@@ -56,7 +58,7 @@ def _decide(customization: Customization, user, decision: str, reason: str, *, b
         record = ReviewDecision.objects.create(
             customization=customization,
             action=Action.APPROVE if decision == Decision.APPROVED else Action.REJECT,
-            reason=reason,
+            reason="" if by_rule else reason,  # the rule's name is its own column
             previous=Decision.UNDECIDED,
             user=user,
             at=now,
