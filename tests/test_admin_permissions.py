@@ -170,6 +170,7 @@ PAGES = {
     "fulfilment_fulfilmentorder_reprint": Page(MANAGER),
     **model_pages("operations_automationrule"),
     **model_pages("operations_ruleaction", add=NO_ROLE, delete=NO_ROLE),
+    **model_pages("operations_autosend", add=NO_ROLE, delete=NO_ROLE),
 }
 
 # URLs where only a POST does something (their GET redirects or is refused).
@@ -260,6 +261,7 @@ ACTIONS = {
 ACTIONS["fulfilment.FulfilmentOrder"] |= {"hold_selected": MANAGER, "release_selected": MANAGER}
 ACTIONS["operations.AutomationRule"] = {"delete_selected": MANAGER}
 ACTIONS["operations.RuleAction"] = {"delete_selected": NO_ROLE}
+ACTIONS["operations.AutoSend"] = {"delete_selected": NO_ROLE}
 
 
 # --- the walk ---------------------------------------------------------------------------------
@@ -439,12 +441,13 @@ def world(db):
 
 
 def _rules_world(customization) -> dict:
-    from operations.models import AutomationRule, RuleAction
+    from operations.models import AutomationRule, AutoSend, RuleAction
 
     rule = AutomationRule.objects.create(name="Clean designs", kind="auto_approve")
     return {
         "operations.AutomationRule": rule,
         "operations.RuleAction": RuleAction.objects.create(rule=rule, what="approve", customization=customization),
+        "operations.AutoSend": AutoSend.objects.create(rule=rule, customization=customization),
     }
 
 

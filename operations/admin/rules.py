@@ -13,7 +13,7 @@ from fulfilment.address import country_code_problem
 from fulfilment.admin.holds import order_notice
 from orders.admin.base import ViewOnlyAdmin
 
-from ..rules_models import AutomationRule, RuleAction
+from ..rules_models import AutomationRule, AutoSend, RuleAction
 from ..services.rules import auto_send_waiting
 
 Kind = AutomationRule.Kind
@@ -107,6 +107,31 @@ class RuleActionAdmin(ViewOnlyAdmin):
             url = reverse("admin:orders_customization_change", args=[obj.customization_id])
             return format_html('<a href="{}">{}</a>', url, obj.customization)
         return "—"
+
+
+@admin.register(AutoSend)
+class AutoSendAdmin(ViewOnlyAdmin):
+    """Approved designs an auto-send rule will order and send: waiting for print files, waiting
+    for the delay, or done (with why, in words)."""
+
+    deletable = False
+    list_display = ["customization_shown", "rule", "order_shown", "send_after", "done_at", "note"]
+    list_filter = [("done_at", admin.EmptyFieldListFilter), ("rule", admin.RelatedOnlyFieldListFilter)]
+    list_select_related = ["rule", "customization__connection", "fulfilment_order"]
+    fields = ["customization_shown", "rule", "order_shown", "created_at", "send_after", "done_at", "note"]
+    readonly_fields = fields
+
+    @admin.display(description="Design")
+    def customization_shown(self, obj):
+        url = reverse("admin:orders_customization_change", args=[obj.customization_id])
+        return format_html('<a href="{}">{}</a>', url, obj.customization)
+
+    @admin.display(description="Fulfilment order")
+    def order_shown(self, obj):
+        if not obj.fulfilment_order_id:
+            return "—"
+        url = reverse("admin:fulfilment_fulfilmentorder_change", args=[obj.fulfilment_order_id])
+        return format_html('<a href="{}">{}</a>', url, obj.fulfilment_order)
 
 
 @order_notice

@@ -127,3 +127,32 @@ def test_staff_hold_an_order_the_auto_send_rule_made_so_it_is_not_sent_until_rel
     page.reload()
     expect(page.locator("#hold-box")).to_have_count(0)
     shoot(page, "order-sent-after-release.png")
+
+
+def test_a_manager_reprints_a_shipped_order_and_the_two_link_to_each_other(page, live_server, settings):
+    partner = route_print_connection(settings)
+    shipped = FulfilmentOrder.objects.create(
+        connection=partner,
+        external_ref="BO-000777",
+        shipping_address_1="1 Road",
+        shipping_postcode="SK10 2XR",
+        shipping_country_code="GB",
+        state=FulfilmentOrder.State.SENT,
+        status="shipped",
+    )
+    shipped.items.create(customization=approved_with_artwork(), external_ref="C1")
+
+    log_in(page, live_server, staff_in("Manager"))
+    page.goto(f"{live_server.url}/admin/fulfilment/fulfilmentorder/{shipped.pk}/change/")
+    expect(page.locator("#hold-button")).to_have_count(0)  # shipped: nothing to hold
+    page.locator("#reprint-button").click()
+    page.get_by_label("Reason").fill("Arrived damaged")
+    shoot(page, "reprint-form.png")
+    page.get_by_role("button", name="Create the reprint").click()
+    reprint = FulfilmentOrder.objects.get(reprint_of=shipped)
+    expect(page.locator("#reprint-of")).to_contain_text("A reprint of BO-000777: Arrived damaged")
+    shoot(page, "reprint-page.png")
+    page.locator("#reprint-of a").click()
+    expect(page.locator("#reprints")).to_contain_text(reprint.external_ref)
+    expect(page.locator("#reprint-button")).to_have_count(0)  # its reprint is not shipped yet
+    assert reprint.items.get().customization == shipped.items.get().customization
