@@ -141,7 +141,6 @@ def fulfilment_order_reprint(order: FulfilmentOrder, *, user, reason: str) -> tu
             "reprint_of": original,
             "reprint_reason": reason,
             "created_by": user,
-            "note": (f"Reprint of {original.external_ref}: {reason}\n{original.note}").strip()[:2000],
         }
         for name, value in reset.items():
             setattr(copy, name, value)
