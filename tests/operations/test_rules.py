@@ -255,3 +255,20 @@ def test_a_design_whose_print_file_is_not_ready_waits_and_one_ordered_by_hand_is
         summary = auto_sends_run()
     assert summary["waiting"] == 1 and not FulfilmentOrder.objects.exists()
     assert AutoSend.objects.get(customization=waiting).note == "Waiting for its print files."
+
+
+def test_designs_of_one_store_order_go_in_one_order_per_partner(auto_send, worker):
+    from tests.factories import OrderLineFactory, StoreOrderFactory
+
+    first = approved_with_artwork(decision=Decision.UNDECIDED)
+    second = approved_with_artwork(decision=Decision.UNDECIDED)
+    store_order = StoreOrderFactory(connection=first.connection)
+    OrderLineFactory(customization=first, store_order=store_order)
+    OrderLineFactory(customization=second, store_order=store_order)
+    with worker():
+        artwork_approve(customization=first, user=None)
+        artwork_approve(customization=second, user=None)
+    auto_sends_run()
+    order = FulfilmentOrder.objects.get()
+    assert order.store_order == store_order
+    assert sorted(order.items.values_list("customization", flat=True)) == sorted([first.pk, second.pk])
