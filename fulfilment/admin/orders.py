@@ -397,8 +397,12 @@ class FulfilmentOrderAdmin(HoldsAdminMixin, admin.ModelAdmin):
     @admin.action(description="Send to the partner (drafts, failed, stuck or waiting)", permissions=["send"])
     def send_selected(self, request, queryset):
         queued = sum(fulfilment_order_queue(order) for order in queryset.filter(sendable_q()))
-        skipped = queryset.count() - queued
+        held = queryset.filter(on_hold=True).count()
+        skipped = queryset.count() - queued - held
         self.message_user(request, f"{queued} order(s) queued to send.", messages.SUCCESS)
+        if held:
+            said = "1 order is" if held == 1 else f"{held} orders are"
+            self.message_user(request, f"{said} on hold and not sent: release first.", messages.WARNING)
         if skipped:
             self.message_user(request, f"{skipped} already sent or on their way were left alone.", messages.WARNING)
 

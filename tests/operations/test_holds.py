@@ -173,3 +173,12 @@ def test_the_reprint_pages_link_both_ways(client, shipped):
     assert b"A reprint of" in client.get(f"{ORDERS}{reprint.pk}/change/").content
     assert reprint.external_ref.encode() in client.get(f"{ORDERS}{shipped.pk}/change/").content
     assert not CALLS
+
+
+def test_the_send_action_leaves_a_held_order_and_says_why(client, draft):
+    fulfilment_order_hold(draft, user=None, reason="Waiting for stock")
+    client.force_login(staff_in("Manager"))
+    response = client.post(ORDERS, {"action": "send_selected", "_selected_action": [draft.pk]}, follow=True)
+    assert b"1 order is on hold and not sent: release first." in response.content
+    draft.refresh_from_db()
+    assert draft.state == State.DRAFT and draft.on_hold
