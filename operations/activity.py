@@ -36,3 +36,33 @@ def feed(obj: models.Model, *, limit: int = 200) -> list[FeedEntry]:
     entries = [entry for source in SOURCES for entry in source(obj)]
     entries.sort(key=lambda entry: entry.at, reverse=True)
     return entries[:limit]
+
+
+# -- automatic actions (operations.rules): every RuleAction of a design or a fulfilment order ----
+
+
+@feed_source
+def rule_actions_feed(obj: models.Model) -> Iterable[FeedEntry]:
+    from django.urls import reverse
+
+    from fulfilment.models import FulfilmentOrder
+    from orders.models import Customization
+
+    from .rules_models import RuleAction
+
+    if isinstance(obj, Customization):
+        actions = RuleAction.objects.filter(customization=obj)
+    elif isinstance(obj, FulfilmentOrder):
+        actions = RuleAction.objects.filter(fulfilment_order=obj)
+    else:
+        return []
+    return [
+        FeedEntry(
+            at=action.at,
+            kind="rule",
+            summary=f"{action.get_what_display()}: {action.get_outcome_display().lower()}. {action.message}".strip(),
+            actor=f"by rule {action.rule.name}",
+            url=reverse("admin:operations_ruleaction_change", args=[action.pk]),
+        )
+        for action in actions.select_related("rule")[:200]
+    ]

@@ -5,6 +5,7 @@ imported here."""
 from . import (
     alerts,  # noqa: E402, F401  (alerts: incidents opened and resolved as things change)
     feed_sources,  # noqa: E402, F401  (the activity feed's sources)
+    rules,  # noqa: F401  (holds and automation rules)
 )
 from .audit import audit_register  # noqa: E402
 

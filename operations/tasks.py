@@ -1,10 +1,15 @@
 """The operations app's Celery tasks: thin, each calls one service."""
 
-from django.db import InterfaceError, OperationalError  # noqa: E402
+from django.db import InterfaceError, OperationalError
 
-from config.celery import reliable_task  # noqa: E402
+from config.celery import reliable_task
+from fulfilment.services.holds import holds_release_expired
 
-from .services import alerts as alert_services  # noqa: E402
+from .rules import AUTO_APPROVE_TASK, AUTO_SENDS_TASK, HOLDS_RELEASE_TASK
+from .services import alerts as alert_services
+from .services import rules as rule_services
+
+DATABASE_GONE = (OperationalError, InterfaceError)
 
 
 # Alerts: delivery retried (the mail server, the chat) with backoff; never blocks the event that
@@ -24,3 +29,21 @@ def alert_deliver_task(self, incident_id: int) -> dict:
 )
 def alerts_sweep_task(self) -> dict:
     return alert_services.incidents_sweep()
+
+
+@reliable_task(name=AUTO_APPROVE_TASK, autoretry_for=DATABASE_GONE, retry_backoff=10, max_retries=5)
+def designs_auto_approve_task(self, connection_id: int, customization_ids: list[int]) -> dict:
+    """After a sync: approve its clean designs by the auto-approve rule (idempotent)."""
+    return rule_services.designs_auto_approve(connection_id=connection_id, customization_ids=customization_ids)
+
+
+@reliable_task(name=AUTO_SENDS_TASK, autoretry_for=DATABASE_GONE, retry_backoff=10, max_retries=3)
+def auto_sends_run_task(self) -> dict:
+    """Beat, every minute: order approved designs, send auto-created drafts whose delay passed."""
+    return rule_services.auto_sends_run()
+
+
+@reliable_task(name=HOLDS_RELEASE_TASK, autoretry_for=DATABASE_GONE, retry_backoff=10, max_retries=3)
+def holds_release_expired_task(self) -> int:
+    """Beat, every minute: release the holds whose date has passed."""
+    return holds_release_expired()

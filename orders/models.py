@@ -540,12 +540,16 @@ class ReviewDecision(models.Model):
     previous = models.CharField(max_length=10, blank=True, help_text="The decision before this one.")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     at = models.DateTimeField(default=timezone.now, db_index=True)
+    by_rule = models.CharField(
+        max_length=100, blank=True, help_text="The automation rule that made it (blank: a staff member)."
+    )
 
     class Meta:
         ordering = ["-at", "-id"]
 
     def __str__(self):
-        return f"{self.get_action_display()} {self.customization} by {self.user} at {self.at:%Y-%m-%d %H:%M}"
+        who = f"rule {self.by_rule}" if self.by_rule else self.user
+        return f"{self.get_action_display()} {self.customization} by {who} at {self.at:%Y-%m-%d %H:%M}"
 
 
 class PrintRequirement(models.Model):

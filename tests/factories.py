@@ -222,3 +222,23 @@ class StatusEventFactory(factory.django.DjangoModelFactory):
 
     dedupe_key = factory.Sequence(lambda n: f"event-{n}")
     effect = "apply"
+
+
+# -- operations: automation rules
+
+
+class AutomationRuleFactory(factory.django.DjangoModelFactory):
+    """An enabled rule; `kind` auto_approve by default (auto_send ships to a UK address)."""
+
+    class Meta:
+        model = "operations.AutomationRule"
+
+    name = factory.Sequence(lambda n: f"Rule {n}")
+    kind = "auto_approve"
+    enabled = True
+    delay_minutes = 30
+    ship_to_name = "Warehouse"
+    ship_to_address_1 = "1 Dock Road"
+    ship_to_city = "Macclesfield"
+    ship_to_postcode = "SK10 2XR"
+    ship_to_country_code = "GB"

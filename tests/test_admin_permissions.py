@@ -172,6 +172,15 @@ PAGES = {
     "operations_note_panel": Page(VIEWER, fill="fulfilment.FulfilmentOrder"),
     # Configuration history (django-auditlog): every role sees it, nobody writes or deletes it.
     **model_pages("auditlog_logentry", add=NO_ROLE, delete=NO_ROLE),
+    # Holds and automation rules: Managers hold, release and reprint (the send permission) and
+    # edit the rules; what the rules did is read-only. The world's order is a draft: its reprint
+    # page says in words that only a shipped order can be reprinted; release is POST only.
+    "fulfilment_fulfilmentorder_hold": Page(MANAGER),
+    "fulfilment_fulfilmentorder_release": Page(MANAGER, ok=302),
+    "fulfilment_fulfilmentorder_reprint": Page(MANAGER),
+    **model_pages("operations_automationrule"),
+    **model_pages("operations_ruleaction", add=NO_ROLE, delete=NO_ROLE),
+    **model_pages("operations_autosend", add=NO_ROLE, delete=NO_ROLE),
 }
 
 # URLs where only a POST does something (their GET redirects or is refused).
@@ -277,6 +286,10 @@ ACTIONS = {
     "operations.Tag": {"delete_selected": MANAGER},
     "auditlog.LogEntry": {"delete_selected": NO_ROLE},
 }
+ACTIONS["fulfilment.FulfilmentOrder"] |= {"hold_selected": MANAGER, "release_selected": MANAGER}
+ACTIONS["operations.AutomationRule"] = {"delete_selected": MANAGER}
+ACTIONS["operations.RuleAction"] = {"delete_selected": NO_ROLE}
+ACTIONS["operations.AutoSend"] = {"delete_selected": NO_ROLE}
 
 # CSV export of lists (orders.admin.export) and the shipping screens (issue 12, items 4 and 7).
 PAGES.update(
@@ -480,6 +493,7 @@ def world(db):
         **_vpc_world(gateway, pushed),
         **_alerts_world(superuser),
         **_notes_world(fulfilment_order, superuser),
+        **_rules_world(decided),
     }
     return objects
 
@@ -506,6 +520,17 @@ def _notes_world(fulfilment_order, author) -> dict:
         "operations.Tag": tagging.tag,
         # Saving the world's connections recorded them (operations/audit.py).
         "auditlog.LogEntry": LogEntry.objects.order_by("pk").first(),
+    }
+
+
+def _rules_world(customization) -> dict:
+    from operations.models import AutomationRule, AutoSend, RuleAction
+
+    rule = AutomationRule.objects.create(name="Clean designs", kind="auto_approve")
+    return {
+        "operations.AutomationRule": rule,
+        "operations.RuleAction": RuleAction.objects.create(rule=rule, what="approve", customization=customization),
+        "operations.AutoSend": AutoSend.objects.create(rule=rule, customization=customization),
     }
 
 

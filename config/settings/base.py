@@ -253,6 +253,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(SYNC_RECONCILE_SECONDS),
     },
 }
+# Holds and automation rules (operations.services.rules, fulfilment.services.holds).
+CELERY_BEAT_SCHEDULE |= {
+    "operations-auto-sends": {"task": "operations.tasks.auto_sends_run_task", "schedule": 60.0},
+    "operations-holds-release": {"task": "operations.tasks.holds_release_expired_task", "schedule": 60.0},
+}
 
 # The vendor simulators under /sandbox/. Never on in production.
 SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=False)

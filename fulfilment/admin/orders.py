@@ -63,6 +63,7 @@ from ..services.orders import (
 from ..services.partners import partner_stores
 from ..services.routing import customizations_route, routed_partner, routes_by_partner
 from .catalogue import combine_into_batch
+from .holds import HoldsAdminMixin, OnHoldFilter, hold_selected, release_selected
 from .print_files import PartnerPrintFileInline
 from .shipments import tracking_link
 from .shipping_screens import FulfilmentPackingSlipsMixin
@@ -188,7 +189,7 @@ class AttentionFilter(admin.SimpleListFilter):
 
 
 @admin.register(FulfilmentOrder)
-class FulfilmentOrderAdmin(CsvExportMixin, FulfilmentPackingSlipsMixin, admin.ModelAdmin):
+class FulfilmentOrderAdmin(HoldsAdminMixin, CsvExportMixin, FulfilmentPackingSlipsMixin, admin.ModelAdmin):
     export_columns = [
         ("external_ref", "Reference"),
         ("connection__name", "Partner connection"),
@@ -221,6 +222,7 @@ class FulfilmentOrderAdmin(CsvExportMixin, FulfilmentPackingSlipsMixin, admin.Mo
     ]
     list_filter = [
         AttentionFilter,
+        OnHoldFilter,
         "state",
         "status",
         "vendor_status_name",
@@ -231,7 +233,7 @@ class FulfilmentOrderAdmin(CsvExportMixin, FulfilmentPackingSlipsMixin, admin.Mo
     search_fields = ["external_ref", "vendor_orders__ref", "vendor_orders__vendor_id", "store_order__name"]
     date_hierarchy = "created_at"
     inlines = [ItemInline, PartnerPrintFileInline, VendorOrderInline, TimelineInline, ActionInline]
-    actions = ["send_selected", "discard_selected", combine_into_batch]
+    actions = ["send_selected", "discard_selected", combine_into_batch, hold_selected, release_selected]
     readonly_fields = [
         "external_ref",
         "state",
@@ -367,9 +369,12 @@ class FulfilmentOrderAdmin(CsvExportMixin, FulfilmentPackingSlipsMixin, admin.Mo
         """Ours, and under it the partner's once it has one: one column, so that the list's nine
         columns fit beside the filters (Store order and Created were pushed off screen)."""
         vendor = self.status_shown(obj)
+        state = obj.get_state_display()
+        if obj.on_hold:
+            state = format_html('{} <span class="badge badge-hold">on hold</span>', state)
         if vendor == "—":
-            return obj.get_state_display()
-        return format_html('{}<br><span class="quiet">{}</span>', obj.get_state_display(), vendor)
+            return state
+        return format_html('{}<br><span class="quiet">{}</span>', state, vendor)
 
     @admin.display(description="Vendor status", ordering="status")
     def status_shown(self, obj):
@@ -420,8 +425,12 @@ class FulfilmentOrderAdmin(CsvExportMixin, FulfilmentPackingSlipsMixin, admin.Mo
     @admin.action(description="Send to the partner (drafts, failed, stuck or waiting)", permissions=["send"])
     def send_selected(self, request, queryset):
         queued = sum(fulfilment_order_queue(order) for order in queryset.filter(sendable_q()))
-        skipped = queryset.count() - queued
+        held = queryset.filter(on_hold=True).count()
+        skipped = queryset.count() - queued - held
         self.message_user(request, f"{queued} order(s) queued to send.", messages.SUCCESS)
+        if held:
+            said = "1 order is" if held == 1 else f"{held} orders are"
+            self.message_user(request, f"{said} on hold and not sent: release first.", messages.WARNING)
         if skipped:
             self.message_user(request, f"{skipped} already sent or on their way were left alone.", messages.WARNING)
 

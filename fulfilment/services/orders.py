@@ -34,6 +34,7 @@ from ..address import ADDRESS_FIELDS, BILLING_FIELDS, address_record, billing_re
 from ..models import FulfilmentItem, FulfilmentOrder, VendorOrder
 from .announce import fulfilment_order_announce
 from .catalogue import line_variant_id
+from .holds import reprinted_orders
 from .links import artwork_url, packing_slip_url, side_preview_url
 from .partners import connection_partner, partner_class, partner_offline, partner_stores
 from .print_files import partner_print_files_track
@@ -106,9 +107,11 @@ def fulfilment_order_validate(order: FulfilmentOrder, *, items=None) -> dict[str
 
 
 def _live_elsewhere(customization: Customization, order: FulfilmentOrder) -> str:
+    # A reprint's designs are live in the shipped order it reprints (fulfilment.services.holds).
+    reprinted = reprinted_orders(order) if order.reprint_of_id else []
     other = (
         FulfilmentItem.objects.filter(customization=customization, live=True)
-        .exclude(order_id=order.pk)
+        .exclude(order_id__in=[order.pk, *reprinted])
         .select_related("order")
         .first()
     )
@@ -436,7 +439,7 @@ def fulfilment_order_queue(order: FulfilmentOrder) -> bool:
     """Queue it to send (staff's Send action, the reconciler). False when it is not sendable."""
     queued = (
         FulfilmentOrder.objects.filter(sendable_q())
-        .filter(pk=order.pk)
+        .filter(pk=order.pk, on_hold=False)  # a held order is not sent, by staff or by a rule
         .update(state=State.QUEUED, next_attempt_at=None, updated_at=timezone.now())
     )
     if queued:
@@ -453,13 +456,15 @@ def fulfilment_order_send(order: FulfilmentOrder) -> FulfilmentOrder:
     order = FulfilmentOrder.objects.select_related("connection").get(pk=order.pk)
     if order.state in (State.SENT, State.DISCARDED):
         return order
+    if order.on_hold:
+        return _held(order)
     # Claim it: one attempt at a time (a second task, or a reconciler's re-queue, finds it taken).
-    claimed = FulfilmentOrder.objects.filter(pk=order.pk, state__in=[State.DRAFT, State.QUEUED, State.FAILED]).update(
-        state=State.SENDING, updated_at=timezone.now()
-    )
+    claimed = FulfilmentOrder.objects.filter(
+        pk=order.pk, state__in=[State.DRAFT, State.QUEUED, State.FAILED], on_hold=False
+    ).update(state=State.SENDING, updated_at=timezone.now())
     if not claimed:
         order.refresh_from_db()
-        return order
+        return _held(order) if order.on_hold else order
     errors = fulfilment_order_validate(order)
     if errors:
         return _failed(order, "Not sent: " + " ".join(errors.values()))
@@ -548,6 +553,20 @@ def fulfilment_order_probe_queue(order_id: int, *, delay: int | float | None = N
     """Queue a probe of an order in Check (after `delay` seconds), once the transaction commits."""
     options = {"countdown": delay} if delay else {}
     queue_on_commit(PROBE_TASK, order_id, options=options)
+
+
+def _held(order: FulfilmentOrder) -> FulfilmentOrder:
+    """Not sent: it is on hold (held after it was queued). Back to draft, saying so; released, it
+    is sent again by staff or by the auto-send rule."""
+    until = f" until {order.hold_until.astimezone(UTC):%Y-%m-%d %H:%M} UTC" if order.hold_until else ""
+    message = f"Not sent: on hold{until} ({order.hold_reason or 'no reason given'})."
+    logger.info("fulfilment order %s not sent: on hold", order.pk)
+    FulfilmentOrder.objects.filter(pk=order.pk, state=State.QUEUED).update(
+        state=State.DRAFT, next_attempt_at=None, updated_at=timezone.now()
+    )
+    FulfilmentOrder.objects.filter(pk=order.pk).update(last_error=message[:2000])
+    order.refresh_from_db()
+    return order
 
 
 def _waiting(order: FulfilmentOrder, *, until, whose: str) -> FulfilmentOrder:

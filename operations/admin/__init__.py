@@ -3,4 +3,5 @@
 from . import (
     alerts,  # noqa: E402, F401
     notes,  # noqa: E402, F401
+    rules,  # noqa: F401  (automation rules and what they did)
 )

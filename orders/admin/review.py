@@ -230,7 +230,7 @@ class ReviewDecisionAdmin(CsvExportMixin, ViewOnlyAdmin):
         ("reason", "Reason"),
         ("previous", "Previous decision", dict(Customization.Decision.choices)),
     ]
-    list_display = ["at", "action", "customization_link", "user", "reason", "previous"]
+    list_display = ["at", "action", "customization_link", "who", "reason", "previous"]
     list_filter = ["action", ("at", admin.DateFieldListFilter), "user"]
     search_fields = ["=customization__external_id", "reason", "user__username"]
     date_hierarchy = "at"
@@ -243,6 +243,10 @@ class ReviewDecisionAdmin(CsvExportMixin, ViewOnlyAdmin):
             reverse("admin:orders_reviewitem_review", args=[obj.customization_id]),
             obj.customization,
         )
+
+    @admin.display(description="By", ordering="user")
+    def who(self, obj):
+        return f"rule {obj.by_rule}" if obj.by_rule else (obj.user or "—")
 
 
 @admin.register(PrintRequirement)

@@ -10,6 +10,7 @@ from django.utils import timezone
 from config.celery import queue_on_commit
 
 from ..models import Customization, CustomizationSide, ReviewDecision, SideArtwork
+from ..signals import announce, design_decided
 from .queue import ARTWORK_FETCH_TASK
 
 Decision = Customization.Decision
@@ -32,8 +33,11 @@ class ReasonRequired(ValueError):
     pass
 
 
-def artwork_approve(*, customization: Customization, user) -> ReviewDecision:
-    return _decide(customization, user, Decision.APPROVED, "")
+def artwork_approve(*, customization: Customization, user, by_rule: str = "") -> ReviewDecision:
+    """Approve it; `by_rule`: the name of the automation rule approving it (user None then),
+    said in the design's decision reason too."""
+    reason = f"Approved by rule {by_rule}." if by_rule else ""
+    return _decide(customization, user, Decision.APPROVED, reason, by_rule=by_rule)
 
 
 def artwork_reject(*, customization: Customization, user, reason: str) -> ReviewDecision:
@@ -43,7 +47,7 @@ def artwork_reject(*, customization: Customization, user, reason: str) -> Review
     return _decide(customization, user, Decision.REJECTED, reason)
 
 
-def _decide(customization: Customization, user, decision: str, reason: str) -> ReviewDecision:
+def _decide(customization: Customization, user, decision: str, reason: str, *, by_rule: str = "") -> ReviewDecision:
     now = timezone.now()
     with transaction.atomic():
         won = Customization.objects.filter(pk=customization.pk, decision=Decision.UNDECIDED).update(
@@ -54,13 +58,15 @@ def _decide(customization: Customization, user, decision: str, reason: str) -> R
         record = ReviewDecision.objects.create(
             customization=customization,
             action=Action.APPROVE if decision == Decision.APPROVED else Action.REJECT,
-            reason=reason,
+            reason="" if by_rule else reason,  # the rule's name is its own column
             previous=Decision.UNDECIDED,
             user=user,
             at=now,
+            by_rule=by_rule[:100],
         )
         if decision == Decision.APPROVED:
             artwork_queue(customization)
+        announce(design_decided, sender=ReviewDecision, decision=record)
     customization.decision, customization.decided_at, customization.decided_by = decision, now, user
     customization.decision_reason = reason
     return record

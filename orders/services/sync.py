@@ -41,7 +41,7 @@ from integrations.registry import Capability, specs_with
 from integrations.sources import CustomizationRecord, CustomizationSource, Listed, Skipped, StoreOrderRecord, Unreadable
 
 from ..models import SyncRun, VendorConnection
-from ..signals import sync_run_finished
+from ..signals import announce, customizations_synced, sync_run_finished
 from .bad_words import records_screen
 from .connections import connection_client
 from .payloads import payload_hash
@@ -264,15 +264,7 @@ def _finish(run: SyncRun, status: str, *, client, error: str | None = None) -> N
 
 
 def _announce_finished(run: SyncRun) -> None:
-    """sync_run_finished, once the run's end is committed; a receiver that fails is logged and
-    never fails the sync."""
-
-    def send() -> None:
-        for receiver, answer in sync_run_finished.send_robust(sender=SyncRun, run=run):
-            if isinstance(answer, Exception):
-                logger.error("a receiver of sync_run_finished failed: %s (%s)", receiver, type(answer).__name__)
-
-    transaction.on_commit(send)
+    announce(sync_run_finished, sender=SyncRun, run=run)
 
 
 class CustomizationsSync:
@@ -447,6 +439,10 @@ class CustomizationsSync:
         run.created += outcome.created
         run.updated += outcome.updated
         run.unchanged += outcome.unchanged
+        if outcome.written:
+            # Announced per batch, once it is committed (the automation rules act on it).
+            ids = list(customization_pks(self.connection, outcome.written).values())
+            announce(customizations_synced, sender=SyncRun, connection=self.connection, customization_ids=ids)
 
     def skip(self, what, exc: Exception | str) -> None:
         self.run_record.failed += 1

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
@@ -82,6 +82,8 @@ class WriteOutcome:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    # The vendor ids of the customizations created or changed (not those whose list rows only moved).
+    written: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -181,9 +183,11 @@ def customizations_write(
         if known is None:
             outcome.created += 1
             changed.append((record, digest))
+            outcome.written.append(record.external_id)
         elif known.payload_hash != digest:
             outcome.updated += 1
             changed.append((record, digest))
+            outcome.written.append(record.external_id)
         elif known.listing != list(record.listing):
             outcome.updated += 1
             listing_only.append(record)

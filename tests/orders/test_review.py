@@ -53,7 +53,7 @@ def test_approve_records_who_and_queues_every_side_for_print_files(queue, django
     assert (design.decision, design.decided_by) == ("approved", reviewer)
     assert design not in review_queue()
     assert SideArtwork.objects.filter(side__customization=design, state="pending").count() == 2
-    assert len(fetches) == 2
+    assert len(fetches) == 3  # two fetches, and design_decided announced (orders.signals)
     record = ReviewDecision.objects.get()
     assert (record.action, record.user, record.previous) == ("approve", reviewer, "")
 
