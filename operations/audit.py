@@ -1,5 +1,5 @@
 """Configuration history: which models django-auditlog records (who changed what, when), in one
-list, so that another part's models (the automation rules) are one more line at merge.
+list.
 
 Never recorded: a model's secrets and every encrypted value (any EncryptedTextField or
 EncryptedJSONField is left out whether or not it is named here), nor bookkeeping timestamps."""
@@ -20,6 +20,7 @@ AUDITED: list[tuple[str, list[str]]] = [
     ("orders.BadWordList", ["updated_at"]),
     ("fulfilment.StockLevel", ["updated_at", "pushed_quantity", "pushed_at"]),
     ("fulfilment.RoutingRule", ["updated_at"]),
+    ("operations.AutomationRule", ["created_at", "updated_at", "created_by", "changed_by"]),
 ]
 
 

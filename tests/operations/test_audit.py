@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from fulfilment.models import RoutingRule, StockLevel
 from operations.audit import AUDITED
+from operations.models import AutomationRule
 from orders.models import BadWordList, PrintRequirement, VendorConnection
 from tests.factories import staff_in
 
@@ -38,17 +39,23 @@ def test_every_configuration_model_is_recorded_with_who_and_what(gateway):
         words = BadWordList.current()
         words.words = ["darn"]
         words.save()
+        automation = AutomationRule.objects.create(name="Clean designs", kind="auto_approve")
+        automation.enabled = False
+        automation.save()
     change = entries_of(requirement).last()
     assert change.action == LogEntry.Action.UPDATE and change.actor == manager
     assert change.changes_dict == {"min_width": ["10", "20"]}
     for obj in (level, rule, words):
         assert entries_of(obj).filter(actor=manager).exists()
+    switched_off = entries_of(automation).last()
+    assert switched_off.actor == manager and switched_off.changes_dict == {"enabled": ["True", "False"]}
     assert {label for label, _ in AUDITED} >= {
         "orders.VendorConnection",
         "orders.PrintRequirement",
         "orders.BadWordList",
         "fulfilment.StockLevel",
         "fulfilment.RoutingRule",
+        "operations.AutomationRule",
     }
 
 
