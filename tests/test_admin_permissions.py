@@ -162,6 +162,8 @@ PAGES = {
     "fulfilment_creatorproduct_snapshot": Page(VIEWER),
     **model_pages("fulfilment_pushedasset", add=NO_ROLE, delete=NO_ROLE),
     "fulfilment_pushedasset_file": Page(VIEWER),
+    # The header's search box: any staff member; each group only for those who may view its model.
+    "search": Page(VIEWER),
 }
 
 # URLs where only a POST does something (their GET redirects or is refused).
