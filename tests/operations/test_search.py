@@ -218,6 +218,21 @@ def test_an_order_of_designs_from_one_store_order_links_it_and_is_found_by_it(vi
     assert groups(viewer.get(SEARCH, {"q": "#6161"}))["Fulfilment orders"] == [one.external_ref]
 
 
+def test_the_create_screen_links_the_store_order_and_the_search_finds_the_order_by_it(client, gateway):
+    shop = StoreOrderFactory(name="#6363")
+    mug, tee = _approved(shop), _approved(shop)
+    client.force_login(staff_in("Manager"))
+
+    created = client.post(
+        "/admin/fulfilment/fulfilmentorder/create/",
+        {"connection": gateway.pk, "customization": [mug.pk, tee.pk], **ADDRESS, "shipping_country_code": "gb"},
+    )
+
+    order = FulfilmentOrder.objects.get()
+    assert created.status_code == 302 and order.store_order == shop
+    assert groups(client.get(SEARCH, {"q": "#6363"}))["Fulfilment orders"] == [order.external_ref]
+
+
 def test_the_list_search_finds_by_customer_and_tracking(viewer, gateway):
     order = FulfilmentOrderFactory(connection=gateway, customer_name="Marie Curie")
     VendorOrderFactory(fulfilment_order=order, shipping_tracking="RR123456785GB")
