@@ -27,6 +27,7 @@ def test_a_tracking_number_typed_in_the_header_leads_to_its_order(page, live_ser
     log_in(page, live_server, staff_in("Viewer"))
 
     page.goto(f"{live_server.url}{reverse('admin:fulfilment_fulfilmentorder_changelist')}")
+    expect(page.get_by_role("button", name="Search")).to_have_count(1)  # the list's own; the header's is Find
     box = page.get_by_role("searchbox", name="Search the back office")
     box.fill("10123456784")
     box.press("Enter")
