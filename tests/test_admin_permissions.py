@@ -181,6 +181,8 @@ PAGES = {
     **model_pages("operations_automationrule"),
     **model_pages("operations_ruleaction", add=NO_ROLE, delete=NO_ROLE),
     **model_pages("operations_autosend", add=NO_ROLE, delete=NO_ROLE),
+    # The header's search box: any staff member; each group only for those who may view its model.
+    "search": Page(VIEWER),
 }
 
 # URLs where only a POST does something (their GET redirects or is refused).

@@ -230,7 +230,19 @@ class FulfilmentOrderAdmin(HoldsAdminMixin, CsvExportMixin, FulfilmentPackingSli
         "reconciled",
         ("connection", admin.RelatedOnlyFieldListFilter),
     ]
-    search_fields = ["external_ref", "vendor_orders__ref", "vendor_orders__vendor_id", "store_order__name"]
+    search_fields = [
+        "external_ref",
+        "vendor_orders__ref",
+        "vendor_orders__vendor_id",
+        "store_order__name",
+        # The header search's "more" lands here: the same customer, tracking and SKU columns.
+        "customer_name",
+        "customer_email",
+        "vendor_orders__shipping_tracking",
+        "events__shipping_tracking",
+        "items__sku",
+    ]
+    search_help_text = "Search by reference, store order name, customer, e-mail, tracking number or SKU."
     date_hierarchy = "created_at"
     inlines = [ItemInline, PartnerPrintFileInline, VendorOrderInline, TimelineInline, ActionInline]
     actions = ["send_selected", "discard_selected", combine_into_batch, hold_selected, release_selected]

@@ -99,7 +99,15 @@ class PushedOrderAdmin(PushedOrderShippingMixin, ViewOnlyAdmin):
         "received_at",
     ]
     list_filter = ["state", ("connection", admin.RelatedOnlyFieldListFilter), "shipping_carrier"]
-    search_fields = ["=vendor_id", "ref", "external_ref", "customer_name", "items__sku", "items__mapped_sku"]
+    search_fields = [
+        "=vendor_id",
+        "ref",
+        "external_ref",
+        "customer_name",
+        "items__sku",
+        "items__mapped_sku",
+        "shipments__tracking",
+    ]
     date_hierarchy = "received_at"
     inlines = [PushedItemInline, ShipmentInline]
     actions = ["ship_selected", "print_labels"]

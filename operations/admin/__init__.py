@@ -4,4 +4,5 @@ from . import (
     alerts,  # noqa: E402, F401
     notes,  # noqa: E402, F401
     rules,  # noqa: F401  (automation rules and what they did)
+    search,  # noqa: E402,F401  (the header search's results page)
 )

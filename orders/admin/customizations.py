@@ -72,8 +72,8 @@ class CustomizationAdmin(CsvExportMixin, ViewOnlyAdmin):
         ("customized_at", admin.DateFieldListFilter),
         "connection",
     ]
-    search_fields = ["=external_id", "store_orders__name"]
-    search_help_text = "Search by vendor id (exact) or store order name (e.g. #3891)."
+    search_fields = ["=external_id", "store_orders__name", "sku", "sides__nodes__text"]
+    search_help_text = "Search by vendor id (exact), store order name (e.g. #3891), SKU or personalised text."
     date_hierarchy = "customized_at"
     list_per_page = 50
     change_form_template = "admin/orders/customization/change_form.html"

@@ -18,7 +18,9 @@ ADD = reverse("admin:orders_vendorconnection_add")
 
 
 def fields_of(html: str) -> set[str]:
-    return set(re.findall(r'<(?:input|select|textarea)[^>]*\bname="([^"]+)"', html)) - {"csrfmiddlewaretoken"}
+    """The form's fields: the page's content only (the header has the search box's `q`)."""
+    content = html.split('<div id="content"', 1)[-1]
+    return set(re.findall(r'<(?:input|select|textarea)[^>]*\bname="([^"]+)"', content)) - {"csrfmiddlewaretoken"}
 
 
 @pytest.fixture
