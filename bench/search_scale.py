@@ -99,8 +99,8 @@ def setup(args: argparse.Namespace) -> None:
 
 def trigram_indexes() -> list[tuple[str, str, str]]:
     return [
-        *importlib.import_module("orders.migrations.0009_search_indexes").TRIGRAM,
-        *importlib.import_module("fulfilment.migrations.0013_search_indexes").TRIGRAM,
+        *importlib.import_module("orders.migrations.0011_search_indexes").TRIGRAM,
+        *importlib.import_module("fulfilment.migrations.0015_search_indexes").TRIGRAM,
     ]
 
 

@@ -243,7 +243,7 @@ def test_the_list_search_finds_by_customer_and_tracking(viewer, gateway):
 
 
 def test_the_back_fill_links_only_unambiguous_orders(gateway):
-    backfill = importlib.import_module("fulfilment.migrations.0013_search_indexes").store_orders_backfill
+    backfill = importlib.import_module("fulfilment.migrations.0015_search_indexes").store_orders_backfill
     shop, other = StoreOrderFactory(name="#1"), StoreOrderFactory(name="#2")
 
     def order_of(*designs, store_order=None):
