@@ -325,7 +325,8 @@ class RoutingRule(models.Model):
 
 class OrderAction(models.Model):
     """What staff (or the probe after a lost answer) did to a sent order at the partner, with
-    what was sent and what the partner answered: the order's "Staff actions" timeline."""
+    what was sent and what the partner answered, and the holds, releases and reprints of the
+    order (nothing sent): the order's "Staff actions" timeline, and its activity feed."""
 
     class Action(models.TextChoices):
         UPDATE = "update", "Update"
@@ -334,6 +335,10 @@ class OrderAction(models.Model):
         PROBE = "probe", "Probe (did the partner get it?)"
         CONFIRM_SENT = "confirm_sent", "Confirm sent"
         SEND_AGAIN = "send_again", "Send again anyway"
+        # Ours only, nothing sent to the partner (fulfilment.services.holds).
+        HOLD = "hold", "Hold"
+        RELEASE = "release", "Release"
+        REPRINT = "reprint", "Reprint"
 
     order = models.ForeignKey(FulfilmentOrder, on_delete=models.CASCADE, related_name="actions")
     action = models.CharField(max_length=20, choices=Action.choices)

@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from integrations.partners import FulfilmentStatus
 
-from ..models import FulfilmentItem, FulfilmentOrder
+from ..models import FulfilmentItem, FulfilmentOrder, OrderAction
 
 logger = logging.getLogger(__name__)
 State = FulfilmentOrder.State
@@ -66,6 +66,9 @@ def fulfilment_order_hold(
     FulfilmentOrder.objects.filter(pk=order.pk, state=State.QUEUED).update(state=State.DRAFT, next_attempt_at=None)
     order.refresh_from_db()
     when = f" until {timezone.localtime(until):%Y-%m-%d %H:%M}" if until else " until released"
+    OrderAction.objects.create(
+        order=order, action=OrderAction.Action.HOLD, user=user, at=now, message=f"On hold{when}: {reason}"
+    )
     return Outcome(True, f"{order} is on hold{when}.")
 
 
@@ -76,6 +79,13 @@ def fulfilment_order_release(order: FulfilmentOrder, *, user=None, now=None) -> 
     order.refresh_from_db()
     if not released:
         return Outcome(False, f"{order} is not on hold.")
+    OrderAction.objects.create(
+        order=order,
+        action=OrderAction.Action.RELEASE,
+        user=user,
+        at=now or timezone.now(),
+        message="Released: it can be sent.",
+    )
     logger.info("fulfilment order %s released by %s", order.pk, user or "its hold's end")
     return Outcome(True, f"{order} is released: it can be sent.")
 
@@ -83,9 +93,18 @@ def fulfilment_order_release(order: FulfilmentOrder, *, user=None, now=None) -> 
 def holds_release_expired(*, now=None) -> int:
     """Release every hold whose `hold_until` has passed (beat, every minute); how many."""
     now = now or timezone.now()
-    return FulfilmentOrder.objects.filter(on_hold=True, hold_until__lte=now).update(
-        on_hold=False, hold_until=None, hold_reason="", held_by=None, updated_at=now
-    )
+    released = 0
+    for order_id in FulfilmentOrder.objects.filter(on_hold=True, hold_until__lte=now).values_list("pk", flat=True):
+        # One by one, each only if still held and due (a Release by staff meanwhile wins).
+        with transaction.atomic():
+            if FulfilmentOrder.objects.filter(pk=order_id, on_hold=True, hold_until__lte=now).update(
+                on_hold=False, hold_until=None, hold_reason="", held_by=None, updated_at=now
+            ):
+                OrderAction.objects.create(
+                    order_id=order_id, action=OrderAction.Action.RELEASE, at=now, message="The hold's end date passed."
+                )
+                released += 1
+    return released
 
 
 def reprint_problem(order: FulfilmentOrder) -> str:
@@ -166,6 +185,9 @@ def fulfilment_order_reprint(order: FulfilmentOrder, *, user, reason: str) -> tu
                 )
                 for item in items
             ]
+        )
+        OrderAction.objects.create(
+            order=original, action=OrderAction.Action.REPRINT, user=user, message=f"Reprinted as {copy}: {reason}"
         )
     return copy, ""
 

@@ -182,3 +182,33 @@ def test_the_send_action_leaves_a_held_order_and_says_why(client, draft):
     assert b"1 order is on hold and not sent: release first." in response.content
     draft.refresh_from_db()
     assert draft.state == State.DRAFT and draft.on_hold
+
+
+def test_holds_and_releases_are_on_the_orders_timeline_and_in_its_feed(draft):
+    from operations.activity import feed
+
+    manager = staff_in("Manager")
+    assert fulfilment_order_hold(draft, user=manager, reason="Customer called").ok
+    assert fulfilment_order_release(draft, user=manager).ok
+    until = timezone.now() + timedelta(hours=1)
+    assert fulfilment_order_hold(draft, user=manager, reason="Stock count", until=until).ok
+    FulfilmentOrder.objects.filter(pk=draft.pk).update(hold_until=timezone.now() - timedelta(seconds=1))
+    assert holds_release_expired_task.apply().get() == 1
+    actions = list(draft.actions.order_by("at", "id").values_list("action", "user", "message"))
+    assert [(action, user) for action, user, _ in actions] == [
+        ("hold", manager.pk),
+        ("release", manager.pk),
+        ("hold", manager.pk),
+        ("release", None),
+    ]
+    assert "Customer called" in actions[0][2] and "end date passed" in actions[3][2]
+    summaries = [entry.summary for entry in feed(draft) if entry.kind == "action"]
+    assert any(summary.startswith("Hold: On hold until released: Customer called") for summary in summaries)
+
+
+def test_a_reprint_is_on_the_shipped_orders_timeline(shipped):
+    manager = staff_in("Manager")
+    reprint, problem = fulfilment_order_reprint(shipped, user=manager, reason="Smudged print")
+    assert reprint is not None, problem
+    (action,) = shipped.actions.filter(action="reprint")
+    assert action.user == manager and str(reprint) in action.message and "Smudged print" in action.message
