@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.db.models import Prefetch, QuerySet
 
 from orders.models import Customization, OrderLine
+from orders.selectors import side_thumbnails_prefetch
 
 from .models import FulfilmentOrder, IncomingRequest, OrderAction, PartnerPrintFile, StatusEvent
 from .services.orders import stuck_before
@@ -68,7 +69,10 @@ def customizations_to_fulfil(chosen: list[int] | None = None) -> dict[str, list[
         candidates = candidates.filter(pk__in=chosen)
     candidates = (
         candidates.select_related("connection")
-        .prefetch_related(Prefetch("order_lines", queryset=OrderLine.objects.select_related("store_order")))
+        .prefetch_related(
+            Prefetch("order_lines", queryset=OrderLine.objects.select_related("store_order")),
+            side_thumbnails_prefetch(),
+        )
         .order_by("customized_at")[:CANDIDATES_SHOWN]
     )
     groups: dict[str, list[Customization]] = {}
