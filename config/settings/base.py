@@ -369,3 +369,6 @@ LOGGING = {
         # (logconfig_dict); naming them here would strip the handlers gunicorn gave them.
     },
 }
+
+# Vendor previews mirrored into storage as thumbnails after each sync (orders/services/thumbnails.py).
+THUMBNAILS_MIRROR = env.bool("THUMBNAILS_MIRROR", default=True)

@@ -85,7 +85,7 @@ def _shirt(draw: ImageDraw.ImageDraw, w: int, h: int, body: tuple) -> tuple:
     ]  # fmt: skip
     draw.polygon([(x * w, y * h) for x, y in points], fill=body, outline=_darker(body), width=max(2, w // 120))
     draw.arc([0.42 * w, 0.06 * h, 0.58 * w, 0.2 * h], 0, 180, fill=_darker(body), width=max(2, w // 120))
-    return (0.32 * w, 0.3 * h, 0.68 * w, 0.7 * h)
+    return (0.28 * w, 0.26 * h, 0.72 * w, 0.66 * h)
 
 
 def _stamp(draw: ImageDraw.ImageDraw, w: int, h: int, body: tuple) -> tuple:
@@ -161,7 +161,11 @@ def _draw_texts(canvas: Image.Image, area: tuple, texts: tuple[Text, ...], surfa
     for index, line in enumerate(lines):
         text = line.text.strip()[:60]
         font_name = line.font.lower()
-        size = max(8, min(int(slot * 0.7), int(width * 1.9 / max(4, len(text)))))
+        # As large as the slot allows, then shrunk to fill the area's width (with room for a slant).
+        size = max(8, int(slot * 0.6))
+        length = ImageFont.load_default(size=size).getlength(text)
+        if length > width * 0.9:
+            size = max(8, int(size * width * 0.9 / length))
         font = ImageFont.load_default(size=size)
         heavy = any(word in font_name for word in HEAVY_FONTS)
         fill = colour(line.fill)

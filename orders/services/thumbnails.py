@@ -20,6 +20,7 @@ import io
 import logging
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.urls import reverse
@@ -43,7 +44,10 @@ READY, REFUSED, FAILED = "ready", "refused", "failed"
 
 
 def thumbnails_queue(side_ids: Iterable[int]) -> None:
-    """Queue the mirroring of these sides' previews once the transaction commits."""
+    """Queue the mirroring of these sides' previews once the transaction commits (unless
+    settings.THUMBNAILS_MIRROR is off)."""
+    if not settings.THUMBNAILS_MIRROR:
+        return
     ids = sorted({int(pk) for pk in side_ids})
     for start in range(0, len(ids), BATCH):
         queue_on_commit(THUMBNAILS_MIRROR_TASK, ids[start : start + BATCH])

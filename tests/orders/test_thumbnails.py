@@ -29,6 +29,11 @@ def viewer(client):
     return client
 
 
+@pytest.fixture(autouse=True)
+def mirroring_on(settings):
+    settings.THUMBNAILS_MIRROR = True  # off for the rest of the suite (config/settings/test.py)
+
+
 def _closed_port_url() -> str:
     with socket.socket() as probe:  # a port nothing listens on: the connection is refused
         probe.bind(("127.0.0.1", 0))
@@ -195,3 +200,11 @@ def test_a_sync_mirrors_the_sandboxs_rendered_previews(
     with django_capture_on_commit_callbacks(execute=True):
         customizations_sync(connection=qstomizer_connection)  # nothing changed: nothing to mirror
     assert THUMBNAILS_MIRROR_TASK not in [name for name, _, _ in tasks_inline]
+
+
+def test_no_mirroring_is_queued_when_it_is_switched_off(settings, tasks_inline, django_capture_on_commit_callbacks):
+    settings.THUMBNAILS_MIRROR = False
+    side = SideFactory(preview_url="https://cdn.vendor.example/a.png")
+    with django_capture_on_commit_callbacks(execute=True):
+        thumbnails.thumbnails_queue([side.pk])
+    assert tasks_inline == []
