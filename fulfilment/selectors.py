@@ -8,6 +8,7 @@ from django.db.models import F, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from orders.models import Customization, OrderLine
+from orders.selectors import side_thumbnails_prefetch
 
 from .models import FulfilmentOrder, IncomingRequest, OrderAction, PartnerPrintFile, StatusEvent, StockLevel
 from .services.orders import stuck_before
@@ -77,7 +78,10 @@ def customizations_to_fulfil(chosen: list[int] | None = None) -> dict[str, list[
         candidates = candidates.filter(pk__in=chosen)
     candidates = (
         candidates.select_related("connection")
-        .prefetch_related(Prefetch("order_lines", queryset=OrderLine.objects.select_related("store_order")))
+        .prefetch_related(
+            Prefetch("order_lines", queryset=OrderLine.objects.select_related("store_order")),
+            side_thumbnails_prefetch(),
+        )
         .order_by("customized_at")[:CANDIDATES_SHOWN]
     )
     groups: dict[str, list[Customization]] = {}

@@ -406,6 +406,18 @@ class CustomizationSide(models.Model):
     design_hd_url = models.URLField(max_length=1000, blank=True)
     generator_tool_url = models.URLField(max_length=1000, blank=True)
     raw = models.JSONField(default=dict, blank=True)
+    # The vendor's preview mirrored into our storage in the background (orders/services/thumbnails.py),
+    # so lists show it without loading the vendor's host: made from `thumbnail_source` (the
+    # preview_url it was fetched from; a changed preview is mirrored again).
+    thumbnail = models.FileField(upload_to="thumbnails/", blank=True, max_length=500)
+    thumbnail_source = models.URLField(max_length=1000, blank=True)
+    thumbnail_state = models.CharField(
+        max_length=10,
+        blank=True,
+        choices=[("ready", "Ready"), ("refused", "Refused"), ("failed", "Failed")],
+    )
+    thumbnail_error = models.TextField(blank=True)
+    thumbnail_attempts = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         ordering = ["customization", "position"]

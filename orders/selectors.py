@@ -4,12 +4,17 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 
 from .models import Customization, CustomizationSide, DesignNode, OrderLine, ReviewDecision, SyncRun
 
+# What a page needs to show a side's mirrored thumbnail (services/thumbnails.py thumbnail_url).
+THUMBNAIL_FIELDS = ("thumbnail", "thumbnail_source", "thumbnail_state")
+
 
 def customization_list(queryset: QuerySet[Customization]) -> QuerySet[Customization]:
     return queryset.select_related("connection").prefetch_related(
         Prefetch(
             "sides",
-            queryset=CustomizationSide.objects.only("id", "customization_id", "name", "preview_url", "position"),
+            queryset=CustomizationSide.objects.only(
+                "id", "customization_id", "name", "preview_url", "position", *THUMBNAIL_FIELDS
+            ),
         ),
         "store_orders",
     )
@@ -99,4 +104,14 @@ def review_detail(pk: int) -> Customization | None:
         )
         .filter(pk=pk)
         .first()
+    )
+
+
+def side_thumbnails_prefetch() -> Prefetch:
+    """The sides of customizations with what their mirrored thumbnails need, for a list."""
+    return Prefetch(
+        "sides",
+        queryset=CustomizationSide.objects.only(
+            "id", "customization_id", "name", "preview_url", "position", *THUMBNAIL_FIELDS
+        ),
     )

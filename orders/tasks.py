@@ -21,7 +21,8 @@ from .services import artwork as artwork_services
 from .services import bad_words as bad_words_services
 from .services import reconcile as reconcile_services
 from .services import sync as sync_services
-from .services.queue import ARTWORK_FETCH_TASK, RESCREEN_TASK, SYNC_RECONCILE_TASK, SYNC_TASK
+from .services import thumbnails as thumbnail_services
+from .services.queue import ARTWORK_FETCH_TASK, RESCREEN_TASK, SYNC_RECONCILE_TASK, SYNC_TASK, THUMBNAILS_MIRROR_TASK
 
 # Worth trying again soon: the vendor or the network, and a database that is briefly gone ("too
 # many clients already", a restart, a failover). A lost database ends a sync run as failed
@@ -119,3 +120,15 @@ def artwork_fetch_task(self, side_id: int) -> str:
 def sync_reconcile_task(self) -> dict:
     """Every minute (beat): finish what crashed workers left. Idempotent."""
     return reconcile_services.work_reconcile()
+
+
+@reliable_task(
+    name=THUMBNAILS_MIRROR_TASK,
+    autoretry_for=(VendorRetryable, *DATABASE_GONE),
+    retry_backoff=30,
+    max_retries=thumbnail_services.MAX_ATTEMPTS - 1,
+)
+def side_thumbnails_mirror_task(self, side_ids: list[int]) -> dict:
+    """Mirror these sides' vendor previews into storage as thumbnails; sides already mirrored are
+    skipped, so a retry (or a second delivery) fetches only what is still missing."""
+    return thumbnail_services.side_thumbnails_mirror(side_ids)

@@ -139,6 +139,8 @@ PAGES = {
     "fulfilment_partnerprintfile_preview": Page(VIEWER),
     # Vendor images through our origin (a signed link to a cached copy or a placeholder).
     "orders_vendor_image": Page(VIEWER, fill="orders.ProxiedImage"),
+    # A side's vendor preview mirrored into our storage as a thumbnail (its pk twice: pk, version).
+    "orders_side_thumbnail": Page(VIEWER, fill="orders.CustomizationSide:thumbnail"),
     **model_pages("fulfilment_stocklevel"),
     "fulfilment_stocklevel_import": Page(MANAGER),
     **model_pages("fulfilment_stockpush", add=NO_ROLE, delete=NO_ROLE),
@@ -487,6 +489,7 @@ def world(db):
         # The image proxy's URL parameter is a signed link, not a pk: a refused image is cached
         # for it, so the walk gets its placeholder without fetching anything.
         "orders.ProxiedImage": SimpleNamespace(pk=_proxied_image_token()),
+        "orders.CustomizationSide:thumbnail": _thumbnail_side(customization),
         "fulfilment.StockLevel": StockLevel.objects.create(connection=gateway, sku="SKU-1", quantity_available=3),
         "fulfilment.StockPush": StockPush.objects.create(connection=gateway, status="succeeded"),
         "fulfilment.RoutingRule": RoutingRule.objects.create(connection=gateway, sku="MUG-*"),
@@ -534,6 +537,14 @@ def _rules_world(customization) -> dict:
         "operations.RuleAction": RuleAction.objects.create(rule=rule, what="approve", customization=customization),
         "operations.AutoSend": AutoSend.objects.create(rule=rule, customization=customization),
     }
+
+
+def _thumbnail_side(customization):
+    side = SideFactory(customization=customization, preview_url="https://cdn.vendor.example/side.png")
+    side.thumbnail.save("thumb.png", ContentFile(_png()), save=False)
+    side.thumbnail_source, side.thumbnail_state = side.preview_url, "ready"
+    side.save()
+    return side
 
 
 def _virtual_product(customization, connection):

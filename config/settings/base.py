@@ -416,3 +416,5 @@ CELERY_BEAT_SCHEDULE["alerts-sweep"] = {
 DASHBOARD_SYNC_STALE_HOURS = env.int("DASHBOARD_SYNC_STALE_HOURS", default=24)
 # The charts are cached this long (seconds; 0: never); the attention counts never are.
 DASHBOARD_CHART_CACHE_SECONDS = env.int("DASHBOARD_CHART_CACHE_SECONDS", default=300)
+# Vendor previews mirrored into storage as thumbnails after each sync (orders/services/thumbnails.py).
+THUMBNAILS_MIRROR = env.bool("THUMBNAILS_MIRROR", default=True)

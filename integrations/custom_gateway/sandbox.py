@@ -102,6 +102,8 @@ from django.views.decorators.csrf import csrf_exempt
 from PIL import Image, ImageDraw, ImageFont
 from requests.structures import CaseInsensitiveDict
 
+from integrations.sandbox import pictures
+
 from . import sandbox_products, sandbox_vpc
 from .types import (
     DISPATCH_DATE_FORMAT,
@@ -444,20 +446,14 @@ class CustomGatewaySandbox:
     # -- files ----------------------------------------------------------------------------------
 
     def asset_png(self, name: str) -> bytes:
+        """A pushed item's artwork: the print-file look (texts on a transparent canvas) with
+        its name on it, small, since the sandbox only needs to serve something real."""
         with self.lock:
             if name not in self._assets:
-                digest = hashlib.sha256(name.encode()).digest()
-                image = Image.new("RGB", (240, 240), tuple(digest[:3]))
-                draw = ImageDraw.Draw(image)
-                draw.rectangle([20, 20, 219, 219], outline=(255, 255, 255), width=4)
-                draw.multiline_text(
-                    (120, 120), name.replace("-", "\n"), fill=(255, 255, 255), anchor="mm", align="center"
-                )
-                buffer = io.BytesIO()
-                image.save(buffer, "PNG")
+                lines = tuple(pictures.Text(part[:30], "#1155cc", "#000000") for part in name.split("-")[:3] if part)
                 while len(self._assets) >= 256:
                     del self._assets[next(iter(self._assets))]
-                self._assets[name] = buffer.getvalue()
+                self._assets[name] = pictures.print_png(lines, width=240, height=240)
             return self._assets[name]
 
 

@@ -14,7 +14,6 @@ sandbox.py under /sandbox/custom-gateway/).
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import threading
 
@@ -23,7 +22,8 @@ from django.conf import settings
 from django.http import HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
-from PIL import Image, ImageDraw
+
+from integrations.sandbox import pictures
 
 # Standalone (sandbox.py imports this module for its URLs and its type 2 check): the same mount.
 MOUNT = "/sandbox/custom-gateway"
@@ -146,13 +146,8 @@ def control_save_design_view(request):
 
 
 def thumbnail_view(request, ref: str, name: str):
-    digest = hashlib.sha256(f"{ref}/{name}".encode()).digest()
     side = 60 if name.endswith("_60") else 240
-    image = Image.new("RGB", (side, side), tuple(digest[:3]))
-    ImageDraw.Draw(image).rectangle([4, 4, side - 5, side - 5], outline=(255, 255, 255), width=2)
-    buffer = io.BytesIO()
-    image.save(buffer, "PNG")
-    return HttpResponse(buffer.getvalue(), content_type="image/png")
+    return HttpResponse(pictures.design_by_ref_png(ref, size=side), content_type="image/png")
 
 
 urlpatterns = [

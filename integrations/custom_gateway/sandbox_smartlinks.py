@@ -15,13 +15,13 @@ Like the real app, it sends no message unless both meo and mei are given. The me
 
 from __future__ import annotations
 
-import io
 import re
 
 from django.http import Http404, HttpResponse
 from django.urls import path, re_path
 from django.views.decorators.clickjacking import xframe_options_exempt
-from PIL import Image, ImageDraw
+
+from integrations.sandbox import pictures
 
 from .smartlinks import SAVE_CALLBACK_PARAM
 
@@ -128,13 +128,9 @@ def designer(request, app: str, locale: str, configuration: str):
 
 
 def thumbnail(request, ref: str):
-    """A small PNG standing for the design's thumbnail."""
+    """The design's thumbnail: a product drawn with personalised text, chosen by its ref."""
     size = 60 if request.GET.get("size") == "60" else 200
-    image = Image.new("RGB", (size, size), (240, 200, 120))
-    ImageDraw.Draw(image).text((4, size // 2 - 6), ref[:8], fill=(40, 40, 40))
-    out = io.BytesIO()
-    image.save(out, "PNG")
-    return HttpResponse(out.getvalue(), content_type="image/png")
+    return HttpResponse(pictures.design_by_ref_png(ref, size=size), content_type="image/png")
 
 
 def designer_base_url(origin: str) -> str:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import io
 import itertools
 import threading
 import time
@@ -143,14 +142,9 @@ def vpc_view(request):
 
 def snapshot_view(request, product_id: int):
     """A 600x600 PNG preview of the product, as the doc's snapshots.small."""
-    from PIL import Image, ImageDraw
+    from integrations.sandbox import pictures
 
-    digest = hashlib.sha256(str(product_id).encode()).digest()
-    image = Image.new("RGB", (600, 600), tuple(digest[:3]))
-    ImageDraw.Draw(image).text((300, 300), f"VPC {product_id}", fill=(255, 255, 255), anchor="mm")
-    buffer = io.BytesIO()
-    image.save(buffer, "PNG")
-    return HttpResponse(buffer.getvalue(), content_type="image/png")
+    return HttpResponse(pictures.design_by_ref_png(f"vpc-{product_id}", size=600), content_type="image/png")
 
 
 urlpatterns = [

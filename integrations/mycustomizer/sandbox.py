@@ -47,8 +47,6 @@ from __future__ import annotations
 import hashlib
 import json
 import random
-import struct
-import zlib
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -58,6 +56,8 @@ from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 from django.urls import path, reverse
 from django.views.decorators.csrf import csrf_exempt
+
+from integrations.sandbox import pictures
 
 from .types import (
     DEFAULT_COUNT,
@@ -647,20 +647,55 @@ def root_view(request):
 
 
 def image_view(request, company: str, name: str):
-    """Design, image and logo files: a small solid PNG, its colour taken from the name."""
-    digest = hashlib.sha256(name.encode()).digest()
-    response = HttpResponse(_png(48, 48, digest[:3]), content_type="image/png")
+    """Design images: the product drawn with the design's text in its colour and font, its
+    body in the chosen material's colour (integrations/sandbox/pictures.py); logos and unknown
+    names a card with the file's name on it."""
+    found = _picture_owner(sandbox(), name.rsplit(".", 1)[0])
+    if found is None:
+        png = pictures.preview_png("card", (pictures.Text(name[:40], "#444444"),), size=240)
+    else:
+        design, view = found
+        png = pictures.preview_png(
+            design.product.name, design_texts(design), size=400, body=_body_colour(design), label=view
+        )
+    response = HttpResponse(png, content_type="image/png")
     response["Cache-Control"] = "max-age=86400"
     return response
 
 
-def _png(width: int, height: int, rgb: bytes) -> bytes:
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+def _picture_owner(box: MyCustomizerSandbox, image_id: str) -> tuple[FakeDesign, str] | None:
+    """The design whose rendered image (not logo) has this id, and which view it is."""
+    owners = box.__dict__.get("_picture_owners")
+    if owners is None or len(owners) < len(box.designs):
+        owners = {
+            ident: (design, f"View {number}")
+            for design in box.designs
+            for number, (ident, _size) in enumerate(design.images, start=1)
+        }
+        box.__dict__["_picture_owners"] = owners
+    return owners.get(image_id)
 
-    rows = b"".join(b"\x00" + rgb * width for _ in range(height))
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+
+def design_texts(design: FakeDesign) -> tuple[pictures.Text, ...]:
+    """The design's text with the colour and font chosen for it."""
+    fill, font = "#000000", ""
+    for index, option in enumerate(design.product.options):
+        if option.kind == "color" and option.component.lower() in _text_component(design).lower():
+            fill = design.picks.get(index, fill)
+        if option.kind == "font":
+            font = design.picks.get(index, font)
+    return (pictures.Text(design.text, fill, "", font),)
+
+
+def _text_component(design: FakeDesign) -> str:
+    return next((option.component for option in design.product.options if option.kind == "text"), "")
+
+
+def _body_colour(design: FakeDesign) -> str:
+    for index, option in enumerate(design.product.options):
+        if option.kind in ("material", "color") and index in design.picks:
+            return design.picks[index]
+    return "#ffffff"
 
 
 urlpatterns = [

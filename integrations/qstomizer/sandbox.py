@@ -28,8 +28,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import io
 import random
+import re
 import threading
 import time
 from collections import Counter, deque
@@ -40,7 +40,8 @@ from functools import lru_cache, wraps
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 from django.urls import path, reverse
-from PIL import Image, ImageDraw, ImageFont
+
+from integrations.sandbox import pictures
 
 from .types import HD_LINK_TTL_SECONDS, STATUSES
 
@@ -248,33 +249,29 @@ class QstomizerSandbox:
         return hmac.new(self.secret, f"{file_path}\n{expires}".encode(), hashlib.sha256).hexdigest()
 
     def hd_png(self, item: FakeCustomization, side_id: int) -> bytes:
-        """The side's HD file: a real PNG at the template's size (transparent margin, a panel in
-        a colour of the order's, the ids written on it), the same bytes every time."""
+        """The side's HD file: a real PNG at the template's size, the side's texts in their
+        colours and fonts on a transparent canvas (integrations/sandbox/pictures.py), the same
+        bytes every time."""
         width, height = size = self.hd_size(item)
         key = (item.order_id, side_id, size)
         if key not in self.hd_files:
-            rnd = random.Random(f"{item.seed}-{side_id}")
-            colour = rnd.choice([c for c in COLOURS if c != "#000000"])
-            image = Image.new("P", size, 0)
-            image.putpalette([255, 255, 255, 0, 0, 0, *bytes.fromhex(colour.lstrip("#"))])
-            draw = ImageDraw.Draw(image)
-            short = min(size)
-            draw.rounded_rectangle(
-                [width // 10, height // 10, width - width // 10, height - height // 10],
-                radius=short // 12,
-                fill=2,
-                outline=1,
-                width=max(2, short // 150),
-            )
-            label = f"order {item.order_id}\nside {side_id}\n{width} x {height} px"
-            font = ImageFont.load_default(size=max(12, short // 14))
-            draw.multiline_text((width / 2, height / 2), label, fill=1, font=font, anchor="mm", align="center")
-            buffer = io.BytesIO()
-            image.save(buffer, "PNG", dpi=(300, 300), transparency=0, compress_level=1)
             while len(self.hd_files) >= HD_FILES_KEPT:
                 del self.hd_files[next(iter(self.hd_files))]
-            self.hd_files[key] = buffer.getvalue()
+            self.hd_files[key] = pictures.print_png(self.side_texts(item, side_id), width=width, height=height)
         return self.hd_files[key]
+
+    def side_texts(self, item: FakeCustomization, side_id: int) -> tuple[pictures.Text, ...]:
+        """The texts `detail()` puts on that side, as the pictures draw them."""
+        for side in self.detail(item, "")["sides"]:
+            if side["side_id"] == side_id:
+                return tuple(
+                    pictures.Text(
+                        node["text"], node["fill"], node["stroke"] if node["hasStroke"] else "", node["fontFamily"]
+                    )
+                    for node in side["nodes"]
+                    if node["type"] == "text"
+                )
+        return ()
 
     def detail(self, item: FakeCustomization, base: str) -> dict:
         rnd = random.Random(item.seed)
@@ -606,24 +603,30 @@ def root_view(request):
     return JsonResponse({"sandbox": "Qstomizer API v3", "statuses": STATUSES})
 
 
+IMAGE_NAME = re.compile(r"orderimages/(\d+)-(\d+)(-design)?\.png$")
+
+
 def image_view(request, name: str):
-    """Preview and design images: a PNG with the side's name on it, so staff see something real.
-    (A PNG, not an SVG: the back office refuses SVG from vendors, since an SVG may carry script.)"""
-    label = name.rsplit("/", 1)[-1].rsplit(".", 1)[0].replace("-", " ")
-    colour = COLOURS[sum(map(ord, name)) % len(COLOURS)]
-    image = Image.new("RGB", (400, 400), colour)
-    draw = ImageDraw.Draw(image)
-    draw.rectangle([60, 60, 340, 340], outline="#444444", width=2)
-    draw.text(
-        (200, 200),
-        label,
-        fill="#222222" if colour != "#000000" else "#eeeeee",
-        anchor="mm",
-        font=ImageFont.load_default(size=22),
-    )
-    buffer = io.BytesIO()
-    image.save(buffer, "PNG")
-    response = HttpResponse(buffer.getvalue(), content_type="image/png")
+    """Preview and design images. A side's preview is its product drawn with the side's texts on
+    it, its design PNG the artwork alone (integrations/sandbox/pictures.py); other names (clipart)
+    a card with the name on it. (A PNG, not an SVG: the back office refuses SVG from vendors,
+    since an SVG may carry script.)"""
+    box = sandbox()
+    found = IMAGE_NAME.search(name)
+    item = box.by_id.get(int(found[1])) if found else None
+    if found and item is not None and int(found[2]) in box.side_ids(item):
+        side_id = int(found[2])
+        texts = box.side_texts(item, side_id)
+        if found[3]:
+            png = pictures.print_png(texts, width=600, height=600)
+        else:
+            title = dict(PRODUCTS)[item.templates[0]]
+            side_name = SIDE_NAMES[side_id - 8000] if side_id - 8000 < len(SIDE_NAMES) else ""
+            png = pictures.preview_png(title, texts, size=400, label=side_name)
+    else:
+        label = name.rsplit("/", 1)[-1].rsplit(".", 1)[0].replace("-", " ")
+        png = pictures.preview_png("card", (pictures.Text(label[:40], "#444444"),), size=400)
+    response = HttpResponse(png, content_type="image/png")
     response["Cache-Control"] = "max-age=86400"
     return response
 

@@ -14,8 +14,8 @@ from integrations.registry import kind_choices
 from ..models import Customization
 from ..selectors import customization_detail, customization_list
 from ..services.bad_words import highlight_nodes
-from ..services.image_proxy import proxy_url
 from ..services.review import decisions_bulk
+from ..services.thumbnails import thumbnail_url
 from .base import ViewOnlyAdmin
 from .export import CsvExportMixin
 
@@ -159,7 +159,7 @@ class CustomizationAdmin(CsvExportMixin, ViewOnlyAdmin):
             format_html_join(
                 "",
                 '<img class="thumb" src="{}" alt="{}" title="{}" loading="lazy">',
-                ((shown, side.name, side.name) for side in obj.sides.all() if (shown := proxy_url(side.preview_url))),
+                ((shown, side.name, side.name) for side in obj.sides.all() if (shown := thumbnail_url(side))),
             )
             or "—"
         )

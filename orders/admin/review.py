@@ -14,13 +14,21 @@ from integrations.filetypes import PREVIEW_IMAGE, PRINT_FILE
 
 from ..file_responses import placeholder_response, stored_file_response
 from ..models import Customization, PrintRequirement, ProxiedImage, ReviewDecision, ReviewItem, SideArtwork
-from ..selectors import REVIEW_REASONS, review_counts, review_detail, review_neighbours, review_queue
+from ..selectors import (
+    REVIEW_REASONS,
+    review_counts,
+    review_detail,
+    review_neighbours,
+    review_queue,
+    side_thumbnails_prefetch,
+)
 from ..services.artwork import artwork_retry
 from ..services.bad_words import highlight_nodes
 from ..services.image_proxy import proxied_image, url_from_token
 from ..services.review import AlreadyDecided, ReasonRequired, artwork_approve, artwork_reject, decision_undo
 from .base import ViewOnlyAdmin
 from .export import CsvExportMixin
+from .thumbnails import side_thumbnail_view
 
 
 @admin.register(ReviewItem)
@@ -46,6 +54,13 @@ class ReviewAdmin(ViewOnlyAdmin):
             path("artwork/<int:pk>/retry/", view(self.retry_view), name="orders_reviewitem_artwork_retry"),
             path("artwork/<int:pk>/file/", view(self.file_view), name="orders_reviewitem_artwork_file"),
             path("image/<str:token>/", view(self.image_view), name="orders_vendor_image"),
+            path(
+                "side/<int:pk>/thumbnail/<slug:version>/",
+                view(
+                    lambda request, pk, version: side_thumbnail_view(request, pk, version, allowed=image_view_allowed)
+                ),
+                name="orders_side_thumbnail",
+            ),
         ]
 
     def _context(self, request, **extra):
@@ -61,7 +76,9 @@ class ReviewAdmin(ViewOnlyAdmin):
         if not self.has_view_permission(request):
             raise PermissionDenied
         reason = self._reason(request)
-        page = Paginator(review_queue(reason or None), 50).get_page(request.GET.get("page"))
+        page = Paginator(review_queue(reason or None).prefetch_related(side_thumbnails_prefetch()), 50).get_page(
+            request.GET.get("page")
+        )
         counts = review_counts()
         tabs = [("", "All", counts["total"])] + [
             (key, label, counts[key]) for key, (label, _) in REVIEW_REASONS.items()

@@ -15,6 +15,7 @@ from integrations.sources import CustomizationRecord, NodeRecord, SideRecord, St
 
 from ..models import Customization, CustomizationSide, DesignNode, OrderLine, StoreOrder, VendorConnection
 from .payloads import payload_hash
+from .thumbnails import thumbnails_queue
 
 CUSTOMIZATION_FIELDS = [
     "status",
@@ -274,6 +275,8 @@ def _write_changed(
 
     with_lines = [record for record in records if record.order_lines is not None]
     _write_order_lines(connection, with_lines, by_external, existed)
+    # Their vendor previews are mirrored into our storage in the background (services/thumbnails.py).
+    thumbnails_queue(side.pk for side in saved_sides if side.preview_url)
 
 
 def _write_order_lines(
