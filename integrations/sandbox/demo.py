@@ -54,6 +54,8 @@ from orders.services.connections import connection_upsert
 from orders.services.print_jobs import print_jobs_add
 from orders.services.review import artwork_approve
 
+from .demo_operations import demo_operations
+
 logger = logging.getLogger(__name__)
 ADDRESSES = [
     {
@@ -302,7 +304,8 @@ def demo_fulfilment_run(connection: VendorConnection, *, sandbox_origin: str) ->
     """Fulfilment demo on `connection` (a partner with a sandbox): the designs the routing table
     sends it approved and sent (the last one's print file made to fail, when its sandbox says
     how), moved along by the vendor; its catalogue, print files settled and a batch order when it
-    has them; an order pushed by the vendor and shipped; stock levels."""
+    has them; an order pushed by the vendor and shipped; stock levels; then the day's operations
+    (demo_operations: low-stock thresholds, a note and a tag, a rule switched off)."""
     if not settings.SANDBOX_ENABLED:
         raise RuntimeError("the demo runs only with the sandbox on")
     if FulfilmentOrder.objects.filter(connection=connection).exists():
@@ -354,4 +357,5 @@ def demo_fulfilment_run(connection: VendorConnection, *, sandbox_origin: str) ->
     if spec.has(Capability.STOCK):
         for sku, quantity in STOCK:
             StockLevel.objects.get_or_create(connection=connection, sku=sku, defaults={"quantity_available": quantity})
+    demo_operations(connection, user)
     return "done"

@@ -119,6 +119,18 @@ def test_the_fulfilment_demo_sends_orders_ships_a_pushed_one_and_sets_stock(
     pushed = PushedOrder.objects.get(connection=gateway)
     assert pushed.shipments.exists()
     assert StockLevel.objects.filter(connection=gateway).count() == 3
+    # The day's operations: the stamp is low stock, the first order has a note and a tag, and a
+    # rule waits switched off.
+    from fulfilment.selectors import stock_levels_low
+    from operations.models import AutomationRule, Note, Tagging
+
+    assert list(stock_levels_low(StockLevel.objects.filter(connection=gateway)).values_list("sku", flat=True)) == [
+        "STAMP-2X2"
+    ]
+    first = orders.order_by("pk").first()
+    assert Note.objects.filter(fulfilment_order=first).count() == 1
+    assert Tagging.objects.filter(fulfilment_order=first, tag__name="vip").exists()
+    assert not AutomationRule.objects.get(name="Auto-approve clean designs").enabled
     assert demo_fulfilment_run(gateway, sandbox_origin=live_server.url) == "already there"
 
 
