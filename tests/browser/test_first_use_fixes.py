@@ -1,0 +1,42 @@
+"""What a first use found, driven in Chromium: each test is one of the fixes of issue 12, item 8."""
+
+import pytest
+from playwright.sync_api import expect
+
+from orders.models import SideArtwork
+from tests.browser.staff import log_in
+from tests.factories import SideArtworkFactory, staff_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_retry_on_the_customization_page_queues_the_download_not_the_read_only_form(page, live_server):
+    artwork = SideArtworkFactory(state=SideArtwork.State.FAILED, error="HTTP 404 from the vendor")
+    customization = artwork.side.customization
+
+    log_in(page, live_server, staff_in("Reviewer"))
+    page.goto(f"{live_server.url}/admin/orders/customization/{customization.pk}/change/")
+    expect(page.locator(".artwork-error")).to_contain_text("HTTP 404")
+    with page.expect_response(lambda r: "/artwork/" in r.url and "/retry/" in r.url) as response:
+        page.get_by_role("button", name="Retry").click()
+    assert response.value.status == 200
+    expect(page.locator(".artwork")).to_contain_text("retry queued")
+    artwork.refresh_from_db()
+    assert artwork.state == SideArtwork.State.PENDING and artwork.error == ""
+
+
+def test_retry_without_javascript_posts_its_own_url_and_comes_back(browser, live_server):
+    artwork = SideArtworkFactory(state=SideArtwork.State.FAILED, error="HTTP 404 from the vendor")
+    customization = artwork.side.customization
+    context = browser.new_context(java_script_enabled=False, viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    try:
+        log_in(page, live_server, staff_in("Reviewer"))
+        page.goto(f"{live_server.url}/admin/orders/customization/{customization.pk}/change/")
+        page.get_by_role("button", name="Retry").click()
+        expect(page).to_have_url(f"{live_server.url}/admin/orders/customization/{customization.pk}/change/")
+        expect(page.locator(".messagelist")).to_contain_text("Retry queued")
+    finally:
+        context.close()
+    artwork.refresh_from_db()
+    assert artwork.state == SideArtwork.State.PENDING
