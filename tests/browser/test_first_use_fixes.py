@@ -40,3 +40,32 @@ def test_retry_without_javascript_posts_its_own_url_and_comes_back(browser, live
         context.close()
     artwork.refresh_from_db()
     assert artwork.state == SideArtwork.State.PENDING
+
+
+def test_sync_now_shows_the_new_run_without_a_reload_and_a_failed_one_says_why(page, live_server):
+    from orders.models import SyncRun
+    from tests.factories import VendorConnectionFactory
+
+    connection = VendorConnectionFactory(name="Shop sync", kind="qstomizer")
+    log_in(page, live_server, staff_in("Manager"))
+    page.goto(f"{live_server.url}/admin/orders/vendorconnection/")
+    page.locator("#result_list tbody tr", has_text="Shop sync").locator("input.action-select").check()
+    page.locator("select[name=action]").select_option("sync_now")
+    page.get_by_role("button", name="Go").click()
+    expect(page.locator(".messagelist")).to_contain_text("Sync queued for Shop sync")
+    expect(page.locator("#result_list tbody tr")).to_have_count(0)
+
+    # The worker (not running in this test) starts the run after the page has loaded, and it fails.
+    SyncRun.objects.create(
+        connection=connection,
+        status=SyncRun.Status.FAILED,
+        errors=["Qstomizer refused the API key (HTTP 401) <script>alert(1)</script>"],
+    )
+
+    row = page.locator("#result_list tbody tr")
+    expect(row).to_have_count(1, timeout=8_000)
+    expect(row.locator(".run-reason")).to_have_text(
+        "Qstomizer refused the API key (HTTP 401) <script>alert(1)</script>"
+    )
+    assert "refused the API key" in row.locator(".badge-failed").get_attribute("title")
+    expect(page.locator("#result_list script")).to_have_count(0)
