@@ -17,6 +17,7 @@ from integrations.http import VendorRetryable
 from integrations.partners import OrderChanges
 from integrations.registry import Capability, specs_with
 from orders.admin.base import ViewOnlyInline
+from orders.admin.marks import notable
 from orders.models import Customization, VendorConnection
 
 from ..address import BILLING_FIELDS, AddressForm, BillingFormMixin, address_record, billing_record
@@ -108,12 +109,16 @@ class VendorOrderInline(ViewOnlyInline):
         "ref",
         "vendor_status_name",
         "status",
-        "has_error",
+        "has_error_shown",
         "error_message",
         "shipping_tracking",
         "shipping_carrier",
         "shipping_method",
     ]
+
+    @admin.display(description="Has error")
+    def has_error_shown(self, obj):
+        return notable(obj.has_error, "Yes", problem=True)
 
 
 class TimelineInline(ViewOnlyInline):
@@ -209,11 +214,11 @@ class FulfilmentOrderAdmin(admin.ModelAdmin):
         "external_ref",
         "state",
         "status_shown",
-        "has_error",
+        "has_error_shown",
         "error_message",
         "last_error_shown",
         "attempts",
-        "reconciled",
+        "reconciled_shown",
         "sent_at",
         "created_by",
         "created_at",
@@ -239,9 +244,9 @@ class FulfilmentOrderAdmin(admin.ModelAdmin):
                     "next_attempt_at",
                     "reconciliations",
                     "probes",
-                    "has_error",
+                    "has_error_shown",
                     "error_message",
-                    "reconciled",
+                    "reconciled_shown",
                     "attempts",
                     "sent_at",
                 ]
@@ -267,6 +272,14 @@ class FulfilmentOrderAdmin(admin.ModelAdmin):
             },
         ),
     ]
+
+    @admin.display(description="Has error")
+    def has_error_shown(self, obj):
+        return notable(obj.has_error, "Yes: created by the partner in an error state", problem=True)
+
+    @admin.display(description="Reconciled")
+    def reconciled_shown(self, obj):
+        return notable(obj.reconciled, "Yes: a retry found the partner already had it")
 
     def get_queryset(self, request):
         return fulfilment_orders_listed(super().get_queryset(request))

@@ -11,6 +11,7 @@ from django.utils.html import format_html
 
 from integrations.registry import Capability
 from orders.admin.base import ViewOnlyAdmin
+from orders.admin.marks import notable
 from orders.models import VendorConnection
 
 from ..models import (
@@ -66,9 +67,9 @@ class StockLevelAdmin(admin.ModelAdmin):
     actions = ["push_selected", "push_all_changed"]
     readonly_fields = ["pushed_quantity", "pushed_at", "updated_at"]
 
-    @admin.display(description="Changed since push", boolean=True)
+    @admin.display(description="Changed since push")
     def changed(self, obj):
-        return obj.is_changed
+        return notable(obj.is_changed, "changed")
 
     def has_push_permission(self, request):
         return request.user.has_perm("fulfilment.push_stocklevel")
