@@ -588,7 +588,7 @@ class SideArtwork(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        verbose_name = "side artwork"
+        verbose_name = "print file"
         permissions = [("retry_sideartwork", "Can retry an artwork download")]
 
     def __str__(self):

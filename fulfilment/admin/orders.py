@@ -19,6 +19,7 @@ from integrations.registry import Capability, specs_with
 from orders.admin.base import ViewOnlyInline
 from orders.admin.marks import notable
 from orders.models import Customization, VendorConnection
+from orders.text import counted
 
 from ..address import BILLING_FIELDS, AddressForm, BillingFormMixin, address_record, billing_record
 from ..models import (
@@ -406,14 +407,14 @@ class FulfilmentOrderAdmin(admin.ModelAdmin):
     def send_selected(self, request, queryset):
         queued = sum(fulfilment_order_queue(order) for order in queryset.filter(sendable_q()))
         skipped = queryset.count() - queued
-        self.message_user(request, f"{queued} order(s) queued to send.", messages.SUCCESS)
+        self.message_user(request, f"{counted(queued, 'order')} queued to send.", messages.SUCCESS)
         if skipped:
             self.message_user(request, f"{skipped} already sent or on their way were left alone.", messages.WARNING)
 
     @admin.action(description="Discard (drafts and failed: frees their customizations)", permissions=["send"])
     def discard_selected(self, request, queryset):
         discarded = sum(fulfilment_order_discard(order) for order in queryset)
-        self.message_user(request, f"{discarded} order(s) discarded.", messages.SUCCESS)
+        self.message_user(request, f"{counted(discarded, 'order')} discarded.", messages.SUCCESS)
         if queryset.count() - discarded:
             self.message_user(request, "Orders sent or on their way cannot be discarded.", messages.WARNING)
 

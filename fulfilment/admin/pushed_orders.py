@@ -13,6 +13,7 @@ from integrations.filetypes import EPL, LABEL, PDF, ZPL, FileRefused, sniff_byte
 from orders.admin.base import ViewOnlyAdmin, ViewOnlyInline
 from orders.file_responses import harden, placeholder_response, stored_file_response
 from orders.services.image_proxy import proxy_url
+from orders.text import counted
 
 from ..models import (
     PushedOrder,
@@ -120,7 +121,7 @@ class PushedOrderAdmin(ViewOnlyAdmin):
         if queued:
             self.message_user(
                 request,
-                f"Shipping of {len(queued)} order(s) queued: each order's shipments and labels appear on its page "
+                f"Shipping of {counted(len(queued), 'order')} queued: each order's shipments and labels appear on its page "
                 "when the vendor has answered (reload it in a moment); a failure shows as its state, with the reason.",
                 messages.SUCCESS,
             )

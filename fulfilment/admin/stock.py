@@ -13,6 +13,7 @@ from integrations.registry import Capability
 from orders.admin.base import ViewOnlyAdmin
 from orders.admin.marks import notable
 from orders.models import VendorConnection
+from orders.text import counted
 
 from ..models import (
     StockLevel,
@@ -101,7 +102,7 @@ class StockLevelAdmin(admin.ModelAdmin):
             ids = queryset.filter(connection=connection_id).values_list("pk", flat=True)
             stock_push_queue(connection_id, level_ids=ids, user_id=request.user.pk)
         if connections:
-            self._queued(request, connections, f"{queryset.count()} selected level(s)")
+            self._queued(request, connections, f"{counted(queryset.count(), 'selected level')}")
 
     @admin.action(description="Push all changed levels (of the selected connections)", permissions=["push"])
     def push_all_changed(self, request, queryset):
@@ -152,7 +153,7 @@ class StockLevelAdmin(admin.ModelAdmin):
                 if "confirm" in request.POST and not upload and not any(row.error for row in rows):
                     count = stock_import_apply(connection, rows)
                     staged.delete()
-                    self.message_user(request, f"Imported {count} stock level(s).", messages.SUCCESS)
+                    self.message_user(request, f"Imported {counted(count, 'stock level')}.", messages.SUCCESS)
                     return redirect(reverse("admin:fulfilment_stocklevel_changelist"))
                 data = form.data.copy()
                 data["staged"] = str(staged.pk)

@@ -14,6 +14,7 @@ from django.utils.html import format_html
 
 from orders.admin.base import ViewOnlyAdmin
 from orders.models import Customization, VendorConnection
+from orders.text import counted
 
 from ..models import VirtualProduct
 from ..services.virtual_products import (
@@ -139,7 +140,8 @@ class VirtualProductAdmin(ViewOnlyAdmin):
             else:
                 if report.queued:
                     self.message_user(
-                        request, f"Queued {len(report.queued)} design(s): their virtual products are being made."
+                        request,
+                        f"Queued {counted(len(report.queued), 'design')}: their virtual products are being made.",
                     )
                 for line in report.already:
                     self.message_user(request, f"Not sent again: {line}.", messages.WARNING)

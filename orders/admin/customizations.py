@@ -16,6 +16,7 @@ from ..selectors import customization_detail, customization_list
 from ..services.bad_words import highlight_nodes
 from ..services.image_proxy import proxy_url
 from ..services.review import decisions_bulk
+from ..text import counted
 from .base import ViewOnlyAdmin
 
 
@@ -121,7 +122,11 @@ class CustomizationAdmin(ViewOnlyAdmin):
         approved = queryset.filter(decision=Customization.Decision.APPROVED)
         left_out = queryset.count() - approved.count()
         if left_out:
-            self.message_user(request, f"Left out {left_out} design(s) that are not approved.", messages.WARNING)
+            self.message_user(
+                request,
+                f"Left out {counted(left_out, 'design')} that {'is' if left_out == 1 else 'are'} not approved.",
+                messages.WARNING,
+            )
         ids = ",".join(str(pk) for pk in approved.values_list("pk", flat=True))
         if not ids:
             return None
@@ -129,7 +134,7 @@ class CustomizationAdmin(ViewOnlyAdmin):
 
     def _report(self, request, verb, decided, skipped):
         if decided:
-            self.message_user(request, f"{verb} {decided} design(s).", messages.SUCCESS)
+            self.message_user(request, f"{verb} {counted(decided, 'design')}.", messages.SUCCESS)
         for line in skipped:
             self.message_user(request, f"Not changed: {line}.", messages.WARNING)
 

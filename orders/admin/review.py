@@ -19,6 +19,7 @@ from ..services.artwork import artwork_retry
 from ..services.bad_words import highlight_nodes
 from ..services.image_proxy import proxied_image, url_from_token
 from ..services.review import AlreadyDecided, ReasonRequired, artwork_approve, artwork_reject, decision_undo
+from ..text import counted
 from .base import ViewOnlyAdmin
 
 
@@ -293,4 +294,4 @@ class SideArtworkAdmin(ViewOnlyAdmin):
         for artwork in queryset.exclude(state=SideArtwork.State.FETCHING):
             artwork_retry(artwork)
             count += 1
-        self.message_user(request, f"{count} download(s) queued again.", messages.SUCCESS)
+        self.message_user(request, f"{counted(count, 'download')} queued again.", messages.SUCCESS)

@@ -38,3 +38,17 @@ def test_stock_pushed_as_it_is_shows_a_dash_and_a_change_says_changed(client, ga
     assert "icon-no" not in page and "icon-yes" not in page
     assert page.count('<span class="flag-on">changed</span>') == 1
     assert page.count('<span class="flag-off" title="No">—</span>') == 1
+
+
+def test_names_staff_read_are_plural_and_worded_like_the_billing_ones():
+    from fulfilment.models import CataloguePush, FulfilmentOrder, PushedOrder, StockPush
+    from orders.models import SideArtwork
+    from orders.text import counted
+
+    assert StockPush._meta.verbose_name_plural == "stock pushes"
+    assert CataloguePush._meta.verbose_name_plural == "catalogue pushes"
+    assert SideArtwork._meta.verbose_name_plural == "print files"
+    for model in (FulfilmentOrder, PushedOrder):
+        assert model._meta.get_field("shipping_address_4").verbose_name == "city or town"
+    assert FulfilmentOrder._meta.get_field("billing_address_4").verbose_name == "billing city or town"
+    assert (counted(1, "order"), counted(2, "order"), counted(0, "design")) == ("1 order", "2 orders", "0 designs")
