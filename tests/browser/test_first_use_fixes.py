@@ -69,3 +69,22 @@ def test_sync_now_shows_the_new_run_without_a_reload_and_a_failed_one_says_why(p
     )
     assert "refused the API key" in row.locator(".badge-failed").get_attribute("title")
     expect(page.locator("#result_list script")).to_have_count(0)
+
+
+def test_holding_r_a_moment_types_nothing_into_the_reason(page, live_server):
+    from orders.models import Customization
+    from tests.factories import CustomizationFactory, NodeFactory, SideFactory
+
+    customization = CustomizationFactory(status=Customization.Status.ARTWORK_APPROVAL_PENDING)
+    NodeFactory(side=SideFactory(customization=customization), text="Hello")
+    log_in(page, live_server, staff_in("Reviewer"))
+    page.goto(f"{live_server.url}/admin/orders/reviewitem/{customization.pk}/")
+
+    # A key held a little: keydown, a repeated keydown (now aimed at the focused field), keyup.
+    page.keyboard.down("r")
+    page.keyboard.down("r")
+    page.keyboard.up("r")
+    expect(page.locator("#reject-reason")).to_be_focused()
+    expect(page.locator("#reject-reason")).to_have_value("")
+    page.keyboard.type("Blurry rose")  # an "r" typed afterwards is kept
+    expect(page.locator("#reject-reason")).to_have_value("Blurry rose")
