@@ -5,7 +5,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404, redirect, render
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
@@ -15,7 +15,7 @@ from integrations.filetypes import PREVIEW_IMAGE, PRINT_FILE
 from ..file_responses import placeholder_response, stored_file_response
 from ..models import Customization, PrintRequirement, ProxiedImage, ReviewDecision, ReviewItem, SideArtwork
 from ..selectors import REVIEW_REASONS, review_counts, review_detail, review_neighbours, review_queue
-from ..services.artwork import artwork_retry
+from ..services.artwork import NotAcceptable, artwork_accept, artwork_retry
 from ..services.bad_words import highlight_nodes
 from ..services.image_proxy import proxied_image, url_from_token
 from ..services.review import AlreadyDecided, ReasonRequired, artwork_approve, artwork_reject, decision_undo
@@ -44,6 +44,7 @@ class ReviewAdmin(ViewOnlyAdmin):
             path("<int:pk>/decide/", view(self.decide_view), name="orders_reviewitem_decide"),
             path("<int:pk>/undo/", view(self.undo_view), name="orders_reviewitem_undo"),
             path("artwork/<int:pk>/retry/", view(self.retry_view), name="orders_reviewitem_artwork_retry"),
+            path("artwork/<int:pk>/accept/", view(self.accept_view), name="orders_reviewitem_artwork_accept"),
             path("artwork/<int:pk>/file/", view(self.file_view), name="orders_reviewitem_artwork_file"),
             path("image/<str:token>/", view(self.image_view), name="orders_vendor_image"),
         ]
@@ -176,6 +177,27 @@ class ReviewAdmin(ViewOnlyAdmin):
                 "(retry queued)</div>"
             )
         messages.success(request, "Retry queued.")
+        return redirect(reverse("admin:orders_customization_change", args=[artwork.side.customization_id]))
+
+    def accept_view(self, request, pk):
+        """A Manager accepts a print file that needs attention anyway (recorded: who, when)."""
+        if request.method != "POST":
+            raise Http404
+        if not request.user.has_perm("orders.accept_sideartwork"):
+            raise PermissionDenied
+        artwork = get_object_or_404(SideArtwork.objects.select_related("side"), pk=pk)
+        try:
+            artwork = artwork_accept(artwork, user=request.user)
+        except NotAcceptable as exc:
+            if request.htmx:
+                return HttpResponse(f"Not accepted: {exc}.", status=409, content_type="text/plain")
+            messages.error(request, f"Not accepted: {exc}.")
+        else:
+            if request.htmx:
+                return render(
+                    request, "admin/orders/customization/_artwork.html", {"side": artwork.side, "inside_form": False}
+                )
+            messages.success(request, "Accepted anyway: the print file can be ordered.")
         return redirect(reverse("admin:orders_customization_change", args=[artwork.side.customization_id]))
 
     def image_view(self, request, token):

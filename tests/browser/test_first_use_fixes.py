@@ -88,3 +88,22 @@ def test_holding_r_a_moment_types_nothing_into_the_reason(page, live_server):
     expect(page.locator("#reject-reason")).to_have_value("")
     page.keyboard.type("Blurry rose")  # an "r" typed afterwards is kept
     expect(page.locator("#reject-reason")).to_have_value("Blurry rose")
+
+
+def test_a_manager_accepts_a_print_file_that_needs_attention_on_the_customization_page(page, live_server):
+    from orders.models import Customization
+
+    artwork = SideArtworkFactory(
+        state=SideArtwork.State.NEEDS_ATTENTION, error="1200×1200 px, below the 3000×3000 px this template needs"
+    )
+    Customization.objects.filter(pk=artwork.side.customization_id).update(decision=Customization.Decision.APPROVED)
+    manager = staff_in("Manager")
+
+    log_in(page, live_server, manager)
+    page.goto(f"{live_server.url}/admin/orders/customization/{artwork.side.customization_id}/change/")
+    page.get_by_role("button", name="Accept anyway").click()
+
+    expect(page.locator(".artwork-accepted")).to_contain_text(f"Accepted anyway by {manager}")
+    expect(page.locator(".artwork")).to_contain_text("Ready")
+    artwork.refresh_from_db()
+    assert artwork.state == SideArtwork.State.READY and artwork.accepted_by == manager

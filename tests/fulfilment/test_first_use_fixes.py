@@ -52,3 +52,60 @@ def test_names_staff_read_are_plural_and_worded_like_the_billing_ones():
         assert model._meta.get_field("shipping_address_4").verbose_name == "city or town"
     assert FulfilmentOrder._meta.get_field("billing_address_4").verbose_name == "billing city or town"
     assert (counted(1, "order"), counted(2, "order"), counted(0, "design")) == ("1 order", "2 orders", "0 designs")
+
+
+def approved_design_whose_file_needs_attention():
+    from orders.models import Customization, SideArtwork
+    from tests.factories import CustomizationFactory, SideArtworkFactory, SideFactory
+
+    customization = CustomizationFactory(decision=Customization.Decision.APPROVED)
+    artwork = SideArtworkFactory(
+        side=SideFactory(customization=customization, name="Front"),
+        state=SideArtwork.State.NEEDS_ATTENTION,
+        error="1200×1200 px, below the 3000×3000 px this template needs",
+    )
+    return customization, artwork
+
+
+def test_ordering_a_design_whose_file_needs_attention_says_what_is_wrong_and_what_to_do():
+    from fulfilment.services.orders import _artwork_problem
+
+    customization, _ = approved_design_whose_file_needs_attention()
+
+    problem = _artwork_problem(customization)
+
+    assert "not ready yet" not in problem
+    assert "Front needs attention (1200×1200 px, below the 3000×3000 px" in problem
+    assert "a Manager can accept it anyway" in problem
+
+
+def test_a_manager_accepts_it_anyway_and_it_can_be_ordered_with_who_and_when_kept(client):
+    from fulfilment.services.orders import _artwork_problem
+    from orders.models import SideArtwork
+
+    customization, artwork = approved_design_whose_file_needs_attention()
+    manager = staff_in("Manager")
+    client.force_login(manager)
+
+    answer = client.post(f"/admin/orders/reviewitem/artwork/{artwork.pk}/accept/", headers={"HX-Request": "true"})
+
+    assert answer.status_code == 200
+    assert "Accepted anyway by" in answer.content.decode() and str(manager) in answer.content.decode()
+    artwork.refresh_from_db()
+    assert artwork.state == SideArtwork.State.READY and artwork.accepted_by == manager and artwork.accepted_at
+    assert artwork.error.startswith("1200×1200")  # the problem it had stays beside the acceptance
+    assert _artwork_problem(customization) == ""
+
+    again = client.post(f"/admin/orders/reviewitem/artwork/{artwork.pk}/accept/", headers={"HX-Request": "true"})
+    assert again.status_code == 409  # only a file that needs attention can be accepted
+
+
+def test_a_reviewer_may_not_accept_it_and_sees_no_button(client):
+    customization, artwork = approved_design_whose_file_needs_attention()
+    client.force_login(staff_in("Reviewer"))
+
+    page = client.get(f"/admin/orders/customization/{customization.pk}/change/").content.decode()
+    refused = client.post(f"/admin/orders/reviewitem/artwork/{artwork.pk}/accept/")
+
+    assert "Accept anyway" not in page and "Retry" in page
+    assert refused.status_code == 403
