@@ -171,6 +171,7 @@ class PartnerPrintFileAdmin(Shown, ViewOnlyAdmin):
     list_display = [
         "store_item_id",
         "order",
+        "design_link",
         "state_shown",  # the vendor's own code is its tooltip
         "preview_shown",
         "size_shown",
@@ -180,7 +181,7 @@ class PartnerPrintFileAdmin(Shown, ViewOnlyAdmin):
     ]
     list_filter = ["state", ConnectionFilter]
     search_fields = ["order__external_ref", "store_item_id"]
-    list_select_related = ["order"]
+    list_select_related = ["order", "item__customization__connection"]
     actions = ["retry_selected"]
     readonly_fields = [
         "order",
@@ -207,6 +208,13 @@ class PartnerPrintFileAdmin(Shown, ViewOnlyAdmin):
     ]
     fields = readonly_fields
     change_form_template = "admin/fulfilment/partnerprintfile/change_form.html"
+
+    @admin.display(description="Design", ordering="item__customization__external_id")
+    def design_link(self, obj):
+        customization = obj.item.customization
+        return format_html(
+            '<a href="{}">{}</a>', reverse("admin:orders_customization_change", args=[customization.pk]), customization
+        )
 
     def has_retry_permission(self, request):
         return request.user.has_perm(RETRY_PERMISSION)

@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
@@ -17,7 +18,7 @@ from ..models import Customization, PrintRequirement, ProxiedImage, ReviewDecisi
 from ..selectors import REVIEW_REASONS, review_counts, review_detail, review_neighbours, review_queue
 from ..services.artwork import NotAcceptable, artwork_accept, artwork_retry
 from ..services.bad_words import highlight_nodes
-from ..services.image_proxy import proxied_image, url_from_token
+from ..services.image_proxy import proxied_image, proxy_url, url_from_token
 from ..services.review import AlreadyDecided, ReasonRequired, artwork_approve, artwork_reject, decision_undo
 from ..text import counted
 from .base import ViewOnlyAdmin
@@ -267,7 +268,17 @@ class PrintRequirementAdmin(admin.ModelAdmin):
 @admin.register(SideArtwork)
 class SideArtworkAdmin(ViewOnlyAdmin):
     deletable = False
-    list_display = ["side", "customization_link", "state", "pixels", "size_bytes", "attempts", "error", "updated_at"]
+    list_display = [
+        "thumbnail",
+        "side",
+        "design_link",
+        "state",
+        "pixels",
+        "size_shown",
+        "attempts",
+        "error",
+        "updated_at",
+    ]
     list_filter = ["state", "side__customization__connection"]
     search_fields = ["=side__customization__external_id", "error"]
     list_select_related = ["side__customization__connection"]
@@ -293,12 +304,32 @@ class SideArtworkAdmin(ViewOnlyAdmin):
     def has_retry_permission(self, request):
         return request.user.has_perm("orders.retry_sideartwork")
 
-    @admin.display(description="Customization")
-    def customization_link(self, obj):
+    @admin.display(description="Preview")
+    def thumbnail(self, obj):
+        """The side's preview (small, through our image proxy), linked to the design it belongs to."""
+        url = proxy_url(obj.side.preview_url)
+        if not url:
+            return "—"
+        return format_html(
+            '<a href="{}"><img class="list-thumb" src="{}" alt="Preview of {}" loading="lazy"></a>',
+            reverse("admin:orders_customization_change", args=[obj.side.customization_id]),
+            url,
+            obj.side,
+        )
+
+    @admin.display(description="Design", ordering="side__customization__external_id")
+    def design_link(self, obj):
         customization = obj.side.customization
         return format_html(
-            '<a href="{}">{}</a>', reverse("admin:orders_reviewitem_review", args=[customization.pk]), customization
+            '<a href="{}">{}</a><br><a class="quiet" href="{}">review</a>',
+            reverse("admin:orders_customization_change", args=[customization.pk]),
+            customization,
+            reverse("admin:orders_reviewitem_review", args=[customization.pk]),
         )
+
+    @admin.display(description="Size", ordering="size_bytes")
+    def size_shown(self, obj):
+        return filesizeformat(obj.size_bytes) if obj.size_bytes is not None else "—"
 
     @admin.display(description="Pixels")
     def pixels(self, obj):

@@ -109,3 +109,19 @@ def test_a_reviewer_may_not_accept_it_and_sees_no_button(client):
 
     assert "Accept anyway" not in page and "Retry" in page
     assert refused.status_code == 403
+
+
+def test_the_partner_print_file_list_links_each_file_to_its_design(client, gateway):
+    from fulfilment.models import FulfilmentItem, PartnerPrintFile
+    from orders.models import Customization
+    from tests.factories import CustomizationFactory
+
+    order = FulfilmentOrderFactory(connection=gateway, state="sent")
+    customization = CustomizationFactory(decision=Customization.Decision.APPROVED)
+    item = FulfilmentItem.objects.create(order=order, customization=customization, external_ref="C1", quantity=1)
+    PartnerPrintFile.objects.create(order=order, item=item, store_item_id=f"{order.external_ref}-C1")
+    client.force_login(staff_in("Viewer"))
+
+    page = client.get("/admin/fulfilment/partnerprintfile/").content.decode()
+
+    assert f'<a href="/admin/orders/customization/{customization.pk}/change/">{customization}</a>' in page
