@@ -2,6 +2,7 @@
 (the vendor's parser and the fulfilment services again, whatever the vendor)."""
 
 from django.contrib import admin, messages
+from django.template.defaultfilters import filesizeformat
 
 from orders.admin.base import ViewOnlyAdmin
 
@@ -10,12 +11,13 @@ from ..models import (
 )
 from ..selectors import incoming_reprocessable
 from ..services.incoming import incoming_reprocess
+from .catalogue import connection_name
 
 
 @admin.register(IncomingRequest)
 class IncomingRequestAdmin(ViewOnlyAdmin):
     deletable = False  # the record of what the vendor sent or was sent
-    list_display = ["received_at", "kind", "connection", "outcome", "verified", "size_bytes", "note_shown"]
+    list_display = ["received_at", "kind", connection_name, "outcome", "verified", "size_shown", "note_shown"]
     list_filter = ["kind", "outcome", "verified", ("connection", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["body", "note"]
     date_hierarchy = "received_at"
@@ -37,6 +39,10 @@ class IncomingRequestAdmin(ViewOnlyAdmin):
         "reprocessed_at",
         "reprocessed_by",
     ]
+
+    @admin.display(description="Size", ordering="size_bytes")
+    def size_shown(self, obj):
+        return filesizeformat(obj.size_bytes) if obj.size_bytes is not None else "—"
 
     @admin.display(description="Note")
     def note_shown(self, obj):

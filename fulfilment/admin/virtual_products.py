@@ -23,6 +23,7 @@ from ..services.virtual_products import (
     virtual_product_connections,
     virtual_products_queue,
 )
+from .catalogue import connection_name
 
 MAX_DESIGNS = 200
 
@@ -71,7 +72,7 @@ class VirtualProductAdmin(ViewOnlyAdmin):
         "customization_link",
         "base_product_id",
         "category_id",
-        "connection",
+        connection_name,
         "updated_at",
     ]
     list_filter = ["state", ("connection", admin.RelatedOnlyFieldListFilter)]

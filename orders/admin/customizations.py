@@ -44,9 +44,8 @@ class CustomizationAdmin(ViewOnlyAdmin):
         "bad_words_flag",
         "decision_shown",
         "customized_at",
-        "product_title",
+        "product_shown",
         "order_names",
-        "template_id",
     ]
     list_display_links = ["thumbnails", "external_id"]
     list_filter = [
@@ -169,6 +168,14 @@ class CustomizationAdmin(ViewOnlyAdmin):
         )
 
     @admin.display(description="Store orders")
+    @admin.display(description="Product", ordering="product_title")
+    def product_shown(self, obj):
+        # The template id under the product, not a column of its own: with it the list was wider
+        # than a 1440 px screen beside the filters, and the product and orders were cut off.
+        if not obj.template_id:
+            return obj.product_title or "—"
+        return format_html('{}<br><span class="quiet">template {}</span>', obj.product_title or "—", obj.template_id)
+
     def order_names(self, obj):
         return ", ".join(order.name or order.external_id for order in obj.store_orders.all()) or "—"
 

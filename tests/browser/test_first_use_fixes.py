@@ -107,3 +107,46 @@ def test_a_manager_accepts_a_print_file_that_needs_attention_on_the_customizatio
     expect(page.locator(".artwork")).to_contain_text("Ready")
     artwork.refresh_from_db()
     assert artwork.state == SideArtwork.State.READY and artwork.accepted_by == manager
+
+
+def columns_cut_off(page) -> list[str]:
+    """The headers of the list whose right edge is beyond what its scroll box shows."""
+    return page.evaluate(
+        """() => { const box = document.querySelector('#changelist .results').getBoundingClientRect();
+        return [...document.querySelectorAll('#result_list thead th')]
+            .filter(th => th.getBoundingClientRect().right > box.right + 1).map(th => th.innerText.trim()); }"""
+    )
+
+
+def test_key_columns_fit_at_1440_px_beside_the_navigation_and_filters(browser, live_server):
+    from fulfilment.models import IncomingRequest, RoutingRule
+    from tests.factories import CustomizationFactory, OrderLineFactory, VendorConnectionFactory
+
+    long_url = "https://api.example-print-partner.com/v3/very/long/path/to/the/endpoint/of/this/vendor"
+    shop = VendorConnectionFactory(name="Demo Qstomizer (sandbox)", kind="qstomizer", base_url=long_url)
+    partner = VendorConnectionFactory(name="Demo Custom Gateway (sandbox)", kind="custom_gateway")
+    for n in range(3):
+        customization = CustomizationFactory(
+            connection=shop, template_id=f"tmpl-{n}-0042", product_title="Electric Guitar Pickguard"
+        )
+        OrderLineFactory(customization=customization)
+    IncomingRequest.objects.create(
+        kind="status", connection=partner, method="POST", size_bytes=2400, outcome="applied", note="x" * 80
+    )
+    RoutingRule.objects.create(connection=partner, product_contains="mug", priority=10)
+
+    context = browser.new_context(viewport={"width": 1440, "height": 900})
+    page = context.new_page()
+    try:
+        log_in(page, live_server, staff_in("Viewer"))
+        for path in [
+            "/admin/orders/vendorconnection/",
+            "/admin/orders/customization/",
+            "/admin/orders/storeorder/",
+            "/admin/fulfilment/incomingrequest/",
+            "/admin/fulfilment/routingrule/",
+        ]:
+            page.goto(f"{live_server.url}{path}")
+            assert columns_cut_off(page) == [], path
+    finally:
+        context.close()
