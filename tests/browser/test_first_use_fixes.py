@@ -150,3 +150,33 @@ def test_key_columns_fit_at_1440_px_beside_the_navigation_and_filters(browser, l
             assert columns_cut_off(page) == [], path
     finally:
         context.close()
+
+
+def test_the_review_screen_fits_a_phone(browser, live_server):
+    from orders.models import Customization
+    from tests.factories import CustomizationFactory, NodeFactory, SideFactory
+
+    customization = CustomizationFactory(
+        status=Customization.Status.ARTWORK_APPROVAL_PENDING, user_notes="Please, contact us before proceed."
+    )
+    for name in ("Front", "Back"):
+        side = SideFactory(customization=customization, name=name)
+        NodeFactory(side=side, text="Grandma's Kitchen", font_family="Carter One", font_size=32, fill="#ffe599")
+    context = browser.new_context(viewport={"width": 375, "height": 812}, is_mobile=True)
+    page = context.new_page()
+    try:
+        log_in(page, live_server, staff_in("Reviewer"))
+        page.goto(f"{live_server.url}/admin/orders/reviewitem/{customization.pk}/")
+        expect(page.locator("#approve-button")).to_be_visible()
+
+        assert page.evaluate("document.documentElement.scrollWidth") <= 375
+        sides = page.locator(".review-sides").bounding_box()
+        aside = page.locator(".review-aside").bounding_box()
+        assert aside["y"] >= sides["y"] + sides["height"]  # below the sides, not squeezed beside them
+        for side in page.locator(".review-panel .side").all():
+            box = side.bounding_box()
+            assert box["x"] >= 0 and box["x"] + box["width"] <= 375
+        reason = page.locator("#reject-reason").bounding_box()
+        assert reason["x"] + reason["width"] <= 375
+    finally:
+        context.close()
