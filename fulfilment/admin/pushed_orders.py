@@ -12,6 +12,7 @@ from django.utils.http import urlencode
 from integrations.filetypes import EPL, LABEL, PDF, ZPL, FileRefused, sniff_bytes
 from orders.admin.base import ViewOnlyAdmin, ViewOnlyInline
 from orders.file_responses import harden, placeholder_response, stored_file_response
+from orders.readable import json_table
 from orders.services.image_proxy import proxy_url
 from orders.text import counted
 
@@ -52,7 +53,11 @@ class PushedItemInline(ViewOnlyInline):
 
 class ShipmentInline(ViewOnlyInline):
     model = Shipment
-    fields = readonly_fields = ["vendor_id", "carrier", "tracking", "items", "label_viewer"]
+    fields = readonly_fields = ["vendor_id", "carrier", "tracking", "items_shown", "label_viewer"]
+
+    @admin.display(description="Items")
+    def items_shown(self, obj):
+        return json_table(obj.items)
 
     @admin.display(description="Label")
     def label_viewer(self, obj):

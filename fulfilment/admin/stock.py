@@ -13,6 +13,7 @@ from integrations.registry import Capability
 from orders.admin.base import ViewOnlyAdmin
 from orders.admin.marks import notable
 from orders.models import VendorConnection
+from orders.readable import json_table
 from orders.text import counted
 
 from ..models import (
@@ -182,4 +183,13 @@ class StockPushAdmin(ViewOnlyAdmin):
     list_display = ["at", "connection", "user", "status", "count", "error"]
     list_filter = ["status", ("connection", admin.RelatedOnlyFieldListFilter)]
     date_hierarchy = "at"
-    readonly_fields = ["connection", "user", "at", "status", "count", "sent", "answers", "error"]
+    readonly_fields = ["connection", "user", "at", "status", "count", "sent_shown", "answers_shown", "error"]
+    exclude = ["sent", "answers"]
+
+    @admin.display(description="Sent")
+    def sent_shown(self, obj):
+        return json_table(obj.sent)
+
+    @admin.display(description="Partner's answers")
+    def answers_shown(self, obj):
+        return json_table(obj.answers)

@@ -125,3 +125,27 @@ def test_the_partner_print_file_list_links_each_file_to_its_design(client, gatew
     page = client.get("/admin/fulfilment/partnerprintfile/").content.decode()
 
     assert f'<a href="/admin/orders/customization/{customization.pk}/change/">{customization}</a>' in page
+
+
+def test_shipment_items_and_stock_push_answers_are_small_tables(client, gateway):
+    from fulfilment.models import StockPush
+    from tests.factories import PushedOrderFactory, ShipmentFactory
+
+    order = PushedOrderFactory(connection=gateway)
+    ShipmentFactory(order=order, items=[{"id": 5007004, "order_id": 1007004, "quantity": 2, "quantity_shipped": 2}])
+    push = StockPush.objects.create(
+        connection=gateway,
+        status=StockPush.Status.SUCCEEDED,
+        count=1,
+        sent=[[{"sku": "MUG-1", "data": {"quantity_available": 3}}]],
+        answers=[{"updated": 1, "failed": 0}],
+    )
+    client.force_login(staff_in("Viewer"))
+
+    shipped = client.get(f"/admin/fulfilment/pushedorder/{order.pk}/change/").content.decode()
+    pushed = client.get(f"/admin/fulfilment/stockpush/{push.pk}/change/").content.decode()
+
+    assert "<th>Quantity shipped</th>" in shipped and "<td>5007004</td>" in shipped
+    assert '"quantity_shipped"' not in shipped
+    assert "<th>Quantity available</th>" in pushed and "<td>MUG-1</td>" in pushed
+    assert "<th>Updated</th>" in pushed and "<th>Failed</th>" in pushed  # jsonb keeps keys in its own order
