@@ -33,6 +33,7 @@ from ..services.stock import (
     stock_import_stage,
     stock_import_staged,
 )
+from .catalogue import connection_name
 
 
 class StockImportForm(forms.Form):
@@ -62,7 +63,15 @@ class StockImportForm(forms.Form):
 
 @admin.register(StockLevel)
 class StockLevelAdmin(admin.ModelAdmin):
-    list_display = ["sku", "connection", "quantity_available", "pushed_quantity", "changed", "pushed_at", "updated_at"]
+    list_display = [
+        "sku",
+        connection_name,
+        "quantity_available",
+        "pushed_quantity",
+        "changed",
+        "pushed_at",
+        "updated_at",
+    ]
     list_editable = ["quantity_available"]
     list_filter = [("connection", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["sku"]
