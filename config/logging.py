@@ -71,6 +71,19 @@ class RedactSecretsFilter(logging.Filter):
 
 FILTER = {"redact_secrets": {"()": "config.logging.RedactSecretsFilter"}}
 
+# Paths whose access-log lines are dropped: the built-in vendor sandboxes (development only) are
+# called hundreds of times by a sync, which buried everything else `bin/run` printed.
+QUIET_PATHS = ("/sandbox/",)
+
+
+class QuietPathsFilter(logging.Filter):
+    """Drops gunicorn access records of QUIET_PATHS (its atoms dict has the path as "U")."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        path = args.get("U") if isinstance(args, Mapping) else None
+        return not (isinstance(path, str) and path.startswith(QUIET_PATHS))
+
 
 def gunicorn_logconfig(level: str = "INFO") -> dict:
     """gunicorn's `logconfig_dict`: its error log on stderr and access log on stdout, both through
@@ -79,7 +92,7 @@ def gunicorn_logconfig(level: str = "INFO") -> dict:
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "filters": FILTER,
+        "filters": {**FILTER, "quiet_paths": {"()": "config.logging.QuietPathsFilter"}},
         "formatters": {"generic": generic, "access": {"format": "%(message)s"}},
         "handlers": {
             "error_console": {
@@ -106,7 +119,7 @@ def gunicorn_logconfig(level: str = "INFO") -> dict:
             "gunicorn.access": {
                 "level": "INFO",
                 "handlers": ["access_console"],
-                "filters": ["redact_secrets"],
+                "filters": ["quiet_paths", "redact_secrets"],
                 "propagate": False,
             },
         },

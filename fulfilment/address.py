@@ -172,7 +172,7 @@ class AddressForm(forms.Form):
     shipping_address_1 = forms.CharField(max_length=255)
     shipping_address_2 = forms.CharField(max_length=255, required=False)
     shipping_address_3 = forms.CharField(max_length=255, required=False)
-    shipping_address_4 = forms.CharField(label="Town or city", max_length=255, required=False)
+    shipping_address_4 = forms.CharField(label="City or town", max_length=255, required=False)
     shipping_address_5 = forms.CharField(label="Region", max_length=255, required=False)
     shipping_postcode = forms.CharField(max_length=32)
     shipping_country_code = forms.CharField(label="Country (ISO code, e.g. GB)", max_length=2, min_length=2)

@@ -224,6 +224,7 @@ class CataloguePush(models.Model):
     at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:
+        verbose_name_plural = "catalogue pushes"
         ordering = ["-at", "-id"]
         indexes = [models.Index(fields=["content_type", "object_id"])]
 

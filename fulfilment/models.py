@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from integrations.partners import STATUS_LABELS, HookKind, LineKind
 from orders.models import Customization, StoreOrder, VendorConnection
+from orders.text import counted
 
 from .address import COUNTRY_HELP, country_code_validate
 
@@ -40,7 +41,7 @@ class Address(models.Model):
     shipping_address_1 = models.CharField(max_length=255, blank=True)
     shipping_address_2 = models.CharField(max_length=255, blank=True)
     shipping_address_3 = models.CharField(max_length=255, blank=True)
-    shipping_address_4 = models.CharField("town or city", max_length=255, blank=True)
+    shipping_address_4 = models.CharField("city or town", max_length=255, blank=True)
     shipping_address_5 = models.CharField("region", max_length=255, blank=True)
     shipping_postcode = models.CharField(max_length=32, blank=True)
     shipping_country_code = models.CharField(
@@ -495,7 +496,7 @@ class ShippingLabel(models.Model):
     file = models.FileField(upload_to="labels/", blank=True, max_length=500)
     content_type = models.CharField(max_length=100, blank=True)
     size_bytes = models.PositiveBigIntegerField(null=True, blank=True)
-    sha256 = models.CharField(max_length=64, blank=True)
+    sha256 = models.CharField("SHA-256", max_length=64, blank=True)
     source_url = models.URLField(max_length=1000, blank=True)
     error = models.TextField(blank=True)
 
@@ -565,10 +566,11 @@ class StockPush(models.Model):
     error = models.TextField(blank=True)
 
     class Meta:
+        verbose_name_plural = "stock pushes"
         ordering = ["-at"]
 
     def __str__(self):
-        return f"Stock push of {self.count} SKU(s) at {self.at:%Y-%m-%d %H:%M}"
+        return f"Stock push of {counted(self.count, 'SKU')} at {self.at:%Y-%m-%d %H:%M}"
 
 
 class RateLimitWindow(models.Model):
@@ -613,7 +615,7 @@ class PartnerPrintFile(models.Model):
     file = models.FileField(upload_to="partner-print-files/", blank=True, max_length=500)
     content_type = models.CharField(max_length=100, blank=True, help_text="What the bytes are (sniffed).")
     size_bytes = models.PositiveBigIntegerField(null=True, blank=True)
-    sha256 = models.CharField(max_length=64, blank=True)
+    sha256 = models.CharField("SHA-256", max_length=64, blank=True)
     page_count = models.PositiveIntegerField(null=True, blank=True)
     width = models.PositiveIntegerField(null=True, blank=True, help_text="Pixels (images).")
     height = models.PositiveIntegerField(null=True, blank=True, help_text="Pixels (images).")

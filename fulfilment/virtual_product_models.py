@@ -36,7 +36,9 @@ class VirtualProduct(models.Model):
     )
     state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED, db_index=True)
     error = models.TextField(blank=True, help_text="What the partner said went wrong, in words.")
-    artwork_sha256 = models.CharField(max_length=64, blank=True, help_text="The print file that was hosted.")
+    artwork_sha256 = models.CharField(
+        "artwork SHA-256", max_length=64, blank=True, help_text="The print file that was hosted."
+    )
     original_url = models.URLField("hosted original", max_length=1000, blank=True)
     preview_url = models.URLField("hosted preview", max_length=1000, blank=True)
     processed_url = models.URLField("hosted processed image", max_length=1000, blank=True)

@@ -68,7 +68,7 @@ class PushedAsset(models.Model):
     file = models.FileField(upload_to="pushed-assets/", blank=True, max_length=500)
     content_type = models.CharField(max_length=100, blank=True, help_text="What the bytes are (sniffed).")
     size_bytes = models.PositiveBigIntegerField(null=True, blank=True)
-    sha256 = models.CharField(max_length=64, blank=True)
+    sha256 = models.CharField("SHA-256", max_length=64, blank=True)
     width = models.PositiveIntegerField(null=True, blank=True)
     height = models.PositiveIntegerField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)

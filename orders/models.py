@@ -611,11 +611,20 @@ class SideArtwork(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     started_at = models.DateTimeField(null=True, blank=True)
     fetched_at = models.DateTimeField(null=True, blank=True)
+    # A Manager accepted a file that needs attention (preflight) anyway: it is ready, and who and
+    # when are kept beside the problem it had. A new fetch clears them.
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    accepted_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        verbose_name = "side artwork"
-        permissions = [("retry_sideartwork", "Can retry an artwork download")]
+        verbose_name = "print file"
+        permissions = [
+            ("retry_sideartwork", "Can retry an artwork download"),
+            ("accept_sideartwork", "Can accept a print file that needs attention anyway"),
+        ]
 
     def __str__(self):
         return f"Artwork of {self.side} ({self.get_state_display()})"

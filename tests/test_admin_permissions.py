@@ -192,6 +192,7 @@ POSTS = {
     "orders_reviewitem_decide": Post(REVIEWER, fill="orders.Customization", data={"decision": "approve"}),
     "orders_reviewitem_undo": Post(MANAGER, fill="orders.Customization:decided"),
     "orders_reviewitem_artwork_retry": Post(REVIEWER, fill="orders.SideArtwork"),
+    "orders_reviewitem_artwork_accept": Post(MANAGER, fill="orders.SideArtwork"),
     "orders_vendorconnection_rotate_hook": Post(MANAGER, fill="orders.VendorConnection", data={"confirm": "yes"}),
     "orders_vendorconnection_print_jobs": Post(MANAGER, fill="orders.VendorConnection", data={"refs": "AAA111"}),
     # Retry (the fulfilment send permission): a stored file is left alone.

@@ -110,7 +110,7 @@ def test_ship_queues_the_shipping_and_its_labels_appear_on_the_order(
     answer = client.post(PUSHED_URL, {"action": "ship_selected", "_selected_action": [pushed.pk], "index": "0"})
 
     assert messages_of(client.get(answer["Location"])) == [
-        "Shipping of 1 order(s) queued: each order's shipments and labels appear on its page when the vendor has "
+        "Shipping of 1 order queued: each order's shipments and labels appear on its page when the vendor has "
         "answered (reload it in a moment); a failure shows as its state, with the reason."
     ]
     assert tasks_inline == [(fulfilment_queue.PUSHED_ORDER_SHIP_TASK, (pushed.pk,), {})]

@@ -241,7 +241,9 @@ class CatalogueVariantAdmin(CatalogueRecordAdmin):
 @admin.register(CataloguePush)
 class CataloguePushAdmin(ViewOnlyAdmin):
     deletable = False  # the record of what was sent and answered
-    list_display = ["at", "kind", "record_link", "action", "ok", "error_shown", "vendor_id", "user"]
+    # The kind under the record, not a column of its own: with it the partner's id and the user
+    # were cut off at 1440 px.
+    list_display = ["at", "record_link", "action", "ok", "error_shown", "vendor_id", "user"]
     list_filter = ["ok", "kind", "action", ("connection", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["content_type", "user", "connection"]
     search_fields = ["record_name", "vendor_id", "error"]
@@ -277,9 +279,11 @@ class CataloguePushAdmin(ViewOnlyAdmin):
     def record_link(self, obj):
         model = obj.content_type.model_class()
         if model is None or not model.objects.filter(pk=obj.object_id).exists():
-            return f"{obj.record_name} (deleted)"
+            return format_html('{} (deleted)<br><span class="quiet">{}</span>', obj.record_name, obj.get_kind_display())
         url = reverse(f"admin:fulfilment_{obj.content_type.model}_change", args=[obj.object_id])
-        return format_html('<a href="{}">{}</a>', url, obj.record_name)
+        return format_html(
+            '<a href="{}">{}</a><br><span class="quiet">{}</span>', url, obj.record_name, obj.get_kind_display()
+        )
 
 
 class VariantMappingForm(forms.ModelForm):

@@ -2,6 +2,7 @@
 (the vendor's parser and the fulfilment services again, whatever the vendor)."""
 
 from django.contrib import admin, messages
+from django.template.defaultfilters import filesizeformat
 
 from orders.admin.base import ViewOnlyAdmin
 
@@ -15,10 +16,11 @@ from ..services.incoming import incoming_reprocess
 @admin.register(IncomingRequest)
 class IncomingRequestAdmin(ViewOnlyAdmin):
     deletable = False  # the record of what the vendor sent or was sent
-    list_display = ["received_at", "kind", "connection", "outcome", "verified", "size_bytes", "note_shown"]
+    list_display = ["received_at", "kind", "connection_shown", "outcome", "verified", "size_shown", "note_shown"]
     list_filter = ["kind", "outcome", "verified", ("connection", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["body", "note"]
     date_hierarchy = "received_at"
+    list_select_related = ["connection"]
     actions = ["reprocess_selected"]
     readonly_fields = [
         "kind",
@@ -37,6 +39,16 @@ class IncomingRequestAdmin(ViewOnlyAdmin):
         "reprocessed_at",
         "reprocessed_by",
     ]
+
+    @admin.display(description="Connection", ordering="connection__name")
+    def connection_shown(self, obj):
+        # The name only ("Name (Kind)" pushed the size and note off screen); a request that
+        # matched no connection has none.
+        return obj.connection.name if obj.connection else "—"
+
+    @admin.display(description="Size", ordering="size_bytes")
+    def size_shown(self, obj):
+        return filesizeformat(obj.size_bytes) if obj.size_bytes is not None else "—"
 
     @admin.display(description="Note")
     def note_shown(self, obj):

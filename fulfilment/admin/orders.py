@@ -19,7 +19,9 @@ from integrations.registry import Capability, specs_with
 from orders.admin.a11y import RowLabelledForm
 from orders.admin.base import ViewOnlyInline
 from orders.admin.export import CsvExportMixin
+from orders.admin.marks import notable
 from orders.models import Customization, VendorConnection
+from orders.text import counted
 
 from ..address import BILLING_FIELDS, AddressForm, BillingFormMixin, address_record, billing_record
 from ..carriers import carrier_name
@@ -115,12 +117,16 @@ class VendorOrderInline(ViewOnlyInline):
         "ref",
         "vendor_status_name",
         "status",
-        "has_error",
+        "has_error_shown",
         "error_message",
         "shipping_tracking",
         "shipping_carrier",
         "shipping_method",
     ]
+
+    @admin.display(description="Has error")
+    def has_error_shown(self, obj):
+        return notable(obj.has_error, "Yes", problem=True)
 
 
 class TimelineInline(ViewOnlyInline):
@@ -250,11 +256,11 @@ class FulfilmentOrderAdmin(HoldsAdminMixin, CsvExportMixin, FulfilmentPackingSli
         "external_ref",
         "state",
         "status_shown",
-        "has_error",
+        "has_error_shown",
         "error_message",
         "last_error_shown",
         "attempts",
-        "reconciled",
+        "reconciled_shown",
         "sent_at",
         "created_by",
         "created_at",
@@ -280,9 +286,9 @@ class FulfilmentOrderAdmin(HoldsAdminMixin, CsvExportMixin, FulfilmentPackingSli
                     "next_attempt_at",
                     "reconciliations",
                     "probes",
-                    "has_error",
+                    "has_error_shown",
                     "error_message",
-                    "reconciled",
+                    "reconciled_shown",
                     "attempts",
                     "sent_at",
                 ]
@@ -308,6 +314,14 @@ class FulfilmentOrderAdmin(HoldsAdminMixin, CsvExportMixin, FulfilmentPackingSli
             },
         ),
     ]
+
+    @admin.display(description="Has error")
+    def has_error_shown(self, obj):
+        return notable(obj.has_error, "Yes: created by the partner in an error state", problem=True)
+
+    @admin.display(description="Reconciled")
+    def reconciled_shown(self, obj):
+        return notable(obj.reconciled, "Yes: a retry found the partner already had it")
 
     def get_queryset(self, request):
         return fulfilment_orders_listed(super().get_queryset(request))
@@ -439,7 +453,7 @@ class FulfilmentOrderAdmin(HoldsAdminMixin, CsvExportMixin, FulfilmentPackingSli
         queued = sum(fulfilment_order_queue(order) for order in queryset.filter(sendable_q()))
         held = queryset.filter(on_hold=True).count()
         skipped = queryset.count() - queued - held
-        self.message_user(request, f"{queued} order(s) queued to send.", messages.SUCCESS)
+        self.message_user(request, f"{counted(queued, 'order')} queued to send.", messages.SUCCESS)
         if held:
             said = "1 order is" if held == 1 else f"{held} orders are"
             self.message_user(request, f"{said} on hold and not sent: release first.", messages.WARNING)
@@ -449,7 +463,7 @@ class FulfilmentOrderAdmin(HoldsAdminMixin, CsvExportMixin, FulfilmentPackingSli
     @admin.action(description="Discard (drafts and failed: frees their customizations)", permissions=["send"])
     def discard_selected(self, request, queryset):
         discarded = sum(fulfilment_order_discard(order) for order in queryset)
-        self.message_user(request, f"{discarded} order(s) discarded.", messages.SUCCESS)
+        self.message_user(request, f"{counted(discarded, 'order')} discarded.", messages.SUCCESS)
         if queryset.count() - discarded:
             self.message_user(request, "Orders sent or on their way cannot be discarded.", messages.WARNING)
 

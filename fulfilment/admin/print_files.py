@@ -12,6 +12,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from integrations.filetypes import PNG, PRINT_FILE
 from orders.admin.base import ViewOnlyAdmin, ViewOnlyInline
 from orders.file_responses import stored_file_response
+from orders.text import counted
 
 from ..models import PartnerPrintFile
 from ..services.print_files import partner_print_file_retry_queue, polls_print_files
@@ -37,7 +38,7 @@ def size_shown(obj: PartnerPrintFile) -> str:
     if obj.width and obj.height:
         what += f", {obj.width}×{obj.height} px"
     elif obj.page_count:
-        what += f", {obj.page_count} page(s)"
+        what += f", {counted(obj.page_count, 'page')}"
     return what
 
 
@@ -170,6 +171,7 @@ class PartnerPrintFileAdmin(Shown, ViewOnlyAdmin):
     list_display = [
         "store_item_id",
         "order",
+        "design_link",
         "state_shown",  # the vendor's own code is its tooltip
         "preview_shown",
         "size_shown",
@@ -179,7 +181,7 @@ class PartnerPrintFileAdmin(Shown, ViewOnlyAdmin):
     ]
     list_filter = ["state", ConnectionFilter]
     search_fields = ["order__external_ref", "store_item_id"]
-    list_select_related = ["order"]
+    list_select_related = ["order", "item__customization__connection"]
     actions = ["retry_selected"]
     readonly_fields = [
         "order",
@@ -207,6 +209,13 @@ class PartnerPrintFileAdmin(Shown, ViewOnlyAdmin):
     fields = readonly_fields
     change_form_template = "admin/fulfilment/partnerprintfile/change_form.html"
 
+    @admin.display(description="Design", ordering="item__customization__external_id")
+    def design_link(self, obj):
+        customization = obj.item.customization
+        return format_html(
+            '<a href="{}">{}</a>', reverse("admin:orders_customization_change", args=[customization.pk]), customization
+        )
+
     def has_retry_permission(self, request):
         return request.user.has_perm(RETRY_PERMISSION)
 
@@ -226,11 +235,11 @@ class PartnerPrintFileAdmin(Shown, ViewOnlyAdmin):
         if done.get("remake"):
             self.message_user(
                 request,
-                f"{done['remake']} failed print file(s): the partner is asked to remake them.",
+                f"{counted(done['remake'], 'failed print file')}: the partner is asked to remake them.",
                 messages.SUCCESS,
             )
         if done.get("poll"):
-            self.message_user(request, f"{done['poll']} print file(s) queued to poll now.", messages.SUCCESS)
+            self.message_user(request, f"{counted(done['poll'], 'print file')} queued to poll now.", messages.SUCCESS)
         if done.get("settled"):
             self.message_user(request, f"{done['settled']} already stored were left alone.", messages.WARNING)
 

@@ -12,7 +12,9 @@ from django.utils.http import urlencode
 from integrations.filetypes import EPL, LABEL, PDF, ZPL, FileRefused, sniff_bytes
 from orders.admin.base import ViewOnlyAdmin, ViewOnlyInline
 from orders.file_responses import harden, placeholder_response, stored_file_response
+from orders.readable import json_table
 from orders.services.image_proxy import proxy_url
+from orders.text import counted
 
 from ..models import (
     PushedOrder,
@@ -53,11 +55,15 @@ class PushedItemInline(ViewOnlyInline):
 
 class ShipmentInline(ViewOnlyInline):
     model = Shipment
-    fields = readonly_fields = ["vendor_id", "carrier", "tracking_shown", "items", "label_viewer"]
+    fields = readonly_fields = ["vendor_id", "carrier", "tracking_shown", "items_shown", "label_viewer"]
 
     @admin.display(description="Tracking")
     def tracking_shown(self, obj):
         return tracking_link(obj.carrier, obj.tracking)
+
+    @admin.display(description="Items")
+    def items_shown(self, obj):
+        return json_table(obj.items)
 
     @admin.display(description="Label")
     def label_viewer(self, obj):
@@ -139,7 +145,7 @@ class PushedOrderAdmin(PushedOrderShippingMixin, ViewOnlyAdmin):
         if queued:
             self.message_user(
                 request,
-                f"Shipping of {len(queued)} order(s) queued: each order's shipments and labels appear on its page "
+                f"Shipping of {counted(len(queued), 'order')} queued: each order's shipments and labels appear on its page "
                 "when the vendor has answered (reload it in a moment); a failure shows as its state, with the reason.",
                 messages.SUCCESS,
             )

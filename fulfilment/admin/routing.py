@@ -8,6 +8,7 @@ from integrations.registry import Capability
 from orders.models import VendorConnection
 
 from ..models import RoutingRule
+from .catalogue import connection_name
 
 
 class RoutingRuleForm(forms.ModelForm):
@@ -33,7 +34,7 @@ class RoutingRuleForm(forms.ModelForm):
 @admin.register(RoutingRule)
 class RoutingRuleAdmin(admin.ModelAdmin):
     form = RoutingRuleForm
-    list_display = ["priority", "condition_shown", "connection", "is_active", "updated_at"]
+    list_display = ["priority", "condition_shown", connection_name, "is_active", "updated_at"]
     list_display_links = ["condition_shown"]
     list_filter = ["is_active", ("connection", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["product_contains", "template_id", "sku", "connection__name"]

@@ -13,7 +13,10 @@ from integrations.registry import Capability
 from orders.admin.a11y import RowLabelledForm
 from orders.admin.base import ViewOnlyAdmin
 from orders.admin.export import CsvExportMixin
+from orders.admin.marks import notable
 from orders.models import VendorConnection
+from orders.readable import json_table
+from orders.text import counted
 
 from ..models import (
     StockLevel,
@@ -33,6 +36,7 @@ from ..services.stock import (
     stock_import_stage,
     stock_import_staged,
 )
+from .catalogue import connection_name
 
 
 class StockImportForm(forms.Form):
@@ -86,7 +90,7 @@ class StockLevelAdmin(CsvExportMixin, admin.ModelAdmin):
     ]
     list_display = [
         "sku",
-        "connection",
+        connection_name,
         "quantity_available",
         "low_stock_threshold",
         "pushed_quantity",
@@ -104,9 +108,9 @@ class StockLevelAdmin(CsvExportMixin, admin.ModelAdmin):
         kwargs.setdefault("form", RowLabelledForm)  # the editable quantities, named per row
         return super().get_changelist_form(request, **kwargs)
 
-    @admin.display(description="Changed since push", boolean=True)
+    @admin.display(description="Changed since push")
     def changed(self, obj):
-        return obj.is_changed
+        return notable(obj.is_changed, "changed")
 
     def has_push_permission(self, request):
         return request.user.has_perm("fulfilment.push_stocklevel")
@@ -138,7 +142,7 @@ class StockLevelAdmin(CsvExportMixin, admin.ModelAdmin):
             ids = queryset.filter(connection=connection_id).values_list("pk", flat=True)
             stock_push_queue(connection_id, level_ids=ids, user_id=request.user.pk)
         if connections:
-            self._queued(request, connections, f"{queryset.count()} selected level(s)")
+            self._queued(request, connections, f"{counted(queryset.count(), 'selected level')}")
 
     @admin.action(description="Push all changed levels (of the selected connections)", permissions=["push"])
     def push_all_changed(self, request, queryset):
@@ -189,7 +193,7 @@ class StockLevelAdmin(CsvExportMixin, admin.ModelAdmin):
                 if "confirm" in request.POST and not upload and not any(row.error for row in rows):
                     count = stock_import_apply(connection, rows)
                     staged.delete()
-                    self.message_user(request, f"Imported {count} stock level(s).", messages.SUCCESS)
+                    self.message_user(request, f"Imported {counted(count, 'stock level')}.", messages.SUCCESS)
                     return redirect(reverse("admin:fulfilment_stocklevel_changelist"))
                 data = form.data.copy()
                 data["staged"] = str(staged.pk)
@@ -218,4 +222,13 @@ class StockPushAdmin(ViewOnlyAdmin):
     list_display = ["at", "connection", "user", "status", "count", "error"]
     list_filter = ["status", ("connection", admin.RelatedOnlyFieldListFilter)]
     date_hierarchy = "at"
-    readonly_fields = ["connection", "user", "at", "status", "count", "sent", "answers", "error"]
+    readonly_fields = ["connection", "user", "at", "status", "count", "sent_shown", "answers_shown", "error"]
+    exclude = ["sent", "answers"]
+
+    @admin.display(description="Sent")
+    def sent_shown(self, obj):
+        return json_table(obj.sent)
+
+    @admin.display(description="Partner's answers")
+    def answers_shown(self, obj):
+        return json_table(obj.answers)

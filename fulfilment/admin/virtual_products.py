@@ -14,6 +14,7 @@ from django.utils.html import format_html
 
 from orders.admin.base import ViewOnlyAdmin
 from orders.models import Customization, VendorConnection
+from orders.text import counted
 
 from ..models import VirtualProduct
 from ..services.virtual_products import (
@@ -22,6 +23,7 @@ from ..services.virtual_products import (
     virtual_product_connections,
     virtual_products_queue,
 )
+from .catalogue import connection_name
 
 MAX_DESIGNS = 200
 
@@ -70,7 +72,7 @@ class VirtualProductAdmin(ViewOnlyAdmin):
         "customization_link",
         "base_product_id",
         "category_id",
-        "connection",
+        connection_name,
         "updated_at",
     ]
     list_filter = ["state", ("connection", admin.RelatedOnlyFieldListFilter)]
@@ -139,7 +141,8 @@ class VirtualProductAdmin(ViewOnlyAdmin):
             else:
                 if report.queued:
                     self.message_user(
-                        request, f"Queued {len(report.queued)} design(s): their virtual products are being made."
+                        request,
+                        f"Queued {counted(len(report.queued), 'design')}: their virtual products are being made.",
                     )
                 for line in report.already:
                     self.message_user(request, f"Not sent again: {line}.", messages.WARNING)

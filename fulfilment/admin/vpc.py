@@ -22,6 +22,7 @@ from integrations.registry import Capability
 from orders.admin.base import ViewOnlyAdmin
 from orders.file_responses import placeholder_response, stored_file_response
 from orders.models import VendorConnection
+from orders.text import counted
 
 from ..models import CreatorProduct, FileState, PushedAsset, StockLevel
 from ..services.vendor_files import (
@@ -280,7 +281,7 @@ class PushedAssetAdmin(ViewOnlyAdmin):
         queued = pushed_assets_retry(orders)
         self.message_user(
             request,
-            f"Download of the artwork of {queued} order(s) queued: reload in a moment."
+            f"Download of the artwork of {counted(queued, 'order')} queued: reload in a moment."
             if queued
             else "Nothing to retry: the selected artwork is stored.",
             messages.SUCCESS if queued else messages.INFO,

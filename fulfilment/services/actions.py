@@ -296,10 +296,16 @@ def fulfilment_order_update(order: FulfilmentOrder, changes: OrderChanges, *, us
     columns = _changed_columns(changes, order)
     if columns:
         FulfilmentOrder.objects.filter(pk=order.pk).update(**columns, updated_at=timezone.now())
-    said = ", ".join(name.replace("_", " ") for name in columns) or "nothing"
+    # In staff's words (the fields' names: "city or town", not "shipping address 4").
+    said = ", ".join(_field_name(name) for name in columns) or "nothing"
     message = f"{label} took the changes ({said})."
     _record(order, Action.UPDATE, user=user, sent=body, answer=answers, message=message)
     return ActionOutcome(True, message)
+
+
+def _field_name(name: str) -> str:
+    field = FulfilmentOrder._meta.get_field(name)
+    return str(getattr(field, "verbose_name", name.replace("_", " ")))
 
 
 def _changed_columns(changes: OrderChanges, order: FulfilmentOrder) -> dict[str, Any]:

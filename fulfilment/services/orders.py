@@ -126,10 +126,27 @@ def _artwork_problem(customization: Customization, *, needs_files: bool = True) 
         return ""  # the partner holds the artwork (a print job): no print file of ours is sent
     if not needs_files:
         return ""
-    ready = SideArtwork.objects.filter(side__customization=customization, state=SideArtwork.State.READY).count()
-    if not ready:
-        return f"{customization} has no print file ready yet."
-    return ""
+    files = list(SideArtwork.objects.filter(side__customization=customization).select_related("side"))
+    if any(artwork.state == SideArtwork.State.READY for artwork in files):
+        return ""
+    return f"{customization} has no print file ready: " + _print_files_said(files)
+
+
+def _print_files_said(files: list[SideArtwork]) -> str:
+    """What is wrong with each side's print file, in words, and what staff can do about it."""
+    if not files:
+        return "none has been fetched (is it approved?)."
+    State = SideArtwork.State
+    said = []
+    for artwork in files:
+        side = artwork.side.name or artwork.side.external_id
+        if artwork.state == State.NEEDS_ATTENTION:
+            said.append(f"{side} needs attention ({artwork.error or 'preflight'}; a Manager can accept it anyway)")
+        elif artwork.state == State.FAILED:
+            said.append(f"{side} failed ({artwork.error or 'no reason given'}; Retry it)")
+        else:
+            said.append(f"{side} is {artwork.get_state_display().lower()} (not fetched yet)")
+    return "; ".join(said) + "."
 
 
 @transaction.atomic

@@ -2,6 +2,7 @@
 Test connection."""
 
 import logging
+import time
 from functools import partial
 
 from django import forms
@@ -33,6 +34,7 @@ from ..services.connections import (
 from ..tasks import sync_connection_task
 from .print_jobs import print_jobs_link, print_jobs_view
 from .smartlinks import smartlink_urls
+from .sync_runs import SYNC_QUEUED_SESSION_KEY
 
 logger = logging.getLogger(__name__)
 
@@ -437,6 +439,7 @@ class VendorConnectionAdmin(admin.ModelAdmin):
             queued.append(connection)
         if not queued:
             return None
+        request.session[SYNC_QUEUED_SESSION_KEY] = time.time()  # the run list refreshes until the run shows
         names = ", ".join(connection.name for connection in queued)
         self.message_user(request, f"Sync queued for {names}. Its progress shows below.", messages.SUCCESS)
         query = urlencode({"connection__id__in": ",".join(str(c.pk) for c in queued)})

@@ -16,6 +16,7 @@ from ..selectors import customization_detail, customization_list
 from ..services.bad_words import highlight_nodes
 from ..services.review import decisions_bulk
 from ..services.thumbnails import thumbnail_url
+from ..text import counted
 from .base import ViewOnlyAdmin
 from .export import CsvExportMixin
 
@@ -59,9 +60,8 @@ class CustomizationAdmin(CsvExportMixin, ViewOnlyAdmin):
         "bad_words_flag",
         "decision_shown",
         "customized_at",
-        "product_title",
+        "product_shown",
         "order_names",
-        "template_id",
     ]
     list_display_links = ["thumbnails", "external_id"]
     list_filter = [
@@ -137,7 +137,11 @@ class CustomizationAdmin(CsvExportMixin, ViewOnlyAdmin):
         approved = queryset.filter(decision=Customization.Decision.APPROVED)
         left_out = queryset.count() - approved.count()
         if left_out:
-            self.message_user(request, f"Left out {left_out} design(s) that are not approved.", messages.WARNING)
+            self.message_user(
+                request,
+                f"Left out {counted(left_out, 'design')} that {'is' if left_out == 1 else 'are'} not approved.",
+                messages.WARNING,
+            )
         ids = ",".join(str(pk) for pk in approved.values_list("pk", flat=True))
         if not ids:
             return None
@@ -145,7 +149,7 @@ class CustomizationAdmin(CsvExportMixin, ViewOnlyAdmin):
 
     def _report(self, request, verb, decided, skipped):
         if decided:
-            self.message_user(request, f"{verb} {decided} design(s).", messages.SUCCESS)
+            self.message_user(request, f"{verb} {counted(decided, 'design')}.", messages.SUCCESS)
         for line in skipped:
             self.message_user(request, f"Not changed: {line}.", messages.WARNING)
 
@@ -180,6 +184,14 @@ class CustomizationAdmin(CsvExportMixin, ViewOnlyAdmin):
         )
 
     @admin.display(description="Store orders")
+    @admin.display(description="Product", ordering="product_title")
+    def product_shown(self, obj):
+        # The template id under the product, not a column of its own: with it the list was wider
+        # than a 1440 px screen beside the filters, and the product and orders were cut off.
+        if not obj.template_id:
+            return obj.product_title or "—"
+        return format_html('{}<br><span class="quiet">template {}</span>', obj.product_title or "—", obj.template_id)
+
     def order_names(self, obj):
         return ", ".join(order.name or order.external_id for order in obj.store_orders.all()) or "—"
 

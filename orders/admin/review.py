@@ -5,7 +5,8 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
@@ -22,10 +23,11 @@ from ..selectors import (
     review_queue,
     side_thumbnails_prefetch,
 )
-from ..services.artwork import artwork_retry
+from ..services.artwork import NotAcceptable, artwork_accept, artwork_retry
 from ..services.bad_words import highlight_nodes
-from ..services.image_proxy import proxied_image, url_from_token
+from ..services.image_proxy import proxied_image, proxy_url, url_from_token
 from ..services.review import AlreadyDecided, ReasonRequired, artwork_approve, artwork_reject, decision_undo
+from ..text import counted
 from .base import ViewOnlyAdmin
 from .export import CsvExportMixin
 from .thumbnails import side_thumbnail_view
@@ -52,6 +54,7 @@ class ReviewAdmin(ViewOnlyAdmin):
             path("<int:pk>/decide/", view(self.decide_view), name="orders_reviewitem_decide"),
             path("<int:pk>/undo/", view(self.undo_view), name="orders_reviewitem_undo"),
             path("artwork/<int:pk>/retry/", view(self.retry_view), name="orders_reviewitem_artwork_retry"),
+            path("artwork/<int:pk>/accept/", view(self.accept_view), name="orders_reviewitem_artwork_accept"),
             path("artwork/<int:pk>/file/", view(self.file_view), name="orders_reviewitem_artwork_file"),
             path("image/<str:token>/", view(self.image_view), name="orders_vendor_image"),
             path(
@@ -195,6 +198,27 @@ class ReviewAdmin(ViewOnlyAdmin):
         messages.success(request, "Retry queued.")
         return redirect(reverse("admin:orders_customization_change", args=[artwork.side.customization_id]))
 
+    def accept_view(self, request, pk):
+        """A Manager accepts a print file that needs attention anyway (recorded: who, when)."""
+        if request.method != "POST":
+            raise Http404
+        if not request.user.has_perm("orders.accept_sideartwork"):
+            raise PermissionDenied
+        artwork = get_object_or_404(SideArtwork.objects.select_related("side"), pk=pk)
+        try:
+            artwork = artwork_accept(artwork, user=request.user)
+        except NotAcceptable as exc:
+            if request.htmx:
+                return HttpResponse(f"Not accepted: {exc}.", status=409, content_type="text/plain")
+            messages.error(request, f"Not accepted: {exc}.")
+        else:
+            if request.htmx:
+                return render(
+                    request, "admin/orders/customization/_artwork.html", {"side": artwork.side, "inside_form": False}
+                )
+            messages.success(request, "Accepted anyway: the print file can be ordered.")
+        return redirect(reverse("admin:orders_customization_change", args=[artwork.side.customization_id]))
+
     def image_view(self, request, token):
         """A vendor image through our own origin (orders/services/image_proxy.py): the stored
         copy, or a placeholder saying why it is not shown."""
@@ -276,7 +300,17 @@ class PrintRequirementAdmin(admin.ModelAdmin):
 @admin.register(SideArtwork)
 class SideArtworkAdmin(ViewOnlyAdmin):
     deletable = False
-    list_display = ["side", "customization_link", "state", "pixels", "size_bytes", "attempts", "error", "updated_at"]
+    list_display = [
+        "thumbnail",
+        "side",
+        "design_link",
+        "state",
+        "pixels",
+        "size_shown",
+        "attempts",
+        "error",
+        "updated_at",
+    ]
     list_filter = ["state", "side__customization__connection"]
     search_fields = ["=side__customization__external_id", "error"]
     list_select_related = ["side__customization__connection"]
@@ -302,12 +336,32 @@ class SideArtworkAdmin(ViewOnlyAdmin):
     def has_retry_permission(self, request):
         return request.user.has_perm("orders.retry_sideartwork")
 
-    @admin.display(description="Customization")
-    def customization_link(self, obj):
+    @admin.display(description="Preview")
+    def thumbnail(self, obj):
+        """The side's preview (small, through our image proxy), linked to the design it belongs to."""
+        url = proxy_url(obj.side.preview_url)
+        if not url:
+            return "—"
+        return format_html(
+            '<a href="{}"><img class="list-thumb" src="{}" alt="Preview of {}" loading="lazy"></a>',
+            reverse("admin:orders_customization_change", args=[obj.side.customization_id]),
+            url,
+            obj.side,
+        )
+
+    @admin.display(description="Design", ordering="side__customization__external_id")
+    def design_link(self, obj):
         customization = obj.side.customization
         return format_html(
-            '<a href="{}">{}</a>', reverse("admin:orders_reviewitem_review", args=[customization.pk]), customization
+            '<a href="{}">{}</a><br><a class="quiet" href="{}">review</a>',
+            reverse("admin:orders_customization_change", args=[customization.pk]),
+            customization,
+            reverse("admin:orders_reviewitem_review", args=[customization.pk]),
         )
+
+    @admin.display(description="Size", ordering="size_bytes")
+    def size_shown(self, obj):
+        return filesizeformat(obj.size_bytes) if obj.size_bytes is not None else "—"
 
     @admin.display(description="Pixels")
     def pixels(self, obj):
@@ -325,4 +379,4 @@ class SideArtworkAdmin(ViewOnlyAdmin):
         for artwork in queryset.exclude(state=SideArtwork.State.FETCHING):
             artwork_retry(artwork)
             count += 1
-        self.message_user(request, f"{count} download(s) queued again.", messages.SUCCESS)
+        self.message_user(request, f"{counted(count, 'download')} queued again.", messages.SUCCESS)

@@ -7,14 +7,32 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from ..models import OrderLine, StoreOrder
+from ..readable import code_label, code_shown, readable_datetime
 from .base import ViewOnlyAdmin, ViewOnlyInline
 from .export import CsvExportMixin
 
 
+def _named(name: str, vendor_id: str):
+    if not name:
+        return vendor_id or "—"
+    if not vendor_id:
+        return name
+    return format_html('{} <span class="quiet">{}</span>', name, vendor_id)
+
+
 class OrderLineInline(ViewOnlyInline):
     model = OrderLine
-    fields = ["customization_link", "quantity", "product_id", "variant_id"]
+    fields = ["customization_link", "quantity", "product_shown", "variant_shown"]
     readonly_fields = fields
+
+    # The product's and variant's names where the design gives them, the store's ids beside them.
+    @admin.display(description="Product")
+    def product_shown(self, obj):
+        return _named(obj.customization.product_title, obj.product_id)
+
+    @admin.display(description="Variant")
+    def variant_shown(self, obj):
+        return _named(obj.customization.variant_title, obj.variant_id)
 
     @admin.display(description="Customization")
     def customization_link(self, obj):
@@ -36,7 +54,7 @@ class StoreOrderAdmin(CsvExportMixin, ViewOnlyAdmin):
         ("currency", "Currency"),
         ("ordered_at", "Ordered at"),
     ]
-    list_display = ["name", "connection", "status", "payment_status", "total", "ordered_at", "store_order_id"]
+    list_display = ["name", "connection", "status_shown", "payment_shown", "total", "ordered_at", "store_order_id"]
     list_filter = ["status", "payment_status", "connection"]
     search_fields = ["name", "=external_id", "=store_order_id"]
     date_hierarchy = "ordered_at"
@@ -47,8 +65,8 @@ class StoreOrderAdmin(CsvExportMixin, ViewOnlyAdmin):
         "external_id",
         "name",
         "store_order_id",
-        "status",
-        "payment_status",
+        "status_shown",
+        "payment_shown",
         "total",
         "currency",
         "ordered_at",
@@ -57,6 +75,14 @@ class StoreOrderAdmin(CsvExportMixin, ViewOnlyAdmin):
     ]
     readonly_fields = fields
 
+    @admin.display(description="Status", ordering="status")
+    def status_shown(self, obj):
+        return code_shown(obj.status)
+
+    @admin.display(description="Payment", ordering="payment_status")
+    def payment_shown(self, obj):
+        return code_shown(obj.payment_status)
+
     @admin.display(description="Total", ordering="total_price")
     def total(self, obj):
         return "—" if obj.total_price is None else f"{obj.total_price} {obj.currency}".strip()
@@ -64,7 +90,9 @@ class StoreOrderAdmin(CsvExportMixin, ViewOnlyAdmin):
     @admin.display(description="Status history")
     def history(self, obj):
         rows = [
-            (entry.get("date", ""), entry.get("status", "")) for entry in obj.status_history if isinstance(entry, dict)
+            (readable_datetime(entry.get("date", "")), code_label(entry.get("status", "")))
+            for entry in obj.status_history
+            if isinstance(entry, dict)
         ]
         if not rows:
             return "—"

@@ -1,14 +1,31 @@
 """Sync runs: what each sync read and wrote, with live progress."""
 
+import time
+
 from django.contrib import admin
 from django.http import Http404
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.text import Truncator
 
 from ..models import SyncRun
 from .base import ViewOnlyAdmin
+
+# Sync now puts the time in the session; the run list refreshes itself for this long after.
+SYNC_QUEUED_SESSION_KEY = "sync_queued_at"
+POLL_AFTER_QUEUED_SECONDS = 60
+RUN_REASON_CHARS = 160
+
+
+def run_reason(run: SyncRun) -> str:
+    """Why a run did not simply succeed, in words: its last error (or its note), for the list."""
+    if run.status in (SyncRun.Status.SUCCEEDED, SyncRun.Status.RUNNING):
+        return ""
+    if run.errors:
+        return str(run.errors[-1])
+    return run.note or ""
 
 
 @admin.register(SyncRun)
@@ -83,7 +100,17 @@ class SyncRunAdmin(ViewOnlyAdmin):
 
     @admin.display(description="Status")
     def status_badge(self, obj):
-        return format_html('<span class="badge badge-{}">{}</span>', obj.status, obj.get_status_display())
+        reason = run_reason(obj)
+        if not reason:
+            return format_html('<span class="badge badge-{}">{}</span>', obj.status, obj.get_status_display())
+        # Why it failed, on the row (shortened) and in full on hover; the run's page lists every error.
+        return format_html(
+            '<span class="badge badge-{}" title="{}">{}</span><div class="run-reason">{}</div>',
+            obj.status,
+            reason,
+            obj.get_status_display(),
+            Truncator(reason).chars(RUN_REASON_CHARS),
+        )
 
     @admin.display(description="Progress")
     def progress_bar(self, obj):
@@ -98,6 +125,16 @@ class SyncRunAdmin(ViewOnlyAdmin):
         return format_html(
             "<ul class='sync-errors'>{}</ul>", format_html_join("", "<li>{}</li>", ((e,) for e in obj.errors))
         )
+
+    def changelist_view(self, request, extra_context=None):
+        # Refresh the list (htmx) while a run is going or one was just queued by Sync now: the
+        # worker creates the run a moment after the redirect lands here.
+        queued_at = request.session.get(SYNC_QUEUED_SESSION_KEY, 0)
+        polling = (
+            time.time() - queued_at < POLL_AFTER_QUEUED_SECONDS
+            or SyncRun.objects.filter(status=SyncRun.Status.RUNNING).exists()
+        )
+        return super().changelist_view(request, {"poll_runs": polling, **(extra_context or {})})
 
     def get_urls(self):
         return [

@@ -122,6 +122,7 @@ def artwork_fetch(side: CustomizationSide, *, retry_failed: bool = False) -> Sid
     problem = preflight(artwork, _requirement(connection, customization.template_id))
     artwork.state = State.NEEDS_ATTENTION if problem else State.READY
     artwork.error = problem
+    artwork.accepted_by, artwork.accepted_at = None, None  # a new file: any acceptance was of the old one
     artwork.fetched_at = timezone.now()
     artwork.save()
     return artwork
@@ -136,8 +137,29 @@ def _record(artwork: SideArtwork, state: str, error: str) -> SideArtwork:
 
 def artwork_retry(artwork: SideArtwork) -> None:
     """Staff pressed retry: the side goes back to pending and is fetched in the background."""
-    SideArtwork.objects.filter(pk=artwork.pk).exclude(state=State.FETCHING).update(state=State.PENDING, error="")
+    SideArtwork.objects.filter(pk=artwork.pk).exclude(state=State.FETCHING).update(
+        state=State.PENDING, error="", accepted_by=None, accepted_at=None
+    )
     queue_on_commit(ARTWORK_FETCH_TASK, artwork.side_id)
+
+
+class NotAcceptable(Exception):
+    """Only a file that needs attention (stored, measured, short of the preflight) can be accepted."""
+
+
+def artwork_accept(artwork: SideArtwork, *, user) -> SideArtwork:
+    """A Manager accepts a print file that needs attention anyway: it becomes ready (so it can be
+    ordered), keeping the problem it had, who accepted it and when."""
+    accepted_at = timezone.now()
+    done = SideArtwork.objects.filter(pk=artwork.pk, state=State.NEEDS_ATTENTION).update(
+        state=State.READY, accepted_by=user, accepted_at=accepted_at, updated_at=accepted_at
+    )
+    if not done:
+        artwork.refresh_from_db(fields=["state"])
+        raise NotAcceptable(f"it is {artwork.get_state_display().lower()}, not waiting for attention")
+    logger.info("artwork %s: accepted anyway by user %s (%s)", artwork.pk, user.pk, artwork.error)
+    artwork.refresh_from_db()
+    return artwork
 
 
 def artwork_fetch_gave_up(side_id: int, *, attempts: int, exc: BaseException) -> None:

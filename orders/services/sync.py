@@ -257,7 +257,10 @@ def _finish(run: SyncRun, status: str, *, client, error: str | None = None) -> N
     run.status = status
     run.finished_at = timezone.now()
     run.requests_made = client.requests_made
-    if status == SyncRun.Status.SUCCEEDED:
+    if status in (SyncRun.Status.SUCCEEDED, SyncRun.Status.PARTIAL):
+        # Finished reading, with or without a skipped customization: a source that cannot say how
+        # far it is (Kickflip's listing has no dates or totals) otherwise stopped at the 50% its
+        # store-order phase starts at.
         run.progress = 1.0
     run.save()
     _announce_finished(run)

@@ -32,7 +32,14 @@
       active.blur();
     }
   });
+  // `r` focuses the reason field on keydown; a key held a moment longer repeats, and each repeat
+  // (now aimed at the field) typed an "r" into it. Until that key comes up, its repeats are swallowed.
+  var swallowKey = null;
+  document.addEventListener("keyup", function (event) {
+    if (event.key === swallowKey) { swallowKey = null; }
+  });
   document.addEventListener("keydown", function (event) {
+    if (swallowKey !== null && event.key === swallowKey) { event.preventDefault(); return; }
     if (event.key === "Escape") { closeZoom(); if (event.target.blur) { event.target.blur(); } return; }
     if (event.metaKey || event.ctrlKey || event.altKey) { return; }
     if (event.target.closest("input, textarea, select, [contenteditable]")) { return; }
@@ -47,7 +54,7 @@
     else if (event.key === "k") { press("#prev-link"); }
     else if (event.key === "r") {
       var reason = panel.querySelector("#reject-reason");
-      if (reason) { event.preventDefault(); reason.focus(); }
+      if (reason) { event.preventDefault(); swallowKey = event.key; reason.focus(); }
     }
   });
 })();

@@ -68,7 +68,8 @@
           return;
         }
         answer.body.products.forEach(show);
-        status.textContent = answer.body.products.length + " product(s) recorded.";
+        const count = answer.body.products.length;
+        status.textContent = count + (count === 1 ? " product" : " products") + " recorded.";
         frame.hidden = true; // the doc: close the creator once the products are made
         done.hidden = false;
       }).catch(function () {

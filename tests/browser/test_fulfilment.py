@@ -194,10 +194,10 @@ def test_manager_edits_pushes_and_imports_stock(page, live_server, gateway, box,
     expect(preview.locator("tbody tr td.error")).to_have_text(["", ""])
     expect(preview.locator("tbody tr", has_text="PHN-CASE-IP15")).to_have_class("row-new")
     expect(preview.locator("tbody tr", has_text="MUG-11OZ-WHT")).to_have_class("row-changed")
-    page.get_by_role("button", name="Import 2 row(s)").click()
+    page.get_by_role("button", name="Import 2 rows").click()
 
     expect(page).to_have_url(f"{live_server.url}/admin/fulfilment/stocklevel/")
-    expect(page.locator("ul.messagelist li.success")).to_have_text("Imported 2 stock level(s).")
+    expect(page.locator("ul.messagelist li.success")).to_have_text("Imported 2 stock levels.")
     for sku, quantity in [("PHN-CASE-IP15", "12"), ("MUG-11OZ-WHT", "3")]:
         row = page.locator("#result_list tbody tr", has=page.get_by_role("link", name=sku, exact=True))
         expect(row.locator("input[name$='-quantity_available']")).to_have_value(quantity)

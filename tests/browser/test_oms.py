@@ -66,7 +66,7 @@ def test_manager_routes_mugs_to_the_oms_sends_and_sees_its_print_files(page, liv
 
     page.get_by_label("Customer name").fill("Ada Lovelace")
     page.get_by_label("Shipping address 1").fill("Pinewood Court")
-    page.get_by_label("Town or city").fill("Macclesfield")
+    page.get_by_label("City or town:", exact=True).fill("Macclesfield")
     page.get_by_label("Shipping postcode").fill("SK10 2XR")
     page.get_by_label("Country (ISO code, e.g. GB)").fill("GB")
     page.get_by_role("button", name="Create fulfilment order").click()

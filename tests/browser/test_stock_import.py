@@ -67,10 +67,10 @@ def test_a_bom_semicolon_file_with_accents_previews_and_imports(page, live_serve
     assert "CAFÉ" not in (page.locator("input[type=hidden]").evaluate_all("els => els.map(e => e.value).join()"))
     shoot(page, "stock-import-preview.png")
 
-    page.get_by_role("button", name="Import 3 row(s)").click()
+    page.get_by_role("button", name="Import 3 rows").click()
 
     expect(page).to_have_url(f"{live_server.url}/admin/fulfilment/stocklevel/")
-    expect(page.locator("ul.messagelist li.success")).to_have_text("Imported 3 stock level(s).")
+    expect(page.locator("ul.messagelist li.success")).to_have_text("Imported 3 stock levels.")
     expect(page.get_by_role("link", name="CAFÉ-MUG", exact=True)).to_be_visible()
     shoot(page, "stock-import-done.png")
     assert dict(StockLevel.objects.values_list("sku", "quantity_available")) == {

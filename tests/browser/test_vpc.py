@@ -49,7 +49,7 @@ def test_products_created_in_the_vpc_arrive_and_are_shown(page, live_server, con
     expect(products).to_have_count(2)
     expect(products.first).to_contain_text("Dog portrait (MUG-11OZ)")
     expect(products.first).to_contain_text("retail SKU MUG-11OZ-V50001")
-    expect(page.locator("#vpc-status")).to_have_text("2 product(s) recorded.")
+    expect(page.locator("#vpc-status")).to_have_text("2 products recorded.")
     expect(page.locator("#vpc-frame")).to_be_hidden()
     snapshot = products.first.locator("img")
     expect(snapshot).to_have_attribute(

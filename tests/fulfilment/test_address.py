@@ -33,7 +33,7 @@ def test_orders_sent_and_pushed_share_the_shape():
     pushed = {f.name for f in PushedOrder._meta.fields}
     assert set(ADDRESS_FIELDS) <= sent
     assert set(ADDRESS_FIELDS) - pushed == {"customer_email", "customer_telephone", "shipping_company"}
-    assert PushedOrder._meta.get_field("shipping_address_4").verbose_name == "town or city"
+    assert PushedOrder._meta.get_field("shipping_address_4").verbose_name == "city or town"
     order = FulfilmentOrder(customer_name="Ada", shipping_address_4="Macclesfield", **ADDRESS)
     record = address_record(order)
     assert (record.name, record.town, record.line_1) == ("Ada", "Macclesfield", "1 Road")

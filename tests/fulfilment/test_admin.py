@@ -167,7 +167,7 @@ def test_send_action_queues_each_draft_once_and_needs_the_send_permission(
     assert [o.state for o in FulfilmentOrder.objects.filter(pk__in=[d.pk for d in drafts])] == ["queued"] * 2
     assert FulfilmentOrder.objects.get(pk=sent.pk).state == FulfilmentOrder.State.SENT
     assert messages_of(client.get(answer["Location"])) == [
-        "2 order(s) queued to send.",
+        "2 orders queued to send.",
         "1 already sent or on their way were left alone.",
     ]
 
@@ -312,11 +312,11 @@ def test_pushing_selected_levels_sends_them_once(client, live_gateway, tasks_inl
     # The action queues the push (the vendor is not called inside the request) and says so; the
     # push's outcome is in the push history.
     assert messages_of(client.get(answer["Location"])) == [
-        "Stock push of 3 selected level(s) queued for CG sandbox: what was sent and the vendor's answer "
+        "Stock push of 3 selected levels queued for CG sandbox: what was sent and the vendor's answer "
         'appear under <a href="/admin/fulfilment/stockpush/">Stock pushes</a> when it is done.'
     ]
     assert [name for name, _, _ in tasks_inline] == ["fulfilment.tasks.stock_push_task"]
-    assert str(StockPush.objects.get()).startswith("Stock push of 3 SKU(s)")
+    assert str(StockPush.objects.get()).startswith("Stock push of 3 SKUs")
     assert StockPush.objects.get().status == StockPush.Status.SUCCEEDED
     box = cg_sandbox.sandbox()
     assert len(box.stock_updates) == 1 and box.stock == {"SKU-1": 1, "SKU-2": 2, "SKU-3": 3}

@@ -47,7 +47,7 @@ def test_a_3_mb_file_of_100000_rows_previews_capped_and_imports_every_row(client
     assert len(preview.context["rows"]) == 200  # the page stays small
     body = preview.content.decode()
     assert "CUSTOM-PRODUCT-000201-WHT" not in body and len(preview.content) < 200_000  # the file is not in the page
-    assert f"Import {total} row(s)" in body
+    assert f"Import {total} rows" in body
     assert "Showing the first rows and every error: 200 of 100000 rows. All 100000 are imported." in body
     staged = StockImport.objects.get()
     assert f'name="staged" value="{staged.pk}"' in body

@@ -46,6 +46,19 @@ def test_every_registered_vendor_s_sandbox_is_mounted_at_its_slug(client):
     assert "MyCustomizer" in client.get("/sandbox/mycustomizer/").content.decode()
 
 
+@pytest.fixture(autouse=True)
+def var_dir(settings, tmp_path):
+    """bootstrap_demo keeps the staff password in VAR_DIR: a test's own, not the developer's var/."""
+    settings.VAR_DIR = tmp_path
+    return tmp_path
+
+
+def settings_var_dir():
+    from django.conf import settings
+
+    return settings.VAR_DIR
+
+
 def bootstrap(origin=ORIGIN):
     out = StringIO()
     call_command("bootstrap_demo", origin=origin, no_sync=True, stdout=out)
@@ -75,6 +88,10 @@ def test_bootstrap_demo_connects_each_vendor_s_sandbox_from_the_registry():
     bootstrap()  # again, as each `bin/run` does: the same connections, the push key kept
 
     assert VendorConnection.objects.count() == 4
+    # The same password as the first time (kept in var/, readable by its owner only).
+    password = printed.split("Password: ")[1].split()[0]
+    assert get_user_model().objects.get(username="staff").check_password(password)
+    assert (settings_var_dir() / "staff-password").stat().st_mode & 0o777 == 0o600
     assert VendorConnection.objects.get(pk=gateway.pk).secret("push_hmac_key") == gateway.secret("push_hmac_key")
 
 

@@ -1,5 +1,7 @@
+import os
 import secrets
 from functools import partial
+from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -15,6 +17,24 @@ from orders.tasks import sync_connection_task
 
 # A starter list, so the demo shows flagged designs; staff edit it, or pull a vendor's.
 DEMO_BAD_WORDS = ["damn", "crap"]
+# The staff password, kept across restarts of `bin/run` (in var/, which git ignores; never in the repo).
+PASSWORD_FILE = "staff-password"  # noqa: S105 - a file name, not a password
+
+
+def stored_password(path: Path) -> str:
+    """The password kept in `path`, or a new one written there (readable by its owner only)."""
+    try:
+        password = path.read_text().strip()
+    except FileNotFoundError:
+        password = ""
+    if password:
+        return password
+    password = secrets.token_urlsafe(12)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as file:
+        file.write(password + "\n")
+    return password
 
 
 class Command(BaseCommand):
@@ -31,7 +51,7 @@ class Command(BaseCommand):
     def handle(self, *args, origin, username, no_sync, **options):
         if not settings.SANDBOX_ENABLED:
             raise CommandError("the sandbox is off (SANDBOX_ENABLED); bootstrap_demo is for development only")
-        password = secrets.token_urlsafe(12)
+        password = stored_password(Path(settings.VAR_DIR) / PASSWORD_FILE)
         with transaction.atomic():
             user, _ = get_user_model().objects.get_or_create(
                 username=username, defaults={"email": f"{username}@example.com"}
