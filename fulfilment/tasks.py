@@ -17,6 +17,7 @@ from django.db import InterfaceError, OperationalError
 from config.celery import failure_cause, reliable_task
 from integrations.http import VendorError, VendorRetryable
 from orders.models import VendorConnection
+from orders.text import counted
 
 from .models import CreatorProduct, FulfilmentOrder, PartnerPrintFile, PushedOrder, StockLevel
 from .services import actions as action_services
@@ -150,7 +151,7 @@ def pushed_order_ship_task(self, order_id: int) -> str:
         shipments = shipping_services.pushed_order_ship(order)
     except VendorError:
         return "failed"  # recorded on the order by the service (state, last error in words)
-    return f"{len(shipments)} shipment(s)"
+    return counted(len(shipments), "shipment")
 
 
 def _stock_push_failed(self, exc, task_id, args, kwargs, einfo) -> None:
@@ -180,7 +181,7 @@ def stock_push_task(self, connection_id: int, level_ids: list[int] | None = None
         levels = StockLevel.objects.filter(connection=connection, pk__in=level_ids)
     user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
     record = stock_services.stock_push(connection, levels, user=user)
-    return f"{record.count} SKU(s) sent ({record.status})"
+    return f"{counted(record.count, 'SKU')} sent ({record.status})"
 
 
 @reliable_task(

@@ -83,7 +83,7 @@ def batch_order_create(
     elsewhere = [item.external_ref for item in items if item.order.connection_id != connection.pk]
     if elsewhere:
         raise BatchInvalid(
-            f"A batch order goes to one partner connection: item(s) {', '.join(elsewhere)} were sent to another."
+            f"A batch order goes to one partner connection: {'item' if len(elsewhere) == 1 else 'items'} {', '.join(elsewhere)} went to another."
         )
     unsent = [f"{item.external_ref} (order {item.order.external_ref})" for item in items if not item.vendor_id]
     if unsent:
@@ -93,7 +93,9 @@ def batch_order_create(
         )
     foreign = [str(t) for t in templates if t.connection_id != connection.pk]
     if foreign:
-        raise BatchInvalid(f"Print template(s) of another connection: {', '.join(foreign)}.")
+        raise BatchInvalid(
+            f"{'A print template' if len(foreign) == 1 else 'Print templates'} of another connection: {', '.join(foreign)}."
+        )
     try:
         rate_limit_take(connection)
         with connection_partner(connection) as partner:

@@ -41,6 +41,7 @@ from integrations.sources import CustomizationRecord
 from orders.models import VendorConnection
 from orders.services.bad_words import records_screen
 from orders.services.writer import customizations_write, existing_state
+from orders.text import counted
 
 from ..address import address_columns
 from ..models import (
@@ -415,10 +416,10 @@ def print_files_ready_apply(incoming, connection: VendorConnection, notices) -> 
     if notices is None:
         said = "the body could not be read"
     elif ids:
-        said = f"it names {len(ids)} item(s)"
+        said = f"it names {counted(len(ids), 'item')}"
     else:
         said = "it names no item"
-    return Outcome.APPLIED, f"{said}: {due} print file(s) of {connection.name} to poll now."
+    return Outcome.APPLIED, f"{said}: {counted(due, 'print file')} of {connection.name} to poll now."
 
 
 # -- order pushes -------------------------------------------------------------------------------

@@ -127,7 +127,7 @@ class IdealFactoryPartner(PartnerAdapter[IdealFactoryClient]):
             return ProbeResult(
                 ProbeOutcome.RECEIVED,
                 f"Ideal Factory has the order: it reports a print status for {len(found)} of its {len(items)} "
-                f"item(s) ({', '.join(found[:5])}). Its order UID cannot be read this way: find it in the OMS.",
+                f"{'item' if len(items) == 1 else 'items'} ({', '.join(found[:5])}). Its order UID cannot be read this way: find it in the OMS.",
             )
         if not self.create_print_files:
             return ProbeResult(
@@ -137,7 +137,7 @@ class IdealFactoryPartner(PartnerAdapter[IdealFactoryClient]):
             )
         return ProbeResult(
             ProbeOutcome.NOT_RECEIVED,
-            f"Ideal Factory knows none of the order's {len(items)} item(s) (404 for each): it did not get the order.",
+            f"Ideal Factory knows none of the order's {len(items)} {'item' if len(items) == 1 else 'items'} (404 for each): it did not get the order.",
         )
 
     def cancel(self, vendor_id: str) -> Any:

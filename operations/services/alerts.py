@@ -30,6 +30,7 @@ from django.utils import timezone
 from config.celery import queue_on_commit
 from fulfilment.models import FulfilmentOrder, PartnerPrintFile, StatusEvent, StockLevel
 from orders.models import SideArtwork, SyncRun, VendorConnection
+from orders.text import counted
 
 from ..alerts_models import AlertKind, AlertPreference, Incident
 
@@ -314,7 +315,7 @@ def _hd_quota() -> Iterator[Problem]:
             kind=AlertKind.HD_QUOTA,
             key=f"{AlertKind.HD_QUOTA}:conn:{connection.pk}",
             title=f"HD quota of {connection.name} reached",
-            detail=f"{count} print file(s) could not be made. {example.error if example else ''}".strip(),
+            detail=f"{counted(count, 'print file')} could not be made. {example.error if example else ''}".strip(),
             action=(
                 "Raise the plan's HD quota at the vendor, or wait until it resets; then retry the failed "
                 "print files (Print files, filtered by Failed, Retry)."

@@ -20,6 +20,7 @@ from config.celery import queue_on_commit
 from integrations.http import VendorError
 
 from ..models import Customization, SideArtwork, SyncRun
+from ..text import counted
 from .queue import ARTWORK_FETCH_TASK, SYNC_TASK
 from .sync import ABANDONED_NOTE, SyncLockHeldByEarlierAttempt, customizer_kinds, sync_runs_abandon_stale
 
@@ -68,7 +69,7 @@ def artwork_reconcile() -> int:
     SideArtwork.objects.filter(side_id__in=side_ids, state=SideArtwork.State.PENDING).update(updated_at=now)
     for side_id in side_ids:
         queue_on_commit(ARTWORK_FETCH_TASK, side_id)
-    logger.info("reconciler: queued the print-file fetch of %s side(s) again", len(side_ids))
+    logger.info("reconciler: queued the print-file fetch of %s again", counted(len(side_ids), "side"))
     return len(side_ids)
 
 

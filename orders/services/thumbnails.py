@@ -32,6 +32,7 @@ from integrations.http import VendorError, VendorRetryable
 from integrations.markup import http_url
 
 from ..models import CustomizationSide, ProxiedImage
+from ..text import counted
 from . import image_proxy
 from .queue import THUMBNAILS_MIRROR_TASK
 
@@ -69,7 +70,9 @@ def side_thumbnails_mirror(side_ids: Iterable[int]) -> dict[str, int]:
         if outcome == FAILED and side.thumbnail_attempts < MAX_ATTEMPTS:
             pending.append(side.pk)
     if pending:
-        raise ThumbnailsPending(f"{len(pending)} preview(s) not fetched yet; trying again", vendor="image host")
+        raise ThumbnailsPending(
+            f"{counted(len(pending), 'preview')} not fetched yet; trying again", vendor="image host"
+        )
     return counts
 
 

@@ -397,7 +397,7 @@ def test_the_hook_polls_the_items_it_names_now(client, printco, tasks_inline, dj
     assert first.state == "processing" and first.url == "" and second.polls == 0
     assert [name for name, *_ in tasks_inline] == [PRINT_FILES_POLL_TASK]
     incoming = IncomingRequest.objects.get()
-    assert incoming.kind == "print_files_ready" and "names 1 item(s): 1 print file(s)" in incoming.note
+    assert incoming.kind == "print_files_ready" and "names 1 item: 1 print file" in incoming.note
 
 
 def test_a_notification_while_the_file_is_being_polled_is_not_lost(printco, monkeypatch):
@@ -642,10 +642,10 @@ def test_the_command_polls_due_or_all_of_one_connection(printco, capsys):
     ready(row_of(order, 0), pdf())
 
     call_command("poll_print_files", "--connection", "PrintCo", "--no-progress")
-    assert "0 print file(s) polled: none due" in capsys.readouterr().out  # not due yet
+    assert "0 print files polled: none due" in capsys.readouterr().out  # not due yet
 
     call_command("poll_print_files", "--connection", str(printco.pk), "--all", "--no-progress")
-    assert "2 print file(s) polled: 1 received, 1 stored" in capsys.readouterr().out
+    assert "2 print files polled: 1 received, 1 stored" in capsys.readouterr().out
     assert row_of(other).polls == 0
 
     with pytest.raises(CommandError, match="no connection 'Nope'"):

@@ -168,7 +168,7 @@ def test_the_command_gives_the_same_row_messages_and_imports_nothing(gateway, tm
         "  line 3: The SKU starts with '=', so a spreadsheet would run it as a formula: SKUs cannot start with "
         "= + - @, a tab or a carriage return.",
         "  line 4: 99999999999 is more than the largest stock level, 2147483647.",
-        f"CommandError: 2 row(s) of {path} have errors; nothing was imported or pushed",
+        f"CommandError: 2 rows of {path} with errors; nothing was imported or pushed",
     ]
     assert not StockLevel.objects.exists()
 
@@ -184,7 +184,7 @@ def test_the_command_reads_the_encoding_it_is_told(gateway, tmp_path):
     StockLevel.objects.create(connection=gateway, sku="CAFÉ-MUG", quantity_available=4, pushed_quantity=4)
     code, out, err = run("--file", str(path), "--encoding", "cp1252")
     assert code == 0, err
-    assert out.startswith(f"Imported 1 level(s) from {path}.")
+    assert out.startswith(f"Imported 1 stock level from {path}.")
     assert StockLevel.objects.get().sku == "CAFÉ-MUG"
 
 

@@ -217,7 +217,7 @@ def test_the_hd_quota_alerts_once_per_connection_until_files_are_made_again(
     sweep(django_capture_on_commit_callbacks)
     assert len(mails(AlertKind.HD_QUOTA)) == 1
     assert mails(AlertKind.PRINT_FILE_FAILED) == []  # the quota says it, not each file
-    assert "3 print file(s)" in mails(AlertKind.HD_QUOTA)[0].body
+    assert "3 print files" in mails(AlertKind.HD_QUOTA)[0].body
 
     SideArtwork.objects.filter(pk__in=[a.pk for a in artworks]).update(state="ready", error="")
     sweep(django_capture_on_commit_callbacks)

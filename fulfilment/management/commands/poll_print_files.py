@@ -5,6 +5,7 @@ from tqdm import tqdm
 from fulfilment.services.print_files import partner_print_files_poll, partner_print_files_unsettled
 from integrations.registry import Capability
 from orders.models import VendorConnection
+from orders.text import counted
 
 BATCH = 50
 
@@ -40,7 +41,7 @@ class Command(BaseCommand):
                 for name, count in summary.outcomes.items():
                     outcomes[name] = outcomes.get(name, 0) + count
         said = ", ".join(f"{count} {name}" for name, count in sorted(outcomes.items())) or "none due"
-        self.stdout.write(f"{polled} print file(s) polled: {said}")
+        self.stdout.write(f"{counted(polled, 'print file')} polled: {said}")
         if outcomes.get("failed"):
             self.stdout.write(
                 "Failed print files are in the admin (Partner print files, state Failed): Retry them there."

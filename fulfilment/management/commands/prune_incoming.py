@@ -2,6 +2,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from fulfilment.services.incoming import incoming_prune
+from orders.text import counted
 
 
 class Command(BaseCommand):
@@ -20,4 +21,4 @@ class Command(BaseCommand):
             self.stderr.write("--days must be 0 or more.")
             return
         deleted = incoming_prune(days=days)
-        self.stdout.write(f"Deleted {deleted} stored request(s) older than {days} day(s).")
+        self.stdout.write(f"Deleted {counted(deleted, 'stored request')} older than {counted(days, 'day')}.")

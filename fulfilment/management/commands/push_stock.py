@@ -14,6 +14,7 @@ from fulfilment.services.stock import (
 )
 from integrations.registry import Capability, specs_with
 from orders.models import VendorConnection
+from orders.text import counted
 
 SHOWN_ERRORS = 50
 
@@ -48,7 +49,7 @@ class Command(BaseCommand):
         record = stock_push(target, levels, progress=progress)
         bar.close()
         self.stdout.write(
-            f"Stock push #{record.pk}: {record.count} of {total} SKU(s) sent, {record.get_status_display()}."
+            f"Stock push #{record.pk}: {record.count} of {counted(total, 'SKU')} sent, {record.get_status_display()}."
         )
         if record.status != StockPush.Status.SUCCEEDED:
             raise CommandError(record.error or "the push failed")
@@ -73,8 +74,8 @@ class Command(BaseCommand):
                 self.stderr.write(f"  line {row.line}: {row.error}")
             if len(bad) > SHOWN_ERRORS:
                 self.stderr.write(f"  ... and {len(bad) - SHOWN_ERRORS} more")
-            raise CommandError(f"{len(bad)} row(s) of {file} have errors; nothing was imported or pushed")
-        self.stdout.write(f"Imported {stock_import_apply(target, rows)} level(s) from {file}.")
+            raise CommandError(f"{counted(len(bad), 'row')} of {file} with errors; nothing was imported or pushed")
+        self.stdout.write(f"Imported {counted(stock_import_apply(target, rows), 'stock level')} from {file}.")
 
     def _connection(self, name):
         candidates = VendorConnection.objects.with_capability(Capability.STOCK).filter(is_active=True)

@@ -4,6 +4,7 @@ from tqdm import tqdm
 from integrations.http import VendorRetryable
 from orders.models import Customization, CustomizationSide, SideArtwork
 from orders.services.artwork import artwork_fetch
+from orders.text import counted
 
 
 class Command(BaseCommand):
@@ -40,6 +41,8 @@ class Command(BaseCommand):
                 self.stderr.write(f"  ! side {side.pk}: {artwork.error}")
             else:
                 outcome["ready" if artwork.state == SideArtwork.State.READY else "needs attention"] += 1
-        self.stdout.write(f"{len(sides)} side(s): " + ", ".join(f"{count} {name}" for name, count in outcome.items()))
+        self.stdout.write(
+            f"{counted(len(sides), 'side')}: " + ", ".join(f"{count} {name}" for name, count in outcome.items())
+        )
         if outcome["failed"] or outcome["later"]:
             raise CommandError("some print files could not be fetched; see above")

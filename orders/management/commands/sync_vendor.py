@@ -7,6 +7,7 @@ from tqdm import tqdm
 from integrations.http import VendorError
 from orders.models import SyncRun, VendorConnection
 from orders.services.sync import NothingToSync, customizations_sync, customizer_kinds
+from orders.text import counted
 
 
 def _since(value: str) -> datetime:
@@ -74,4 +75,4 @@ class Command(BaseCommand):
             self.stderr.write(f"  ! … {len(run.errors) - 20} more in sync run #{run.pk}")
         self.stdout.write(f"Sync #{run.pk} of {target.name}: {run.summary_line()}")
         if run.status != SyncRun.Status.SUCCEEDED:
-            raise CommandError(f"{run.failed} customization(s) failed; see sync run #{run.pk}")
+            raise CommandError(f"{counted(run.failed, 'customization')} failed; see sync run #{run.pk}")
