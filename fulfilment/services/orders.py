@@ -267,8 +267,11 @@ def order_to_send(order: FulfilmentOrder) -> OrderToSend:
     print area, in side order), the design's configuration and previews, the store's ids, the
     customer, prices, references and where to call back."""
     lines = []
-    items = order.items.select_related("customization").prefetch_related(
-        "customization__sides__nodes", "customization__order_lines"
+    # In the order staff added them (no default ordering: PostgreSQL returns updated rows last).
+    items = (
+        order.items.select_related("customization")
+        .prefetch_related("customization__sides__nodes", "customization__order_lines")
+        .order_by("pk")
     )
     for item in items:
         customization = item.customization
