@@ -71,6 +71,15 @@ def _limited(series: list[tuple[str, list[int]]]) -> list[tuple[str, list[int]]]
     return [*kept, (f"Other ({len(rest)})", other)]
 
 
+LABEL_CHARS = 22  # what fits left of the bars (170 px at 12 px) without being cut at the edge
+
+
+def _row_label(name: str, x: int, y: int) -> str:
+    """A partner's name left of its bars: shortened with an ellipsis when long, whole on hover."""
+    shown = name if len(name) <= LABEL_CHARS else name[: LABEL_CHARS - 1].rstrip() + "…"
+    return f'<text class="label" x="{x}" y="{y}" text-anchor="end"><title>{escape(name)}</title>{escape(shown)}</text>'
+
+
 def stacked_bars(chart_id: str, title: str, what: str, data: DailySeries) -> Chart:
     """One bar per day, stacked by series (partner or source), with a y axis and day labels."""
     series = _limited(data.series)
@@ -151,9 +160,7 @@ def turnaround_bars(chart_id: str, rows_in: list[Turnaround], days: int) -> Char
     body = []
     y = top
     for t in rows_in:
-        body.append(
-            f'<text class="label" x="{left - 8}" y="{y + row_h + 4}" text-anchor="end">{escape(t.partner[:28])}</text>'
-        )
+        body.append(_row_label(t.partner, left - 8, y + row_h + 4))
         for index, (median, p90) in enumerate(
             ((t.to_sent_median, t.to_sent_p90), (t.to_shipped_median, t.to_shipped_p90))
         ):
@@ -200,9 +207,7 @@ def problem_bars(chart_id: str, rates: list[ProblemRate], days: int) -> Chart:
     for n, r in enumerate(rates):
         y = top + n * row_h
         width = r.rate * 100 / xmax * plot_w
-        body.append(
-            f'<text class="label" x="{left - 8}" y="{y + row_h - 8}" text-anchor="end">{escape(r.partner[:28])}</text>'
-        )
+        body.append(_row_label(r.partner, left - 8, y + row_h - 8))
         body.append(
             f'<rect class="s3" x="{left}" y="{y + 4}" width="{max(width, 1):.1f}" height="{row_h - 8}">'
             f"<title>{escape(r.partner)}: {r.problems} of {r.orders}</title></rect>"

@@ -295,3 +295,13 @@ def test_the_dashboard_takes_a_fixed_number_of_queries(manager, gateway, django_
     client.force_login(manager)
     with django_assert_max_num_queries(40):
         assert client.get("/admin/?days=90").status_code == 200
+
+
+def test_a_long_partner_name_is_shortened_left_of_its_bars_and_whole_on_hover(manager):
+    long_name = "Demo Custom Gateway (sandbox) & Co"
+    partner = VendorConnectionFactory(name=long_name, kind="custom_gateway")
+    FulfilmentOrderFactory(connection=partner, state=State.FAILED)
+    charts = {chart.id: chart for chart in dashboard_charts(dashboard.chart_data(manager, 30))}
+
+    svg = str(charts["chart-problems"].svg)
+    assert "<title>Demo Custom Gateway (sandbox) &amp; Co</title>Demo Custom Gateway (…</text>" in svg
