@@ -25,8 +25,9 @@ from ..selectors import (
 )
 from ..services.artwork import NotAcceptable, artwork_accept, artwork_retry
 from ..services.bad_words import highlight_nodes
-from ..services.image_proxy import proxied_image, proxy_url, url_from_token
+from ..services.image_proxy import proxied_image, url_from_token
 from ..services.review import AlreadyDecided, ReasonRequired, artwork_approve, artwork_reject, decision_undo
+from ..services.thumbnails import thumbnail_url
 from ..text import counted
 from .base import ViewOnlyAdmin
 from .export import CsvExportMixin
@@ -338,15 +339,17 @@ class SideArtworkAdmin(ViewOnlyAdmin):
 
     @admin.display(description="Preview")
     def thumbnail(self, obj):
-        """The side's preview (small, through our image proxy), linked to the design it belongs to."""
-        url = proxy_url(obj.side.preview_url)
+        """The side's preview (our mirrored thumbnail, else through our image proxy), linked to the
+        design it belongs to; the link is named for screen readers whether or not the image loads."""
+        url = thumbnail_url(obj.side)
         if not url:
             return "—"
         return format_html(
-            '<a href="{}"><img class="list-thumb" src="{}" alt="Preview of {}" loading="lazy"></a>',
+            '<a href="{}" aria-label="Design {}, side {}"><img class="list-thumb" src="{}" alt="" loading="lazy"></a>',
             reverse("admin:orders_customization_change", args=[obj.side.customization_id]),
-            url,
+            obj.side.customization.external_id,
             obj.side,
+            url,
         )
 
     @admin.display(description="Design", ordering="side__customization__external_id")

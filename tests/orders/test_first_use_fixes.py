@@ -39,7 +39,8 @@ def test_the_print_file_list_shows_each_side_s_preview_linked_to_its_design(clie
     page = client.get("/admin/orders/sideartwork/").content.decode()
 
     design = f"/admin/orders/customization/{side.customization_id}/change/"
-    assert f'<a href="{design}"><img class="list-thumb" src="/admin/orders/reviewitem/image/' in page
+    named = f'aria-label="Design {side.customization.external_id}, side Front"'
+    assert f'<a href="{design}" {named}><img class="list-thumb" src="/admin/orders/reviewitem/image/' in page
     assert f'<a href="{design}">{side.customization}</a>' in page
     assert "28.2\xa0KB" in page
     assert "cdn.example.com" not in page  # the browser loads it from our own origin, never the vendor's
