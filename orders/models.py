@@ -3,6 +3,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 from django.utils import timezone
 
 from integrations.registry import ConnectionConfig, kind_choices, spec_for, vendor_specs
@@ -390,6 +391,8 @@ class Customization(models.Model):
             models.Index(fields=["decision", "customized_at"]),
             # The dashboard's designs per day per source: an index-only scan over the window.
             models.Index(fields=["customized_at", "connection"], name="customization_day_source"),
+            # The list's search by vendor id ("=external_id": UPPER(external_id) = UPPER(term)).
+            models.Index(Upper("external_id"), name="customization_external_id_up"),
             # The review queue, oldest first: only the rows awaiting review are in it.
             models.Index(
                 fields=["customized_at", "id"], condition=Q(awaiting_review=True), name="customization_review_queue"

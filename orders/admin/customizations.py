@@ -18,6 +18,7 @@ from ..services.image_proxy import proxy_url
 from ..services.review import decisions_bulk
 from .base import ViewOnlyAdmin
 from .export import CsvExportMixin
+from .indexed_search import IndexedSearchMixin
 
 
 class VendorFilter(admin.SimpleListFilter):
@@ -34,7 +35,7 @@ class VendorFilter(admin.SimpleListFilter):
 
 
 @admin.register(Customization)
-class CustomizationAdmin(CsvExportMixin, ViewOnlyAdmin):
+class CustomizationAdmin(IndexedSearchMixin, CsvExportMixin, ViewOnlyAdmin):
     deletable = False
     export_columns = [
         ("external_id", "Vendor id"),
