@@ -3,6 +3,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 from django.utils import timezone
 
 from integrations.registry import ConnectionConfig, kind_choices, spec_for, vendor_specs
@@ -363,6 +364,12 @@ class Customization(models.Model):
     )
     decision_reason = models.TextField(blank=True)
     has_bad_words = models.BooleanField(default=False, db_index=True)
+    awaiting_review = models.BooleanField(
+        default=False,
+        editable=False,
+        help_text="In the review queue: undecided, and artwork approval pending, bad words or a connection "
+        "that reviews everything. Kept in step by orders/services/review_flag.py.",
+    )
     bad_words = models.JSONField(default=list, blank=True, help_text="Listed words found in its texts.")
     screened_version = models.PositiveIntegerField(default=0, help_text="Bad-words list version last screened with.")
     user_notes = models.TextField("customer's notes", blank=True)
@@ -384,6 +391,12 @@ class Customization(models.Model):
             models.Index(fields=["decision", "customized_at"]),
             # The dashboard's designs per day per source: an index-only scan over the window.
             models.Index(fields=["customized_at", "connection"], name="customization_day_source"),
+            # The list's search by vendor id ("=external_id": UPPER(external_id) = UPPER(term)).
+            models.Index(Upper("external_id"), name="customization_external_id_up"),
+            # The review queue, oldest first: only the rows awaiting review are in it.
+            models.Index(
+                fields=["customized_at", "id"], condition=Q(awaiting_review=True), name="customization_review_queue"
+            ),
         ]
         permissions = [
             ("review_customization", "Can approve or reject designs"),
@@ -392,6 +405,25 @@ class Customization(models.Model):
 
     def __str__(self):
         return f"{self.connection.get_kind_display()} {self.external_id}"
+
+    # What the review queue's condition reads (orders/services/review_flag.py keeps the flag in
+    # step where rows are written in bulk; a save() of one row sets it here).
+    QUEUE_FIELDS = frozenset({"decision", "status", "has_bad_words", "connection"})
+
+    def save(self, *args, **kwargs):
+        update_fields = kwargs.get("update_fields")
+        if update_fields is None or self.QUEUE_FIELDS & set(update_fields):
+            self.awaiting_review = self.queue_condition_holds()
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "awaiting_review"}
+        super().save(*args, **kwargs)
+
+    def queue_condition_holds(self) -> bool:
+        return self.decision == self.Decision.UNDECIDED and (
+            self.status == self.Status.ARTWORK_APPROVAL_PENDING
+            or self.has_bad_words
+            or self.connection.review_everything
+        )
 
 
 class CustomizationSide(models.Model):

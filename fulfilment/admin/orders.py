@@ -19,6 +19,7 @@ from integrations.registry import Capability, specs_with
 from orders.admin.a11y import RowLabelledForm
 from orders.admin.base import ViewOnlyInline
 from orders.admin.export import CsvExportMixin
+from orders.admin.indexed_search import IndexedSearchMixin
 from orders.admin.marks import notable
 from orders.models import Customization, VendorConnection
 from orders.text import counted
@@ -195,7 +196,9 @@ class AttentionFilter(admin.SimpleListFilter):
 
 
 @admin.register(FulfilmentOrder)
-class FulfilmentOrderAdmin(HoldsAdminMixin, CsvExportMixin, FulfilmentPackingSlipsMixin, admin.ModelAdmin):
+class FulfilmentOrderAdmin(
+    IndexedSearchMixin, HoldsAdminMixin, CsvExportMixin, FulfilmentPackingSlipsMixin, admin.ModelAdmin
+):
     export_columns = [
         ("external_ref", "Reference"),
         ("connection__name", "Partner connection"),

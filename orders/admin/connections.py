@@ -31,6 +31,7 @@ from ..services.connections import (
     connection_schedule_update,
     connection_syncs,
 )
+from ..services.review_flag import awaiting_review_refresh_connection
 from ..tasks import sync_connection_task
 from .print_jobs import print_jobs_link, print_jobs_view
 from .smartlinks import smartlink_urls
@@ -417,6 +418,8 @@ class VendorConnectionAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         connection_schedule_update(obj)
+        if change and "review_everything" in form.changed_data:
+            awaiting_review_refresh_connection(obj)
 
     def has_sync_permission(self, request):
         return request.user.has_perm("orders.sync_vendorconnection")

@@ -19,6 +19,7 @@ from ..services.thumbnails import thumbnail_url
 from ..text import counted
 from .base import ViewOnlyAdmin
 from .export import CsvExportMixin
+from .indexed_search import IndexedSearchMixin
 
 
 class VendorFilter(admin.SimpleListFilter):
@@ -35,7 +36,7 @@ class VendorFilter(admin.SimpleListFilter):
 
 
 @admin.register(Customization)
-class CustomizationAdmin(CsvExportMixin, ViewOnlyAdmin):
+class CustomizationAdmin(IndexedSearchMixin, CsvExportMixin, ViewOnlyAdmin):
     deletable = False
     export_columns = [
         ("external_id", "Vendor id"),

@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.functional import cached_property
 from django.utils.html import format_html
 
 from integrations.filetypes import PREVIEW_IMAGE, PRINT_FILE
@@ -17,6 +18,7 @@ from ..file_responses import placeholder_response, stored_file_response
 from ..models import Customization, PrintRequirement, ProxiedImage, ReviewDecision, ReviewItem, SideArtwork
 from ..selectors import (
     REVIEW_REASONS,
+    count_capped,
     review_counts,
     review_detail,
     review_neighbours,
@@ -80,7 +82,7 @@ class ReviewAdmin(ViewOnlyAdmin):
         if not self.has_view_permission(request):
             raise PermissionDenied
         reason = self._reason(request)
-        page = Paginator(review_queue(reason or None).prefetch_related(side_thumbnails_prefetch()), 50).get_page(
+        page = QueuePaginator(review_queue(reason or None).prefetch_related(side_thumbnails_prefetch()), 50).get_page(
             request.GET.get("page")
         )
         counts = review_counts()
@@ -244,6 +246,16 @@ class ReviewAdmin(ViewOnlyAdmin):
         return stored_file_response(
             artwork.file, allowed=PRINT_FILE, what="print file", download=request.GET.get("download") == "1"
         )
+
+
+class QueuePaginator(Paginator):
+    """Pages over a capped count (selectors.REVIEW_COUNT_CAP): the first thousand designs, oldest
+    first, and "1,000+" said on the screen when there are more."""
+
+    @cached_property
+    def count(self):
+        self.count_shown = count_capped(self.object_list)
+        return int(self.count_shown)
 
 
 def image_view_allowed(user) -> bool:

@@ -16,6 +16,7 @@ from integrations.registry import Capability, specs_with
 from ..models import BadWordChange, BadWordList, Customization, DesignNode, VendorConnection, WordFilterState
 from .connections import connection_client
 from .queue import RESCREEN_TASK
+from .review_flag import awaiting_review_refresh
 from .screening import BadWordMatcher, words_clean
 from .writer import Screened
 
@@ -141,6 +142,7 @@ def customizations_screen(ids=None) -> int:
             customization.screened_version = word_list.version
             to_update.append(customization)
         Customization.objects.bulk_update(to_update, ["bad_words", "has_bad_words", "screened_version"])
+        awaiting_review_refresh([customization.pk for customization in to_update])
 
 
 def records_screen(records) -> dict[str, Screened]:

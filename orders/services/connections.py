@@ -17,6 +17,7 @@ from integrations.registry import Capability, HttpOptions, spec_for, vendor_spec
 
 from ..models import VendorConnection, spec_secrets_clean, spec_settings_clean
 from .queue import SYNC_TASK  # one source for the name
+from .review_flag import awaiting_review_refresh_connection
 
 
 def connection_http_options(connection: VendorConnection, *, pool_size: int | None = None) -> HttpOptions:
@@ -184,6 +185,7 @@ def connection_upsert(
         raise ValidationError(foreign)
     connection = VendorConnection.objects.filter(name=name).first() or VendorConnection(name=name)
     created = connection.pk is None
+    reviewed_everything = connection.review_everything
     if not created and connection.kind != kind:
         raise ValidationError(
             {"kind": f"{name!r} exists as {connection.get_kind_display()}; the kind of a connection cannot change"}
@@ -204,4 +206,6 @@ def connection_upsert(
     connection.full_clean()  # the same validation as the admin form: a clear error, nothing saved
     connection.save()
     connection_schedule_update(connection)
+    if not created and connection.review_everything != reviewed_everything:
+        awaiting_review_refresh_connection(connection)
     return connection, created

@@ -51,7 +51,7 @@ def _decide(customization: Customization, user, decision: str, reason: str, *, b
     now = timezone.now()
     with transaction.atomic():
         won = Customization.objects.filter(pk=customization.pk, decision=Decision.UNDECIDED).update(
-            decision=decision, decided_at=now, decided_by=user, decision_reason=reason
+            decision=decision, decided_at=now, decided_by=user, decision_reason=reason, awaiting_review=False
         )
         if not won:
             raise AlreadyDecided(Customization.objects.select_related("decided_by").get(pk=customization.pk))
@@ -69,6 +69,7 @@ def _decide(customization: Customization, user, decision: str, reason: str, *, b
         announce(design_decided, sender=ReviewDecision, decision=record)
     customization.decision, customization.decided_at, customization.decided_by = decision, now, user
     customization.decision_reason = reason
+    customization.awaiting_review = False
     return record
 
 
@@ -77,12 +78,21 @@ def decision_undo(*, customization: Customization, user, expected: str | None = 
     decision other than the one the user saw."""
     now = timezone.now()
     with transaction.atomic():
-        current = Customization.objects.select_for_update().get(pk=customization.pk)
+        current = (
+            Customization.objects.select_for_update(of=("self",)).select_related("connection").get(pk=customization.pk)
+        )
         if current.decision == Decision.UNDECIDED or (expected is not None and current.decision != expected):
             raise AlreadyDecided(current) if current.decision else ValueError("there is no decision to undo")
+        previous = current.decision
+        current.decision = Decision.UNDECIDED
         Customization.objects.filter(pk=current.pk).update(
-            decision=Decision.UNDECIDED, decided_at=None, decided_by=None, decision_reason=""
+            decision=Decision.UNDECIDED,
+            decided_at=None,
+            decided_by=None,
+            decision_reason="",
+            awaiting_review=current.queue_condition_holds(),
         )
+        current.decision = previous
         return ReviewDecision.objects.create(
             customization=current, action=Action.UNDO, previous=current.decision, user=user, at=now
         )

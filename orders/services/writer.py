@@ -15,6 +15,7 @@ from integrations.sources import CustomizationRecord, NodeRecord, SideRecord, St
 
 from ..models import Customization, CustomizationSide, DesignNode, OrderLine, StoreOrder, VendorConnection
 from .payloads import payload_hash
+from .review_flag import awaiting_review_refresh
 from .thumbnails import thumbnails_queue
 
 CUSTOMIZATION_FIELDS = [
@@ -237,6 +238,7 @@ def _write_changed(
         update_fields=update_fields,
     )
     by_external = {obj.external_id: obj.pk for obj in saved}
+    awaiting_review_refresh(by_external.values())  # status and screening may have changed
     records = [record for record, _ in changed]
 
     # Sides are upserted, not replaced: later work (artwork, review) hangs off them.

@@ -1,0 +1,49 @@
+"""Admin search that turns the term into ids through indexed lookups.
+
+Django's own search ORs every search field into one WHERE across the joins of the many-to-many
+and reverse relations, and adds DISTINCT: at a million rows PostgreSQL then hash-joins whole
+tables (290x the 1k time). Here each search field is its own subquery of the model's ids, each
+able to use its index (trigram on UPPER(col::text) for substring fields, orders/0011 and
+fulfilment/0015; b-tree for exact ones), and the list is filtered by `pk IN (a UNION ALL b ...)`:
+the same rows as Django's search, no duplicates and no DISTINCT. Terms are split and quoted as
+Django splits them; every term must match (AND), any field (OR)."""
+
+from django.db.models import QuerySet
+from django.utils.text import smart_split, unescape_string_literal
+
+PREFIXES = {"^": "istartswith", "=": "iexact", "@": "search"}
+
+
+def search_lookup(field_name: str) -> str:
+    if field_name[:1] in PREFIXES:
+        return f"{field_name[1:]}__{PREFIXES[field_name[0]]}"
+    return f"{field_name}__icontains"
+
+
+def search_terms(search_term: str) -> list[str]:
+    terms = []
+    for bit in smart_split(search_term):
+        if bit.startswith(('"', "'")) and bit[0] == bit[-1]:
+            bit = unescape_string_literal(bit)
+        terms.append(bit)
+    return terms
+
+
+def ids_matching(model, search_fields, term: str) -> QuerySet:
+    """The ids of `model` rows matching `term` in any of `search_fields`, one indexed subquery per field."""
+    manager = model._default_manager
+    parts = [manager.filter(**{search_lookup(name): term}).order_by().values("pk") for name in search_fields]
+    return parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
+
+
+class IndexedSearchMixin:
+    """For a ModelAdmin whose search fields span many-to-many or reverse relations."""
+
+    def get_search_results(self, request, queryset, search_term):
+        search_fields = self.get_search_fields(request)
+        terms = search_terms(search_term) if search_term else []
+        if not search_fields or not terms:
+            return super().get_search_results(request, queryset, search_term)
+        for term in terms:
+            queryset = queryset.filter(pk__in=ids_matching(self.model, search_fields, term))
+        return queryset, False
