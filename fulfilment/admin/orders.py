@@ -20,6 +20,7 @@ from orders.admin.a11y import RowLabelledForm
 from orders.admin.base import ViewOnlyInline
 from orders.admin.export import CsvExportMixin
 from orders.admin.marks import notable
+from orders.admin.scale import ConnectionFilter, DistinctValuesFilter, ScaleAdminMixin
 from orders.models import Customization, VendorConnection
 from orders.text import counted
 
@@ -195,7 +196,9 @@ class AttentionFilter(admin.SimpleListFilter):
 
 
 @admin.register(FulfilmentOrder)
-class FulfilmentOrderAdmin(HoldsAdminMixin, CsvExportMixin, FulfilmentPackingSlipsMixin, admin.ModelAdmin):
+class FulfilmentOrderAdmin(
+    ScaleAdminMixin, HoldsAdminMixin, CsvExportMixin, FulfilmentPackingSlipsMixin, admin.ModelAdmin
+):
     export_columns = [
         ("external_ref", "Reference"),
         ("connection__name", "Partner connection"),
@@ -231,10 +234,10 @@ class FulfilmentOrderAdmin(HoldsAdminMixin, CsvExportMixin, FulfilmentPackingSli
         OnHoldFilter,
         "state",
         "status",
-        "vendor_status_name",
+        ("vendor_status_name", DistinctValuesFilter),
         "has_error",
         "reconciled",
-        ("connection", admin.RelatedOnlyFieldListFilter),
+        ("connection", ConnectionFilter),
     ]
     search_fields = [
         "external_ref",

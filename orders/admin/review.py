@@ -30,6 +30,7 @@ from ..services.review import AlreadyDecided, ReasonRequired, artwork_approve, a
 from ..text import counted
 from .base import ViewOnlyAdmin
 from .export import CsvExportMixin
+from .scale import ScaleAdminMixin
 from .thumbnails import side_thumbnail_view
 
 
@@ -259,7 +260,7 @@ def _matches(customization: Customization, key: str) -> bool:
 
 
 @admin.register(ReviewDecision)
-class ReviewDecisionAdmin(CsvExportMixin, ViewOnlyAdmin):
+class ReviewDecisionAdmin(ScaleAdminMixin, CsvExportMixin, ViewOnlyAdmin):
     deletable = False
     export_columns = [
         ("at", "At"),
