@@ -151,6 +151,7 @@ def main() -> None:
             "DATABASE_URL": url_for(args.database_url, args.sizes[0]),
             "DJANGO_DEBUG": "false",
             "DJANGO_ALLOWED_HOSTS": "testserver",
+            "DB_POOL": "false",  # one plain connection, re-pointed at each size's database by use()
             "LOG_LEVEL": os.environ.get("LOG_LEVEL", "WARNING"),
         }
     )
