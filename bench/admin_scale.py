@@ -6,7 +6,7 @@ One database per size (the URL's name plus `_<size>`, default postgres://postgre
 bo_bench_lists_1000 and ..._1000000), created if missing and migrated; `--fill` (or an empty
 database) fills it with bench/scale_fill.py (server-side generate_series, then VACUUM ANALYZE):
 R customizations, 2R sides, 2R/3 store orders, R/4 fulfilment orders with R status events, R
-review decisions, R/4 pushed orders with shipments, R/4 incoming requests, R/100 stock levels and
+review decisions, R/4 pushed orders with shipments, R/4 incoming requests, R/100 (at least 200) stock levels and
 sync runs. Without --fill a filled database is reused (its schema is migrated first), so the code
 before and after a change can be measured against the same rows.
 

@@ -8,7 +8,7 @@ Python), then VACUUM ANALYZE (what autovacuum does soon after a load: statistics
 visibility map that index-only scans need). For R customizations (R = 1,000,000 gives the
 issue's shape): 2R sides, 2R/3 store orders with R order lines, R/4 fulfilment orders to three
 partners (one item each) with four status events each (R in all), R review decisions, R/4
-pushed orders each with a shipment, R/4 incoming requests, R/100 stock levels and R/100 sync runs,
+pushed orders each with a shipment, R/4 incoming requests, R/100 stock levels and R/100 sync runs (at least 200: a small database still fills a page),
 spread over two years. `insert_series` gives every NOT NULL column a value (Django keeps its
 defaults in Python), so a new column does not break the loader.
 
@@ -264,7 +264,7 @@ def fill(rows: int) -> dict:
         insert_series(
             cursor,
             "orders_syncrun",
-            max(rows // 100, 10),
+            max(rows // 100, 200),
             {
                 "connection_id": src,
                 "trigger": "'schedule'",
@@ -278,7 +278,7 @@ def fill(rows: int) -> dict:
         insert_series(
             cursor,
             "fulfilment_stocklevel",
-            max(rows // 100, 10),
+            max(rows // 100, 200),
             {
                 "connection_id": partner,
                 "sku": "'SKU-' || g",

@@ -100,6 +100,7 @@ class StockLevelAdmin(ScaleAdminMixin, CsvExportMixin, admin.ModelAdmin):
         "updated_at",
     ]
     list_editable = ["quantity_available", "low_stock_threshold"]
+    list_select_related = ["connection"]  # the connection column and the row labels: no query per row
     list_filter = [LowStockFilter, ("connection", ConnectionFilter)]
     search_fields = ["sku"]
     actions = ["push_selected", "push_all_changed"]
