@@ -12,8 +12,9 @@ before and after a change can be measured against the same rows.
 
 A superuser (force_login, Django's test Client) opens every screen of SCREENS: for each screen the
 sizes are measured back to back in this one process (one warm-up, then --repeat renders each),
-and it prints the median ms at each size, the ratio of the largest to the smallest, the SQL
-queries per render at each size, then the load average and the code version. Times are printed,
+and it prints the median ms at each size, the ratio of the largest to the smallest, the same for
+the time spent in SQL alone (the part that grows with the table; the rest is Python rendering
+the same page), the SQL queries per render at each size, then the load average and the code version. Times are printed,
 never asserted. `{deep}` in a URL is page 500, or the last page where there are fewer.
 
 Adding a screen is one line in SCREENS: (name, URL, text the page must contain).
@@ -126,20 +127,21 @@ def admin_user():
     return user
 
 
-def render(client, url: str, expected: str, repeat: int) -> tuple[float, int]:
+def render(client, url: str, expected: str, repeat: int) -> tuple[float, float, int]:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     response = client.get(url)  # warm-up
     if response.status_code != 200 or expected.encode() not in response.content:
         raise SystemExit(f"{url}: HTTP {response.status_code}, {expected!r} not on the page")
-    times = []
+    times, sql = [], []
     for _ in range(repeat):
         with CaptureQueriesContext(connection) as queries:
             start = time.perf_counter()
             client.get(url)
             times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times), len(queries)
+        sql.append(sum(float(query["time"]) for query in queries.captured_queries) * 1000)
+    return statistics.median(times), statistics.median(sql), len(queries)
 
 
 def main() -> None:
@@ -170,18 +172,21 @@ def main() -> None:
         clients[size].force_login(admin_user())
     small, large = args.sizes[0], args.sizes[-1]
     header = " | ".join(f"ms at {s:,}" for s in args.sizes)
-    print(f"| screen | {header} | ratio {large:,}/{small:,} | queries |", flush=True)
+    sql_header = " | ".join(f"SQL ms at {s:,}" for s in args.sizes)
+    print(f"| screen | {header} | ratio {large:,}/{small:,} | {sql_header} | SQL ratio | queries |", flush=True)
     for name, url, expected in SCREENS:
         if args.only and args.only not in name:
             continue
-        medians, counts = {}, {}
+        medians, sql, counts = {}, {}, {}
         for size in args.sizes:
             use(url_for(args.database_url, size))
             page = min(500, max(1, size // PER_PAGE))
-            medians[size], counts[size] = render(clients[size], url.format(deep=page), expected, args.repeat)
+            medians[size], sql[size], counts[size] = render(clients[size], url.format(deep=page), expected, args.repeat)
         cells = " | ".join(f"{medians[s]:.0f}" for s in args.sizes)
+        sql_cells = " | ".join(f"{sql[s]:.1f}" for s in args.sizes)
         queries = "/".join(str(counts[s]) for s in args.sizes)
-        print(f"| {name} | {cells} | {medians[large] / medians[small]:.2f}x | {queries} |", flush=True)
+        ratio, sql_ratio = medians[large] / medians[small], sql[large] / max(sql[small], 0.01)
+        print(f"| {name} | {cells} | {ratio:.2f}x | {sql_cells} | {sql_ratio:.2f}x | {queries} |", flush=True)
     print(f"load average {' '.join(f'{v:.2f}' for v in os.getloadavg())}; code {code_version()}")
 
 
