@@ -196,6 +196,10 @@ class FulfilmentOrder(Address):
             # of the orders sent in it, and the late ones (only open orders with a date: small).
             models.Index(fields=["created_at", "connection", "state"], name="fulfilmentorder_day_partner"),
             models.Index(fields=["sent_at"], name="fulfilmentorder_sent_at"),
+            # The admin list (orders.admin.scale): the default ordering, by state, the vendor status values.
+            models.Index(fields=["created_at", "id"], name="fulfilmentorder_list_order"),
+            models.Index(fields=["state", "created_at", "id"], name="fulfilmentorder_state_list"),
+            models.Index(fields=["vendor_status_name"], name="fulfilmentorder_vendor_status"),
             models.Index(
                 fields=["required_dispatch_date"],
                 name="fulfilmentorder_open_dispatch",
@@ -446,6 +450,11 @@ class PushedOrder(Address):
     class Meta:
         ordering = ["-received_at", "-id"]
         constraints = [models.UniqueConstraint(fields=["connection", "vendor_id"], name="unique_pushed_order")]
+        indexes = [
+            # The admin list (orders.admin.scale): the default ordering, the carrier filter's values.
+            models.Index(fields=["received_at", "id"], name="pushedorder_list_order"),
+            models.Index(fields=["shipping_carrier"], name="pushedorder_carrier"),
+        ]
         permissions = [("ship_pushedorder", "Can ship pushed orders and print their labels")]
 
     def __str__(self):
@@ -480,6 +489,11 @@ class Shipment(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["order", "vendor_id"], name="unique_shipment")]
+        indexes = [
+            # The admin list (orders.admin.scale): drill-down bounds, the carrier filter's values.
+            models.Index(fields=["created_at"], name="shipment_created"),
+            models.Index(fields=["carrier"], name="shipment_carrier"),
+        ]
 
     def __str__(self):
         return f"{self.carrier} {self.tracking}".strip() or self.vendor_id
@@ -522,6 +536,7 @@ class StockLevel(models.Model):
     class Meta:
         ordering = ["sku"]
         constraints = [models.UniqueConstraint(fields=["connection", "sku"], name="unique_stock_sku")]
+        indexes = [models.Index(fields=["sku"], name="stocklevel_sku")]  # the admin list's ordering
         permissions = [("push_stocklevel", "Can push stock levels to the vendor")]
 
     def __str__(self):

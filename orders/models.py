@@ -261,6 +261,8 @@ class SyncRun(models.Model):
             # The dashboard: failed syncs of the last day, and each connection's last good sync.
             models.Index(fields=["status", "started_at"], name="syncrun_status_started"),
             models.Index(fields=["connection", "status", "finished_at"], name="syncrun_last_good"),
+            # The admin list (orders.admin.scale): its default ordering and drill-down bounds.
+            models.Index(fields=["started_at"], name="syncrun_started"),
         ]
         constraints = [
             # The lock: at most one running sync per connection, enforced by the database.
@@ -317,6 +319,11 @@ class StoreOrder(models.Model):
     class Meta:
         ordering = ["-ordered_at", "-id"]
         constraints = [models.UniqueConstraint(fields=["connection", "external_id"], name="unique_store_order")]
+        indexes = [
+            # The admin list (orders.admin.scale): its default ordering, the payment filter's values.
+            models.Index(fields=["ordered_at", "id"], name="storeorder_list_order"),
+            models.Index(fields=["payment_status"], name="storeorder_payment_status"),
+        ]
 
     def __str__(self):
         return self.name or self.external_id
@@ -397,6 +404,10 @@ class Customization(models.Model):
             models.Index(
                 fields=["customized_at", "id"], condition=Q(awaiting_review=True), name="customization_review_queue"
             ),
+            # The admin list (orders.admin.scale): the default ordering, by status, by source.
+            models.Index(fields=["customized_at", "id"], name="customization_list_order"),
+            models.Index(fields=["status", "customized_at", "id"], name="customization_status_list"),
+            models.Index(fields=["connection", "customized_at", "id"], name="customization_source_list"),
         ]
         permissions = [
             ("review_customization", "Can approve or reject designs"),

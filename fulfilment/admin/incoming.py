@@ -5,6 +5,7 @@ from django.contrib import admin, messages
 from django.template.defaultfilters import filesizeformat
 
 from orders.admin.base import ViewOnlyAdmin
+from orders.admin.scale import ConnectionFilter, ScaleAdminMixin
 
 from ..models import (
     IncomingRequest,
@@ -14,11 +15,12 @@ from ..services.incoming import incoming_reprocess
 
 
 @admin.register(IncomingRequest)
-class IncomingRequestAdmin(ViewOnlyAdmin):
+class IncomingRequestAdmin(ScaleAdminMixin, ViewOnlyAdmin):
     deletable = False  # the record of what the vendor sent or was sent
     list_display = ["received_at", "kind", "connection_shown", "outcome", "verified", "size_shown", "note_shown"]
-    list_filter = ["kind", "outcome", "verified", ("connection", admin.RelatedOnlyFieldListFilter)]
+    list_filter = ["kind", "outcome", "verified", ("connection", ConnectionFilter)]
     search_fields = ["body", "note"]
+    list_select_related = ["connection"]  # nullable: the admin would not join it by itself (a query per row)
     date_hierarchy = "received_at"
     list_select_related = ["connection"]
     actions = ["reprocess_selected"]

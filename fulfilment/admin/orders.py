@@ -21,6 +21,7 @@ from orders.admin.base import ViewOnlyInline
 from orders.admin.export import CsvExportMixin
 from orders.admin.indexed_search import IndexedSearchMixin
 from orders.admin.marks import notable
+from orders.admin.scale import ConnectionFilter, DistinctValuesFilter, ScaleAdminMixin
 from orders.models import Customization, VendorConnection
 from orders.text import counted
 
@@ -197,7 +198,7 @@ class AttentionFilter(admin.SimpleListFilter):
 
 @admin.register(FulfilmentOrder)
 class FulfilmentOrderAdmin(
-    IndexedSearchMixin, HoldsAdminMixin, CsvExportMixin, FulfilmentPackingSlipsMixin, admin.ModelAdmin
+    ScaleAdminMixin, IndexedSearchMixin, HoldsAdminMixin, CsvExportMixin, FulfilmentPackingSlipsMixin, admin.ModelAdmin
 ):
     export_columns = [
         ("external_ref", "Reference"),
@@ -234,10 +235,10 @@ class FulfilmentOrderAdmin(
         OnHoldFilter,
         "state",
         "status",
-        "vendor_status_name",
+        ("vendor_status_name", DistinctValuesFilter),
         "has_error",
         "reconciled",
-        ("connection", admin.RelatedOnlyFieldListFilter),
+        ("connection", ConnectionFilter),
     ]
     search_fields = [
         "external_ref",

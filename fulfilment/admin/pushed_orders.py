@@ -11,6 +11,7 @@ from django.utils.http import urlencode
 
 from integrations.filetypes import EPL, LABEL, PDF, ZPL, FileRefused, sniff_bytes
 from orders.admin.base import ViewOnlyAdmin, ViewOnlyInline
+from orders.admin.scale import ConnectionFilter, DistinctValuesFilter, ScaleAdminMixin
 from orders.file_responses import harden, placeholder_response, stored_file_response
 from orders.readable import json_table
 from orders.services.image_proxy import proxy_url
@@ -93,7 +94,7 @@ class ShipmentInline(ViewOnlyInline):
 
 
 @admin.register(PushedOrder)
-class PushedOrderAdmin(PushedOrderShippingMixin, ViewOnlyAdmin):
+class PushedOrderAdmin(ScaleAdminMixin, PushedOrderShippingMixin, ViewOnlyAdmin):
     deletable = False  # the record of what the vendor sent or was sent
     list_display = [
         "__str__",
@@ -104,7 +105,7 @@ class PushedOrderAdmin(PushedOrderShippingMixin, ViewOnlyAdmin):
         "item_count",
         "received_at",
     ]
-    list_filter = ["state", ("connection", admin.RelatedOnlyFieldListFilter), "shipping_carrier"]
+    list_filter = ["state", ("connection", ConnectionFilter), ("shipping_carrier", DistinctValuesFilter)]
     search_fields = [
         "=vendor_id",
         "ref",

@@ -13,6 +13,7 @@ from django.utils.html import format_html
 
 from orders.admin.base import ViewOnlyAdmin
 from orders.admin.export import CsvExportMixin
+from orders.admin.scale import ConnectionFilter, ScaleAdminMixin, distinct_values
 
 from ..carriers import carrier_name, tracking_url
 from ..models import Shipment, ShippingLabel
@@ -47,7 +48,7 @@ class CarrierFilter(admin.SimpleListFilter):
     parameter_name = "carrier"
 
     def lookups(self, request, model_admin):
-        names = Shipment.objects.order_by().values_list("carrier", flat=True).distinct()[:200]
+        names = distinct_values(Shipment, "carrier", 200)
         shown = sorted({carrier_name(name) for name in names if name})
         return [(name, name) for name in shown]
 
@@ -55,12 +56,12 @@ class CarrierFilter(admin.SimpleListFilter):
         value = self.value()
         if not value:
             return queryset
-        names = Shipment.objects.order_by().values_list("carrier", flat=True).distinct()[:200]
+        names = distinct_values(Shipment, "carrier", 200)
         return queryset.filter(carrier__in=[name for name in names if carrier_name(name) == value])
 
 
 @admin.register(Shipment)
-class ShipmentAdmin(CsvExportMixin, ViewOnlyAdmin):
+class ShipmentAdmin(ScaleAdminMixin, CsvExportMixin, ViewOnlyAdmin):
     deletable = False  # the record of what the partner shipped
     list_display = [
         "tracking_shown",
@@ -75,7 +76,7 @@ class ShipmentAdmin(CsvExportMixin, ViewOnlyAdmin):
     list_filter = [
         CarrierFilter,
         ("created_at", ShippedFilter),
-        ("order__connection", admin.RelatedOnlyFieldListFilter),
+        ("order__connection", ConnectionFilter),
     ]
     search_fields = ["tracking", "=vendor_id", "=order__vendor_id", "order__ref", "order__customer_name"]
     search_help_text = "Search by tracking number, order reference or customer name."

@@ -14,6 +14,7 @@ from orders.admin.a11y import RowLabelledForm
 from orders.admin.base import ViewOnlyAdmin
 from orders.admin.export import CsvExportMixin
 from orders.admin.marks import notable
+from orders.admin.scale import ConnectionFilter, ScaleAdminMixin
 from orders.models import VendorConnection
 from orders.readable import json_table
 from orders.text import counted
@@ -78,7 +79,7 @@ class LowStockFilter(admin.SimpleListFilter):
 
 
 @admin.register(StockLevel)
-class StockLevelAdmin(CsvExportMixin, admin.ModelAdmin):
+class StockLevelAdmin(ScaleAdminMixin, CsvExportMixin, admin.ModelAdmin):
     export_columns = [
         ("sku", "SKU"),
         ("connection__name", "Connection"),
@@ -99,7 +100,8 @@ class StockLevelAdmin(CsvExportMixin, admin.ModelAdmin):
         "updated_at",
     ]
     list_editable = ["quantity_available", "low_stock_threshold"]
-    list_filter = [LowStockFilter, ("connection", admin.RelatedOnlyFieldListFilter)]
+    list_select_related = ["connection"]  # the connection column and the row labels: no query per row
+    list_filter = [LowStockFilter, ("connection", ConnectionFilter)]
     search_fields = ["sku"]
     actions = ["push_selected", "push_all_changed"]
     readonly_fields = ["pushed_quantity", "pushed_at", "updated_at"]

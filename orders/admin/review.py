@@ -33,6 +33,7 @@ from ..services.thumbnails import thumbnail_url
 from ..text import counted
 from .base import ViewOnlyAdmin
 from .export import CsvExportMixin
+from .scale import ScaleAdminMixin
 from .thumbnails import side_thumbnail_view
 
 
@@ -272,7 +273,7 @@ def _matches(customization: Customization, key: str) -> bool:
 
 
 @admin.register(ReviewDecision)
-class ReviewDecisionAdmin(CsvExportMixin, ViewOnlyAdmin):
+class ReviewDecisionAdmin(ScaleAdminMixin, CsvExportMixin, ViewOnlyAdmin):
     deletable = False
     export_columns = [
         ("at", "At"),

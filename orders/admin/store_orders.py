@@ -10,6 +10,7 @@ from ..models import OrderLine, StoreOrder
 from ..readable import code_label, code_shown, readable_datetime
 from .base import ViewOnlyAdmin, ViewOnlyInline
 from .export import CsvExportMixin
+from .scale import DistinctValuesFilter, ScaleAdminMixin
 
 
 def _named(name: str, vendor_id: str):
@@ -41,7 +42,7 @@ class OrderLineInline(ViewOnlyInline):
 
 
 @admin.register(StoreOrder)
-class StoreOrderAdmin(CsvExportMixin, ViewOnlyAdmin):
+class StoreOrderAdmin(ScaleAdminMixin, CsvExportMixin, ViewOnlyAdmin):
     deletable = False
     export_columns = [
         ("name", "Order"),
@@ -55,7 +56,7 @@ class StoreOrderAdmin(CsvExportMixin, ViewOnlyAdmin):
         ("ordered_at", "Ordered at"),
     ]
     list_display = ["name", "connection", "status_shown", "payment_shown", "total", "ordered_at", "store_order_id"]
-    list_filter = ["status", "payment_status", "connection"]
+    list_filter = [("status", DistinctValuesFilter), ("payment_status", DistinctValuesFilter), "connection"]
     search_fields = ["name", "=external_id", "=store_order_id"]
     date_hierarchy = "ordered_at"
     list_select_related = ["connection"]

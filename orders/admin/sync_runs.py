@@ -12,6 +12,7 @@ from django.utils.text import Truncator
 
 from ..models import SyncRun
 from .base import ViewOnlyAdmin
+from .scale import ScaleAdminMixin
 
 # Sync now puts the time in the session; the run list refreshes itself for this long after.
 SYNC_QUEUED_SESSION_KEY = "sync_queued_at"
@@ -29,7 +30,7 @@ def run_reason(run: SyncRun) -> str:
 
 
 @admin.register(SyncRun)
-class SyncRunAdmin(ViewOnlyAdmin):
+class SyncRunAdmin(ScaleAdminMixin, ViewOnlyAdmin):
     list_display = [
         "run_number",
         "connection_name",
