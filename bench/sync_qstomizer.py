@@ -210,7 +210,14 @@ def synced_models(roots: list) -> list:
         if model in found or model._meta.proxy or not model._meta.managed:
             continue
         found.append(model)
-        stack.extend(rel.through if rel.many_to_many else rel.related_model for rel in model._meta.related_objects)
+        # Hidden relations too (related_name="+", e.g. operations' notes): TRUNCATE refuses a table
+        # that another one it does not name refers to.
+        related = [
+            f
+            for f in model._meta.get_fields(include_hidden=True)
+            if f.auto_created and not f.concrete and f.is_relation
+        ]
+        stack.extend(rel.through if rel.many_to_many else rel.related_model for rel in related)
         stack.extend(field.remote_field.through for field in model._meta.local_many_to_many)
     return found
 

@@ -3,10 +3,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import contextlib
+import functools
+import re
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db import connection as db_connection
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -197,7 +201,7 @@ def customizations_write(
     if not changed and not listing_only:
         return outcome
     now = timezone.now()
-    with transaction.atomic():
+    with transaction.atomic(), _bound_on_the_server():
         for record in listing_only:
             Customization.objects.filter(pk=state[record.external_id].pk).update(
                 listing=list(record.listing), updated_at=now
@@ -206,6 +210,48 @@ def customizations_write(
             existed = {state[record.external_id].pk for record, _ in changed if record.external_id in state}
             _write_changed(connection, changed, screened, now, existed)
     return outcome
+
+
+@contextlib.contextmanager
+def _bound_on_the_server() -> Iterator[None]:
+    """On PostgreSQL, the batch's statements bind their parameters on the server (psycopg's
+    Cursor) instead of quoting them into the SQL text (Django's default ClientCursor). Django's
+    bulk_create sends each column as one array (INSERT ... SELECT FROM UNNEST); quoted on the
+    client, every element of a JSON array (payloads, sides' and nodes' raw data) goes through a
+    regex escape in Python: that was ~40% of a sync's time spent writing. Bound on the server,
+    the arrays are sent as they are, and the same statement each batch is prepared once. The same
+    connection and transaction; the connection's own cursor class is restored afterwards."""
+    if db_connection.vendor != "postgresql":
+        yield
+        return
+    db_connection.ensure_connection()
+    raw = db_connection.connection
+    previous = raw.cursor_factory
+    raw.cursor_factory = _binary_binding_cursor()
+    try:
+        yield
+    finally:
+        raw.cursor_factory = previous
+
+
+_PLACEHOLDER = re.compile(r"(?<!%)%s")
+
+
+@functools.cache
+def _binary_binding_cursor():
+    """Django's server-binding cursor, its parameters sent in binary (%b): in text, psycopg
+    escapes every array element with a regex in Python; in binary, each goes as its length and
+    bytes. Only for the writer's own statements (INSERT ... UNNEST, UPDATE, DELETE by id), whose
+    SQL holds no literal percent sign."""
+    from django.db.backends.postgresql.base import ServerBindingCursor  # psycopg 3 only
+
+    class BinaryBindingCursor(ServerBindingCursor):
+        def execute(self, query, params=None, *args, **kwargs):
+            if params and isinstance(query, str):
+                query = _PLACEHOLDER.sub("%b", query)
+            return super().execute(query, params, *args, **kwargs)  # type: ignore[misc]
+
+    return BinaryBindingCursor
 
 
 def _write_changed(
