@@ -303,6 +303,7 @@ class CustomizationsSync:
         self.earliest_failure: datetime | None = None
         self.orders_read = self.orders_written = 0
         self.in_flight: deque[_Queued] = deque()
+        self.write_failed = False
         # (customizations queued once a page was read, what that page read up to): a page is done
         # once that many are written.
         self.pages: deque[tuple[int, datetime | None]] = deque()
@@ -443,12 +444,20 @@ class CustomizationsSync:
         try:
             yield
         except VendorError:
-            self._drain()
+            if not self.write_failed:  # after a failed write, later batches must not move the watermark
+                self._drain()
             raise
 
     def _write_oldest(self) -> None:
         """Write the oldest queued batch, once its details are in, and move the watermark."""
         queued = self.in_flight.popleft()
+        try:
+            self._write_queued(queued)
+        except BaseException:
+            self.write_failed = True
+            raise
+
+    def _write_queued(self, queued: _Queued) -> None:
         run = self.run_record
         run.fetched += len(queued.items)
         run.unchanged += queued.unchanged

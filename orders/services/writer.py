@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection as db_connection
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -303,14 +303,12 @@ def _write_changed(
     # and a changed customization's surplus nodes removed.
     side_pk = {(side.customization_id, side.external_id): side.pk for side in saved_sides}
     nodes = [
-        DesignNode(side_id=side_pk[(by_external[record.external_id], side.external_id)], **_node_fields(node))
+        (side_pk[(by_external[record.external_id], side.external_id)], node)
         for record in records
         for side in record.sides
         for node in side.nodes
     ]
-    DesignNode.objects.bulk_create(
-        nodes, update_conflicts=True, unique_fields=["side", "position"], update_fields=NODE_FIELDS
-    )
+    _nodes_upsert(nodes)
     if existed:
         keep = Q(pk__in=[])
         for record in records:
@@ -323,6 +321,49 @@ def _write_changed(
     _write_order_lines(connection, with_lines, by_external, existed)
     # Their vendor previews are mirrored into our storage in the background (services/thumbnails.py).
     thumbnails_queue(side.pk for side in saved_sides if side.preview_url)
+
+
+def _nodes_upsert(nodes: list[tuple[int, NodeRecord]]) -> None:
+    """Upsert nodes by (side, position). On PostgreSQL one INSERT ... SELECT FROM UNNEST of
+    column arrays built straight from the records: no model instance and no per-field
+    preparation for the most numerous rows a sync writes (what bulk_create spends most of its
+    Python on). Elsewhere bulk_create does the same."""
+    if not nodes:
+        return
+    if db_connection.vendor != "postgresql":
+        DesignNode.objects.bulk_create(
+            [DesignNode(side_id=side_id, **_node_fields(node)) for side_id, node in nodes],
+            update_conflicts=True,
+            unique_fields=["side", "position"],
+            update_fields=NODE_FIELDS,
+        )
+        return
+    from psycopg.types.json import Jsonb
+
+    names = ["side", "position", *NODE_FIELDS]
+    columns: list[list[Any]] = [[] for _ in names]
+    for side_id, node in nodes:
+        values = _node_fields(node)
+        values["side"] = side_id
+        values["raw"] = Jsonb(values["raw"])
+        for column, name in zip(columns, names, strict=True):
+            column.append(values[name])
+    quote = db_connection.ops.quote_name
+    db_columns, db_types = [], []
+    for name in names:
+        field = DesignNode._meta.get_field(name)
+        assert isinstance(field, models.Field)
+        db_columns.append(quote(str(field.column)))
+        db_types.append(str(field.db_type(db_connection)).split("(")[0])
+    targets = ", ".join(db_columns)
+    arrays = ", ".join(f"%s::{db_type}[]" for db_type in db_types)
+    updates = ", ".join(f"{column} = EXCLUDED.{column}" for column in db_columns[2:])
+    # Identifiers from the model's meta, quoted; every value is a bound parameter.
+    table = quote(DesignNode._meta.db_table)
+    sql = f"INSERT INTO {table} ({targets}) SELECT * FROM UNNEST({arrays}) "  # noqa: S608
+    sql += f"ON CONFLICT ({db_columns[0]}, {db_columns[1]}) DO UPDATE SET {updates}"
+    with db_connection.cursor() as cursor:
+        cursor.execute(sql, columns)
 
 
 def _write_order_lines(
