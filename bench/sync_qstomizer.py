@@ -336,7 +336,7 @@ def memory_compare(args: argparse.Namespace) -> int:
         f"({large['peak']:.0f} MiB vs {small['peak']:.0f} MiB; {large['size'] // small['size']}x the customizations)"
     )
     ok = all(r["stored"] == r["size"] and r["status"] == "succeeded" for r in results)
-    print("Correctness:", "every customization stored, both syncs succeeded -> OK" if ok else "FAILED", results)
+    print("Correctness:", "every customization stored, both syncs succeeded -> OK" if ok else f"FAILED {results}")
     return 0 if ok else 1
 
 
