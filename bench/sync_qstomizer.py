@@ -73,7 +73,21 @@ def parse_args() -> argparse.Namespace:
         default="nodelay",
         help="nodelay: bench/sandbox_server.py (default); runserver: plain manage.py runserver, ~40 ms/request",
     )
+    parser.add_argument(
+        "--memory",
+        metavar="SMALL,LARGE",
+        help="instead of the phases above: peak RSS of a first sync of SMALL and of LARGE customizations "
+        "(e.g. 2000,20000), each in a fresh child process, and their ratio",
+    )
+    parser.add_argument("--sync-only", action="store_true", help=argparse.SUPPRESS)  # one child of --memory
     args = parser.parse_args()
+    if args.memory:
+        try:
+            args.memory_sizes = [int(part) for part in args.memory.split(",")]
+        except ValueError:
+            parser.error("--memory takes two sizes, e.g. 2000,20000")
+        if len(args.memory_sizes) != 2 or min(args.memory_sizes) < 1:
+            parser.error("--memory takes two sizes, e.g. 2000,20000")
     if args.size < 1 or args.concurrency < 1:
         parser.error("--size and --concurrency must be at least 1")
     if not args.database_url.startswith(("postgres://", "postgresql://")):
@@ -210,7 +224,14 @@ def synced_models(roots: list) -> list:
         if model in found or model._meta.proxy or not model._meta.managed:
             continue
         found.append(model)
-        stack.extend(rel.through if rel.many_to_many else rel.related_model for rel in model._meta.related_objects)
+        # Hidden relations too (related_name="+", e.g. operations' notes): TRUNCATE refuses a table
+        # that another one it does not name refers to.
+        related = [
+            f
+            for f in model._meta.get_fields(include_hidden=True)
+            if f.auto_created and not f.concrete and f.is_relation
+        ]
+        stack.extend(rel.through if rel.many_to_many else rel.related_model for rel in related)
         stack.extend(field.remote_field.through for field in model._meta.local_many_to_many)
     return found
 
@@ -272,12 +293,94 @@ def rss_mib(who: int) -> float:
     return resource.getrusage(who).ru_maxrss / 1024  # KiB on Linux
 
 
+def memory_compare(args: argparse.Namespace) -> int:
+    """Peak RSS of a first sync at two sizes, each in a child process of its own (ru_maxrss is a
+    process's high-water mark: one process cannot measure two runs). The child builds no
+    ground-truth copy of the sandbox, so what grows with the size is the sync's alone."""
+    import json
+    import subprocess
+
+    results = []
+    load_before = os.getloadavg()[0]
+    for size in args.memory_sizes:
+        print(f"… first sync of {size:,} in a child process", file=sys.stderr, flush=True)
+        command = [sys.executable, __file__, "--sync-only", "--size", str(size), "--concurrency", str(args.concurrency)]
+        command += ["--database-url", args.database_url, "--server", args.server]
+        done = subprocess.run(command, capture_output=True, text=True, cwd=BASE_DIR, check=False)
+        lines = [line for line in done.stdout.splitlines() if line.startswith("RSS ")]
+        if done.returncode or not lines:
+            print(done.stdout[-2000:], done.stderr[-4000:], sep="\n", file=sys.stderr)
+            print(f"the child syncing {size:,} failed (exit {done.returncode})")
+            return 1
+        results.append(json.loads(lines[-1][4:]))
+    small, large = results
+    print()
+    print(
+        f"Qstomizer sync memory: first sync of {small['size']:,} and of {large['size']:,} customizations, "
+        f"concurrency {args.concurrency}, {os.cpu_count()} CPUs, Python {sys.version.split()[0]}"
+    )
+    print(
+        f"Code: {code_version()}, run at {time.strftime('%Y-%m-%d %H:%M %Z')}, "
+        f"load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after"
+    )
+    print()
+    print(f"{'customizations':>15} {'wall':>9} {'cust/s':>8} {'RSS before':>11} {'peak RSS':>9} {'growth':>8}")
+    for r in results:
+        print(
+            f"{r['size']:>15,} {r['wall']:>7.1f} s {r['size'] / r['wall']:>8,.0f} {r['before']:>7.0f} MiB "
+            f"{r['peak']:>5.0f} MiB {r['peak'] - r['before']:>+5.0f} MiB"
+        )
+    print()
+    print(
+        f"Peak RSS {large['size']:,} / {small['size']:,}: {large['peak'] / small['peak']:.2f}x "
+        f"({large['peak']:.0f} MiB vs {small['peak']:.0f} MiB; {large['size'] // small['size']}x the customizations)"
+    )
+    ok = all(r["stored"] == r["size"] and r["status"] == "succeeded" for r in results)
+    print("Correctness:", "every customization stored, both syncs succeeded -> OK" if ok else f"FAILED {results}")
+    return 0 if ok else 1
+
+
+def sync_only(args: argparse.Namespace) -> int:
+    """One child of --memory: a first sync into emptied tables, then one line of JSON."""
+    import json
+
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+
+    from orders.models import Customization, SyncRun
+    from orders.services.sync import customizations_sync
+
+    call_command("migrate", verbosity=0)
+    server = SandboxServer(dict(os.environ), args.server)
+    try:
+        server.wait_ready(settings.SANDBOX_API_KEY, settings.SANDBOX_QSTOMIZER_SHOP)
+        connection, _ = bench_reset(settings, server.origin, args.concurrency)
+        before = rss_mib(resource.RUSAGE_SELF)
+        started = time.perf_counter()
+        run = customizations_sync(connection=connection, trigger=SyncRun.Trigger.COMMAND)
+        wall = time.perf_counter() - started
+        peak = rss_mib(resource.RUSAGE_SELF)
+        stored = Customization.objects.filter(connection=connection).count()
+    finally:
+        server.stop()
+    result = {"size": args.size, "wall": wall, "before": before, "peak": peak, "stored": stored, "status": run.status}
+    print("RSS " + json.dumps(result))
+    return 0
+
+
 def main() -> int:
     args = parse_args()
+    if args.memory:
+        return memory_compare(args)
     env = bench_environment(args)
     os.environ.update(env)
     sys.path.insert(0, str(BASE_DIR))
     database_create(args.database_url, recreate=args.recreate_database)
+    if args.sync_only:
+        return sync_only(args)
 
     import django
 

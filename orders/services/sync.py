@@ -27,7 +27,8 @@ import logging
 import threading
 from collections import deque
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
@@ -57,6 +58,9 @@ from .writer import (
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 100
+# Batches queued (their details fetched) beyond the one being written: the fetches run ahead of
+# the writes by at most this many, which also bounds what is held in memory.
+IN_FLIGHT = 2
 # The first sync of a dated source reads everything from here.
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 MAX_RECORDED_ERRORS = 200
@@ -270,6 +274,19 @@ def _announce_finished(run: SyncRun) -> None:
     announce(sync_run_finished, sender=SyncRun, run=run)
 
 
+@dataclass
+class _Queued:
+    """A batch of the listing whose details are being fetched, waiting for its write."""
+
+    size: int  # list entries, before merging (what the watermark counts)
+    items: list[Listed | Skipped]
+    ids: set[str]
+    state: dict[str, Known]
+    recheck: bool
+    unchanged: int = 0
+    fetching: dict[str, Future] = field(default_factory=dict)
+
+
 class CustomizationsSync:
     """One run's work over a source: pages in, details fetched several at once, batches written,
     the watermark moved, the SyncRun's counters kept."""
@@ -288,16 +305,27 @@ class CustomizationsSync:
         self.progress = progress
         self.earliest_failure: datetime | None = None
         self.orders_read = self.orders_written = 0
+        self.in_flight: deque[_Queued] = deque()
+        self.write_failed = False
+        # (customizations queued once a page was read, what that page read up to): a page is done
+        # once that many are written.
+        self.pages: deque[tuple[int, datetime | None]] = deque()
+        self.written = 0
 
     def run(self, since: datetime | None) -> None:
         with ThreadPoolExecutor(max_workers=max(1, self.connection.detail_concurrency)) as pool:
             self.pool = pool
-            if self.source.dated:
-                self._read_dated(since)
-            else:
-                self._read_all()
-            if self.source.lists_store_orders:
-                self._read_store_orders()
+            try:
+                if self.source.dated:
+                    self._read_dated(since)
+                else:
+                    self._read_all()
+                if self.source.lists_store_orders:
+                    self._read_store_orders()
+            except BaseException:
+                # Stopped: the details still queued are not fetched.
+                pool.shutdown(wait=False, cancel_futures=True)
+                raise
 
     # -- customizations ---------------------------------------------------------------------
 
@@ -317,31 +345,26 @@ class CustomizationsSync:
         # The connection's resume point moves with this run only when the run started at or
         # before it: a run asked to start later (--since) must not jump a gap.
         self.advances_connection = connection.synced_until is None or since <= connection.synced_until
+        queued = 0
         pending: list[Listed | Skipped] = []
-        queued = written = 0
-        # (customizations queued once a page was read, what that page read up to): a page is done
-        # once that many are written.
-        pages: deque[tuple[int, datetime | None]] = deque()
-        for page in self.source.customizations(start=since, end=end):
-            for warning in page.warnings:
-                record_error(run, warning)
-            pending.extend(page.items)
-            queued += len(page.items)
-            pages.append((queued, page.read_until))
-            while len(pending) >= BATCH_SIZE:
-                self._process(pending[:BATCH_SIZE])
-                written += BATCH_SIZE
-                pending = pending[BATCH_SIZE:]
-                self._read_up_to(pages, written)
-            if not pending:
-                self._read_up_to(pages, written)
-            if page.progress is not None:
-                run.progress = page.progress
-            self._beat()
+        with self._draining_on_vendor_error():
+            for page in self.source.customizations(start=since, end=end):
+                for warning in page.warnings:
+                    record_error(run, warning)
+                pending.extend(page.items)
+                queued += len(page.items)
+                self.pages.append((queued, page.read_until))
+                while len(pending) >= BATCH_SIZE:
+                    self._submit(pending[:BATCH_SIZE])
+                    pending = pending[BATCH_SIZE:]
+                if not pending and not self.in_flight:
+                    self._read_up_to(self.pages, self.written)
+                if page.progress is not None:
+                    run.progress = page.progress
+                self._beat()
         if pending:
-            self._process(pending)
-            written += len(pending)
-            self._read_up_to(pages, written)
+            self._submit(pending)
+        self._drain()
         # Everything before `synced_until` is in; a failed customization holds it back so that the
         # next sync reads it again.
         horizon = started if self.earliest_failure is None else min(started, self.earliest_failure)
@@ -354,13 +377,15 @@ class CustomizationsSync:
         run.window_end = timezone.now()
         run.save(update_fields=["window_end"])
         pending: list[Listed | Skipped] = []
-        for page in self.source.customizations(start=EPOCH, end=run.window_end):
-            pending.extend(page.items)
-            while len(pending) >= BATCH_SIZE:
-                self._process(pending[:BATCH_SIZE])
-                pending = pending[BATCH_SIZE:]
+        with self._draining_on_vendor_error():
+            for page in self.source.customizations(start=EPOCH, end=run.window_end):
+                pending.extend(page.items)
+                while len(pending) >= BATCH_SIZE:
+                    self._submit(pending[:BATCH_SIZE])
+                    pending = pending[BATCH_SIZE:]
         if pending:
-            self._process(pending)
+            self._submit(pending)
+        self._drain()
 
     def _read_up_to(self, pages: deque, written: int) -> None:
         """Move the watermark past every page whose customizations are all written: to what it
@@ -387,30 +412,77 @@ class CustomizationsSync:
                 Q(synced_until__isnull=True) | Q(synced_until__lt=mark)
             ).update(synced_until=mark)
 
-    def _process(self, batch: list[Listed | Skipped]) -> None:
-        """One batch of the listing: what is unchanged is counted, what is new or changed has its
-        details read (several at once) and is written."""
+    def _submit(self, batch: list[Listed | Skipped]) -> None:
+        """Queue one batch of the listing: what is unchanged is counted, what is new or changed
+        has its details asked for (the pool's threads fetch them while earlier batches are
+        written). Once more than IN_FLIGHT batches are queued, the oldest is written: the
+        listing, the fetches and the writes overlap, and memory holds at most that many."""
+        merged = self._merged(batch)
+        ids = [item.external_id for item in merged if isinstance(item, Listed)]
+        # An id also in a batch still being fetched is read again when written (that batch's
+        # write may have changed it).
+        overlaps = any(external_id in queued.ids for queued in self.in_flight for external_id in ids)
+        state = existing_state(self.connection, ids)
+        queued = _Queued(size=len(batch), items=merged, ids=set(ids), state=state, recheck=overlaps)
+        for item in merged:
+            if isinstance(item, Skipped) or item.record is not None:
+                continue
+            if _unchanged(state.get(item.external_id), item):
+                queued.unchanged += 1
+            else:
+                queued.fetching[item.external_id] = self.pool.submit(self._detail, item)
+        self.in_flight.append(queued)
+        while len(self.in_flight) > IN_FLIGHT:
+            self._write_oldest()
+
+    def _drain(self) -> None:
+        while self.in_flight:
+            self._write_oldest()
+
+    @contextlib.contextmanager
+    def _draining_on_vendor_error(self):
+        """A listing that fails part-way still has the batches already queued written (their
+        details are being fetched) before the error ends the run, as when they were written in
+        turn: the watermark keeps all of that progress."""
+        try:
+            yield
+        except VendorError:
+            if not self.write_failed:  # after a failed write, later batches must not move the watermark
+                self._drain()
+            raise
+
+    def _write_oldest(self) -> None:
+        """Write the oldest queued batch, once its details are in, and move the watermark."""
+        queued = self.in_flight.popleft()
+        try:
+            self._write_queued(queued)
+        except BaseException:
+            self.write_failed = True
+            raise
+
+    def _write_queued(self, queued: _Queued) -> None:
         run = self.run_record
-        batch = self._merged(batch)
-        run.fetched += len(batch)
-        state = existing_state(self.connection, [item.external_id for item in batch if isinstance(item, Listed)])
+        run.fetched += len(queued.items)
+        run.unchanged += queued.unchanged
         records: list[CustomizationRecord] = []
-        to_fetch: list[Listed] = []
-        for item in batch:
+        for item in queued.items:
             if isinstance(item, Skipped):
                 self._failed(item, item.reason)
             elif item.record is not None:
                 records.append(item.record)
-            elif _unchanged(state.get(item.external_id), item):
-                run.unchanged += 1
-            else:
-                to_fetch.append(item)
-        for item, result in zip(to_fetch, self.pool.map(self._detail, to_fetch), strict=True):
-            if isinstance(result, Exception):
-                self._failed(item, result)
-            else:
-                records.append(result)
+            elif (future := queued.fetching.get(item.external_id)) is not None:
+                result = future.result()
+                if isinstance(result, Exception):
+                    self._failed(item, result)
+                else:
+                    records.append(result)
+        state = queued.state
+        if queued.recheck:
+            state = existing_state(self.connection, [record.external_id for record in records])
         self._write(records, state)
+        self.written += queued.size
+        if self.source.dated:
+            self._read_up_to(self.pages, self.written)
         self._beat()
 
     def _merged(self, batch: list[Listed | Skipped]) -> list[Listed | Skipped]:

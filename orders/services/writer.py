@@ -3,11 +3,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import contextlib
+import functools
+import re
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import transaction
+from django.db import connection as db_connection
+from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -198,7 +202,7 @@ def customizations_write(
     if not changed and not listing_only:
         return outcome
     now = timezone.now()
-    with transaction.atomic():
+    with transaction.atomic(), _bound_on_the_server():
         for record in listing_only:
             Customization.objects.filter(pk=state[record.external_id].pk).update(
                 listing=list(record.listing), updated_at=now
@@ -207,6 +211,48 @@ def customizations_write(
             existed = {state[record.external_id].pk for record, _ in changed if record.external_id in state}
             _write_changed(connection, changed, screened, now, existed)
     return outcome
+
+
+@contextlib.contextmanager
+def _bound_on_the_server() -> Iterator[None]:
+    """On PostgreSQL, the batch's statements bind their parameters on the server (psycopg's
+    Cursor) instead of quoting them into the SQL text (Django's default ClientCursor). Django's
+    bulk_create sends each column as one array (INSERT ... SELECT FROM UNNEST); quoted on the
+    client, every element of a JSON array (payloads, sides' and nodes' raw data) goes through a
+    regex escape in Python: that was ~40% of a sync's time spent writing. Bound on the server,
+    the arrays are sent as they are, and the same statement each batch is prepared once. The same
+    connection and transaction; the connection's own cursor class is restored afterwards."""
+    if db_connection.vendor != "postgresql":
+        yield
+        return
+    db_connection.ensure_connection()
+    raw = db_connection.connection
+    previous = raw.cursor_factory
+    raw.cursor_factory = _binary_binding_cursor()
+    try:
+        yield
+    finally:
+        raw.cursor_factory = previous
+
+
+_PLACEHOLDER = re.compile(r"(?<!%)%s")
+
+
+@functools.cache
+def _binary_binding_cursor():
+    """Django's server-binding cursor, its parameters sent in binary (%b): in text, psycopg
+    escapes every array element with a regex in Python; in binary, each goes as its length and
+    bytes. Only for the writer's own statements (INSERT ... UNNEST, UPDATE, DELETE by id), whose
+    SQL holds no literal percent sign."""
+    from django.db.backends.postgresql.base import ServerBindingCursor  # psycopg 3 only
+
+    class BinaryBindingCursor(ServerBindingCursor):
+        def execute(self, query, params=None, *args, **kwargs):
+            if params and isinstance(query, str):
+                query = _PLACEHOLDER.sub("%b", query)
+            return super().execute(query, params, *args, **kwargs)  # type: ignore[misc]
+
+    return BinaryBindingCursor
 
 
 def _write_changed(
@@ -259,14 +305,12 @@ def _write_changed(
     # and a changed customization's surplus nodes removed.
     side_pk = {(side.customization_id, side.external_id): side.pk for side in saved_sides}
     nodes = [
-        DesignNode(side_id=side_pk[(by_external[record.external_id], side.external_id)], **_node_fields(node))
+        (side_pk[(by_external[record.external_id], side.external_id)], node)
         for record in records
         for side in record.sides
         for node in side.nodes
     ]
-    DesignNode.objects.bulk_create(
-        nodes, update_conflicts=True, unique_fields=["side", "position"], update_fields=NODE_FIELDS
-    )
+    _nodes_upsert(nodes)
     if existed:
         keep = Q(pk__in=[])
         for record in records:
@@ -279,6 +323,49 @@ def _write_changed(
     _write_order_lines(connection, with_lines, by_external, existed)
     # Their vendor previews are mirrored into our storage in the background (services/thumbnails.py).
     thumbnails_queue(side.pk for side in saved_sides if side.preview_url)
+
+
+def _nodes_upsert(nodes: list[tuple[int, NodeRecord]]) -> None:
+    """Upsert nodes by (side, position). On PostgreSQL one INSERT ... SELECT FROM UNNEST of
+    column arrays built straight from the records: no model instance and no per-field
+    preparation for the most numerous rows a sync writes (what bulk_create spends most of its
+    Python on). Elsewhere bulk_create does the same."""
+    if not nodes:
+        return
+    if db_connection.vendor != "postgresql":
+        DesignNode.objects.bulk_create(
+            [DesignNode(side_id=side_id, **_node_fields(node)) for side_id, node in nodes],
+            update_conflicts=True,
+            unique_fields=["side", "position"],
+            update_fields=NODE_FIELDS,
+        )
+        return
+    from psycopg.types.json import Jsonb
+
+    names = ["side", "position", *NODE_FIELDS]
+    columns: list[list[Any]] = [[] for _ in names]
+    for side_id, node in nodes:
+        values = _node_fields(node)
+        values["side"] = side_id
+        values["raw"] = Jsonb(values["raw"])
+        for column, name in zip(columns, names, strict=True):
+            column.append(values[name])
+    quote = db_connection.ops.quote_name
+    db_columns, db_types = [], []
+    for name in names:
+        field = DesignNode._meta.get_field(name)
+        assert isinstance(field, models.Field)
+        db_columns.append(quote(str(field.column)))
+        db_types.append(str(field.db_type(db_connection)).split("(")[0])
+    targets = ", ".join(db_columns)
+    arrays = ", ".join(f"%s::{db_type}[]" for db_type in db_types)
+    updates = ", ".join(f"{column} = EXCLUDED.{column}" for column in db_columns[2:])
+    # Identifiers from the model's meta, quoted; every value is a bound parameter.
+    table = quote(DesignNode._meta.db_table)
+    sql = f"INSERT INTO {table} ({targets}) SELECT * FROM UNNEST({arrays}) "  # noqa: S608
+    sql += f"ON CONFLICT ({db_columns[0]}, {db_columns[1]}) DO UPDATE SET {updates}"
+    with db_connection.cursor() as cursor:
+        cursor.execute(sql, columns)
 
 
 def _write_order_lines(
