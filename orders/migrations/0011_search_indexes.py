@@ -21,6 +21,15 @@ EXACT = [
 ]
 
 
+class TrigramOn(TrigramExtension):
+    """pg_trgm, created if missing. Going back leaves it in place (other schemas or apps may use
+    it) and so never touches another database: Django's own reverse asks pg_extension whatever
+    the database, which fails on SQLite."""
+
+    def database_backwards(self, app_label, schema_editor, from_state, to_state):
+        return
+
+
 def indexes_create(apps, schema_editor):
     postgres = schema_editor.connection.vendor == "postgresql"
     concurrently = "CONCURRENTLY " if postgres else ""
@@ -48,6 +57,6 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        TrigramExtension(),  # a no-op on other databases
+        TrigramOn(),  # a no-op on other databases
         migrations.RunPython(indexes_create, indexes_drop, elidable=False),
     ]
