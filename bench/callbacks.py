@@ -2,11 +2,22 @@
 
     .venv/bin/python bench/callbacks.py [--connections 16] [--duration 30] [--threads 2]
                                         [--replay-duration 5] [--orders 1] [--conn-max-age N]
-                                        [--database-url URL]
+                                        [--server gunicorn|sandbox] [--workers 2] [--web-threads 8]
+                                        [--apply deferred|inline] [--broker-url URL]
+                                        [--celery-concurrency 2] [--database-url URL]
+
+Run it once with `--apply inline` (callbacks applied in the request: before issue 13) and once
+with the default `--apply deferred` (stored in one INSERT, applied by a Celery worker the bench
+starts, `--celery-concurrency` processes, on `--broker-url`, default redis db 13): each run
+prints its own ratio against the bare view measured in that run. With `deferred`, after each
+callback phase the bench waits until the worker has applied everything (prints how long, and the
+worker's CPU) before it checks exactly-once.
 
 Needs wrk (`apt-get install -y --no-install-recommends wrk`) and PostgreSQL. The project is
-served from a subprocess by bench/sandbox_server.py (Django's threaded server with TCP_NODELAY)
-with bench/bare_view.py as its URLconf: the project's URLs plus `/bench/bare/`, a view that
+served from a subprocess by gunicorn with config/gunicorn.conf.py (`--workers` processes of
+`--web-threads` threads; the same for both targets) and bench/bare_wsgi.py, or with
+`--server sandbox` by bench/sandbox_server.py (Django's threaded server with TCP_NODELAY), with
+bench/bare_view.py as its URLconf: the project's URLs plus `/bench/bare/`, a view that
 answers 200 "ok" and does no database work. wrk then runs, `--connections` kept-alive
 connections over `--threads` threads:
 
@@ -36,7 +47,7 @@ why truncated and not vacuumed).
 The database defaults to postgres://postgres@127.0.0.1:5432/backoffice_bench_callbacks (created
 if missing, migrated). As in the other benches, the shell's plain DATABASE_URL is ignored on
 purpose, so a benchmark never writes into a development database: pass --database-url or set
-BENCH_DATABASE_URL. Settings: config.settings.local with DEBUG off, CELERY_BROKER_URL=memory://.
+BENCH_DATABASE_URL. Settings: config.settings.local with DEBUG off, CELERY_BROKER_URL=--broker-url.
 The server connects to PostgreSQL as the project configures it (CONN_MAX_AGE, 60 s by
 default); `--conn-max-age N` adds `?conn_max_age=N` to the server's database URL, e.g. 0 to see
 a new connection per request.

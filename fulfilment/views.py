@@ -17,6 +17,7 @@ from orders.services.image_proxy import proxied_image
 
 from .models import IncomingRequest
 from .services.incoming import (
+    connection_for_token,
     hook_of,
     incoming_apply,
     incoming_record,
@@ -80,7 +81,9 @@ class HookView:
 
     def answer(self) -> JsonResponse:
         request = self.request
-        connection = connection_for_token_cached(self.token)
+        # Status callbacks in the background: the connection remembered a few seconds per process.
+        lookup = connection_for_token_cached if settings.HOOK_STATUS_CALLBACKS_DEFERRED else connection_for_token
+        connection = lookup(self.token)
         if connection is not None:
             try:
                 if connection.spec.slug != self.vendor:

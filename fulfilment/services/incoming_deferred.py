@@ -70,8 +70,6 @@ def connection_for_token_cached(token: str) -> VendorConnection | None:
     """services.incoming.connection_for_token, remembered for CONNECTION_CACHE_SECONDS per token
     in this process (unknown tokens are not remembered: their rate limit is what bounds them).
     The token is still compared in constant time with the connection's on every request."""
-    if not settings.HOOK_STATUS_CALLBACKS_DEFERRED:
-        return connection_for_token(token)
     now = time.monotonic()
     digest = hashlib.sha256(token.encode()).hexdigest() if token and len(token) <= 200 else ""
     cached = _connections.get(digest)
