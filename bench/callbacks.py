@@ -192,6 +192,11 @@ def parse_args() -> argparse.Namespace:
         help="Celery broker of the server and the bench's worker (default $BENCH_BROKER_URL or redis db 13)",
     )
     parser.add_argument("--celery-concurrency", type=int, default=2, help="the bench worker's processes (default 2)")
+    parser.add_argument(
+        "--worker-after-load",
+        action="store_true",
+        help="start the Celery worker only once wrk has stopped (the answer path measured alone)",
+    )
     parser.add_argument("--serve", type=int, metavar="PORT", help=argparse.SUPPRESS)  # the server subprocess
     args = parser.parse_args()
     if args.serve is not None:
@@ -696,8 +701,10 @@ def main() -> int:
     load_before = os.getloadavg()[0]
 
     server = Server(server_env, args)
-    worker = Worker(server_env, args.celery_concurrency) if args.apply == "deferred" else None
+    deferred = args.apply == "deferred"
+    worker = Worker(server_env, args.celery_concurrency) if deferred and not args.worker_after_load else None
     drains: dict[str, float] = {}
+    worker_cpu_done = 0.0
     script = tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False)  # noqa: SIM115
     try:
         script.write(WRK_SCRIPT)
@@ -709,8 +716,17 @@ def main() -> int:
             before = sum(server.logged(fragment).values())
             run = wrk_run(name, url, args, script.name, server, postmaster, seconds=seconds, tag=tag, mode=mode)
             settle(server, connection, fragment)
-            if worker is not None and url == hook_url:
-                drains[name] = drain(connection)
+            nonlocal worker_cpu_done
+            if deferred and url == hook_url:
+                if args.worker_after_load:
+                    late = Worker(server_env, args.celery_concurrency)
+                    try:
+                        drains[name] = drain(connection)
+                        worker_cpu_done += late.cpu_seconds()
+                    finally:
+                        late.stop()
+                else:
+                    drains[name] = drain(connection)
             return run, sum(server.logged(fragment).values()) - before
 
         phase("warm-up, bare view", bare_url, WARM_UP_SECONDS, "Wb", "distinct")
@@ -728,7 +744,7 @@ def main() -> int:
         strays = {tag: len(rows) for tag, rows in stored.items() if tag not in ("W", "L", "R")}
         not_200 = {code: n for code, n in server.logged(fragment).items() if code != "200"}
         pg_version = db.pg_version
-        worker_cpu = worker.cpu_seconds() if worker is not None else None
+        worker_cpu = (worker.cpu_seconds() if worker is not None else 0.0) + worker_cpu_done
     finally:
         server.stop()
         if worker is not None:
@@ -744,7 +760,8 @@ def main() -> int:
         else "bench/sandbox_server.py (threaded, TCP_NODELAY)"
     )
     applied_label = (
-        f"by a Celery worker ({args.celery_concurrency} processes, {args.broker_url})"
+        f"by a Celery worker ({args.celery_concurrency} processes, {args.broker_url}"
+        f"{', started once wrk had stopped' if args.worker_after_load else ', running during the load'})"
         if args.apply == "deferred"
         else "in the request (HOOK_STATUS_CALLBACKS_DEFERRED off)"
     )
@@ -792,7 +809,7 @@ def main() -> int:
         f"{per_request(load, load.server_cpu)} callback; PostgreSQL {per_request(bare, bare.postgres_cpu)} bare, "
         f"{per_request(load, load.postgres_cpu)} callback"
     )
-    if worker is not None:
+    if deferred:
         drained = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in drains.items())
         print(
             f"Worker:                  applied everything stored {drained} after wrk stopped; its CPU over the "
