@@ -2,11 +2,22 @@
 
     .venv/bin/python bench/callbacks.py [--connections 16] [--duration 30] [--threads 2]
                                         [--replay-duration 5] [--orders 1] [--conn-max-age N]
-                                        [--database-url URL]
+                                        [--server gunicorn|sandbox] [--workers 2] [--web-threads 8]
+                                        [--apply deferred|inline] [--broker-url URL]
+                                        [--celery-concurrency 2] [--database-url URL]
+
+Run it once with `--apply inline` (callbacks applied in the request: before issue 13) and once
+with the default `--apply deferred` (stored in one INSERT, applied by a Celery worker the bench
+starts, `--celery-concurrency` processes, on `--broker-url`, default redis db 13): each run
+prints its own ratio against the bare view measured in that run. With `deferred`, after each
+callback phase the bench waits until the worker has applied everything (prints how long, and the
+worker's CPU) before it checks exactly-once.
 
 Needs wrk (`apt-get install -y --no-install-recommends wrk`) and PostgreSQL. The project is
-served from a subprocess by bench/sandbox_server.py (Django's threaded server with TCP_NODELAY)
-with bench/bare_view.py as its URLconf: the project's URLs plus `/bench/bare/`, a view that
+served from a subprocess by gunicorn with config/gunicorn.conf.py (`--workers` processes of
+`--web-threads` threads; the same for both targets) and bench/bare_wsgi.py, or with
+`--server sandbox` by bench/sandbox_server.py (Django's threaded server with TCP_NODELAY), with
+bench/bare_view.py as its URLconf: the project's URLs plus `/bench/bare/`, a view that
 answers 200 "ok" and does no database work. wrk then runs, `--connections` kept-alive
 connections over `--threads` threads:
 
@@ -36,7 +47,7 @@ why truncated and not vacuumed).
 The database defaults to postgres://postgres@127.0.0.1:5432/backoffice_bench_callbacks (created
 if missing, migrated). As in the other benches, the shell's plain DATABASE_URL is ignored on
 purpose, so a benchmark never writes into a development database: pass --database-url or set
-BENCH_DATABASE_URL. Settings: config.settings.local with DEBUG off, CELERY_BROKER_URL=memory://.
+BENCH_DATABASE_URL. Settings: config.settings.local with DEBUG off, CELERY_BROKER_URL=--broker-url.
 The server connects to PostgreSQL as the project configures it (CONN_MAX_AGE, 60 s by
 default); `--conn-max-age N` adds `?conn_max_age=N` to the server's database URL, e.g. 0 to see
 a new connection per request.
@@ -59,7 +70,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import requests
-from benchlib import ServerProcess, code_version, database_create, proc_stat
+from benchlib import ServerProcess, code_version, database_create, free_port, proc_stat
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 SANDBOX_SERVER = BASE_DIR / "bench" / "sandbox_server.py"
@@ -161,6 +172,31 @@ def parse_args() -> argparse.Namespace:
         default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL),
         help=f"PostgreSQL URL (default $BENCH_DATABASE_URL or {DEFAULT_DATABASE_URL})",
     )
+    parser.add_argument(
+        "--server",
+        choices=("gunicorn", "sandbox"),
+        default="gunicorn",
+        help="gunicorn (config/gunicorn.conf.py, the production server; default) or bench/sandbox_server.py",
+    )
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes for both targets (default 2)")
+    parser.add_argument("--web-threads", type=int, default=8, help="threads per gunicorn worker (default 8)")
+    parser.add_argument(
+        "--apply",
+        choices=("deferred", "inline"),
+        default="deferred",
+        help="status callbacks stored and applied by a Celery worker (default), or applied in the request (before)",
+    )
+    parser.add_argument(
+        "--broker-url",
+        default=os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/13"),
+        help="Celery broker of the server and the bench's worker (default $BENCH_BROKER_URL or redis db 13)",
+    )
+    parser.add_argument("--celery-concurrency", type=int, default=2, help="the bench worker's processes (default 2)")
+    parser.add_argument(
+        "--worker-after-load",
+        action="store_true",
+        help="start the Celery worker only once wrk has stopped (the answer path measured alone)",
+    )
     parser.add_argument("--serve", type=int, metavar="PORT", help=argparse.SUPPRESS)  # the server subprocess
     args = parser.parse_args()
     if args.serve is not None:
@@ -194,7 +230,8 @@ def bench_environment(args: argparse.Namespace) -> tuple[dict[str, str], dict[st
         {
             "DJANGO_SETTINGS_MODULE": "config.settings.local",
             "DATABASE_URL": args.database_url,
-            "CELERY_BROKER_URL": "memory://",
+            "CELERY_BROKER_URL": args.broker_url,
+            "HOOK_STATUS_CALLBACKS_DEFERRED": "true" if args.apply == "deferred" else "false",
             "DJANGO_DEBUG": "false",
             "PYTHONUNBUFFERED": "1",
         }
@@ -208,10 +245,45 @@ def bench_environment(args: argparse.Namespace) -> tuple[dict[str, str], dict[st
 
 
 class Server(ServerProcess):
-    """The project in a subprocess, serving the bench's URLs (the bare view included)."""
+    """The project in a subprocess, serving the bench's URLs (the bare view included): gunicorn
+    with the project's config/gunicorn.conf.py (its access log, on stdout, kept with stderr), or
+    bench/sandbox_server.py."""
 
-    def __init__(self, env: dict[str, str]):
-        super().__init__([__file__, "--serve", "{port}"], env)
+    def __init__(self, env: dict[str, str], args: argparse.Namespace | None = None):
+        if args is None or args.server == "sandbox":
+            super().__init__([__file__, "--serve", "{port}"], env)
+            return
+        self.port = free_port()
+        self.origin = f"http://127.0.0.1:{self.port}"
+        self.log = tempfile.TemporaryFile()  # noqa: SIM115 (closed in stop())
+        command = [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-c",
+            "config/gunicorn.conf.py",
+            f"--bind=127.0.0.1:{self.port}",
+            f"--workers={args.workers}",
+            f"--threads={args.web_threads}",
+            '--access-logformat=%(h)s "%(r)s" %(s)s %(b)s',
+            "bench.bare_wsgi:application",
+        ]
+        self.process = subprocess.Popen(
+            command, cwd=BASE_DIR, env=env, stdin=subprocess.DEVNULL, stdout=self.log, stderr=self.log
+        )
+
+    def cpu_seconds(self) -> float | None:
+        """The server's CPU: the process and its live children (gunicorn's workers)."""
+        own = super().cpu_seconds()
+        if own is None:
+            return None
+        for pid in children_of(self.process.pid):
+            try:
+                fields = proc_stat(pid)
+            except OSError:
+                continue
+            own += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return own
 
     def wait_ready(self) -> None:
         super().wait_ready(lambda: requests.put(f"{self.origin}/bench/bare/", data=b"{}", timeout=2).status_code == 200)
@@ -223,6 +295,81 @@ class Server(ServerProcess):
             if fragment in line and '" ' in line:
                 counts[line.rsplit('" ', 1)[1].split()[0]] += 1
         return counts
+
+
+def children_of(pid: int) -> list[int]:
+    """The live child processes of `pid` (Linux /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if int(proc_stat(int(entry.name))[1]) == pid:
+                    found.append(int(entry.name))
+            except (OSError, ValueError, IndexError):
+                continue
+    return found
+
+
+class Worker:
+    """The Celery worker that applies deferred callbacks (prefork, `--celery-concurrency`)."""
+
+    def __init__(self, env: dict[str, str], concurrency: int):
+        self.log = tempfile.TemporaryFile()  # noqa: SIM115
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "--pool=prefork",
+                f"--concurrency={concurrency}",
+                "--loglevel=WARNING",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+            ],
+            cwd=BASE_DIR,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=self.log,
+            stderr=self.log,
+        )
+
+    def cpu_seconds(self) -> float:
+        total = 0.0
+        for pid in [self.process.pid, *children_of(self.process.pid)]:
+            try:
+                fields = proc_stat(pid)
+            except OSError:
+                continue
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return total
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.log.close()
+
+
+def unapplied(connection) -> int:
+    from fulfilment.models import IncomingRequest
+
+    return IncomingRequest.objects.filter(connection=connection, outcome="received").count()
+
+
+def drain(connection, timeout: float = 600.0) -> float:
+    """Seconds until the worker has applied every stored callback (none left `received`)."""
+    start = time.monotonic()
+    while unapplied(connection) and time.monotonic() - start < timeout:
+        time.sleep(0.2)
+    return time.monotonic() - start
 
 
 def postmaster_pid() -> int | None:
@@ -379,7 +526,7 @@ def bench_reset(orders: int):
     else:
         tables = ", ".join(db.ops.quote_name(model._meta.db_table) for model in models)
         with db.cursor() as cursor:
-            cursor.execute(f"TRUNCATE {tables}")
+            cursor.execute(f"TRUNCATE {tables} CASCADE")  # the bench database: tables that refer to them too
         state = "truncated"
     connection = VendorConnection.objects.create(
         name=CONNECTION_NAME,
@@ -553,7 +700,11 @@ def main() -> int:
     postmaster = postmaster_pid()
     load_before = os.getloadavg()[0]
 
-    server = Server(server_env)
+    server = Server(server_env, args)
+    deferred = args.apply == "deferred"
+    worker = Worker(server_env, args.celery_concurrency) if deferred and not args.worker_after_load else None
+    drains: dict[str, float] = {}
+    worker_cpu_done = 0.0
     script = tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False)  # noqa: SIM115
     try:
         script.write(WRK_SCRIPT)
@@ -565,6 +716,17 @@ def main() -> int:
             before = sum(server.logged(fragment).values())
             run = wrk_run(name, url, args, script.name, server, postmaster, seconds=seconds, tag=tag, mode=mode)
             settle(server, connection, fragment)
+            nonlocal worker_cpu_done
+            if deferred and url == hook_url:
+                if args.worker_after_load:
+                    late = Worker(server_env, args.celery_concurrency)
+                    try:
+                        drains[name] = drain(connection)
+                        worker_cpu_done += late.cpu_seconds()
+                    finally:
+                        late.stop()
+                else:
+                    drains[name] = drain(connection)
             return run, sum(server.logged(fragment).values()) - before
 
         phase("warm-up, bare view", bare_url, WARM_UP_SECONDS, "Wb", "distinct")
@@ -582,18 +744,33 @@ def main() -> int:
         strays = {tag: len(rows) for tag, rows in stored.items() if tag not in ("W", "L", "R")}
         not_200 = {code: n for code, n in server.logged(fragment).items() if code != "200"}
         pg_version = db.pg_version
+        worker_cpu = (worker.cpu_seconds() if worker is not None else 0.0) + worker_cpu_done
     finally:
         server.stop()
+        if worker is not None:
+            worker.stop()
         os.unlink(script.name)
 
     # -- report --------------------------------------------------------------------------------
     pg = f"PostgreSQL {pg_version // 10000}.{pg_version % 10000}"
     conn_max_age = "project default" if args.conn_max_age is None else str(args.conn_max_age)
+    server_label = (
+        f"gunicorn (config/gunicorn.conf.py) {args.workers} workers x {args.web_threads} threads, for both targets"
+        if args.server == "gunicorn"
+        else "bench/sandbox_server.py (threaded, TCP_NODELAY)"
+    )
+    applied_label = (
+        f"by a Celery worker ({args.celery_concurrency} processes, {args.broker_url}"
+        f"{', started once wrk had stopped' if args.worker_after_load else ', running during the load'})"
+        if args.apply == "deferred"
+        else "in the request (HOOK_STATUS_CALLBACKS_DEFERRED off)"
+    )
     print()
     print(
         f"Status callback benchmark: wrk, {args.connections} connections, {args.threads} threads, "
-        f"{args.duration} s per target; {args.orders} order(s); server: bench/sandbox_server.py (threaded, "
-        f"TCP_NODELAY), CONN_MAX_AGE {conn_max_age}; {pg}, {os.cpu_count()} CPUs, Python {sys.version.split()[0]}"
+        f"{args.duration} s per target; {args.orders} order(s); server: {server_label}, "
+        f"CONN_MAX_AGE {conn_max_age}; callbacks applied {applied_label}; {pg}, {os.cpu_count()} CPUs, "
+        f"Python {sys.version.split()[0]}"
     )
     print(f"Previous bench data: {reset_state}")
     print(
@@ -632,6 +809,13 @@ def main() -> int:
         f"{per_request(load, load.server_cpu)} callback; PostgreSQL {per_request(bare, bare.postgres_cpu)} bare, "
         f"{per_request(load, load.postgres_cpu)} callback"
     )
+    if deferred:
+        drained = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in drains.items())
+        print(
+            f"Worker:                  applied everything stored {drained} after wrk stopped; its CPU over the "
+            f"whole run {worker_cpu:.1f} s ({per_request(load, worker_cpu)} per distinct callback, replays and "
+            "warm-up included)"
+        )
     print(
         "(CPU pg: the whole PostgreSQL server, other databases' work included; machine: how busy all "
         "CPUs were, other processes included; load: load average after the target)"

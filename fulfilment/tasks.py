@@ -22,6 +22,7 @@ from orders.text import counted
 from .models import CreatorProduct, FulfilmentOrder, PartnerPrintFile, PushedOrder, StockLevel
 from .services import actions as action_services
 from .services import incoming as incoming_services
+from .services import incoming_deferred as incoming_deferred_services
 from .services import orders as order_services
 from .services import print_files as print_file_services
 from .services import print_files_remake as print_file_remake_services
@@ -313,3 +314,27 @@ def shipping_label_fetch_task(self, shipment_id: int) -> str:
     """Staff's *Fetch label again*: download the label from the partner's link (a GET); the
     outcome is on the label (ready, or failed with the reason)."""
     return ship_and_print_services.shipping_label_fetch_again(shipment_id)
+
+
+@reliable_task(
+    name=incoming_deferred_services.INCOMING_APPLY_TASK,
+    base=FulfilmentTask,
+    autoretry_for=DATABASE_GONE,
+    retry_backoff=RETRY_BACKOFF,
+    max_retries=3,
+)
+def incoming_apply_task(self) -> int:
+    """Apply the stored status callbacks (queued when one is stored; each at most once, whoever runs it)."""
+    return incoming_deferred_services.incoming_drain()
+
+
+@reliable_task(
+    name=incoming_deferred_services.INCOMING_RECONCILE_TASK,
+    base=FulfilmentTask,
+    autoretry_for=DATABASE_GONE,
+    retry_backoff=RETRY_BACKOFF,
+    max_retries=3,
+)
+def incoming_unapplied_reconcile_task(self) -> int:
+    """Beat, every minute: apply stored callbacks that no task applied."""
+    return incoming_deferred_services.incoming_unapplied_reconcile()

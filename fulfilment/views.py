@@ -24,6 +24,7 @@ from .services.incoming import (
     incoming_summary,
     unverified_throttle,
 )
+from .services.incoming_deferred import connection_for_token_cached, deferred_for, incoming_store_deferred
 from .services.links import artwork_from_token, order_from_packing_slip_token, side_from_preview_token
 from .services.packing_slip import packing_slip_pdf
 
@@ -80,7 +81,9 @@ class HookView:
 
     def answer(self) -> JsonResponse:
         request = self.request
-        connection = connection_for_token(self.token)
+        # Status callbacks in the background: the connection remembered a few seconds per process.
+        lookup = connection_for_token_cached if settings.HOOK_STATUS_CALLBACKS_DEFERRED else connection_for_token
+        connection = lookup(self.token)
         if connection is not None:
             try:
                 if connection.spec.slug != self.vendor:
@@ -118,6 +121,8 @@ class HookView:
                 hook=self.name,
             )
             return _answer(413, why)
+        if deferred_for(spec_hook):
+            return self._deferred(connection, spec_hook, kind, body)
         incoming = incoming_record(request, kind, connection=connection, body=body, hook=self.name)
         if spec_hook.verify is not None:
             why = spec_hook.verify(connection.config(), body, request.headers)
@@ -136,6 +141,19 @@ class HookView:
         # Authentic but unusable (statuses and orders we do not act on) is 200: the reason is on
         # the stored request, which staff can Reprocess. An unreadable body gets the hook's answer
         # (400: the partner's bug, or 200 where its retries of the same bytes cannot help).
+        status = getattr(spec_hook, "invalid_status", 400) if outcome == Outcome.INVALID else 200
+        return JsonResponse({"ok": status == 200, "outcome": outcome}, status=status)
+
+    def _deferred(self, connection, spec_hook, kind: str, body: bytes) -> JsonResponse:
+        """A status callback: verified and read, stored in one INSERT, applied by a worker
+        (services.incoming_deferred); the answers are those of the synchronous path, except that
+        an authentic, readable callback is answered `received`."""
+        _, outcome = incoming_store_deferred(
+            self.request, kind, connection=connection, spec_hook=spec_hook, body=body, hook=self.name
+        )
+        if outcome == Outcome.REJECTED:
+            wait = unverified_throttle(client_ip(self.request))
+            return _too_many(wait) if wait else _answer(401, "not verified")
         status = getattr(spec_hook, "invalid_status", 400) if outcome == Outcome.INVALID else 200
         return JsonResponse({"ok": status == 200, "outcome": outcome}, status=status)
 

@@ -312,6 +312,15 @@ HOOK_UNVERIFIED_RATE = env.int("HOOK_UNVERIFIED_RATE", default=30)
 # set CACHE_URL (e.g. redis://127.0.0.1:6379/1) in production so all web processes share one count.
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 INCOMING_RETENTION_DAYS = env.int("INCOMING_RETENTION_DAYS", default=90)
+# Status callbacks stored and answered at once, applied by a worker (fulfilment.services.
+# incoming_deferred); off: applied in the request, as before. Stored rows no task applied are
+# applied by the beat after this many seconds.
+HOOK_STATUS_CALLBACKS_DEFERRED = env.bool("HOOK_STATUS_CALLBACKS_DEFERRED", default=True)
+INCOMING_RECONCILE_AFTER_SECONDS = env.int("INCOMING_RECONCILE_AFTER_SECONDS", default=120)
+CELERY_BEAT_SCHEDULE["fulfilment-incoming-reconcile"] = {
+    "task": "fulfilment.tasks.incoming_unapplied_reconcile_task",
+    "schedule": 60.0,
+}
 
 # Print files a partner makes (PRINT_FILE_POLLING; fulfilment.services.print_files): each item is
 # polled with exponential backoff (PRINT_FILE_POLL_BASE_SECONDS, doubling, capped at

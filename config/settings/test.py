@@ -31,6 +31,9 @@ CELERY_BROKER_URL = os.environ.get("TEST_REDIS_URL") or "memory://"
 CELERY_WORKER_POOL = "prefork"
 CELERY_BROKER_TRANSPORT_OPTIONS = REDIS_BROKER_TRANSPORT_OPTIONS  # noqa: F405
 # Tests never run collectstatic: WhiteNoise reads the app and static/ folders on each request.
+# The hook tests read the outcome in the answer: status callbacks applied in the request there;
+# tests/fulfilment/test_callbacks_deferred.py turns the worker path on.
+HOOK_STATUS_CALLBACKS_DEFERRED = False
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 

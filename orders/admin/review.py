@@ -325,6 +325,9 @@ class SideArtworkAdmin(ViewOnlyAdmin):
         "error",
         "updated_at",
     ]
+    # The side opens the print file's page; the preview links to its design (a link inside the
+    # first column's own link would be an empty, unnamed one).
+    list_display_links = ["side"]
     list_filter = ["state", "side__customization__connection"]
     search_fields = ["=side__customization__external_id", "error"]
     list_select_related = ["side__customization__connection"]
