@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
@@ -91,7 +92,10 @@ def stacked_bars(chart_id: str, title: str, what: str, data: DailySeries) -> Cha
     ]
     legend = [(n, name) for n, (name, _) in enumerate(series)]
     if not data.total:
-        return Chart(chart_id, title, description, None, empty=f"No {what.lower()} in the last {len(data.days)} days.")
+        empty = f"No {what.lower()} in the last {len(data.days)} days"
+        if data.latest:
+            empty += f": the newest is from {timezone.localtime(data.latest):%d %b %Y}"
+        return Chart(chart_id, title, description, None, empty=empty + ".")
     height, left, right, top, bottom = 240, 48, 24, 12, 30
     plot_w, plot_h = WIDTH - left - right, height - top - bottom
     totals = [sum(values[n] for _, values in series) for n in range(len(data.days))]

@@ -231,6 +231,8 @@ class DailySeries:
 
     days: list[date]
     series: list[tuple[str, list[int]]] = field(default_factory=list)
+    # When the window is empty: the newest there is (an empty chart then says how old the data is).
+    latest: datetime | None = None
 
     @property
     def total(self) -> int:
@@ -284,7 +286,8 @@ def _daily(queryset: QuerySet, field_name: str, days: int, today: date | None) -
             counts.setdefault(row["connection_id"], [0] * len(window))[index[row["day"]]] += row["n"]
     names = dict(VendorConnection.objects.filter(pk__in=counts).values_list("pk", "name"))
     series = sorted(((names[pk], values) for pk, values in counts.items()), key=lambda s: (-sum(s[1]), s[0]))
-    return DailySeries(window, series)
+    latest = None if series else queryset.order_by(f"-{field_name}").values_list(field_name, flat=True).first()
+    return DailySeries(window, series, latest)
 
 
 def orders_per_day(days: int, *, today: date | None = None) -> DailySeries:

@@ -305,3 +305,15 @@ def test_a_long_partner_name_is_shortened_left_of_its_bars_and_whole_on_hover(ma
 
     svg = str(charts["chart-problems"].svg)
     assert "<title>Demo Custom Gateway (sandbox) &amp; Co</title>Demo Custom Gateway (…</text>" in svg
+
+
+def test_an_empty_chart_says_how_old_the_newest_design_is(manager, gateway):
+    CustomizationFactory(connection=gateway, customized_at=timezone.now() - timedelta(days=200))
+    charts = {chart.id: chart for chart in dashboard_charts(dashboard.chart_data(manager, 30))}
+
+    designs = charts["chart-designs"]
+    newest = timezone.localtime(timezone.now() - timedelta(days=200))
+    assert (
+        designs.svg is None
+        and designs.empty == f"No designs in the last 30 days: the newest is from {newest:%d %b %Y}."
+    )
