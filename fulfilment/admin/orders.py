@@ -9,8 +9,6 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
-from django.utils.formats import date_format, time_format
 from django.utils.html import format_html, format_html_join
 
 from integrations.http import VendorRetryable
@@ -20,7 +18,7 @@ from orders.admin.a11y import RowLabelledForm
 from orders.admin.base import ViewOnlyInline
 from orders.admin.export import CsvExportMixin
 from orders.admin.indexed_search import IndexedSearchMixin
-from orders.admin.marks import notable
+from orders.admin.marks import date_over_time, notable
 from orders.admin.scale import ConnectionFilter, DistinctValuesFilter, ScaleAdminMixin
 from orders.models import Customization, VendorConnection
 from orders.text import counted
@@ -390,9 +388,7 @@ class FulfilmentOrderAdmin(
 
     @admin.display(description="Created", ordering="created_at")
     def created_shown(self, obj):
-        # Date over time: the full "1 Dec 2026, 4:13 p.m." did not wrap and ran off the screen.
-        when = timezone.localtime(obj.created_at)
-        return format_html("{}<br>{}", date_format(when, "DATE_FORMAT"), time_format(when, "TIME_FORMAT"))
+        return date_over_time(obj.created_at)
 
     @admin.display(description="State", ordering="state")
     def state_shown(self, obj):

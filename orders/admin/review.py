@@ -33,6 +33,7 @@ from ..services.thumbnails import thumbnail_url
 from ..text import counted
 from .base import ViewOnlyAdmin
 from .export import CsvExportMixin
+from .marks import date_over_time
 from .scale import ScaleAdminMixin
 from .thumbnails import side_thumbnail_view
 
@@ -323,7 +324,7 @@ class SideArtworkAdmin(ViewOnlyAdmin):
         "size_shown",
         "attempts",
         "error",
-        "updated_at",
+        "updated_shown",
     ]
     # The side opens the print file's page; the preview links to its design (a link inside the
     # first column's own link would be an empty, unnamed one).
@@ -352,6 +353,10 @@ class SideArtworkAdmin(ViewOnlyAdmin):
 
     def has_retry_permission(self, request):
         return request.user.has_perm("orders.retry_sideartwork")
+
+    @admin.display(description="Updated", ordering="updated_at")
+    def updated_shown(self, obj):
+        return date_over_time(obj.updated_at)
 
     @admin.display(description="Preview")
     def thumbnail(self, obj):

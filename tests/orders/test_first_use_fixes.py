@@ -1,5 +1,7 @@
 """What a first use found (issue 12, item 8), below the browser."""
 
+import re
+
 import pytest
 
 from orders.models import SyncRun
@@ -43,6 +45,8 @@ def test_the_print_file_list_shows_each_side_s_preview_linked_to_its_design(clie
     assert f'<a href="{design}" {named}><img class="list-thumb" src="/admin/orders/reviewitem/image/' in page
     assert f'<a href="{design}">{side.customization}</a>' in page
     assert "28.2\xa0KB" in page
+    # Updated as the date over the time, so the column fits at 1400 px.
+    assert re.search(r'<td class="field-updated_shown">[^<]+<br>[^<]+</td>', page)
     assert "cdn.example.com" not in page  # the browser loads it from our own origin, never the vendor's
 
 
