@@ -114,6 +114,7 @@ class HoldsAdminMixin:
         return super().change_view(request, object_id, form_url, extra_context=extra)
 
     def _hold_order(self, request, object_id, *, allowed) -> FulfilmentOrder:
+        """The order of a page or POST of the order admin, once `allowed(request)` holds."""
         if not allowed(request):
             raise PermissionDenied
         return get_object_or_404(FulfilmentOrder.objects.select_related("connection"), pk=object_id)

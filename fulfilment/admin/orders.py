@@ -6,7 +6,7 @@ from decimal import Decimal
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
@@ -575,12 +575,8 @@ class FulfilmentOrderAdmin(
     # -- staff actions at the partner (POST; permission send_fulfilmentorder) -----------------
 
     def _order_for_action(self, request, object_id) -> FulfilmentOrder:
-        if not self.has_send_permission(request):
-            raise PermissionDenied
-        return get_object_or_404(FulfilmentOrder.objects.select_related("connection"), pk=object_id)
-
-    def _back(self, order):
-        return redirect(reverse("admin:fulfilment_fulfilmentorder_change", args=[order.pk]))
+        # The order and its way back to its page come from HoldsAdminMixin (_hold_order, _back).
+        return self._hold_order(request, object_id, allowed=self.has_send_permission)
 
     def _said(self, request, outcome):
         self.message_user(request, outcome.message, messages.SUCCESS if outcome.ok else messages.ERROR)
