@@ -23,6 +23,19 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
+# pytest-xdist (bin/test runs one worker per core): every worker process has its own test database
+# (pytest-django adds the worker's name to it) and here its own Redis database, counted down from
+# TEST_REDIS_URL's (gw0 keeps it, gw1 takes the one below...), so that one worker's Celery worker
+# never takes another's tasks. Written back to the environment, where the fixtures and the worker
+# processes the tests start read it; derived from the URL first given (TEST_REDIS_BASE_URL), so a
+# worker process that loads these settings again lands on the same database.
+_xdist_worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+if _xdist_worker.startswith("gw") and os.environ.get("TEST_REDIS_URL"):
+    _base, _, _db = (
+        os.environ.setdefault("TEST_REDIS_BASE_URL", os.environ["TEST_REDIS_URL"]).rstrip("/").rpartition("/")
+    )
+    os.environ["TEST_REDIS_URL"] = f"{_base}/{(int(_db or 0) - int(_xdist_worker[2:])) % 16}"
+
 # Celery: Redis when the suite has one (the worker tests need it); in-memory otherwise, so that
 # a test that queues a task never writes into the developer's filesystem broker.
 CELERY_BROKER_URL = os.environ.get("TEST_REDIS_URL") or "memory://"

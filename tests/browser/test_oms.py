@@ -7,8 +7,6 @@ SCREENSHOT_DIR (e.g. /tmp/shots) keeps a full-page screenshot of the order page 
 
 from __future__ import annotations
 
-import os
-
 import pytest
 from playwright.sync_api import expect
 
@@ -16,18 +14,11 @@ from fulfilment.models import FulfilmentOrder, PartnerPrintFile, RoutingRule
 from fulfilment.services.print_files import partner_print_files_poll
 from integrations.idealfactory import sandbox as if_sandbox
 from orders.models import VendorConnection
-from tests.browser.staff import log_in
+from tests.browser.staff import log_in, shoot
 from tests.factories import staff_in
 from tests.integrations.idealfactory.test_end_to_end import a_mug, map_store_variant, pushed_variant
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def screenshot(page, name: str) -> None:
-    folder = os.environ.get("SCREENSHOT_DIR")
-    if folder:
-        os.makedirs(folder, exist_ok=True)
-        page.screenshot(path=os.path.join(folder, name), full_page=True)
 
 
 @pytest.fixture
@@ -90,4 +81,4 @@ def test_manager_routes_mugs_to_the_oms_sends_and_sees_its_print_files(page, liv
     expect(table).to_contain_text("Failed")
     expect(table.locator("img").first).to_be_visible()
     expect(table.get_by_role("button", name="Retry")).to_be_visible()
-    screenshot(page, "oms-order.png")
+    shoot(page, "oms-order.png")

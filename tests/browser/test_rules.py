@@ -3,7 +3,6 @@ sync, finds the clean design approved *by the rule* (the flagged one left for re
 holds an order the auto-send rule made during its delay, so it is not sent, then releases it.
 SCREENSHOT_DIR (e.g. /work/shots/rules) keeps full-page screenshots to look at."""
 
-import os
 from datetime import timedelta
 
 import pytest
@@ -15,18 +14,12 @@ from operations.services.rules import auto_sends_run
 from orders.models import BadWordList, Customization, SyncRun
 from orders.services.review import artwork_approve
 from orders.signals import customizations_synced
-from tests.browser.staff import log_in
+from tests.browser.staff import log_in, shoot
 from tests.factories import AutomationRuleFactory, NodeFactory, SideFactory, VendorConnectionFactory, staff_in
 from tests.fulfilment.route_partner import CALLS, route_print_connection
 from tests.fulfilment.test_flows import approved_with_artwork
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def shoot(page, name):
-    folder = os.environ.get("SCREENSHOT_DIR")
-    if folder:
-        page.screenshot(path=os.path.join(folder, name), full_page=True)
 
 
 @pytest.fixture

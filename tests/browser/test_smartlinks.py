@@ -1,20 +1,18 @@
 """The Smartlink live preview in real Chromium: the sandbox's fake designer, served from another
 origin, posts IFRAME_RESIZE and ADD_TO_CART_CALLBACK to the back-office page, which shows what
 the shop would receive; a message from another origin, or from the designer's origin with
-another mei, is ignored. Screenshots: /tmp/shots11/."""
+another mei, is ignored. Screenshots into $SCREENSHOT_DIR when it is set."""
 
 import re
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.staff import log_in
+from tests.browser.staff import log_in, shoot
 from tests.factories import staff_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-SHOTS = Path("/tmp/shots11")
 QUERY = "app=acp3_2&locale=en_GB&configuration=default&product_id=1007644&renderer=2d-canvas&add_to_cart=on"
 
 
@@ -26,7 +24,6 @@ def designer_gateway(gateway, sandbox_server):
 
 
 def test_the_preview_shows_add_to_cart_and_ignores_other_origins_and_meis(page, live_server, designer_gateway):
-    SHOTS.mkdir(parents=True, exist_ok=True)
     violations: list[str] = []
     page.on("console", lambda message: violations.append(message.text) if "Content Security" in message.text else None)
     log_in(page, live_server, staff_in("Viewer", username="viewer"))
@@ -40,7 +37,7 @@ def test_the_preview_shows_add_to_cart_and_ignores_other_origins_and_meis(page, 
         re.compile(r"/sandbox/custom-gateway/s/app/acp3_2/en_GB/default\.html#p=1007644&r=2d-canvas&guid=99999")
     )
     expect(page.locator("#smartlink-snippet")).to_contain_text("IFRAME_RESIZE")
-    page.screenshot(path=str(SHOTS / "smartlink-builder.png"), full_page=True)
+    shoot(page, "smartlink-builder.png")
 
     page.get_by_role("link", name="Open the live preview").click()
     frame_element = page.locator("#smartlink-preview")
@@ -83,5 +80,5 @@ def test_the_preview_shows_add_to_cart_and_ignores_other_origins_and_meis(page, 
     designer.get_by_role("button", name="Add to cart").click()
     expect(rows).to_have_count(2)
     assert rows.nth(1).locator("td").first.inner_text() != ref
-    page.screenshot(path=str(SHOTS / "smartlink-preview.png"), full_page=True)
+    shoot(page, "smartlink-preview.png")
     assert violations == []

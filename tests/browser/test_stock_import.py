@@ -2,14 +2,13 @@
 file with accented SKUs previews (counts, every error) and imports exactly what was previewed."""
 
 import codecs
-import os
 import re
 
 import pytest
 from playwright.sync_api import expect
 
 from fulfilment.models import StockImport, StockLevel
-from tests.browser.staff import log_in
+from tests.browser.staff import log_in, shoot
 from tests.factories import staff_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -18,13 +17,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 @pytest.fixture
 def gateway(custom_gateway_connection):
     return custom_gateway_connection
-
-
-def shoot(page, name):
-    """A screenshot to look at when SCREENSHOT_DIR is set (never written otherwise)."""
-    folder = os.environ.get("SCREENSHOT_DIR")
-    if folder:
-        page.screenshot(path=os.path.join(folder, name), full_page=True)
 
 
 def test_a_bom_semicolon_file_with_accents_previews_and_imports(page, live_server, gateway, tmp_path):
