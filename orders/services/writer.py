@@ -375,7 +375,7 @@ def _customizations_upsert(
             columns[name].append(values[name])
     table = _quote(Customization._meta.db_table)
     column = _column_names(Customization)
-    undecided = Customization.Decision.UNDECIDED
+    undecided = str(Customization.Decision.UNDECIDED)
     review_everything = (
         f"(SELECT {_quote('review_everything')} FROM {_quote(VendorConnection._meta.db_table)} "  # noqa: S608
         f"WHERE {_quote('id')} = %s)"
@@ -388,7 +388,7 @@ def _customizations_upsert(
         Customization,
         columns,
         constants={"connection": connection.pk, "fetched_at": now, "updated_at": now, "created_at": now},
-        computed={"awaiting_review": (inserted, [Customization.Status.ARTWORK_APPROVAL_PENDING, connection.pk])},
+        computed={"awaiting_review": (inserted, [str(Customization.Status.ARTWORK_APPROVAL_PENDING), connection.pk])},
         conflict=["connection", "external_id"],
         update=_customization_update_fields(screened),
         update_computed={"awaiting_review": (updated, [undecided])},
