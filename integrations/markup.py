@@ -195,6 +195,8 @@ _SCHEMES = {"http", "https"}
 # trailing C0 controls and space; tab and newline anywhere).
 _C0_EDGES = "".join(chr(c) for c in range(0x21))
 _TAB_NEWLINE = re.compile(r"[\t\n\r]")
+# Control characters, DEL, and what would end or break out of a quoted attribute or a CSS url().
+_REFUSED = re.compile(r"[\x00-\x1f\x7f<>\"'` \\]")
 
 
 def http_url(value: object, *, max_length: int = 2000) -> str:
@@ -204,7 +206,7 @@ def http_url(value: object, *, max_length: int = 2000) -> str:
     if not isinstance(value, str) or len(value) > max_length:
         return ""
     url = _TAB_NEWLINE.sub("", value.strip(_C0_EDGES)).replace(" ", "%20")
-    if not url or any(ord(c) < 0x20 or c == "\x7f" or c in "<>\"'` \\" for c in url):
+    if not url or _REFUSED.search(url):
         return ""
     try:
         parts = urlsplit(url)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 DEFAULT_BASE_URL = "https://api.bigvanet.com/v3"
@@ -20,6 +21,10 @@ STATUSES = {
 # The doc says "YEAR-MONTH-DAY HOUR:MINUTE" but its own examples use slashes
 # ("2022/09/01 01:43"); we accept both, with or without seconds.
 _FORMATS = ("%Y/%m/%d %H:%M", "%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M:%S", "%Y-%m-%d %H:%M:%S")
+# The same formats written in full (two digits each), read without strptime (a sync reads two
+# dates per customization; strptime checks the locale on every call). Anything else goes
+# through _FORMATS.
+_PLAIN = re.compile(r"(\d{4})([/-])(\d\d)\2(\d\d) (\d\d):(\d\d)(?::(\d\d))?", re.ASCII)
 
 
 def parse_date(value: str | None) -> datetime | None:
@@ -27,6 +32,12 @@ def parse_date(value: str | None) -> datetime | None:
     harmful guess: the sync's query windows carry a day's margin either side for that reason)."""
     if not value:
         return None
+    if plain := _PLAIN.fullmatch(value.strip()):
+        year, _, month, day, hour, minute, second = plain.groups()
+        try:
+            return datetime(int(year), int(month), int(day), int(hour), int(minute), int(second or 0), tzinfo=UTC)
+        except ValueError:
+            pass  # e.g. a 31st of April: as strptime says
     for fmt in _FORMATS:
         try:
             return datetime.strptime(value.strip(), fmt).replace(tzinfo=UTC)

@@ -4,7 +4,8 @@ The queue's condition (undecided, and artwork approval pending, bad words or a c
 reviews everything) matches most of a big table and reads a join, so the queue does not evaluate
 it on every screen: the services that change what it reads (the sync writer, the bad-words
 re-screen, decisions and undo, a connection's "review everything") call `awaiting_review_refresh`
-on the rows they touched, and the queue reads the flag through a partial index
+on the rows they touched (on PostgreSQL the sync writer sets it in its INSERT instead, from the
+same condition: writer._customizations_upsert), and the queue reads the flag through a partial index
 (`customization_review_queue`, on customized_at and id where the flag is set)."""
 
 from __future__ import annotations

@@ -516,8 +516,12 @@ class CustomizationsSync:
         run.unchanged += outcome.unchanged
         if outcome.written:
             # Announced per batch, once it is committed (the automation rules act on it).
-            ids = list(customization_pks(self.connection, outcome.written).values())
-            announce(customizations_synced, sender=SyncRun, connection=self.connection, customization_ids=ids)
+            announce(
+                customizations_synced,
+                sender=SyncRun,
+                connection=self.connection,
+                customization_ids=outcome.written_pks,
+            )
 
     def skip(self, what, exc: Exception | str) -> None:
         self.run_record.failed += 1

@@ -18,7 +18,7 @@ from django.utils import timezone
 from integrations.sources import CustomizationRecord, NodeRecord, SideRecord, StoreOrderRecord
 
 from ..models import Customization, CustomizationSide, DesignNode, OrderLine, StoreOrder, VendorConnection
-from .payloads import payload_hash
+from .payloads import payload_digest, payload_json
 from .review_flag import awaiting_review_refresh
 from .thumbnails import thumbnails_queue
 
@@ -83,6 +83,15 @@ class Known:
     payload_hash: str
 
 
+@dataclass(frozen=True)
+class Changed:
+    """A record to write: its payload's fingerprint and the canonical JSON it was taken from."""
+
+    record: CustomizationRecord
+    digest: str
+    canonical: str
+
+
 @dataclass
 class WriteOutcome:
     created: int = 0
@@ -90,6 +99,8 @@ class WriteOutcome:
     unchanged: int = 0
     # The vendor ids of the customizations created or changed (not those whose list rows only moved).
     written: list[str] = field(default_factory=list)
+    # Their primary keys, once written.
+    written_pks: list[int] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -181,18 +192,19 @@ def customizations_write(
     rows changed only has its list rows written."""
     screened = screened or {}
     outcome = WriteOutcome()
-    changed: list[tuple[CustomizationRecord, str]] = []
+    changed: list[Changed] = []
     listing_only: list[CustomizationRecord] = []
     for record in records:
-        digest = payload_hash(record.raw)
+        canonical = payload_json(record.raw)
+        digest = payload_digest(canonical)
         known = state.get(record.external_id)
         if known is None:
             outcome.created += 1
-            changed.append((record, digest))
+            changed.append(Changed(record, digest, canonical))
             outcome.written.append(record.external_id)
         elif known.payload_hash != digest:
             outcome.updated += 1
-            changed.append((record, digest))
+            changed.append(Changed(record, digest, canonical))
             outcome.written.append(record.external_id)
         elif known.listing != list(record.listing):
             outcome.updated += 1
@@ -208,8 +220,9 @@ def customizations_write(
                 listing=list(record.listing), updated_at=now
             )
         if changed:
-            existed = {state[record.external_id].pk for record, _ in changed if record.external_id in state}
-            _write_changed(connection, changed, screened, now, existed)
+            existed = {state[item.record.external_id].pk for item in changed if item.record.external_id in state}
+            by_external = _write_changed(connection, changed, screened, now, existed)
+            outcome.written_pks = [by_external[external_id] for external_id in outcome.written]
     return outcome
 
 
@@ -257,53 +270,32 @@ def _binary_binding_cursor():
 
 def _write_changed(
     connection: VendorConnection,
-    changed: list[tuple[CustomizationRecord, str]],
+    changed: list[Changed],
     screened: Mapping[str, Screened],
     now,
     existed: set[int],
-) -> None:
+) -> dict[str, int]:
     """Upsert changed customizations and their sides; replace their nodes and order lines. Only
-    customizations that `existed` before can have children to remove: new ones skip the deletes."""
-    objects = [
-        Customization(
-            connection=connection,
-            external_id=record.external_id,
-            **_customization_fields(record, digest, screened.get(record.external_id)),
-            fetched_at=now,
-            updated_at=now,
-        )
-        for record, digest in changed
-    ]
-    update_fields = [*CUSTOMIZATION_FIELDS, "updated_at"]
-    if not screened:
-        update_fields = [name for name in update_fields if name not in SCREENING_FIELDS]
-    saved = Customization.objects.bulk_create(
-        objects,
-        update_conflicts=True,
-        unique_fields=["connection", "external_id"],
-        update_fields=update_fields,
-    )
-    by_external = {obj.external_id: obj.pk for obj in saved}
-    awaiting_review_refresh(by_external.values())  # status and screening may have changed
-    records = [record for record, _ in changed]
+    customizations that `existed` before can have children to remove: new ones skip the deletes.
+    Returns external_id -> pk of the customizations written."""
+    columnar = db_connection.vendor == "postgresql"
+    if columnar:
+        by_external = _customizations_upsert(connection, changed, screened, now)
+    else:
+        by_external = _customizations_bulk_create(connection, changed, screened, now)
+    records = [item.record for item in changed]
 
     # Sides are upserted, not replaced: later work (artwork, review) hangs off them.
-    sides = [
-        CustomizationSide(customization_id=by_external[record.external_id], **_side_fields(side))
-        for record in records
-        for side in record.sides
-    ]
-    saved_sides = CustomizationSide.objects.bulk_create(
-        sides, update_conflicts=True, unique_fields=["customization", "external_id"], update_fields=SIDE_FIELDS
-    )
+    sides = [(by_external[record.external_id], side) for record in records for side in record.sides]
+    saved_sides = _sides_upsert(sides) if columnar else _sides_bulk_create(sides)
     if existed:
         CustomizationSide.objects.filter(customization_id__in=existed).exclude(
-            pk__in=[side.pk for side in saved_sides]
+            pk__in=[pk for pk, _, _, _ in saved_sides]
         ).delete()
 
     # Nodes carry nothing of ours: upserted by position (two workers writing the same batch agree),
     # and a changed customization's surplus nodes removed.
-    side_pk = {(side.customization_id, side.external_id): side.pk for side in saved_sides}
+    side_pk = {(customization_id, external_id): pk for pk, customization_id, external_id, _ in saved_sides}
     nodes = [
         (side_pk[(by_external[record.external_id], side.external_id)], node)
         for record in records
@@ -322,7 +314,121 @@ def _write_changed(
     with_lines = [record for record in records if record.order_lines is not None]
     _write_order_lines(connection, with_lines, by_external, existed)
     # Their vendor previews are mirrored into our storage in the background (services/thumbnails.py).
-    thumbnails_queue(side.pk for side in saved_sides if side.preview_url)
+    thumbnails_queue(pk for pk, _, _, preview_url in saved_sides if preview_url)
+    return by_external
+
+
+def _customization_update_fields(screened: Mapping[str, Screened]) -> list[str]:
+    update_fields = [*CUSTOMIZATION_FIELDS, "updated_at"]
+    if not screened:
+        update_fields = [name for name in update_fields if name not in SCREENING_FIELDS]
+    return update_fields
+
+
+def _customizations_bulk_create(
+    connection: VendorConnection, changed: list[Changed], screened: Mapping[str, Screened], now
+) -> dict[str, int]:
+    objects = [
+        Customization(
+            connection=connection,
+            external_id=item.record.external_id,
+            **_customization_fields(item.record, item.digest, screened.get(item.record.external_id)),
+            fetched_at=now,
+            updated_at=now,
+        )
+        for item in changed
+    ]
+    saved = Customization.objects.bulk_create(
+        objects,
+        update_conflicts=True,
+        unique_fields=["connection", "external_id"],
+        update_fields=_customization_update_fields(screened),
+    )
+    by_external = {obj.external_id: obj.pk for obj in saved}
+    awaiting_review_refresh(by_external.values())  # status and screening may have changed
+    return by_external
+
+
+_UNSCREENED = Screened(has_bad_words=False, bad_words=[], screened_version=0)
+
+
+def _customizations_upsert(
+    connection: VendorConnection, changed: list[Changed], screened: Mapping[str, Screened], now
+) -> dict[str, int]:
+    """PostgreSQL: the batch's customizations in one INSERT ... SELECT FROM UNNEST of column
+    arrays (as _nodes_upsert), the payload sent as the canonical JSON its fingerprint was taken
+    from (encoded once), every other field the model's default, and the review queue's flag
+    (review_flag.awaiting_review_condition) set by the same statement: no second pass of
+    UPDATEs rewriting the rows just written."""
+    from psycopg.types.json import Jsonb
+
+    names = ["external_id", *(name for name in CUSTOMIZATION_FIELDS if name != "fetched_at")]
+    columns: dict[str, list[Any]] = {name: [] for name in names}
+    for item in changed:
+        record = item.record
+        values = _customization_fields(record, item.digest, screened.get(record.external_id) or _UNSCREENED)
+        values["external_id"] = record.external_id
+        values["payload"] = item.canonical
+        for name in ("options", "production_data", "summary", "listing", "bad_words"):
+            values[name] = Jsonb(values[name])
+        for name in names:
+            columns[name].append(values[name])
+    table = _quote(Customization._meta.db_table)
+    column = _column_names(Customization)
+    undecided = str(Customization.Decision.UNDECIDED)
+    review_everything = (
+        f"(SELECT {_quote('review_everything')} FROM {_quote(VendorConnection._meta.db_table)} "  # noqa: S608
+        f"WHERE {_quote('id')} = %s)"
+    )
+    # New rows are undecided; a decided row keeps its decision, and its flag follows it.
+    inserted = f"(u.{column['status']} = %s OR u.{column['has_bad_words']} OR {review_everything})"
+    has_bad_words = "" if screened else f" OR {table}.{column['has_bad_words']}"  # unscreened: kept as it was
+    updated = f"({table}.{column['decision']} = %s AND (EXCLUDED.{column['awaiting_review']}{has_bad_words}))"
+    rows = _upsert_arrays(
+        Customization,
+        columns,
+        constants={"connection": connection.pk, "fetched_at": now, "updated_at": now, "created_at": now},
+        computed={"awaiting_review": (inserted, [str(Customization.Status.ARTWORK_APPROVAL_PENDING), connection.pk])},
+        conflict=["connection", "external_id"],
+        update=_customization_update_fields(screened),
+        update_computed={"awaiting_review": (updated, [undecided])},
+        returning=["external_id", "id"],
+    )
+    return dict(rows)
+
+
+def _sides_bulk_create(sides: list[tuple[int, SideRecord]]) -> list[tuple[int, int, str, str]]:
+    saved = CustomizationSide.objects.bulk_create(
+        [CustomizationSide(customization_id=pk, **_side_fields(side)) for pk, side in sides],
+        update_conflicts=True,
+        unique_fields=["customization", "external_id"],
+        update_fields=SIDE_FIELDS,
+    )
+    return [(side.pk, side.customization_id, side.external_id, side.preview_url) for side in saved]
+
+
+def _sides_upsert(sides: list[tuple[int, SideRecord]]) -> list[tuple[int, int, str, str]]:
+    """PostgreSQL: sides from column arrays, as _nodes_upsert. (pk, customization pk, external
+    id, preview URL) of each."""
+    if not sides:
+        return []
+    from psycopg.types.json import Jsonb
+
+    names = ["customization", "external_id", *SIDE_FIELDS]
+    columns: dict[str, list[Any]] = {name: [] for name in names}
+    for customization_id, side in sides:
+        values = _side_fields(side)
+        values["customization"] = customization_id
+        values["raw"] = Jsonb(values["raw"])
+        for name in names:
+            columns[name].append(values[name])
+    return _upsert_arrays(
+        CustomizationSide,
+        columns,
+        conflict=["customization", "external_id"],
+        update=SIDE_FIELDS,
+        returning=["id", "customization", "external_id", "preview_url"],
+    )
 
 
 def _nodes_upsert(nodes: list[tuple[int, NodeRecord]]) -> None:
@@ -343,29 +449,95 @@ def _nodes_upsert(nodes: list[tuple[int, NodeRecord]]) -> None:
     from psycopg.types.json import Jsonb
 
     names = ["side", "position", *NODE_FIELDS]
-    columns: list[list[Any]] = [[] for _ in names]
+    columns: dict[str, list[Any]] = {name: [] for name in names}
     for side_id, node in nodes:
         values = _node_fields(node)
         values["side"] = side_id
         values["raw"] = Jsonb(values["raw"])
-        for column, name in zip(columns, names, strict=True):
-            column.append(values[name])
-    quote = db_connection.ops.quote_name
-    db_columns, db_types = [], []
-    for name in names:
-        field = DesignNode._meta.get_field(name)
-        assert isinstance(field, models.Field)
-        db_columns.append(quote(str(field.column)))
-        db_types.append(str(field.db_type(db_connection)).split("(")[0])
-    targets = ", ".join(db_columns)
-    arrays = ", ".join(f"%s::{db_type}[]" for db_type in db_types)
-    updates = ", ".join(f"{column} = EXCLUDED.{column}" for column in db_columns[2:])
-    # Identifiers from the model's meta, quoted; every value is a bound parameter.
-    table = quote(DesignNode._meta.db_table)
-    sql = f"INSERT INTO {table} ({targets}) SELECT * FROM UNNEST({arrays}) "  # noqa: S608
-    sql += f"ON CONFLICT ({db_columns[0]}, {db_columns[1]}) DO UPDATE SET {updates}"
+        for name in names:
+            columns[name].append(values[name])
+    _upsert_arrays(DesignNode, columns, conflict=["side", "position"], update=NODE_FIELDS)
+
+
+def _quote(name: str) -> str:
+    return db_connection.ops.quote_name(name)
+
+
+@functools.cache
+def _column_names(model: type[models.Model]) -> dict[str, str]:
+    """Field name -> its quoted column, for every concrete field of `model`."""
+    return {field.name: _quote(str(field.column)) for field in model._meta.concrete_fields}
+
+
+def _concrete(model: type[models.Model], name: str) -> models.Field:
+    concrete = model._meta.get_field(name)
+    assert isinstance(concrete, models.Field)
+    return concrete
+
+
+def _db_type(concrete: models.Field) -> str:
+    return str(concrete.db_type(db_connection)).split("(")[0]
+
+
+def _upsert_arrays(
+    model: type[models.Model],
+    columns: Mapping[str, list[Any]],
+    *,
+    conflict: list[str],
+    update: list[str],
+    constants: Mapping[str, Any] | None = None,
+    computed: Mapping[str, tuple[str, list[Any]]] | None = None,
+    update_computed: Mapping[str, tuple[str, list[Any]]] | None = None,
+    returning: list[str] | None = None,
+) -> list[tuple]:
+    """PostgreSQL: INSERT ... SELECT FROM UNNEST(column arrays) ON CONFLICT (conflict) DO UPDATE
+    SET (update, from EXCLUDED; update_computed: SQL expressions) RETURNING (returning).
+    `columns`: field name -> one value per row, ready for the database (JSON as psycopg's Jsonb or
+    as JSON text); `constants`: field name -> one value for every row; `computed`: field name ->
+    an SQL expression over the row's columns (`u.<column>`) with its parameters. Every other
+    concrete field gets what the model would give an instance: its default, or now for an
+    auto_now(_add) date. Identifiers come from the model's meta, quoted; values are bound."""
+    constants, computed, update_computed = constants or {}, computed or {}, update_computed or {}
+    column = _column_names(model)
+    now = timezone.now()
+    scalars: dict[str, Any] = dict(constants)
+    for model_field in model._meta.concrete_fields:
+        if (
+            model_field.primary_key
+            or model_field.name in columns
+            or model_field.name in scalars
+            or model_field.name in computed
+        ):
+            continue
+        auto = getattr(model_field, "auto_now", False) or getattr(model_field, "auto_now_add", False)
+        scalars[model_field.name] = now if auto else model_field.get_default()
+    targets = [column[name] for name in (*columns, *scalars, *computed)]
+    selected, params = ["u.*"], []
+    for name, value in scalars.items():
+        concrete = _concrete(model, name)
+        selected.append(f"%s::{_db_type(concrete)}")
+        params.append(concrete.get_db_prep_save(value, connection=db_connection))
+    for expression, expression_params in computed.values():
+        selected.append(expression)
+        params.extend(expression_params)
+    arrays = []
+    for name, values in columns.items():
+        arrays.append(f"%s::{_db_type(_concrete(model, name))}[]")
+        params.append(values)
+    sets = [f"{column[name]} = EXCLUDED.{column[name]}" for name in update]
+    for name, (expression, expression_params) in update_computed.items():
+        sets.append(f"{column[name]} = {expression}")
+        params.extend(expression_params)
+    sql = (
+        f"INSERT INTO {_quote(model._meta.db_table)} ({', '.join(targets)}) "  # noqa: S608
+        f"SELECT {', '.join(selected)} FROM UNNEST({', '.join(arrays)}) AS u({', '.join(column[n] for n in columns)}) "
+        f"ON CONFLICT ({', '.join(column[name] for name in conflict)}) DO UPDATE SET {', '.join(sets)}"
+    )
+    if returning:
+        sql += f" RETURNING {', '.join(column[name] for name in returning)}"
     with db_connection.cursor() as cursor:
-        cursor.execute(sql, columns)
+        cursor.execute(sql, params)
+        return cursor.fetchall() if returning else []
 
 
 def _write_order_lines(
@@ -374,46 +546,86 @@ def _write_order_lines(
     """A customization that lists the store orders it is in: replace its lines."""
     if not changed:
         return
-    orders = {
-        line.store_order_id: StoreOrder(
-            connection=connection,
-            external_id=line.store_order_id,
-            store_order_id=line.store_order_id,
-            name=line.store_order_name,
+    names = {line.store_order_id: line.store_order_name for record in changed for line in record.order_lines or ()}
+    order_pk = _store_orders_upsert(connection, names)
+    # (customization, store order, variant) -> [product, quantity]; the same order listed twice: add the quantities
+    lines: dict[tuple[int, int, str], list] = {}
+    for record in changed:
+        for line in record.order_lines or ():
+            key = (by_external[record.external_id], order_pk[line.store_order_id], line.variant_id)
+            if key in lines:
+                lines[key][1] += line.quantity
+            else:
+                lines[key] = [line.product_id, line.quantity]
+    saved_lines = _order_lines_upsert(lines)
+    stale = [by_external[record.external_id] for record in changed if by_external[record.external_id] in existed]
+    if stale:
+        OrderLine.objects.filter(customization_id__in=stale).exclude(pk__in=saved_lines).delete()
+
+
+def _store_orders_upsert(connection: VendorConnection, names: dict[str, str]) -> dict[str, int]:
+    """The store orders these lines name (store order id -> name), upserted: external id -> pk."""
+    if not names:
+        return {}
+    if db_connection.vendor == "postgresql":
+        columns = {"external_id": list(names), "store_order_id": list(names), "name": list(names.values())}
+        rows = _upsert_arrays(
+            StoreOrder,
+            columns,
+            constants={"connection": connection.pk},
+            conflict=["connection", "external_id"],
+            update=["name", "store_order_id"],
+            returning=["external_id", "id"],
         )
-        for record in changed
-        for line in record.order_lines or ()
-    }
-    saved_orders = StoreOrder.objects.bulk_create(
-        list(orders.values()),
+        return dict(rows)
+    saved = StoreOrder.objects.bulk_create(
+        [
+            StoreOrder(connection=connection, external_id=order_id, store_order_id=order_id, name=name)
+            for order_id, name in names.items()
+        ],
         update_conflicts=True,
         unique_fields=["connection", "external_id"],
         update_fields=["name", "store_order_id"],
     )
-    order_pk = {order.external_id: order.pk for order in saved_orders}
-    lines: dict[tuple[int, int, str], OrderLine] = {}
-    for record in changed:
-        for line in record.order_lines or ():
-            key = (by_external[record.external_id], order_pk[line.store_order_id], line.variant_id)
-            if key in lines:  # the same order listed twice: add the quantities
-                lines[key].quantity += line.quantity
-                continue
-            lines[key] = OrderLine(
-                customization_id=key[0],
-                store_order_id=key[1],
-                product_id=line.product_id,
-                variant_id=line.variant_id,
-                quantity=line.quantity,
+    return {order.external_id: order.pk for order in saved}
+
+
+def _order_lines_upsert(lines: dict[tuple[int, int, str], list]) -> list[int]:
+    """Upsert order lines ((customization, store order, variant) -> [product, quantity]); their pks."""
+    if not lines:
+        return []
+    if db_connection.vendor == "postgresql":
+        columns: dict[str, list[Any]] = {
+            "customization": [customization for customization, _, _ in lines],
+            "store_order": [store_order for _, store_order, _ in lines],
+            "variant_id": [variant for _, _, variant in lines],
+            "product_id": [product for product, _ in lines.values()],
+            "quantity": [quantity for _, quantity in lines.values()],
+        }
+        rows = _upsert_arrays(
+            OrderLine,
+            columns,
+            conflict=["customization", "store_order", "variant_id"],
+            update=["product_id", "quantity"],
+            returning=["id"],
+        )
+        return [pk for (pk,) in rows]
+    saved = OrderLine.objects.bulk_create(
+        [
+            OrderLine(
+                customization_id=customization,
+                store_order_id=store_order,
+                variant_id=variant,
+                product_id=product,
+                quantity=quantity,
             )
-    saved_lines = OrderLine.objects.bulk_create(
-        lines.values(),
+            for (customization, store_order, variant), (product, quantity) in lines.items()
+        ],
         update_conflicts=True,
         unique_fields=["customization", "store_order", "variant_id"],
         update_fields=["product_id", "quantity"],
     )
-    stale = [by_external[record.external_id] for record in changed if by_external[record.external_id] in existed]
-    if stale:
-        OrderLine.objects.filter(customization_id__in=stale).exclude(pk__in=[line.pk for line in saved_lines]).delete()
+    return [line.pk for line in saved]
 
 
 # -- store orders (sources whose store orders have a listing of their own) ----------------------

@@ -167,3 +167,40 @@ def test_a_resync_with_no_change_changes_no_flag(qstomizer_connection, sandbox, 
     before = flags_right()
     customizations_sync(connection=qstomizer_connection, since=since)
     assert flags_right() == before
+
+
+def test_a_written_batch_flags_what_the_queue_wants_and_keeps_decisions(db):
+    """The writer sets the flag as it writes (on PostgreSQL in the same INSERT): a connection that
+    reviews everything puts its new designs in the queue, a decided design stays out when it
+    changes, and a batch written without screening keeps the bad words found before."""
+    from integrations.sources import CustomizationRecord
+    from orders.services.writer import Screened, customizations_write, existing_state
+
+    connection = VendorConnectionFactory(review_everything=True)
+    decided = CustomizationFactory(connection=connection, external_id="1", decision=Customization.Decision.APPROVED)
+    flagged = CustomizationFactory(connection=connection, external_id="2", has_bad_words=True)
+    connection.review_everything = False
+    connection.save()
+    flagged.refresh_from_db()
+    assert flagged.awaiting_review and not decided.awaiting_review
+
+    def records(*ids, status="pending"):
+        return [CustomizationRecord(external_id=i, raw={"id": i, "status": status}, status=status) for i in ids]
+
+    clean = Screened(has_bad_words=False, bad_words=[], screened_version=1)
+    found = Screened(has_bad_words=True, bad_words=["damn"], screened_version=1)
+    batch = records("1", "2", "3", status=Status.ARTWORK_APPROVAL_PENDING)
+    screened = {"1": clean, "2": found, "3": clean}
+    customizations_write(connection, batch, existing_state(connection, ["1", "2", "3"]), screened)
+    assert flags_right() == {flagged.pk, Customization.objects.get(external_id="3").pk}
+
+    # Unscreened: the stored bad words still hold the design in the queue once it is no longer pending.
+    customizations_write(connection, records("2"), existing_state(connection, ["2"]))
+    assert flags_right() == {flagged.pk, Customization.objects.get(external_id="3").pk}
+
+    connection.review_everything = True
+    connection.save()
+    customizations_write(connection, records("4"), existing_state(connection, ["4"]), {"4": clean})
+    assert Customization.objects.get(external_id="4").awaiting_review
+    decided.refresh_from_db()
+    assert decided.decision == Customization.Decision.APPROVED and not decided.awaiting_review
