@@ -240,9 +240,10 @@ def status_order_key(report: StatusReport) -> tuple[str, str]:
 def status_updates_apply(connection: VendorConnection, items: list[tuple]) -> list[tuple[str, str]]:
     """Apply status reports that name one order the same way (status_order_key), in the order
     given, in one transaction: (incoming, report) pairs -> one (outcome, note) each, exactly as
-    status_update_apply would one after the other. The order is found, locked and read once; the
-    events are inserted one by one (each decision reads the one before); the order and its vendor
-    order are written once at the end and announced once."""
+    status_update_apply would one after the other. The order is found, locked and read once; each
+    report is decided on the order as the ones before it left it (in memory); the events are
+    inserted together and the order and its vendor order written once at the end, and announced
+    once."""
     partner = partner_class(connection)
     first = items[0][1]
     with transaction.atomic():
@@ -263,9 +264,9 @@ def status_updates_apply(connection: VendorConnection, items: list[tuple]) -> li
                 )
         keys = [_dedupe(order, vendor_order, report) for _, report in items]
         seen = set(StatusEvent.objects.filter(dedupe_key__in=keys).values_list("dedupe_key", flat=True))
-        changes = _Changes(order)
+        changes = _Changes(order, seen)
         results = [
-            _status_record(partner, connection, order, vendor_order, incoming, report, seen, changes)
+            _status_record(partner, connection, order, vendor_order, incoming, report, changes)
             for incoming, report in items
         ]
         changes.save(vendor_order)
@@ -274,9 +275,12 @@ def status_updates_apply(connection: VendorConnection, items: list[tuple]) -> li
 
 class _Changes:
     """What a call of status_updates_apply changed on its order and vendor order, written and
-    announced once at its end."""
+    announced once at its end: the events it made (inserted together; before that whenever a
+    decision reads the events, `flush`), the dedupe keys known (`seen`), the columns changed."""
 
-    def __init__(self, order: FulfilmentOrder):
+    def __init__(self, order: FulfilmentOrder, seen: set[str]):
+        self.seen = seen
+        self.events: list[StatusEvent] = []
         self.order_fields: set[str] = set()
         self.vendor_order = False
         self.announce: tuple[str, str] | None = None
@@ -287,7 +291,13 @@ class _Changes:
         if self.announce is None:
             self.announce = (self.state, self.status)
 
+    def flush(self) -> None:
+        if self.events:
+            StatusEvent.objects.bulk_create(self.events)
+            self.events = []
+
     def save(self, vendor_order: VendorOrder | None) -> None:
+        self.flush()
         if self.vendor_order and vendor_order is not None:
             vendor_order.save()
         if self.order_fields:
@@ -314,7 +324,7 @@ def _order_id(connection: VendorConnection, report: StatusReport) -> int | None:
 
 
 def _status_record(
-    partner, connection, order, vendor_order, incoming, report: StatusReport, seen: set[str], changes: _Changes
+    partner, connection, order, vendor_order, incoming, report: StatusReport, changes: _Changes
 ) -> tuple[str, str]:
     """Decide one report against the order as it stands now (earlier reports of the same call
     included) and record its event."""
@@ -324,10 +334,10 @@ def _status_record(
     effect, note = status_decide(
         current,
         reported,
-        before_hold=_before_hold(partner, order, vendor_order, current),
+        before_hold=_before_hold(partner, order, vendor_order, current, changes),
         partner=connection.spec.label,
     )
-    event = _event(order, vendor_order, incoming, report, effect, note, current, seen)
+    event = _event(order, vendor_order, incoming, report, effect, note, current, changes)
     if event is None:
         return Outcome.DUPLICATE, f"duplicate: {reported.name} was already recorded for {order}."
     if effect == StatusEffect.APPLY:
@@ -351,12 +361,13 @@ def _current(partner, row) -> VendorStatus | None:
     return VendorStatus(status, row.vendor_status_code, partner.status_of(row.vendor_status_code).name)
 
 
-def _before_hold(partner, order, vendor_order, current: VendorStatus | None) -> VendorStatus | None:
+def _before_hold(partner, order, vendor_order, current: VendorStatus | None, changes: _Changes) -> VendorStatus | None:
     """The progress status the vendor order (None: the order, across its vendor orders) had
     before its current hold; only looked up when `current` is a hold (status_decide reads it
     only then), so an ordinary callback costs no query for it."""
     if current is None or current.status not in HOLD_STATUSES:
         return None
+    changes.flush()
     events = StatusEvent.objects.filter(fulfilment_order=order, effect=StatusEffect.APPLY, status__in=PROGRESS_RANK)
     if vendor_order is not None:
         events = events.filter(vendor_order=vendor_order)
@@ -385,7 +396,7 @@ def _event(
     effect: str,
     note: str,
     current: VendorStatus | None,
-    seen: set[str],
+    changes: _Changes,
 ) -> StatusEvent | None:
     fields = {
         "fulfilment_order": order,
@@ -402,7 +413,7 @@ def _event(
         "effect_note": note[:255],
     }
     key = _dedupe(order, vendor_order, report)
-    if key in seen:
+    if key in changes.seen:
         # Seen before. A replay, unless it is a hold coming back or a hold being lifted (In
         # production, On hold, In production): callbacks carry no sequence number, and missing a
         # hold is worse than a replayed one, which staff can see in the timeline.
@@ -410,13 +421,16 @@ def _event(
             return None
         if report.status.status not in HOLD_STATUSES and (current is None or current.status not in HOLD_STATUSES):
             return None
+        changes.flush()
         key = _dedupe(
             order, vendor_order, report, f"|again|{StatusEvent.objects.filter(fulfilment_order=order).count()}"
         )
-    # No savepoint: every event of an order is inserted under its row lock (status_updates_apply),
-    # and `seen` was read once that lock was held, so no one else can have inserted this key.
-    event = StatusEvent.objects.create(dedupe_key=key, **fields)
-    seen.add(key)
+    # Inserted with the others at the end, without a savepoint: every event of an order is
+    # inserted under its row lock (status_updates_apply), and `seen` was read once that lock was
+    # held, so no one else can have inserted this key.
+    event = StatusEvent(dedupe_key=key, **fields)
+    changes.events.append(event)
+    changes.seen.add(key)
     return event
 
 
@@ -440,7 +454,7 @@ def _advance(
         partner.status_of(event.vendor_status_code).name,
     )
     effect, note = status_decide(
-        current, incoming, before_hold=_before_hold(partner, order, None, current), partner=label
+        current, incoming, before_hold=_before_hold(partner, order, None, current, changes), partner=label
     )
     if effect == StatusEffect.CONFLICT:
         _flag_conflict(order, note, changes)
