@@ -148,7 +148,7 @@ class HookView:
         """A status callback: verified and read, stored in one INSERT, applied by a worker
         (services.incoming_deferred); the answers are those of the synchronous path, except that
         an authentic, readable callback is answered `received`."""
-        _, outcome = incoming_store_deferred(
+        outcome = incoming_store_deferred(
             self.request, kind, connection=connection, spec_hook=spec_hook, body=body, hook=self.name
         )
         if outcome == Outcome.REJECTED:

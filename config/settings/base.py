@@ -40,6 +40,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Static files from the web server itself: no separate static server.
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Partners' hooks skip the staff pages' middleware below (sessions, auth, CSRF, CSP...).
+    "fulfilment.middleware.PartnerHooksMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -23,7 +23,7 @@ import traceback
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from config.proxy import client_ip
@@ -228,51 +228,122 @@ def status_update_apply(incoming, connection: VendorConnection, report: StatusRe
     """Apply one status report; returns (outcome, note). Every report that names one of our
     orders lands in the timeline with its effect; an exact replay is recognised as a duplicate of
     the event it repeats."""
+    return status_updates_apply(connection, [(incoming, report)])[0]
+
+
+def status_order_key(report: StatusReport) -> tuple[str, str]:
+    """What status_updates_apply needs to be the same across one call's reports: they name the
+    same order the same way (so it is looked up and locked once)."""
+    return report.reference, report.vendor_id
+
+
+def status_updates_apply(connection: VendorConnection, items: list[tuple]) -> list[tuple[str, str]]:
+    """Apply status reports that name one order the same way (status_order_key), in the order
+    given, in one transaction: (incoming, report) pairs -> one (outcome, note) each, exactly as
+    status_update_apply would one after the other. The order is found, locked and read once; each
+    report is decided on the order as the ones before it left it (in memory); the events are
+    inserted together and the order and its vendor order written once at the end, and announced
+    once."""
     partner = partner_class(connection)
-    # Decided on our status; worded with the partner's documented name for its code.
-    reported = VendorStatus(report.status.status, report.status.code, partner.status_of(report.status.code).name)
+    first = items[0][1]
     with transaction.atomic():
-        order_id = None
-        if report.reference:
-            order_id = (
-                FulfilmentOrder.objects.filter(connection=connection, external_ref=report.reference)
-                .values_list("pk", flat=True)
-                .first()
-            )
-        if order_id is None and report.vendor_id:
-            order_id = (
-                VendorOrder.objects.filter(connection=connection, vendor_id=report.vendor_id)
-                .values_list("fulfilment_order_id", flat=True)
-                .first()
-            )
+        order_id = _order_id(connection, first)
         if order_id is None:
-            return Outcome.UNMATCHED, f"No order {report.reference or report.vendor_id} here."
+            return [(Outcome.UNMATCHED, f"No order {first.reference or first.vendor_id} here.")] * len(items)
         # Lock order: the FulfilmentOrder row first, then its vendor orders.
         order = FulfilmentOrder.objects.select_for_update().get(pk=order_id)
         vendor_order = None
-        if report.vendor_id:
-            vendor_order = VendorOrder.objects.filter(connection=connection, vendor_id=report.vendor_id).first()
+        if first.vendor_id:
+            vendor_order = VendorOrder.objects.filter(connection=connection, vendor_id=first.vendor_id).first()
             if vendor_order is None:
                 # A split we had not heard of, or the first news of an order reconciled after a timeout.
                 vendor_order, _ = VendorOrder.objects.get_or_create(
                     connection=connection,
-                    vendor_id=report.vendor_id,
-                    defaults={"fulfilment_order": order, "ref": report.vendor_ref, "external_ref": report.reference},
+                    vendor_id=first.vendor_id,
+                    defaults={"fulfilment_order": order, "ref": first.vendor_ref, "external_ref": first.reference},
                 )
-        current = _current(partner, vendor_order or order)
-        effect, note = status_decide(
-            current,
-            reported,
-            before_hold=_before_hold(partner, order, vendor_order, current),
-            partner=connection.spec.label,
+        keys = [_dedupe(order, vendor_order, report) for _, report in items]
+        seen = set(StatusEvent.objects.filter(dedupe_key__in=keys).values_list("dedupe_key", flat=True))
+        changes = _Changes(order, seen)
+        results = [
+            _status_record(partner, connection, order, vendor_order, incoming, report, changes)
+            for incoming, report in items
+        ]
+        changes.save(vendor_order)
+    return results
+
+
+class _Changes:
+    """What a call of status_updates_apply changed on its order and vendor order, written and
+    announced once at its end: the events it made (inserted together; before that whenever a
+    decision reads the events, `flush`), the dedupe keys known (`seen`), the columns changed."""
+
+    def __init__(self, order: FulfilmentOrder, seen: set[str]):
+        self.seen = seen
+        self.events: list[StatusEvent] = []
+        self.order_fields: set[str] = set()
+        self.vendor_order = False
+        self.announce: tuple[str, str] | None = None
+        self._order, self.state, self.status = order, order.state, order.status
+
+    def order_changed(self, *fields: str) -> None:
+        self.order_fields.update(fields)
+        if self.announce is None:
+            self.announce = (self.state, self.status)
+
+    def flush(self) -> None:
+        if self.events:
+            StatusEvent.objects.bulk_create(self.events)
+            self.events = []
+
+    def save(self, vendor_order: VendorOrder | None) -> None:
+        self.flush()
+        if self.vendor_order and vendor_order is not None:
+            vendor_order.save()
+        if self.order_fields:
+            self._order.save(update_fields=[*sorted(self.order_fields), "updated_at"])
+        if self.announce is not None:
+            fulfilment_order_announce(self._order.pk, previous_state=self.announce[0], previous_status=self.announce[1])
+
+
+def _order_id(connection: VendorConnection, report: StatusReport) -> int | None:
+    order_id = None
+    if report.reference:
+        order_id = (
+            FulfilmentOrder.objects.filter(connection=connection, external_ref=report.reference)
+            .values_list("pk", flat=True)
+            .first()
         )
-        event = _event(order, vendor_order, incoming, report, effect, note, current)
-        if event is None:
-            return Outcome.DUPLICATE, f"duplicate: {reported.name} was already recorded for {order}."
-        if effect == StatusEffect.APPLY:
-            _advance(partner, order, vendor_order, event, connection.spec.label)
-        elif effect == StatusEffect.CONFLICT:
-            _flag_conflict(order, note)
+    if order_id is None and report.vendor_id:
+        order_id = (
+            VendorOrder.objects.filter(connection=connection, vendor_id=report.vendor_id)
+            .values_list("fulfilment_order_id", flat=True)
+            .first()
+        )
+    return order_id
+
+
+def _status_record(
+    partner, connection, order, vendor_order, incoming, report: StatusReport, changes: _Changes
+) -> tuple[str, str]:
+    """Decide one report against the order as it stands now (earlier reports of the same call
+    included) and record its event."""
+    # Decided on our status; worded with the partner's documented name for its code.
+    reported = VendorStatus(report.status.status, report.status.code, partner.status_of(report.status.code).name)
+    current = _current(partner, vendor_order or order)
+    effect, note = status_decide(
+        current,
+        reported,
+        before_hold=_before_hold(partner, order, vendor_order, current, changes),
+        partner=connection.spec.label,
+    )
+    event = _event(order, vendor_order, incoming, report, effect, note, current, changes)
+    if event is None:
+        return Outcome.DUPLICATE, f"duplicate: {reported.name} was already recorded for {order}."
+    if effect == StatusEffect.APPLY:
+        _advance(partner, order, vendor_order, event, connection.spec.label, changes)
+    elif effect == StatusEffect.CONFLICT:
+        _flag_conflict(order, note, changes)
     said = {
         StatusEffect.APPLY: f"applied: {event.vendor_status_name} for {order}",
         StatusEffect.LATE: f"{note} for {order}",
@@ -290,12 +361,13 @@ def _current(partner, row) -> VendorStatus | None:
     return VendorStatus(status, row.vendor_status_code, partner.status_of(row.vendor_status_code).name)
 
 
-def _before_hold(partner, order, vendor_order, current: VendorStatus | None) -> VendorStatus | None:
+def _before_hold(partner, order, vendor_order, current: VendorStatus | None, changes: _Changes) -> VendorStatus | None:
     """The progress status the vendor order (None: the order, across its vendor orders) had
     before its current hold; only looked up when `current` is a hold (status_decide reads it
     only then), so an ordinary callback costs no query for it."""
     if current is None or current.status not in HOLD_STATUSES:
         return None
+    changes.flush()
     events = StatusEvent.objects.filter(fulfilment_order=order, effect=StatusEffect.APPLY, status__in=PROGRESS_RANK)
     if vendor_order is not None:
         events = events.filter(vendor_order=vendor_order)
@@ -317,7 +389,14 @@ def _dedupe(order, vendor_order, report: StatusReport, suffix: str = "") -> str:
 
 
 def _event(
-    order, vendor_order, incoming, report: StatusReport, effect: str, note: str, current: VendorStatus | None
+    order,
+    vendor_order,
+    incoming,
+    report: StatusReport,
+    effect: str,
+    note: str,
+    current: VendorStatus | None,
+    changes: _Changes,
 ) -> StatusEvent | None:
     fields = {
         "fulfilment_order": order,
@@ -334,7 +413,7 @@ def _event(
         "effect_note": note[:255],
     }
     key = _dedupe(order, vendor_order, report)
-    if StatusEvent.objects.filter(dedupe_key=key).exists():
+    if key in changes.seen:
         # Seen before. A replay, unless it is a hold coming back or a hold being lifted (In
         # production, On hold, In production): callbacks carry no sequence number, and missing a
         # hold is worse than a replayed one, which staff can see in the timeline.
@@ -342,17 +421,22 @@ def _event(
             return None
         if report.status.status not in HOLD_STATUSES and (current is None or current.status not in HOLD_STATUSES):
             return None
+        changes.flush()
         key = _dedupe(
             order, vendor_order, report, f"|again|{StatusEvent.objects.filter(fulfilment_order=order).count()}"
         )
-    try:
-        with transaction.atomic():
-            return StatusEvent.objects.create(dedupe_key=key, **fields)
-    except IntegrityError:
-        return None  # the same callback, applied at the same moment by another request
+    # Inserted with the others at the end, without a savepoint: every event of an order is
+    # inserted under its row lock (status_updates_apply), and `seen` was read once that lock was
+    # held, so no one else can have inserted this key.
+    event = StatusEvent(dedupe_key=key, **fields)
+    changes.events.append(event)
+    changes.seen.add(key)
+    return event
 
 
-def _advance(partner, order: FulfilmentOrder, vendor_order: VendorOrder | None, event: StatusEvent, label: str) -> None:
+def _advance(
+    partner, order: FulfilmentOrder, vendor_order: VendorOrder | None, event: StatusEvent, label: str, changes: _Changes
+) -> None:
     columns = ("status", "vendor_status_code", "vendor_status_name")
     if vendor_order is not None:
         for name in columns:
@@ -360,7 +444,7 @@ def _advance(partner, order: FulfilmentOrder, vendor_order: VendorOrder | None, 
         for name in ("shipping_tracking", "shipping_carrier", "shipping_method"):
             if getattr(event, name):
                 setattr(vendor_order, name, getattr(event, name))
-        vendor_order.save()
+        changes.vendor_order = True
     # The order's own status follows the same rule against its own current status (a split
     # order's vendor orders can be at different points).
     current = _current(partner, order)
@@ -370,28 +454,25 @@ def _advance(partner, order: FulfilmentOrder, vendor_order: VendorOrder | None, 
         partner.status_of(event.vendor_status_code).name,
     )
     effect, note = status_decide(
-        current, incoming, before_hold=_before_hold(partner, order, None, current), partner=label
+        current, incoming, before_hold=_before_hold(partner, order, None, current, changes), partner=label
     )
     if effect == StatusEffect.CONFLICT:
-        _flag_conflict(order, note)
+        _flag_conflict(order, note, changes)
         return
     if effect != StatusEffect.APPLY:
         return
-    previous_status = order.status
     for name in columns:
         setattr(order, name, getattr(event, name))
-    order.save(update_fields=[*columns, "updated_at"])
-    fulfilment_order_announce(order.pk, previous_state=order.state, previous_status=previous_status)
+    changes.order_changed(*columns)
     if event.status == FulfilmentStatus.CANCELLED:
         # Cancelled by the partner: its customizations may go into a new order.
         FulfilmentItem.objects.filter(order=order).update(live=False)
 
 
-def _flag_conflict(order: FulfilmentOrder, note: str) -> None:
+def _flag_conflict(order: FulfilmentOrder, note: str, changes: _Changes) -> None:
     text = f"{timezone.now():%Y-%m-%d %H:%M} UTC: {note}"
     order.status_conflict = f"{order.status_conflict}\n{text}".strip()[-4000:]
-    order.save(update_fields=["status_conflict", "updated_at"])
-    fulfilment_order_announce(order.pk, previous_state=order.state, previous_status=order.status)
+    changes.order_changed("status_conflict")
 
 
 # -- print files ready -------------------------------------------------------------------------

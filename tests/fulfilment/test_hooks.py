@@ -298,3 +298,29 @@ def test_hook_answers_never_log_the_token_in_the_url(client, gateway, caplog, mo
     assert "Unauthorized: /hooks/custom-gateway/***/orders/" in caplog.text
     assert "Service Unavailable: /hooks/custom-gateway/***/status/" in caplog.text
     assert gateway.hook_token not in caplog.text
+
+
+def test_a_hook_skips_the_staff_pages_middleware_and_keeps_the_headers_that_matter(
+    client, gateway, sent_order, settings
+):
+    # Logged in as staff (a session cookie sent along): a hook reads no session, sets no cookie,
+    # varies on nothing and records no actor; its JSON answer still may not be framed or run.
+    settings.ALLOWED_HOSTS = ["testserver"]
+    client.force_login(staff_in("Manager"))
+    payload = json.dumps({"id": 501, "external_ref": "BO-000001", "status": 4}).encode()
+    response = client.put(callback_url(gateway.hook_token), data=payload, content_type="application/json")
+
+    assert response.status_code == 200 and response.json()["ok"]
+    assert not response.cookies and "Vary" not in response
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["Content-Security-Policy"] == "default-src 'none'; frame-ancestors 'none'"
+    assert response["X-Content-Type-Options"] == "nosniff"  # SecurityMiddleware still runs
+    assert not hasattr(response.wsgi_request, "user") and not hasattr(response.wsgi_request, "session")
+
+    # A Host not in ALLOWED_HOSTS is refused as on every other page.
+    stranger = client.put(
+        callback_url(gateway.hook_token), data=payload, content_type="application/json", HTTP_HOST="evil.example"
+    )
+    assert stranger.status_code == 400
+    # Any other page goes through the whole stack.
+    assert client.get(INCOMING_URL).wsgi_request.user.is_authenticated
