@@ -55,6 +55,8 @@ WHITENOISE_AUTOREFRESH = True
 # rolls it back. That is the test's wrapping transaction, not a leak: keep the warning out of the
 # output that tests read.
 LOGGING["loggers"]["psycopg.pool"] = {"level": "ERROR"}
+# django-axes says "AXES: BEGIN ..." at INFO each time a process starts Django (every xdist worker).
+LOGGING["loggers"]["axes.apps"] = {"level": "WARNING"}
 
 # No thumbnail mirroring after the suite's syncs (it would add fetches and worker tasks to tests
 # about other things); tests/orders/test_thumbnails.py turns it on where it is the subject.
