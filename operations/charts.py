@@ -13,6 +13,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from .dashboard import ChartData, DailySeries, ProblemRate, Turnaround
+from .services.dashboard_totals import RESOLUTION
 
 COLOURS = 8  # series classes s0..s7 in dashboard.css; more series than this are summed as "Other"
 WIDTH = 680
@@ -133,7 +134,7 @@ def turnaround_bars(chart_id: str, rows_in: list[Turnaround], days: int) -> Char
     title = "Turnaround per partner"
     description = (
         f"Orders sent in the last {days} days: hours from approval to sending and from sending to shipping, "
-        "median (dark bar) and 90th percentile (pale bar)."
+        f"median (dark bar) and 90th percentile (pale bar), {RESOLUTION}."
     )
     headers = [
         "Partner",
