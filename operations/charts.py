@@ -29,6 +29,7 @@ class Chart:
     headers: list[str] = field(default_factory=list)
     rows: list[list[str]] = field(default_factory=list)
     empty: str = ""
+    note: str = ""  # shown under the chart (e.g. how precise its figures are)
 
 
 def nice_ceiling(value: float) -> float:
@@ -134,7 +135,7 @@ def turnaround_bars(chart_id: str, rows_in: list[Turnaround], days: int) -> Char
     title = "Turnaround per partner"
     description = (
         f"Orders sent in the last {days} days: hours from approval to sending and from sending to shipping, "
-        f"median (dark bar) and 90th percentile (pale bar), {RESOLUTION}."
+        "median (dark bar) and 90th percentile (pale bar)."
     )
     headers = [
         "Partner",
@@ -186,7 +187,9 @@ def turnaround_bars(chart_id: str, rows_in: list[Turnaround], days: int) -> Char
             y += row_h
         y += 10
     height = y + 4
-    return Chart(chart_id, title, description, _svg(chart_id, title, description, height, body), legend, headers, rows)
+    svg = _svg(chart_id, title, description, height, body)
+    note = f"Median and 90th percentile {RESOLUTION}."
+    return Chart(chart_id, title, description, svg, legend, headers, rows, note=note)
 
 
 def problem_bars(chart_id: str, rates: list[ProblemRate], days: int) -> Chart:

@@ -16,6 +16,7 @@ from fulfilment.models import FulfilmentItem, FulfilmentOrder
 from fulfilment.services.orders import fulfilment_order_create, fulfilment_order_discard, fulfilment_order_send
 from integrations.custom_gateway import sandbox as cg_sandbox
 from operations import dashboard
+from operations.charts import turnaround_bars
 from operations.models import DailyTotals
 from operations.services import dashboard_totals
 from operations.services.dashboard_totals import bucket, bucket_hours, histogram_percentile, rebuild, recompute
@@ -95,6 +96,8 @@ def test_the_charts_from_the_kept_totals_are_the_charts_from_the_rows(gateway):
         == FulfilmentOrder.objects.filter(sent_at__isnull=False).count()
     )
     assert rebuild() == 0  # again: nothing changes
+    chart = turnaround_bars("chart-turnaround", dashboard.kept_turnaround(90), 90)
+    assert chart.svg and chart.note == "Median and 90th percentile to 0.1 hour below two days, 0.1 day from there."
 
 
 @pytest.mark.django_db
