@@ -269,6 +269,9 @@ def fill(rows: int) -> dict:
         )
         # As autovacuum would have by then: statistics, and the visibility map index-only scans need.
         cursor.execute("VACUUM ANALYZE")
+    from operations.services.dashboard_totals import rebuild
+
+    rebuild()  # the dashboard's kept daily totals, from the rows just filled
     return {"sources": sources, "partners": partners}
 
 

@@ -288,4 +288,9 @@ def fill(rows: int) -> dict:
             },
         )
         cursor.execute("VACUUM ANALYZE")
+
+    # The home dashboard's kept daily totals, recomputed from the rows just filled (operations).
+    from operations.services.dashboard_totals import rebuild
+
+    rebuild()
     return ids

@@ -13,6 +13,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from .dashboard import ChartData, DailySeries, ProblemRate, Turnaround
+from .services.dashboard_totals import RESOLUTION
 
 COLOURS = 8  # series classes s0..s7 in dashboard.css; more series than this are summed as "Other"
 WIDTH = 680
@@ -28,6 +29,7 @@ class Chart:
     headers: list[str] = field(default_factory=list)
     rows: list[list[str]] = field(default_factory=list)
     empty: str = ""
+    note: str = ""  # shown under the chart (e.g. how precise its figures are)
 
 
 def nice_ceiling(value: float) -> float:
@@ -185,7 +187,9 @@ def turnaround_bars(chart_id: str, rows_in: list[Turnaround], days: int) -> Char
             y += row_h
         y += 10
     height = y + 4
-    return Chart(chart_id, title, description, _svg(chart_id, title, description, height, body), legend, headers, rows)
+    svg = _svg(chart_id, title, description, height, body)
+    note = f"Median and 90th percentile {RESOLUTION}."
+    return Chart(chart_id, title, description, svg, legend, headers, rows, note=note)
 
 
 def problem_bars(chart_id: str, rates: list[ProblemRate], days: int) -> Chart:

@@ -24,6 +24,7 @@ from django.utils import timezone
 from integrations.partners import FulfilmentStatus
 
 from ..models import FulfilmentItem, FulfilmentOrder, OrderAction
+from .announce import fulfilment_order_announce
 
 logger = logging.getLogger(__name__)
 State = FulfilmentOrder.State
@@ -189,6 +190,7 @@ def fulfilment_order_reprint(order: FulfilmentOrder, *, user, reason: str) -> tu
         OrderAction.objects.create(
             order=original, action=OrderAction.Action.REPRINT, user=user, message=f"Reprinted as {copy}: {reason}"
         )
+        fulfilment_order_announce(copy.pk)  # a new order (the dashboard counts it)
     return copy, ""
 
 

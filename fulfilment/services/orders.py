@@ -211,6 +211,7 @@ def fulfilment_order_create(
     problems = check(order_to_send(order)) if check else []
     if problems:
         raise FulfilmentInvalid({"partner": " ".join(problems)})
+    fulfilment_order_announce(order.pk)  # a new order (the dashboard counts it)
     return order
 
 
