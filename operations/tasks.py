@@ -7,6 +7,7 @@ from fulfilment.services.holds import holds_release_expired
 
 from .rules import AUTO_APPROVE_TASK, AUTO_SENDS_TASK, HOLDS_RELEASE_TASK
 from .services import alerts as alert_services
+from .services import dashboard_totals
 from .services import rules as rule_services
 
 DATABASE_GONE = (OperationalError, InterfaceError)
@@ -47,3 +48,9 @@ def auto_sends_run_task(self) -> dict:
 def holds_release_expired_task(self) -> int:
     """Beat, every minute: release the holds whose date has passed."""
     return holds_release_expired()
+
+
+@reliable_task(name=dashboard_totals.REFRESH_TASK, autoretry_for=DATABASE_GONE, retry_backoff=10, max_retries=5)
+def dashboard_totals_refresh_task(self, part: str, day: str) -> int:
+    """After orders, designs or decisions of a day changed: recompute that day's kept totals."""
+    return dashboard_totals.refresh(part, day)

@@ -427,5 +427,8 @@ CELERY_BEAT_SCHEDULE["alerts-sweep"] = {
 DASHBOARD_SYNC_STALE_HOURS = env.int("DASHBOARD_SYNC_STALE_HOURS", default=24)
 # The charts are cached this long (seconds; 0: never); the attention counts never are.
 DASHBOARD_CHART_CACHE_SECONDS = env.int("DASHBOARD_CHART_CACHE_SECONDS", default=300)
+# The kept daily totals behind the charts are recomputed in the background, each day at most once
+# per this many seconds however many orders change (0: once per change).
+DASHBOARD_TOTALS_REFRESH_SECONDS = env.int("DASHBOARD_TOTALS_REFRESH_SECONDS", default=30)
 # Vendor previews mirrored into storage as thumbnails after each sync (orders/services/thumbnails.py).
 THUMBNAILS_MIRROR = env.bool("THUMBNAILS_MIRROR", default=True)

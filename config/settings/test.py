@@ -61,3 +61,6 @@ LOGGING["loggers"]["axes.apps"] = {"level": "WARNING"}
 # No thumbnail mirroring after the suite's syncs (it would add fetches and worker tasks to tests
 # about other things); tests/orders/test_thumbnails.py turns it on where it is the subject.
 THUMBNAILS_MIRROR = False
+
+# The dashboard's kept totals: recomputed on every change (a test with tasks_inline sees it at once).
+DASHBOARD_TOTALS_REFRESH_SECONDS = 0

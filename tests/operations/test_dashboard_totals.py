@@ -167,7 +167,7 @@ def test_two_recomputes_of_a_day_at_once_keep_one_row_each(gateway, require_post
 
 @pytest.mark.django_db(transaction=True)
 def test_the_receivers_keep_the_totals_as_orders_are_made_sent_and_shipped(
-    custom_gateway_connection, custom_gateway_sandbox
+    custom_gateway_connection, custom_gateway_sandbox, tasks_inline
 ):
     gateway = custom_gateway_connection
     designs = [approved_with_artwork(), approved_with_artwork()]
@@ -196,3 +196,38 @@ def test_the_receivers_keep_the_totals_as_orders_are_made_sent_and_shipped(
     dashboard_totals.design_decided(design.pk)
     row.refresh_from_db()
     assert row.to_sent != before and row.to_sent == {str(bucket(5 * 3600)): 1}
+
+
+@pytest.mark.django_db
+def test_a_burst_of_changes_queues_one_recompute_per_day_and_part_with_the_interval_as_countdown(
+    settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    """A stream of events (status callbacks, a sync's batches) must not recompute a day each: the
+    receivers queue at most one task per day and part per DASHBOARD_TOTALS_REFRESH_SECONDS, with that
+    interval as its countdown, so the task reads every change that queued nothing."""
+    from django.core.cache import cache
+
+    from config.celery import app
+
+    settings.DASHBOARD_TOTALS_REFRESH_SECONDS = 30
+    cache.clear()
+    sent = []
+    monkeypatch.setattr(app, "send_task", lambda name, args=(), kwargs=None, **options: sent.append((args, options)))
+    now = timezone.now()
+    with django_capture_on_commit_callbacks(execute=True):
+        for _ in range(50):
+            dashboard_totals.recompute_days(["orders", "sent"], [now, now])
+        dashboard_totals.recompute_days(["orders"], [now - timedelta(days=3), None])
+    today, earlier = timezone.localdate(now).isoformat(), timezone.localdate(now - timedelta(days=3)).isoformat()
+    assert sorted(args for args, _ in sent) == sorted([("orders", today), ("sent", today), ("orders", earlier)])
+    assert {options["countdown"] for _, options in sent} == {30}
+    cache.clear()
+
+
+def test_the_background_recompute_writes_the_day_and_refuses_an_unknown_part(gateway):
+    order = FulfilmentOrderFactory(connection=gateway)
+    day = timezone.localdate(order.created_at).isoformat()
+    assert dashboard_totals.refresh("orders", day) == 1
+    assert DailyTotals.objects.get(connection=gateway, day=day).orders == 1
+    with pytest.raises(ValueError, match="unknown part"):
+        dashboard_totals.refresh("everything", day)
