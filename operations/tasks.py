@@ -54,3 +54,9 @@ def holds_release_expired_task(self) -> int:
 def dashboard_totals_refresh_task(self, part: str, day: str) -> int:
     """After orders, designs or decisions of a day changed: recompute that day's kept totals."""
     return dashboard_totals.refresh(part, day)
+
+
+@reliable_task(name="operations.tasks.dashboard_totals_repair_task", autoretry_for=DATABASE_GONE, max_retries=3)
+def dashboard_totals_repair_task(self, days: int = 7) -> int:
+    """Beat, daily: the last week's kept totals recomputed from the rows (drift repaired)."""
+    return dashboard_totals.rebuild(days)

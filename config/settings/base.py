@@ -430,5 +430,11 @@ DASHBOARD_CHART_CACHE_SECONDS = env.int("DASHBOARD_CHART_CACHE_SECONDS", default
 # The kept daily totals behind the charts are recomputed in the background, each day at most once
 # per this many seconds however many orders change (0: once per change).
 DASHBOARD_TOTALS_REFRESH_SECONDS = env.int("DASHBOARD_TOTALS_REFRESH_SECONDS", default=30)
+# And once a day the last week is recomputed from the rows: what changed without an event (a
+# design whose date moved on a later sync) is put right.
+CELERY_BEAT_SCHEDULE["operations-dashboard-totals-repair"] = {
+    "task": "operations.tasks.dashboard_totals_repair_task",
+    "schedule": 24 * 3600.0,
+}
 # Vendor previews mirrored into storage as thumbnails after each sync (orders/services/thumbnails.py).
 THUMBNAILS_MIRROR = env.bool("THUMBNAILS_MIRROR", default=True)

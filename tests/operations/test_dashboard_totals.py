@@ -231,3 +231,13 @@ def test_the_background_recompute_writes_the_day_and_refuses_an_unknown_part(gat
     assert DailyTotals.objects.get(connection=gateway, day=day).orders == 1
     with pytest.raises(ValueError, match="unknown part"):
         dashboard_totals.refresh("everything", day)
+
+
+def test_the_daily_repair_recomputes_the_last_week_from_the_rows(gateway):
+    from operations.tasks import dashboard_totals_repair_task
+
+    FulfilmentOrderFactory(connection=gateway)
+    rebuild()
+    DailyTotals.objects.update(orders=9)  # changed without an event
+    dashboard_totals_repair_task.apply()
+    assert DailyTotals.objects.get(connection=gateway).orders == 1
