@@ -5,7 +5,7 @@
 
 One database per size (the URL's name plus `_<size>`, default postgres://postgres@127.0.0.1:5432/
 bo_bench_lists_1000 and ..._1000000), created if missing and migrated; `--fill` (or a database
-without exactly that many customizations) fills it with bench/scale_fill.py (server-side
+without a whole fill for that size) fills it with bench/scale_fill.py (server-side
 generate_series, trigram indexes rebuilt after, then VACUUM ANALYZE; its docstring gives the
 rows). Without --fill a filled database is reused (its schema is migrated first), so the code
 before and after a change can be measured against the same rows.
@@ -128,9 +128,7 @@ def prepare(args: argparse.Namespace) -> None:
         database_create(url)
         use(url)
         call_command("migrate", verbosity=0)
-        from orders.models import Customization
-
-        if args.fill or Customization.objects.count() != size:
+        if args.fill or not scale_fill.filled(size):
             started = time.perf_counter()
             ids = scale_fill.fill(size)
             print(

@@ -139,6 +139,14 @@ def targets(rows: int) -> dict[str, str]:
     }
 
 
+def filled(rows: int) -> bool:
+    """Whether the database holds a whole fill for `rows` (its first and its last table)."""
+    from fulfilment.models import StockLevel
+    from orders.models import Customization
+
+    return Customization.objects.count() == rows and StockLevel.objects.count() == max(rows // 100, 200)
+
+
 def fill(rows: int) -> dict:
     """Empty the tables and fill them for `rows` customizations; returns the connections' ids."""
     from django.db import connection as db
