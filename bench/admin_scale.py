@@ -138,6 +138,7 @@ def prepare(args: argparse.Namespace) -> None:
             )
         else:
             with connection.cursor() as cursor:
+                scale_fill.trigram_indexes_restore(cursor)  # those an interrupted fill dropped
                 cursor.execute("ANALYZE")
 
 

@@ -111,17 +111,35 @@ def connections_create() -> dict:
     return {"sources": sources, "partners": partners}
 
 
-def trigram_indexes_drop(cursor) -> list[str]:
-    """Drop the trigram (gin_trgm_ops) indexes of the filled tables; returns their definitions."""
+KEPT = "bench_trigram_index"  # the definitions of the dropped trigram indexes, until they are built again
+
+
+def trigram_indexes_drop(cursor) -> None:
+    """Drop the trigram (gin_trgm_ops) indexes of the filled tables, keeping their definitions in
+    a table of the database: a fill that is interrupted loses none (the next restore builds them)."""
+    cursor.execute(f"CREATE TABLE IF NOT EXISTS {KEPT} (name text PRIMARY KEY, definition text NOT NULL)")
     cursor.execute(
-        "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() "
-        "AND tablename = ANY(%s) AND indexdef LIKE '%%gin_trgm_ops%%'",
+        f"INSERT INTO {KEPT} SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() "  # noqa: S608
+        "AND tablename = ANY(%s) AND indexdef LIKE '%%gin_trgm_ops%%' ON CONFLICT DO NOTHING",
         [TABLES],
     )
-    found = cursor.fetchall()
-    for name, _definition in found:
-        cursor.execute(f'DROP INDEX "{name}"')
-    return [definition for _name, definition in found]
+    cursor.execute(f"SELECT name FROM {KEPT}")  # noqa: S608
+    for (name,) in cursor.fetchall():
+        cursor.execute(f'DROP INDEX IF EXISTS "{name}"')
+
+
+def trigram_indexes_restore(cursor) -> None:
+    """Build the indexes trigram_indexes_drop dropped (none if no fill left any behind)."""
+    cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [KEPT])
+    if not cursor.fetchone()[0]:
+        return
+    cursor.execute(f"SELECT definition FROM {KEPT}")  # noqa: S608
+    definitions = [definition for (definition,) in cursor.fetchall()]
+    cursor.execute("SET maintenance_work_mem = '256MB'")
+    for definition in definitions:
+        cursor.execute(definition.replace("CREATE INDEX ", "CREATE INDEX IF NOT EXISTS ", 1))
+    cursor.execute("RESET maintenance_work_mem")
+    cursor.execute(f"DROP TABLE {KEPT}")
 
 
 def targets(rows: int) -> dict[str, str]:
@@ -156,7 +174,7 @@ def fill(rows: int) -> dict:
 
     with db.cursor() as cursor:
         cursor.execute(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE")  # noqa: S608
-        trigram = trigram_indexes_drop(cursor)
+        trigram_indexes_drop(cursor)
     ids = connections_create()
     sources, partners = ids["sources"], ids["partners"]
     src = f"(ARRAY{sources})[1 + g % 3]"
@@ -424,10 +442,7 @@ def fill(rows: int) -> dict:
     # pending); the app's own definition has the last word (0 rows change if they agree).
     ids["flag_changed"] = awaiting_review_refresh(Customization.objects.all())
     with db.cursor() as cursor:
-        cursor.execute("SET maintenance_work_mem = '256MB'")
-        for definition in trigram:
-            cursor.execute(definition)
-        cursor.execute("RESET maintenance_work_mem")
+        trigram_indexes_restore(cursor)
 
         # ---- HOOK: tables derived from the rows above are rebuilt here, before VACUUM ANALYZE ----
         # (e.g. the dashboard's kept daily totals, operations/dashboard.py: call its rebuild
