@@ -12,9 +12,9 @@ statistics, and the visibility map that index-only scans need). For R customizat
 - R customizations (SKUs, vendor ids): one in four approved (two hours after it was made) and
   ordered, 1% rejected, the rest *artwork approval pending* and undecided, so the review queue
   holds ~74% (740k at 1M; the issue measured 773k); 2% flagged for bad words, half of them in
-  the queue. The `awaiting_review` flag is set by the
-  app's own `awaiting_review_refresh` (orders/services/review_flag.py); R review decisions'
-  worth of history for the decided ones (R/4 + 1%);
+  the queue. The `awaiting_review` flag is written with the rows, then passed through the app's
+  own `awaiting_review_refresh` (orders/services/review_flag.py), which must change none; a
+  review decision for each decided one (R/4 + 1%);
 - 2R sides, with two text nodes on the front (2R design nodes, one a personalised
   "Happy birthday <name> <n>"); 2R/3 store orders with R order lines;
 - R/4 fulfilment orders, one per approved design, to three partners, linked to that design's
