@@ -21,11 +21,12 @@ bound parameter: hostile input is searched for literally.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import connections
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Exists, Model, QuerySet
 
 from fulfilment.models import (
@@ -238,20 +239,20 @@ def search(raw: str | None, *, user, url_for: Callable[[str, Model | None], str]
         )
     kinds = [kind for kind in KINDS if user.has_perm(kind.permission)]
     branches = [
-        (kind, source, starts, ids)
+        (kind, source, plan)
         for kind in kinds
         for source in kind.sources
-        for starts, ids in _branches(source, query, substring=substring, anywhere=anywhere)
+        for plan in _plans(source, substring=substring, anywhere=anywhere)
     ]
-    found = _union([ids for *_, ids in branches])
+    found = _union([(source, plan) for _kind, source, plan in branches], query)
     for kind in kinds:
         matched: dict[int, list[str]] = {}
         capped, starts_only = False, []
-        for (branch_kind, source, starts, _ids), pks in zip(branches, found, strict=True):
+        for (branch_kind, source, plan), pks in zip(branches, found, strict=True):
             if branch_kind is not kind:
                 continue
             capped = capped or len(pks) > COUNT_CAP
-            if starts and pks and source.label not in starts_only:
+            if plan == STARTS and pks and source.label not in starts_only:
                 starts_only.append(source.label)
             for pk in pks:
                 labels = matched.setdefault(pk, [])
@@ -262,34 +263,57 @@ def search(raw: str | None, *, user, url_for: Callable[[str, Model | None], str]
     return results
 
 
-def _branches(source: Source, query: str, *, substring: bool, anywhere: bool) -> list[tuple[bool, QuerySet]]:
-    """(starts, ids) for each query of `source`: the exact value; or, for a partial match, the
-    values starting with `query` (a b-tree range), then anywhere in them (trigrams) only if none
-    does (the NOT EXISTS is a one-time filter, so PostgreSQL reads the trigram index only then)."""
+STARTS, UNLESS_STARTS = "starts", "unless starts"  # the two queries of a STARTS_FIRST column
+
+
+def _plans(source: Source, *, substring: bool, anywhere: bool) -> list[str]:
+    """The queries of `source`: the exact value; or, for a partial match, the values starting with
+    it (a b-tree range), then anywhere in them (trigrams) only if none does (the NOT EXISTS is a
+    one-time filter, so PostgreSQL reads the trigram index only then); or anywhere only."""
     if source.match == EXACT:
-        return [(False, source.ids("exact", query))]
+        return [EXACT]
     if not substring:
         return []
-    anywhere_ids = source.ids("icontains", query)
     if source.match == SUBSTRING or anywhere:
-        return [(False, anywhere_ids)]
-    starting = source.ids("istartswith", query)
-    return [(True, starting), (False, anywhere_ids.filter(~Exists(starting)))]
+        return [SUBSTRING]
+    return [STARTS, UNLESS_STARTS]
 
 
-def _union(querysets: list[QuerySet]) -> list[list[int]]:
-    """The first COUNT_CAP + 1 pks of each queryset, in one query: UNION ALL of each one's own
-    LIMIT (no DISTINCT, which would read every match first: duplicates are merged by the caller).
+MARK = "\ue000"  # stands for what was typed in the SQL compiled once per query shape
+
+
+@functools.cache
+def _sql(source: Source, plan: str, cap: int, alias: str) -> tuple[str, tuple]:
+    """The SQL of one query of `source` and its parameters, MARK standing for the value: compiling
+    forty querysets per search cost more than running them."""
+    if plan == EXACT:
+        ids = source.ids("exact", MARK)
+    elif plan == STARTS:
+        ids = source.ids("istartswith", MARK)
+    else:
+        ids = source.ids("icontains", MARK)
+        if plan == UNLESS_STARTS:
+            ids = ids.filter(~Exists(source.ids("istartswith", MARK)))
+    sql, params = ids[: cap + 1].query.get_compiler(using=alias).as_sql()
+    return sql, tuple(params)
+
+
+def _union(queries: list[tuple[Source, str]], value: str) -> list[list[int]]:
+    """The first COUNT_CAP + 1 pks of each query, in one query: UNION ALL of each one's own LIMIT
+    (no DISTINCT, which would read every match first: duplicates are merged by the caller).
     Django's union() refuses a sliced part on SQLite, hence each part is a subquery in FROM."""
-    found: list[list[int]] = [[] for _ in querysets]
-    if not querysets:
+    found: list[list[int]] = [[] for _ in queries]
+    if not queries:
         return found
+    connection = connections[DEFAULT_DB_ALIAS]
+    like = connection.ops.prep_for_like_query(value)  # what Django's LIKE lookups bind
     parts, params = [], []
-    for n, ids in enumerate(querysets):
-        sql, part_params = ids[: COUNT_CAP + 1].query.get_compiler(using=ids.db).as_sql()
+    for n, (source, plan) in enumerate(queries):
+        sql, part_params = _sql(source, plan, COUNT_CAP, DEFAULT_DB_ALIAS)
         parts.append(f"SELECT {n}, b{n}.* FROM ({sql}) b{n}")  # noqa: S608 (the ORM's SQL, bound values)
-        params.extend(part_params)
-    with connections[querysets[0].db].cursor() as cursor:
+        bound = value if plan == EXACT else like
+        params.extend(p.replace(MARK, bound) if isinstance(p, str) else p for p in part_params)
+    with connection.cursor() as cursor:
         # Built from the ORM's own SQL, what was typed being a bound parameter in it.
         cursor.execute(" UNION ALL ".join(parts), params)
         for n, pk in cursor.fetchall():
