@@ -2,12 +2,18 @@
 customer, a SKU, a personalised text), found across the back office and grouped by kind.
 
 A read-only selector. Each kind is a list of *sources*, one column of one table each, so that every
-query PostgreSQL runs can use one index: an exact match on an indexed id column, or a substring
-match (``icontains``, i.e. ``UPPER(col::text) LIKE UPPER('%q%')``) that the ``gin_trgm_ops``
-indexes on ``UPPER(col::text)`` serve (migrations ``orders.search_indexes`` and
-``fulfilment.search_indexes``). Each source gives at most ``COUNT_CAP + 1`` ids of the kind's
-model; their union is the group's count ("1000+" past the cap) and its first ``SHOWN`` rows are
-shown, newest first. SQLite runs the same queries without the indexes (a plain scan).
+query PostgreSQL runs can use one index: an exact match on an indexed id column (EXACT); values
+starting with what was typed (``istartswith``, a range of the b-tree on ``UPPER(col::text)
+text_pattern_ops`` of migrations ``orders.header_search`` and ``fulfilment.header_search``), and
+anywhere in them (``icontains``, i.e. ``UPPER(col::text) LIKE UPPER('%q%')``, which the
+``gin_trgm_ops`` indexes of ``orders.search_indexes`` and ``fulfilment.search_indexes`` serve) only
+when no value starts so (STARTS_FIRST: a trigram index intersecting the long posting lists of
+common trigrams, ``SKU-0000…``, is what made a search slow at a million rows; the results page
+says when a column was read by its start only, and ``anywhere`` reads every column anywhere);
+or anywhere only (SUBSTRING). Every query of every group is one UNION ALL, each part reading at
+most ``COUNT_CAP + 1`` ids of the kind's model; per kind their union is the group's count ("1000+"
+past the cap) and its first ``SHOWN`` rows are shown, newest first (one more query per group
+found). SQLite runs the same queries without the indexes (a plain scan).
 
 Django's ``icontains`` escapes ``%``, ``_`` and ``\\`` in what was typed, and every value is a
 bound parameter: hostile input is searched for literally.
@@ -15,11 +21,13 @@ bound parameter: hostile input is searched for literally.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Model, QuerySet
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.models import Exists, Model, QuerySet
 
 from fulfilment.models import (
     FulfilmentItem,
@@ -38,16 +46,22 @@ MIN_SUBSTRING = 3  # below this, only exact matches on ids (a trigram needs thre
 SHOWN = 20  # rows shown per kind; "more" leads to the admin list
 COUNT_CAP = 1000  # past this, the count says "1000+"
 
-EXACT, SUBSTRING = "exact", "substring"
+EXACT, STARTS_FIRST, SUBSTRING = "exact", "starts first", "substring"
 
 
 @dataclass(frozen=True)
 class Source:
-    """One column searched: `ids(value)` gives a queryset of the kind's model's pks (flat)."""
+    """One column searched: `field` of `model` (a lookup path), giving the kind's model's pk as `column`."""
 
     label: str  # what matched, in words: "tracking number"
-    match: str  # EXACT or SUBSTRING
-    ids: Callable[[str], QuerySet]
+    match: str  # EXACT, STARTS_FIRST or SUBSTRING
+    model: type[Model]
+    field: str
+    column: str = "pk"
+
+    def ids(self, lookup: str, value: str) -> QuerySet:
+        manager = self.model._default_manager
+        return manager.filter(**{f"{self.field}__{lookup}": value}).order_by().values_list(self.column, flat=True)
 
 
 @dataclass(frozen=True)
@@ -69,16 +83,16 @@ class Kind:
         return f"admin:{self.model._meta.app_label}_{self.model._meta.model_name}"
 
 
-def _pks(model: type[Model], lookup: str, column: str = "pk") -> Callable[[str], QuerySet]:
-    return lambda value: model._default_manager.filter(**{lookup: value}).values_list(column, flat=True)
-
-
 def _exact(label: str, model: type[Model], name: str, column: str = "pk") -> Source:
-    return Source(label, EXACT, _pks(model, name, column))
+    return Source(label, EXACT, model, name, column)
+
+
+def _starts(label: str, model: type[Model], name: str, column: str = "pk") -> Source:
+    return Source(label, STARTS_FIRST, model, name, column)
 
 
 def _substring(label: str, model: type[Model], name: str, column: str = "pk") -> Source:
-    return Source(label, SUBSTRING, _pks(model, f"{name}__icontains", column))
+    return Source(label, SUBSTRING, model, name, column)
 
 
 def _customer(order) -> str:
@@ -91,7 +105,7 @@ KINDS = [
         "Store orders",
         StoreOrder,
         [
-            _substring("order name", StoreOrder, "name"),
+            _starts("order name", StoreOrder, "name"),
             _exact("vendor id", StoreOrder, "external_id"),
             _exact("store's order id", StoreOrder, "store_order_id"),
         ],
@@ -105,9 +119,9 @@ KINDS = [
         Customization,
         [
             _exact("vendor id", Customization, "external_id"),
-            _substring("SKU", Customization, "sku"),
+            _starts("SKU", Customization, "sku"),
             _substring("personalised text", DesignNode, "text", "side__customization_id"),
-            _substring("store order", OrderLine, "store_order__name", "customization_id"),
+            _starts("store order", OrderLine, "store_order__name", "customization_id"),
         ],
         describe=lambda c: f"{c.external_id} · {c.product_title}" if c.product_title else c.external_id,
         detail=lambda c: " · ".join(part for part in (c.connection.name, c.sku, c.get_status_display()) if part),
@@ -118,16 +132,16 @@ KINDS = [
         "Fulfilment orders",
         FulfilmentOrder,
         [
-            _substring("our reference", FulfilmentOrder, "external_ref"),
+            _starts("our reference", FulfilmentOrder, "external_ref"),
             _exact("partner's order id", VendorOrder, "vendor_id", "fulfilment_order_id"),
             _exact("partner's reference", VendorOrder, "ref", "fulfilment_order_id"),
             _exact("partner's reference", VendorOrder, "external_ref", "fulfilment_order_id"),
-            _substring("tracking number", VendorOrder, "shipping_tracking", "fulfilment_order_id"),
-            _substring("tracking number", StatusEvent, "shipping_tracking", "fulfilment_order_id"),
-            _substring("customer", FulfilmentOrder, "customer_name"),
-            _substring("customer e-mail", FulfilmentOrder, "customer_email"),
-            _substring("SKU", FulfilmentItem, "sku", "order_id"),
-            _substring("store order", FulfilmentOrder, "store_order__name"),
+            _starts("tracking number", VendorOrder, "shipping_tracking", "fulfilment_order_id"),
+            _starts("tracking number", StatusEvent, "shipping_tracking", "fulfilment_order_id"),
+            _starts("customer", FulfilmentOrder, "customer_name"),
+            _starts("customer e-mail", FulfilmentOrder, "customer_email"),
+            _starts("SKU", FulfilmentItem, "sku", "order_id"),
+            _starts("store order", FulfilmentOrder, "store_order__name"),
         ],
         describe=lambda o: o.external_ref,
         detail=lambda o: " · ".join(
@@ -141,12 +155,12 @@ KINDS = [
         PushedOrder,
         [
             _exact("vendor id", PushedOrder, "vendor_id"),
-            _substring("reference", PushedOrder, "ref"),
-            _substring("store reference", PushedOrder, "external_ref"),
-            _substring("tracking number", Shipment, "tracking", "order_id"),
-            _substring("customer", PushedOrder, "customer_name"),
-            _substring("SKU", PushedOrderItem, "sku", "order_id"),
-            _substring("supplier SKU", PushedOrderItem, "mapped_sku", "order_id"),
+            _starts("reference", PushedOrder, "ref"),
+            _starts("store reference", PushedOrder, "external_ref"),
+            _starts("tracking number", Shipment, "tracking", "order_id"),
+            _starts("customer", PushedOrder, "customer_name"),
+            _starts("SKU", PushedOrderItem, "sku", "order_id"),
+            _starts("supplier SKU", PushedOrderItem, "mapped_sku", "order_id"),
         ],
         describe=lambda o: " · ".join(part for part in (o.ref or o.vendor_id, o.external_ref) if part),
         detail=lambda o: " · ".join(part for part in (o.connection.name, o.get_state_display(), _customer(o)) if part),
@@ -156,7 +170,7 @@ KINDS = [
         "stock_levels",
         "Stock levels",
         StockLevel,
-        [_substring("SKU", StockLevel, "sku")],
+        [_starts("SKU", StockLevel, "sku")],
         describe=lambda s: s.sku,
         detail=lambda s: f"{s.connection.name} · {s.quantity_available} available",
         related=("connection",),
@@ -180,6 +194,7 @@ class Group:
     capped: bool  # more than COUNT_CAP: the count is a floor
     rows: list[Row] = field(default_factory=list)
     more_url: str = ""
+    starts_only: list[str] = field(default_factory=list)  # columns where only values starting so were read
 
     @property
     def count_text(self) -> str:
@@ -191,6 +206,7 @@ class Results:
     query: str
     problem: str = ""  # why nothing was searched (empty, too long), in words
     note: str = ""  # searched, with a caveat (too short for a partial match)
+    anywhere: bool = False  # asked for partial matches anywhere in every column
     groups: list[Group] = field(default_factory=list)
 
     @property
@@ -208,11 +224,12 @@ def query_clean(raw: str | None) -> tuple[str, str]:
     return query, ""
 
 
-def search(raw: str | None, *, user, url_for: Callable[[str, Model | None], str]) -> Results:
+def search(raw: str | None, *, user, url_for: Callable[[str, Model | None], str], anywhere: bool = False) -> Results:
     """Everything `user` may view that matches `raw`, grouped by kind. `url_for(name, obj)` gives an
-    admin URL (the change page of obj, or the changelist when obj is None)."""
+    admin URL (the change page of obj, or the changelist when obj is None). `anywhere`: every
+    STARTS_FIRST column is searched anywhere in it, even where values start with `raw`."""
     query, problem = query_clean(raw)
-    results = Results(query=query, problem=problem)
+    results = Results(query=query, problem=problem, anywhere=anywhere)
     if problem:
         return results
     substring = len(query) >= MIN_SUBSTRING
@@ -220,28 +237,92 @@ def search(raw: str | None, *, user, url_for: Callable[[str, Model | None], str]
         results.note = (
             f"Only exact ids are matched for fewer than {MIN_SUBSTRING} characters; type more for a partial match."
         )
-    for kind in KINDS:
-        if not user.has_perm(kind.permission):
-            continue
-        group = _group(kind, query, substring=substring, url_for=url_for)
-        if group.count:
-            results.groups.append(group)
+    kinds = [kind for kind in KINDS if user.has_perm(kind.permission)]
+    branches = [
+        (kind, source, plan)
+        for kind in kinds
+        for source in kind.sources
+        for plan in _plans(source, substring=substring, anywhere=anywhere)
+    ]
+    found = _union([(source, plan) for _kind, source, plan in branches], query)
+    for kind in kinds:
+        matched: dict[int, list[str]] = {}
+        capped, starts_only = False, []
+        for (branch_kind, source, plan), pks in zip(branches, found, strict=True):
+            if branch_kind is not kind:
+                continue
+            capped = capped or len(pks) > COUNT_CAP
+            if plan == STARTS and pks and source.label not in starts_only:
+                starts_only.append(source.label)
+            for pk in pks:
+                labels = matched.setdefault(pk, [])
+                if source.label not in labels:
+                    labels.append(source.label)
+        if matched:
+            results.groups.append(_group(kind, matched, capped=capped, starts_only=starts_only, url_for=url_for))
     return results
 
 
-def _group(kind: Kind, query: str, *, substring: bool, url_for) -> Group:
-    matched: dict[int, list[str]] = {}
-    capped = False
-    for source in kind.sources:
-        if source.match == SUBSTRING and not substring:
-            continue
-        # No DISTINCT (it would read every match before the LIMIT): duplicates are merged here.
-        ids = [pk for pk in source.ids(query).order_by()[: COUNT_CAP + 1] if pk is not None]
-        capped = capped or len(ids) > COUNT_CAP
-        for pk in ids:
-            labels = matched.setdefault(pk, [])
-            if source.label not in labels:
-                labels.append(source.label)
+STARTS, UNLESS_STARTS = "starts", "unless starts"  # the two queries of a STARTS_FIRST column
+
+
+def _plans(source: Source, *, substring: bool, anywhere: bool) -> list[str]:
+    """The queries of `source`: the exact value; or, for a partial match, the values starting with
+    it (a b-tree range), then anywhere in them (trigrams) only if none does (the NOT EXISTS is a
+    one-time filter, so PostgreSQL reads the trigram index only then); or anywhere only."""
+    if source.match == EXACT:
+        return [EXACT]
+    if not substring:
+        return []
+    if source.match == SUBSTRING or anywhere:
+        return [SUBSTRING]
+    return [STARTS, UNLESS_STARTS]
+
+
+MARK = "\ue000"  # stands for what was typed in the SQL compiled once per query shape
+
+
+@functools.cache
+def _sql(source: Source, plan: str, cap: int, alias: str) -> tuple[str, tuple]:
+    """The SQL of one query of `source` and its parameters, MARK standing for the value: compiling
+    forty querysets per search cost more than running them."""
+    if plan == EXACT:
+        ids = source.ids("exact", MARK)
+    elif plan == STARTS:
+        ids = source.ids("istartswith", MARK)
+    else:
+        ids = source.ids("icontains", MARK)
+        if plan == UNLESS_STARTS:
+            ids = ids.filter(~Exists(source.ids("istartswith", MARK)))
+    sql, params = ids[: cap + 1].query.get_compiler(using=alias).as_sql()
+    return sql, tuple(params)
+
+
+def _union(queries: list[tuple[Source, str]], value: str) -> list[list[int]]:
+    """The first COUNT_CAP + 1 pks of each query, in one query: UNION ALL of each one's own LIMIT
+    (no DISTINCT, which would read every match first: duplicates are merged by the caller).
+    Django's union() refuses a sliced part on SQLite, hence each part is a subquery in FROM."""
+    found: list[list[int]] = [[] for _ in queries]
+    if not queries:
+        return found
+    connection = connections[DEFAULT_DB_ALIAS]
+    like = connection.ops.prep_for_like_query(value)  # what Django's LIKE lookups bind
+    parts, params = [], []
+    for n, (source, plan) in enumerate(queries):
+        sql, part_params = _sql(source, plan, COUNT_CAP, DEFAULT_DB_ALIAS)
+        parts.append(f"SELECT {n}, b{n}.* FROM ({sql}) b{n}")  # noqa: S608 (the ORM's SQL, bound values)
+        bound = value if plan == EXACT else like
+        params.extend(p.replace(MARK, bound) if isinstance(p, str) else p for p in part_params)
+    with connection.cursor() as cursor:
+        # Built from the ORM's own SQL, what was typed being a bound parameter in it.
+        cursor.execute(" UNION ALL ".join(parts), params)
+        for n, pk in cursor.fetchall():
+            if pk is not None:
+                found[n].append(pk)
+    return found
+
+
+def _group(kind: Kind, matched: dict[int, list[str]], *, capped: bool, starts_only: list[str], url_for) -> Group:
     shown = sorted(matched, reverse=True)[:SHOWN]
     objects = kind.model._default_manager.select_related(*kind.related).in_bulk(shown)
     rows = [
@@ -261,4 +342,5 @@ def _group(kind: Kind, query: str, *, substring: bool, url_for) -> Group:
         capped=capped,
         rows=rows,
         more_url=url_for(f"{kind.admin_prefix}_changelist", None),
+        starts_only=starts_only,
     )

@@ -20,9 +20,11 @@ def _url_for(name: str, obj) -> str:
 
 
 def search_view(request):
-    """Every kind the user may view, grouped; 400 with the reason when the query is too long."""
+    """Every kind the user may view, grouped; 400 with the reason when the query is too long.
+    `anywhere=1`: partial matches anywhere in every field, even where some values start with it."""
     raw = request.GET.get("q")
-    results = search(raw, user=request.user, url_for=_url_for) if raw is not None else None
+    anywhere = request.GET.get("anywhere") == "1"
+    results = search(raw, user=request.user, url_for=_url_for, anywhere=anywhere) if raw is not None else None
     context = {
         **admin.site.each_context(request),
         "title": f"Search: {results.query}" if results and results.query else "Search",

@@ -264,3 +264,47 @@ def test_the_back_fill_links_only_unambiguous_orders(gateway):
     assert linked[clear.pk] == shop.pk
     assert linked[mixed.pk] is None and linked[partly.pk] is None and linked[empty.pk] is None
     assert linked[kept.pk] == other.pk
+
+
+# -- "starts with" first, one query for every group ---------------------------------------------
+
+
+def test_where_values_start_with_the_term_only_those_are_listed_and_the_page_says_so(viewer, gateway):
+    starts = StockLevel.objects.create(connection=gateway, sku="MUG-11", quantity_available=1)
+    StockLevel.objects.create(connection=gateway, sku="BIG-MUG-11", quantity_available=1)
+    FulfilmentOrderFactory(connection=gateway, external_ref="BO-MUG-11")  # another field: searched anywhere
+
+    page = viewer.get(SEARCH, {"q": "mug-11"})
+    anywhere = viewer.get(SEARCH, {"q": "mug-11", "anywhere": "1"})
+
+    assert groups(page) == {"Fulfilment orders": ["BO-MUG-11"], "Stock levels": [starts.sku]}
+    html = page.content.decode()
+    assert "Only those whose SKU starts with “mug-11” are listed" in html
+    assert 'href="/admin/search/?q=mug-11&amp;anywhere=1">Find “mug-11” anywhere in them</a>' in html
+    assert groups(anywhere)["Stock levels"] == ["BIG-MUG-11", "MUG-11"]
+    assert "Only those whose" not in anywhere.content.decode()
+    assert "Searched anywhere in every field" in anywhere.content.decode()
+
+
+def test_one_query_finds_every_group_and_one_more_per_group_shown(viewer, gateway, django_assert_num_queries):
+    from operations.search import search
+
+    StoreOrderFactory(name="#3141")
+    FulfilmentOrderFactory(connection=gateway, external_ref="BO-3141")
+    user = StaffFactory(is_superuser=True)
+
+    with django_assert_num_queries(3):  # the ids of every group, then the rows of the two found
+        results = search("3141", user=user, url_for=lambda name, obj: "/")
+
+    assert [group.label for group in results.groups] == ["Store orders", "Fulfilment orders"]
+
+
+def test_each_column_reads_at_most_one_past_the_cap(viewer, gateway, monkeypatch):
+    monkeypatch.setattr("operations.search.COUNT_CAP", 2)
+    for n in range(4):
+        StockLevel.objects.create(connection=gateway, sku=f"CAP-{n}", quantity_available=n)
+
+    group = viewer.get(SEARCH, {"q": "cap-"}).context["results"].groups[0]
+
+    assert (group.count, group.capped, len(group.rows)) == (3, True, 3)  # 2 + 1 read: "2+"
+    assert group.count_text == "2+"
