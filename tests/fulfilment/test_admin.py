@@ -18,6 +18,7 @@ from fulfilment.services.orders import (
 )
 from integrations.custom_gateway import sandbox as cg_sandbox
 from integrations.custom_gateway.types import ERROR_CODES
+from operations.services import dashboard_totals
 from orders.models import Customization, OrderLine, SideArtwork, StoreOrder, VendorConnection
 from tests.factories import CustomizationFactory, SideFactory, staff_in
 
@@ -74,7 +75,7 @@ def messages_of(response) -> list[str]:
 
 
 def test_create_lists_approved_work_by_store_order_and_makes_a_draft(
-    client, gateway, django_capture_on_commit_callbacks
+    client, gateway, django_capture_on_commit_callbacks, tasks_inline
 ):
     first_order, second_order = store_order("#1001"), store_order("#1002")
     mug, tee = approved(store_order=first_order, quantity=2), approved(store_order=first_order, sku="TEE-M")
@@ -95,7 +96,8 @@ def test_create_lists_approved_work_by_store_order_and_makes_a_draft(
     assert "<h3>#1001</h3>" in html and "<h3>No store order</h3>" in html
     assert f'value="{already.pk}"' not in html
 
-    with django_capture_on_commit_callbacks(execute=False) as queued:
+    tasks_inline.clear()
+    with django_capture_on_commit_callbacks(execute=True):
         created = client.post(
             CREATE_URL,
             {"connection": gateway.pk, "customization": [mug.pk, tee.pk], **ADDRESS},  # "send now" unticked
@@ -104,7 +106,8 @@ def test_create_lists_approved_work_by_store_order_and_makes_a_draft(
     order = FulfilmentOrder.objects.exclude(items__customization=already).get()
     assert created.status_code == 302
     assert created["Location"] == reverse("admin:fulfilment_fulfilmentorder_change", args=[order.pk])
-    assert queued == []  # a draft: nothing is sent
+    # A draft: nothing is sent (the one task is the dashboard's totals catching up with a new order).
+    assert [name for name, _args, _kwargs in tasks_inline] == [dashboard_totals.REFRESH_TASK]
     assert order.state == FulfilmentOrder.State.DRAFT and order.created_by == manager
     assert order.shipping_country_code == "GB"
     assert {(i.customization_id, i.quantity) for i in order.items.all()} == {(mug.pk, 2), (tee.pk, 1)}
