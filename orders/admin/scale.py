@@ -156,8 +156,17 @@ def _date_probing(base: type, field_name: str) -> type:
                 return super().datetimes(field, kind, order, tzinfo)
             return self._periods(field, kind, aware=True)
 
+        def aggregate(self, *args, **kwargs):
+            # The drill-down tag reads the bounds (to pick its level) just before `dates` reads them
+            # again: asked twice of this queryset, they are read once.
+            key = (args, tuple(sorted(kwargs.items())))
+            answers = self.__dict__.setdefault("_aggregates", {})
+            if key not in answers:
+                answers[key] = super().aggregate(*args, **kwargs)
+            return dict(answers[key])
+
         def _periods(self, field, kind, aware):
-            bounds = self.order_by().aggregate(first=models.Min(field), last=models.Max(field))
+            bounds = self.aggregate(first=models.Min(field), last=models.Max(field))
             first, last = bounds["first"], bounds["last"]
             if first is None or last is None:
                 return []

@@ -161,3 +161,13 @@ def test_distinct_values_skips_nulls_and_honours_the_limit(db):
     for n in range(3):
         CustomizationFactory(connection=source, sku=f"S{n}")
     assert scale.distinct_values(Customization, "sku", limit=2) == ["S0", "S1"]
+
+
+def test_the_date_drill_down_reads_the_lists_bounds_once(viewer):
+    from django.test.utils import CaptureQueriesContext
+
+    made(3)
+    with CaptureQueriesContext(connection) as queries:
+        page = viewer.get(LIST).content.decode()
+    assert "customized_at__month=1" in page  # all in January 2025: the drill-down opens at the month
+    assert sum('MIN("orders_customization"."customized_at")' in query["sql"] for query in queries) == 1
