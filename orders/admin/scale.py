@@ -121,6 +121,8 @@ class ScalePaginator(Paginator):
 
 
 class ScaleChangeList(ChangeList):
+    date_note = ""
+
     def get_queryset(self, request, exclude_parameters=None):
         queryset = super().get_queryset(request, exclude_parameters)
         if self.date_hierarchy and not exclude_parameters:
@@ -145,7 +147,12 @@ class ScaleChangeList(ChangeList):
             if kind == "exact" and self.result_count <= paginator.cap:
                 self.queryset.dates_read = self.result_count
             elif self.query:
+                # A search matching more: no drill-down (its bounds and probes would each run the
+                # search again over every match), and the screen says so.
                 self.queryset.dates_read = SEARCH_DATES_READ
+                self.queryset.dates_or_none = True
+                if self.queryset._read_dates() is None:
+                    self.date_note = f"dates not listed for a search matching over {SEARCH_DATES_READ:,}"
         self.count_shown = f"about {shown}" if kind == "estimated" else f"{shown}+" if kind == "capped" else shown
 
 
@@ -155,6 +162,7 @@ def _date_probing(base: type, field_name: str) -> type:
 
     class DateProbingQuerySet(base):
         dates_read = 0  # set by ScaleChangeList: read up to this many rows' dates and work from them
+        dates_or_none = False  # and, when there are more, list no periods rather than probe
 
         def dates(self, field, kind, order="ASC"):
             if field != field_name or kind not in ("year", "month", "day"):
@@ -170,8 +178,8 @@ def _date_probing(base: type, field_name: str) -> type:
             # The drill-down tag reads the bounds (to pick its level) just before `dates` reads them
             # again: asked twice of this queryset, they are read once (or taken from the rows' dates).
             bounds = {"first": models.Min(field_name), "last": models.Max(field_name)}
-            if not args and kwargs == bounds and self._read_dates() is not None:
-                values = self._read_dates()
+            if not args and kwargs == bounds and (self._read_dates() is not None or self.dates_or_none):
+                values = self._read_dates() or []
                 return {"first": min(values, default=None), "last": max(values, default=None)}
             key = (args, tuple(sorted(kwargs.items())))
             answers = self.__dict__.setdefault("_aggregates", {})
@@ -195,6 +203,8 @@ def _date_probing(base: type, field_name: str) -> type:
             values = self._read_dates()
             if values is not None:
                 return _periods_of(values, kind, aware)
+            if self.dates_or_none:
+                return []
             bounds = self.aggregate(first=models.Min(field), last=models.Max(field))
             first, last = bounds["first"], bounds["last"]
             if first is None or last is None:

@@ -191,3 +191,17 @@ def test_a_small_lists_drill_down_reads_its_dates_once_and_a_big_one_probes(view
     assert years == ["2023", "2025"] and months == []
     if connection.vendor == "postgresql":
         assert (probes, bounds) == (3, 1)  # 2023, 2024, 2025
+
+
+def test_a_search_matching_more_than_the_dates_read_lists_no_dates_and_says_so(viewer, monkeypatch):
+    made(3, sku="TEE-RED")
+    page = viewer.get(LIST, {"q": "tee"}).content.decode()
+    assert "customized_at__day=" in page and "dates not listed" not in page  # 3 dates read: the days
+    monkeypatch.setattr(scale, "SEARCH_DATES_READ", 2)
+    monkeypatch.setattr(admin.site._registry[Customization], "count_cap", 2)  # counted past the cap
+    monkeypatch.setattr(admin.site._registry[Customization], "list_per_page", 1)
+    page = viewer.get(LIST, {"q": "tee"}).content.decode()
+    if connection.vendor == "postgresql":
+        assert "dates not listed for a search matching over 2" in page
+        assert "customized_at__day=" not in page and "customized_at__year=" not in page
+    assert ids_on(page)[:1] == ["C002"]  # the rows themselves are listed as before
