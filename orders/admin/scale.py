@@ -28,6 +28,7 @@ from django.db import connections, models
 from django.utils import timezone
 from django.utils.functional import cached_property
 
+SEARCH_DATES_READ = 5000  # a searched list's drill-down reads this many rows' dates at most
 COUNT_CAP = 1000  # filtered lists count up to this many rows, then show "1,000+"
 EXACT_BELOW = 10_000  # unfiltered tables smaller than this (by the planner's estimate) are counted exactly
 
@@ -120,6 +121,8 @@ class ScalePaginator(Paginator):
 
 
 class ScaleChangeList(ChangeList):
+    date_note = ""
+
     def get_queryset(self, request, exclude_parameters=None):
         queryset = super().get_queryset(request, exclude_parameters)
         if self.date_hierarchy and not exclude_parameters:
@@ -138,6 +141,18 @@ class ScaleChangeList(ChangeList):
         else:
             self.count_note = ""
         shown = f"{self.result_count:,}"
+        if hasattr(self.queryset, "dates_read"):
+            # Few rows (counted exactly), or a search (whose matches are mostly few): the drill-down
+            # reads their dates in one statement instead of the bounds and a probe per period.
+            if kind == "exact" and self.result_count <= paginator.cap:
+                self.queryset.dates_read = self.result_count
+            elif self.query:
+                # A search matching more: no drill-down (its bounds and probes would each run the
+                # search again over every match), and the screen says so.
+                self.queryset.dates_read = SEARCH_DATES_READ
+                self.queryset.dates_or_none = True
+                if self.queryset._read_dates() is None:
+                    self.date_note = f"dates not listed for a search matching over {SEARCH_DATES_READ:,}"
         self.count_shown = f"about {shown}" if kind == "estimated" else f"{shown}+" if kind == "capped" else shown
 
 
@@ -146,6 +161,9 @@ def _date_probing(base: type, field_name: str) -> type:
     index and probe each candidate period with EXISTS."""
 
     class DateProbingQuerySet(base):
+        dates_read = 0  # set by ScaleChangeList: read up to this many rows' dates and work from them
+        dates_or_none = False  # and, when there are more, list no periods rather than probe
+
         def dates(self, field, kind, order="ASC"):
             if field != field_name or kind not in ("year", "month", "day"):
                 return super().dates(field, kind, order)
@@ -156,8 +174,38 @@ def _date_probing(base: type, field_name: str) -> type:
                 return super().datetimes(field, kind, order, tzinfo)
             return self._periods(field, kind, aware=True)
 
+        def aggregate(self, *args, **kwargs):
+            # The drill-down tag reads the bounds (to pick its level) just before `dates` reads them
+            # again: asked twice of this queryset, they are read once (or taken from the rows' dates).
+            bounds = {"first": models.Min(field_name), "last": models.Max(field_name)}
+            if not args and kwargs == bounds and (self._read_dates() is not None or self.dates_or_none):
+                values = self._read_dates() or []
+                return {"first": min(values, default=None), "last": max(values, default=None)}
+            key = (args, tuple(sorted(kwargs.items())))
+            answers = self.__dict__.setdefault("_aggregates", {})
+            if key not in answers:
+                answers[key] = super().aggregate(*args, **kwargs)
+            return dict(answers[key])
+
+        def _read_dates(self):
+            """The drill-down field's values of every row, when there are at most `dates_read`; else None."""
+            if "_dates" not in self.__dict__:
+                values = None
+                if self.dates_read:
+                    rows = list(self.order_by().values_list(field_name, flat=True)[: self.dates_read + 1])
+                    values = [value for value in rows if value is not None]
+                    if len(rows) > self.dates_read:
+                        values = None
+                self._dates = values
+            return self._dates
+
         def _periods(self, field, kind, aware):
-            bounds = self.order_by().aggregate(first=models.Min(field), last=models.Max(field))
+            values = self._read_dates()
+            if values is not None:
+                return _periods_of(values, kind, aware)
+            if self.dates_or_none:
+                return []
+            bounds = self.aggregate(first=models.Min(field), last=models.Max(field))
             first, last = bounds["first"], bounds["last"]
             if first is None or last is None:
                 return []
@@ -177,6 +225,20 @@ def _date_probing(base: type, field_name: str) -> type:
 
     DateProbingQuerySet.__name__ = base.__name__
     return DateProbingQuerySet
+
+
+def _periods_of(values, kind: str, aware: bool) -> list:
+    """The start of each year, month or day that holds one of `values` (what the probes find)."""
+    starts = set()
+    for value in values:
+        if aware:
+            day = timezone.localtime(value).date()
+        else:
+            day = value.date() if isinstance(value, datetime.datetime) else value
+        starts.add(day.replace(month=1, day=1) if kind == "year" else day.replace(day=1) if kind == "month" else day)
+    if aware:
+        return [timezone.make_aware(datetime.datetime.combine(start, datetime.time.min)) for start in sorted(starts)]
+    return sorted(starts)
 
 
 def _candidates(first: datetime.date, last: datetime.date, kind: str):

@@ -161,3 +161,47 @@ def test_distinct_values_skips_nulls_and_honours_the_limit(db):
     for n in range(3):
         CustomizationFactory(connection=source, sku=f"S{n}")
     assert scale.distinct_values(Customization, "sku", limit=2) == ["S0", "S1"]
+
+
+def test_a_small_lists_drill_down_reads_its_dates_once_and_a_big_one_probes(viewer, monkeypatch):
+    from django.test.utils import CaptureQueriesContext
+
+    source = VendorConnectionFactory()
+    for n, when in enumerate([at(2023, 6, 2), at(2025, 3, 9), at(2025, 3, 20), at(2025, 11, 1)]):
+        CustomizationFactory(connection=source, external_id=f"C{n:03d}", customized_at=when)
+
+    def drill_down(**params):
+        with CaptureQueriesContext(connection) as queries:
+            page = viewer.get(LIST, params).content.decode()
+        probes = sum(
+            query["sql"].startswith('SELECT 1 AS "a"') and "customized_at" in query["sql"] for query in queries
+        )
+        bounds = sum('MIN("orders_customization"."customized_at")' in query["sql"] for query in queries)
+        years = sorted(set(re.findall(r"customized_at__year=(\d+)", page)))
+        months = sorted(set(re.findall(r"customized_at__month=(\d+)", page)))
+        return years, months, probes, bounds
+
+    # Counted exactly (4 rows): the dates of the 4, no bounds, no probe; the same links.
+    assert drill_down() == (["2023", "2025"], [], 0, 0)
+    assert drill_down(customized_at__year="2025") == (["2025"], ["11", "3"], 0, 0)
+    # Past the count cap (PostgreSQL): the bounds, read once, and a probe per candidate period.
+    monkeypatch.setattr(admin.site._registry[Customization], "count_cap", 2)
+    monkeypatch.setattr(admin.site._registry[Customization], "list_per_page", 1)
+    years, months, probes, bounds = drill_down(status__exact="pending")
+    assert years == ["2023", "2025"] and months == []
+    if connection.vendor == "postgresql":
+        assert (probes, bounds) == (3, 1)  # 2023, 2024, 2025
+
+
+def test_a_search_matching_more_than_the_dates_read_lists_no_dates_and_says_so(viewer, monkeypatch):
+    made(3, sku="TEE-RED")
+    page = viewer.get(LIST, {"q": "tee"}).content.decode()
+    assert "customized_at__day=" in page and "dates not listed" not in page  # 3 dates read: the days
+    monkeypatch.setattr(scale, "SEARCH_DATES_READ", 2)
+    monkeypatch.setattr(admin.site._registry[Customization], "count_cap", 2)  # counted past the cap
+    monkeypatch.setattr(admin.site._registry[Customization], "list_per_page", 1)
+    page = viewer.get(LIST, {"q": "tee"}).content.decode()
+    if connection.vendor == "postgresql":
+        assert "dates not listed for a search matching over 2" in page
+        assert "customized_at__day=" not in page and "customized_at__year=" not in page
+    assert ids_on(page)[:1] == ["C002"]  # the rows themselves are listed as before

@@ -94,3 +94,27 @@ def test_the_lists_answer_a_search(client, designs):
     assert page.context["cl"].result_count == 1
     page = client.get(reverse("admin:fulfilment_fulfilmentorder_changelist"), {"q": "nobody'"})
     assert page.status_code == 200
+
+
+def test_a_term_matching_more_than_the_ids_read_keeps_the_subquery_and_finds_the_same(designs, monkeypatch):
+    monkeypatch.setattr(admin.site._registry[Customization], "search_ids_read", 1)
+    for term, ours, theirs in both(Customization, TERMS):
+        assert ours == theirs, term
+    first, second, third = designs
+    assert dict((term, ours) for term, ours, _ in both(Customization, ["#389", "tee"])) == {
+        "#389": {first.pk, second.pk},
+        "tee": {first.pk, third.pk},
+    }
+
+
+def test_a_searched_page_runs_the_search_once_per_term(client, designs):
+    """The count, the page and the date drill-down read the matched ids, not the search again."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(staff_in("Manager"))
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(reverse("admin:orders_customization_changelist"), {"q": "anna tee"})
+    assert page.context["cl"].result_count == 1
+    searching = [query["sql"] for query in queries.captured_queries if "LIKE" in query["sql"]]
+    assert len(searching) == 2  # "anna", then "tee"
