@@ -11,8 +11,9 @@ when no value starts so (STARTS_FIRST: a trigram index intersecting the long pos
 common trigrams, ``SKU-0000…``, is what made a search slow at a million rows; the results page
 says when a column was read by its start only, and ``anywhere`` reads every column anywhere);
 or anywhere only (SUBSTRING). Every query of every group is one UNION ALL, each part reading at
-most ``COUNT_CAP + 1`` ids of the kind's model; per kind their union is the group's count ("1000+"
-past the cap) and its first ``SHOWN`` rows are shown, newest first (one more query per group
+most ``COUNT_CAP + 1`` ids of the kind's model; per kind their union is the group's count ("100+"
+past the cap: a term that matches a tenth of the orders reads ten times the cap's rows, so the
+cap is what such a search costs; the group's list counts further) and its first ``SHOWN`` rows are shown, newest first (one more query per group
 found). SQLite runs the same queries without the indexes (a plain scan).
 
 Django's ``icontains`` escapes ``%``, ``_`` and ``\\`` in what was typed, and every value is a
@@ -44,7 +45,7 @@ from orders.models import Customization, DesignNode, OrderLine, StoreOrder
 MAX_LENGTH = 100  # longer than any reference, name or e-mail staff would paste
 MIN_SUBSTRING = 3  # below this, only exact matches on ids (a trigram needs three characters)
 SHOWN = 20  # rows shown per kind; "more" leads to the admin list
-COUNT_CAP = 1000  # past this, the count says "1000+"
+COUNT_CAP = 100  # past this, the count says "100+" (the group's list counts to 1,000)
 
 EXACT, STARTS_FIRST, SUBSTRING = "exact", "starts first", "substring"
 
