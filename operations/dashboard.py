@@ -37,7 +37,7 @@ from fulfilment.statuses import SHIPPED_STATUSES
 from integrations.partners import FulfilmentStatus
 from integrations.registry import Capability
 from orders.models import Customization, SideArtwork, SyncRun, VendorConnection
-from orders.selectors import review_counts
+from orders.selectors import CappedCount, count_capped, review_counts
 
 from .services.dashboard_totals import histogram_add, histogram_percentile
 from .totals_models import DailyTotals
@@ -60,7 +60,7 @@ class Attention:
     key: str
     group: str
     label: str
-    count: int
+    count: int | CappedCount  # "1,000+" past the cap
     url: str
     help: str = ""
 
@@ -121,7 +121,7 @@ def attention_items(user, *, now: datetime | None = None) -> list[Attention]:
                 "artwork",
                 "Print files",
                 "Design artwork failed or needs attention",
-                SideArtwork.objects.filter(state__in=states).count(),
+                count_capped(SideArtwork.objects.filter(state__in=states)),
                 _url("orders_sideartwork_changelist", state__in=",".join(states)),
             )
         )
@@ -131,18 +131,19 @@ def attention_items(user, *, now: datetime | None = None) -> list[Attention]:
                 "partner_print_files",
                 "Print files",
                 "Partner print files failed",
-                PartnerPrintFile.objects.filter(state=PartnerPrintFile.State.FAILED).count(),
+                count_capped(PartnerPrintFile.objects.filter(state=PartnerPrintFile.State.FAILED)),
                 _url("fulfilment_partnerprintfile_changelist", state__exact=PartnerPrintFile.State.FAILED),
             )
         )
     if may("fulfilment.view_fulfilmentorder"):
         orders = FulfilmentOrder.objects.all()
-        # One count per indexed column (each a small subset), not one scan of every order.
+        # One count per indexed column (each a small subset), not one scan of every order; like
+        # every count here, it stops at 1,000 ("1,000+"), however long a backlog grows.
         counts = {
-            "problem": orders.filter(status=FulfilmentStatus.PROBLEM).exclude(state=FoState.DISCARDED).count(),
-            "failed": orders.filter(state=FoState.FAILED).count(),
-            "on_hold": orders.filter(on_hold=True).exclude(state=FoState.DISCARDED).count(),
-            "check": orders.filter(state=FoState.CHECK).count(),
+            "problem": count_capped(orders.filter(status=FulfilmentStatus.PROBLEM).exclude(state=FoState.DISCARDED)),
+            "failed": count_capped(orders.filter(state=FoState.FAILED)),
+            "on_hold": count_capped(orders.filter(on_hold=True).exclude(state=FoState.DISCARDED)),
+            "check": count_capped(orders.filter(state=FoState.CHECK)),
         }
         changelist = "fulfilment_fulfilmentorder_changelist"
         items += [
@@ -161,7 +162,7 @@ def attention_items(user, *, now: datetime | None = None) -> list[Attention]:
                 "stuck",
                 "Fulfilment",
                 "Stuck queued or sending",
-                fulfilment_orders_needing_attention(orders, "stuck", now=now).count(),
+                count_capped(fulfilment_orders_needing_attention(orders, "stuck", now=now)),
                 _url(changelist, attention="stuck"),
                 help=f"Not moved for {settings.FULFILMENT_STUCK_AFTER_MINUTES} minutes.",
             ),
@@ -176,7 +177,7 @@ def attention_items(user, *, now: datetime | None = None) -> list[Attention]:
                 "late",
                 "Fulfilment",
                 "Late against the required dispatch date",
-                late_orders(orders, now=now).count(),
+                count_capped(late_orders(orders, now=now)),
                 _url(changelist, attention="late"),
             ),
         ]
@@ -187,7 +188,7 @@ def attention_items(user, *, now: datetime | None = None) -> list[Attention]:
                 "syncs_failed",
                 "Syncs",
                 "Syncs failed in the last 24 hours",
-                SyncRun.objects.filter(status__in=FAILED_SYNC, started_at__gte=since).count(),
+                count_capped(SyncRun.objects.filter(status__in=FAILED_SYNC, started_at__gte=since)),
                 _url(
                     "orders_syncrun_changelist",
                     status__in=",".join(FAILED_SYNC),
@@ -213,7 +214,7 @@ def attention_items(user, *, now: datetime | None = None) -> list[Attention]:
                 "low_stock",
                 "Stock",
                 "Stock levels below their threshold",
-                stock_levels_low().count(),
+                count_capped(stock_levels_low()),
                 _url("fulfilment_stocklevel_changelist", low_stock="yes"),
             )
         )

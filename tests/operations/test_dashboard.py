@@ -322,3 +322,16 @@ def test_an_empty_chart_says_how_old_the_newest_design_is(manager, gateway):
         designs.svg is None
         and designs.empty == f"No designs in the last 30 days: the newest is from {newest:%d %b %Y}."
     )
+
+
+def test_a_count_stops_at_the_cap_and_says_so(manager, gateway, monkeypatch, client):
+    """However long a backlog grows, each attention count reads at most cap + 1 rows ("1,000+")."""
+    monkeypatch.setattr("orders.selectors.REVIEW_COUNT_CAP", 2)
+    for _ in range(3):
+        FulfilmentOrderFactory(connection=gateway, state=State.FAILED)
+    FulfilmentOrderFactory(connection=gateway, state=State.CHECK)
+
+    assert str(counts(manager)["send_failed"]) == "2+" and counts(manager)["check"] == 1
+    client.force_login(manager)
+    body = client.get("/admin/").content.decode()
+    assert '<span class="count">2+</span> <span class="what">Failed to send</span>' in body
