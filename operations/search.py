@@ -10,7 +10,12 @@ anywhere in them (``icontains``, i.e. ``UPPER(col::text) LIKE UPPER('%q%')``, wh
 when no value starts so (STARTS_FIRST: a trigram index intersecting the long posting lists of
 common trigrams, ``SKU-0000…``, is what made a search slow at a million rows; the results page
 says when a column was read by its start only, and ``anywhere`` reads every column anywhere);
-or anywhere only (SUBSTRING). Every query of every group is one UNION ALL, each part reading at
+or, for personalised text (WORDS_FIRST: words, not codes, so their start is not the value's),
+the texts holding a word starting with each word typed (a GIN index on the text's words,
+``to_tsvector('simple', text)``, migration ``orders.design_text_words``; the LIKE still decides,
+so each row found holds what was typed) and anywhere only if none does; or anywhere only
+(SUBSTRING). A trigram index cannot serve "birthday Barbara 333334" at a million texts: half of
+them share its trigrams, while one word of it is rare. Every query of every group is one UNION ALL, each part reading at
 most ``COUNT_CAP + 1`` ids of the kind's model; per kind their union is the group's count ("100+"
 past the cap: a term that matches a tenth of the orders reads ten times the cap's rows, so the
 cap is what such a search costs; the group's list counts further) and its first ``SHOWN`` rows are shown, newest first (one more query per group
@@ -23,12 +28,13 @@ bound parameter: hostile input is searched for literally.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections
-from django.db.models import Exists, Model, QuerySet
+from django.db.models import BooleanField, Exists, F, Func, Model, QuerySet, Value
 
 from fulfilment.models import (
     FulfilmentItem,
@@ -47,7 +53,17 @@ MIN_SUBSTRING = 3  # below this, only exact matches on ids (a trigram needs thre
 SHOWN = 20  # rows shown per kind; "more" leads to the admin list
 COUNT_CAP = 100  # past this, the count says "100+" (the group's list counts to 1,000)
 
-EXACT, STARTS_FIRST, SUBSTRING = "exact", "starts first", "substring"
+EXACT, STARTS_FIRST, WORDS_FIRST, SUBSTRING = "exact", "starts first", "words first", "substring"
+
+
+class WordsMatch(Func):
+    """`to_tsvector('simple', column) @@ to_tsquery('simple', query)`: the column's words hold the
+    tsquery's (PostgreSQL), the expression of migration orders.design_text_words' index. A Func,
+    so that Django names the column by the alias of its query (in a subquery too)."""
+
+    template = "to_tsvector('simple'::regconfig, %(expressions)s)"
+    arg_joiner = ") @@ to_tsquery('simple'::regconfig, "
+    output_field = BooleanField()
 
 
 @dataclass(frozen=True)
@@ -63,6 +79,17 @@ class Source:
     def ids(self, lookup: str, value: str) -> QuerySet:
         manager = self.model._default_manager
         return manager.filter(**{f"{self.field}__{lookup}": value}).order_by().values_list(self.column, flat=True)
+
+    def words_ids(self, query: str, value: str) -> QuerySet:
+        """Rows whose column holds `value` (icontains, which decides) and, for the index, a word
+        starting with each word of the tsquery `query` (PostgreSQL; the expression of migration
+        orders.design_text_words' index)."""
+        words = WordsMatch(F(self.field), Value(query))
+        return (
+            self.model._default_manager.filter(words, **{f"{self.field}__icontains": value})
+            .order_by()
+            .values_list(self.column, flat=True)
+        )
 
 
 @dataclass(frozen=True)
@@ -121,7 +148,7 @@ KINDS = [
         [
             _exact("vendor id", Customization, "external_id"),
             _starts("SKU", Customization, "sku"),
-            _substring("personalised text", DesignNode, "text", "side__customization_id"),
+            Source("personalised text", WORDS_FIRST, DesignNode, "text", "side__customization_id"),
             _starts("store order", OrderLine, "store_order__name", "customization_id"),
         ],
         describe=lambda c: f"{c.external_id} · {c.product_title}" if c.product_title else c.external_id,
@@ -196,6 +223,7 @@ class Group:
     rows: list[Row] = field(default_factory=list)
     more_url: str = ""
     starts_only: list[str] = field(default_factory=list)  # columns where only values starting so were read
+    words_only: list[str] = field(default_factory=list)  # columns where only texts with the words were read
 
     @property
     def count_text(self) -> str:
@@ -248,23 +276,28 @@ def search(raw: str | None, *, user, url_for: Callable[[str, Model | None], str]
     found = _union([(source, plan) for _kind, source, plan in branches], query)
     for kind in kinds:
         matched: dict[int, list[str]] = {}
-        capped, starts_only = False, []
+        capped, starts_only, words_only = False, [], []
         for (branch_kind, source, plan), pks in zip(branches, found, strict=True):
             if branch_kind is not kind:
                 continue
             capped = capped or len(pks) > COUNT_CAP
             if plan == STARTS and pks and source.label not in starts_only:
                 starts_only.append(source.label)
+            if plan == WORDS and pks and source.label not in words_only:
+                words_only.append(source.label)
             for pk in pks:
                 labels = matched.setdefault(pk, [])
                 if source.label not in labels:
                     labels.append(source.label)
         if matched:
-            results.groups.append(_group(kind, matched, capped=capped, starts_only=starts_only, url_for=url_for))
+            results.groups.append(
+                _group(kind, matched, capped=capped, starts_only=starts_only, words_only=words_only, url_for=url_for)
+            )
     return results
 
 
 STARTS, UNLESS_STARTS = "starts", "unless starts"  # the two queries of a STARTS_FIRST column
+WORDS, UNLESS_WORDS = "words", "unless words"  # the two queries of a WORDS_FIRST column
 
 
 def _plans(source: Source, *, substring: bool, anywhere: bool) -> list[str]:
@@ -277,10 +310,25 @@ def _plans(source: Source, *, substring: bool, anywhere: bool) -> list[str]:
         return []
     if source.match == SUBSTRING or anywhere:
         return [SUBSTRING]
+    if source.match == WORDS_FIRST:
+        # SQLite has no text search: anywhere, by a scan, as every other partial match there.
+        return [WORDS, UNLESS_WORDS] if connections[DEFAULT_DB_ALIAS].vendor == "postgresql" else [SUBSTRING]
     return [STARTS, UNLESS_STARTS]
 
 
+WORD = re.compile(r"\w+")
+
+
+def words_query(value: str) -> str:
+    """The tsquery of a WORDS query: each word typed as a word's start ('birthday':* & 'bar':*).
+    Words are \\w runs, so no quote or operator of the tsquery syntax reaches it; nothing to
+    match (no word) gives a query that matches nothing, the LIKE beside it deciding anyway."""
+    words = WORD.findall(value.lower())
+    return " & ".join(f"'{word}':*" for word in words) if words else "''"
+
+
 MARK = "\ue000"  # stands for what was typed in the SQL compiled once per query shape
+WORDS_MARK = "\ue001"  # stands for its tsquery (words_query)
 
 
 @functools.cache
@@ -291,10 +339,14 @@ def _sql(source: Source, plan: str, cap: int, alias: str) -> tuple[str, tuple]:
         ids = source.ids("exact", MARK)
     elif plan == STARTS:
         ids = source.ids("istartswith", MARK)
+    elif plan == WORDS:
+        ids = source.words_ids(WORDS_MARK, MARK)
     else:
         ids = source.ids("icontains", MARK)
         if plan == UNLESS_STARTS:
             ids = ids.filter(~Exists(source.ids("istartswith", MARK)))
+        elif plan == UNLESS_WORDS:
+            ids = ids.filter(~Exists(source.words_ids(WORDS_MARK, MARK)))
     sql, params = ids[: cap + 1].query.get_compiler(using=alias).as_sql()
     return sql, tuple(params)
 
@@ -313,7 +365,10 @@ def _union(queries: list[tuple[Source, str]], value: str) -> list[list[int]]:
         sql, part_params = _sql(source, plan, COUNT_CAP, DEFAULT_DB_ALIAS)
         parts.append(f"SELECT {n}, b{n}.* FROM ({sql}) b{n}")  # noqa: S608 (the ORM's SQL, bound values)
         bound = value if plan == EXACT else like
-        params.extend(p.replace(MARK, bound) if isinstance(p, str) else p for p in part_params)
+        tsquery = words_query(value)
+        params.extend(
+            p.replace(MARK, bound).replace(WORDS_MARK, tsquery) if isinstance(p, str) else p for p in part_params
+        )
     with connection.cursor() as cursor:
         # Built from the ORM's own SQL, what was typed being a bound parameter in it.
         cursor.execute(" UNION ALL ".join(parts), params)
@@ -323,7 +378,9 @@ def _union(queries: list[tuple[Source, str]], value: str) -> list[list[int]]:
     return found
 
 
-def _group(kind: Kind, matched: dict[int, list[str]], *, capped: bool, starts_only: list[str], url_for) -> Group:
+def _group(
+    kind: Kind, matched: dict[int, list[str]], *, capped: bool, starts_only: list[str], words_only: list[str], url_for
+) -> Group:
     shown = sorted(matched, reverse=True)[:SHOWN]
     objects = kind.model._default_manager.select_related(*kind.related).in_bulk(shown)
     rows = [
@@ -344,4 +401,5 @@ def _group(kind: Kind, matched: dict[int, list[str]], *, capped: bool, starts_on
         rows=rows,
         more_url=url_for(f"{kind.admin_prefix}_changelist", None),
         starts_only=starts_only,
+        words_only=words_only,
     )

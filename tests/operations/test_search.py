@@ -308,3 +308,46 @@ def test_each_column_reads_at_most_one_past_the_cap(viewer, gateway, monkeypatch
 
     assert (group.count, group.capped, len(group.rows)) == (3, True, 3)  # 2 + 1 read: "2+"
     assert group.count_text == "2+"
+
+
+def test_personalised_text_is_read_by_its_words_first_and_says_so(viewer, require_postgres):
+    """A text search at a million designs reads the words' index: texts holding each typed word at
+    a word's start are listed alone, the page says so, and `anywhere` also finds it mid-word."""
+    words = CustomizationFactory(external_id="W-1")
+    NodeFactory(side=SideFactory(customization=words), text="Happy birthday Ada 333334")
+    inside = CustomizationFactory(external_id="W-2")
+    NodeFactory(side=SideFactory(customization=inside), text="Unbirthday ada 3333345")
+
+    page = viewer.get(SEARCH, {"q": "birthday Ada 33333"})
+    (group,) = page.context["results"].groups
+    assert [row.title.split(" · ")[0] for row in group.rows] == ["W-1"] and group.words_only == ["personalised text"]
+    assert "with each word at the start of a word are listed" in page.content.decode()
+
+    anywhere = viewer.get(SEARCH, {"q": "birthday Ada 33333", "anywhere": "1"})
+    assert sorted(title.split(" · ")[0] for title in groups(anywhere)["Customizations"]) == ["W-1", "W-2"]
+    # Only mid-word: nothing has the words, so the text is read anywhere, with no note.
+    (mid,) = viewer.get(SEARCH, {"q": "irthday ad"}).context["results"].groups
+    assert sorted(row.title.split(" · ")[0] for row in mid.rows) == ["W-1", "W-2"] and mid.words_only == []
+
+
+@pytest.mark.parametrize(
+    ("typed", "query"),
+    [
+        ("Birthday Ada", "'birthday':* & 'ada':*"),
+        ("O'Brien & !x | <-> :*", "'o':* & 'brien':* & 'x':*"),  # tsquery syntax never reaches it
+        ("---", "''"),
+    ],
+)
+def test_the_words_query_holds_only_words(typed, query):
+    from operations.search import words_query
+
+    assert words_query(typed) == query
+
+
+def test_a_hostile_text_search_is_searched_literally_on_every_database(viewer):
+    design = CustomizationFactory(external_id="H-1")
+    NodeFactory(side=SideFactory(customization=design), text="it's O'Brien & co :* !")
+    assert [
+        title.split(" · ")[0] for title in groups(viewer.get(SEARCH, {"q": "O'Brien & co :*"}))["Customizations"]
+    ] == ["H-1"]
+    assert "Customizations" not in groups(viewer.get(SEARCH, {"q": "O'Brien | nobody"}))
