@@ -11,7 +11,7 @@ when no value starts so (STARTS_FIRST: a trigram index intersecting the long pos
 common trigrams, ``SKU-0000…``, is what made a search slow at a million rows; the results page
 says when a column was read by its start only, and ``anywhere`` reads every column anywhere);
 or, for personalised text (WORDS_FIRST: words, not codes, so their start is not the value's),
-the texts holding a word starting with each word typed (a GIN index on the text's words,
+the texts holding each word typed, the last one as a word's start (a GIN index on the text's words,
 ``to_tsvector('simple', text)``, migration ``orders.design_text_words``; the LIKE still decides,
 so each row found holds what was typed) and anywhere only if none does; or anywhere only
 (SUBSTRING). A trigram index cannot serve "birthday Barbara 333334" at a million texts: half of
@@ -35,6 +35,8 @@ from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import BooleanField, Exists, F, Func, Model, QuerySet, Value
+from django.db.models.functions import StrIndex, Upper
+from django.db.models.lookups import GreaterThan
 
 from fulfilment.models import (
     FulfilmentItem,
@@ -81,15 +83,13 @@ class Source:
         return manager.filter(**{f"{self.field}__{lookup}": value}).order_by().values_list(self.column, flat=True)
 
     def words_ids(self, query: str, value: str) -> QuerySet:
-        """Rows whose column holds `value` (icontains, which decides) and, for the index, a word
-        starting with each word of the tsquery `query` (PostgreSQL; the expression of migration
-        orders.design_text_words' index)."""
+        """Rows whose column's words hold the tsquery `query` (PostgreSQL; the expression of
+        migration orders.design_text_words' index) and whose column holds `value`, case aside,
+        which decides. That second test is strpos(), not LIKE: PostgreSQL would serve a LIKE with
+        the trigram index too and AND the two bitmaps, paying for the trigrams all the same."""
         words = WordsMatch(F(self.field), Value(query))
-        return (
-            self.model._default_manager.filter(words, **{f"{self.field}__icontains": value})
-            .order_by()
-            .values_list(self.column, flat=True)
-        )
+        holds = GreaterThan(StrIndex(Upper(F(self.field)), Upper(Value(value))), 0)
+        return self.model._default_manager.filter(words, holds).order_by().values_list(self.column, flat=True)
 
 
 @dataclass(frozen=True)
@@ -320,15 +320,21 @@ WORD = re.compile(r"\w+")
 
 
 def words_query(value: str) -> str:
-    """The tsquery of a WORDS query: each word typed as a word's start ('birthday':* & 'bar':*).
-    Words are \\w runs, so no quote or operator of the tsquery syntax reaches it; nothing to
-    match (no word) gives a query that matches nothing, the LIKE beside it deciding anyway."""
+    """The tsquery of a WORDS query: each word typed as a whole word, the last as a word's start
+    (it may be being typed): 'happy' & 'birthday' & 'bar':*. Only the last is a prefix because a
+    prefix makes GIN collect every row of every word it starts (all of `birthday`'s million),
+    where whole words are intersected from the rarest. Words are \\w runs, so no quote or operator
+    of the tsquery syntax reaches it; no word gives a query that matches nothing (the LIKE beside
+    it decides anyway)."""
     words = WORD.findall(value.lower())
-    return " & ".join(f"'{word}':*" for word in words) if words else "''"
+    if not words:
+        return "''"
+    return " & ".join([*(f"'{word}'" for word in words[:-1]), f"'{words[-1]}':*"])
 
 
 MARK = "\ue000"  # stands for what was typed in the SQL compiled once per query shape
 WORDS_MARK = "\ue001"  # stands for its tsquery (words_query)
+RAW_MARK = "\ue002"  # stands for what was typed, as typed (not escaped for LIKE)
 
 
 @functools.cache
@@ -340,13 +346,13 @@ def _sql(source: Source, plan: str, cap: int, alias: str) -> tuple[str, tuple]:
     elif plan == STARTS:
         ids = source.ids("istartswith", MARK)
     elif plan == WORDS:
-        ids = source.words_ids(WORDS_MARK, MARK)
+        ids = source.words_ids(WORDS_MARK, RAW_MARK)
     else:
         ids = source.ids("icontains", MARK)
         if plan == UNLESS_STARTS:
             ids = ids.filter(~Exists(source.ids("istartswith", MARK)))
         elif plan == UNLESS_WORDS:
-            ids = ids.filter(~Exists(source.words_ids(WORDS_MARK, MARK)))
+            ids = ids.filter(~Exists(source.words_ids(WORDS_MARK, RAW_MARK)))
     sql, params = ids[: cap + 1].query.get_compiler(using=alias).as_sql()
     return sql, tuple(params)
 
@@ -367,7 +373,8 @@ def _union(queries: list[tuple[Source, str]], value: str) -> list[list[int]]:
         bound = value if plan == EXACT else like
         tsquery = words_query(value)
         params.extend(
-            p.replace(MARK, bound).replace(WORDS_MARK, tsquery) if isinstance(p, str) else p for p in part_params
+            p.replace(MARK, bound).replace(WORDS_MARK, tsquery).replace(RAW_MARK, value) if isinstance(p, str) else p
+            for p in part_params
         )
     with connection.cursor() as cursor:
         # Built from the ORM's own SQL, what was typed being a bound parameter in it.
