@@ -274,6 +274,13 @@ def search(raw: str | None, *, user, url_for: Callable[[str, Model | None], str]
         for plan in _plans(source, substring=substring, anywhere=anywhere)
     ]
     found = _union([(source, plan) for _kind, source, plan in branches], query)
+    # A words column that found nothing by its words is read anywhere, in a second query (within
+    # the first, as a NOT EXISTS, PostgreSQL planned the words' test as a scan that stops at the
+    # first row, which for a term no text holds is every row).
+    unmatched = [n for n, (_kind, _source, plan) in enumerate(branches) if plan == WORDS and not found[n]]
+    for n, pks in zip(unmatched, _union([(branches[n][1], SUBSTRING) for n in unmatched], query), strict=True):
+        found[n] = pks
+        branches[n] = (branches[n][0], branches[n][1], SUBSTRING)
     for kind in kinds:
         matched: dict[int, list[str]] = {}
         capped, starts_only, words_only = False, [], []
@@ -297,13 +304,15 @@ def search(raw: str | None, *, user, url_for: Callable[[str, Model | None], str]
 
 
 STARTS, UNLESS_STARTS = "starts", "unless starts"  # the two queries of a STARTS_FIRST column
-WORDS, UNLESS_WORDS = "words", "unless words"  # the two queries of a WORDS_FIRST column
+WORDS = "words"  # the first query of a WORDS_FIRST column (then SUBSTRING if it found nothing)
 
 
 def _plans(source: Source, *, substring: bool, anywhere: bool) -> list[str]:
     """The queries of `source`: the exact value; or, for a partial match, the values starting with
     it (a b-tree range), then anywhere in them (trigrams) only if none does (the NOT EXISTS is a
-    one-time filter, so PostgreSQL reads the trigram index only then); or anywhere only."""
+    one-time filter, so PostgreSQL reads the trigram index only then); or, for words, the texts
+    holding them (search() reads anywhere, in a second query, the words columns that found
+    nothing); or anywhere only."""
     if source.match == EXACT:
         return [EXACT]
     if not substring:
@@ -312,7 +321,7 @@ def _plans(source: Source, *, substring: bool, anywhere: bool) -> list[str]:
         return [SUBSTRING]
     if source.match == WORDS_FIRST:
         # SQLite has no text search: anywhere, by a scan, as every other partial match there.
-        return [WORDS, UNLESS_WORDS] if connections[DEFAULT_DB_ALIAS].vendor == "postgresql" else [SUBSTRING]
+        return [WORDS] if connections[DEFAULT_DB_ALIAS].vendor == "postgresql" else [SUBSTRING]
     return [STARTS, UNLESS_STARTS]
 
 
@@ -351,8 +360,6 @@ def _sql(source: Source, plan: str, cap: int, alias: str) -> tuple[str, tuple]:
         ids = source.ids("icontains", MARK)
         if plan == UNLESS_STARTS:
             ids = ids.filter(~Exists(source.ids("istartswith", MARK)))
-        elif plan == UNLESS_WORDS:
-            ids = ids.filter(~Exists(source.words_ids(WORDS_MARK, RAW_MARK)))
     sql, params = ids[: cap + 1].query.get_compiler(using=alias).as_sql()
     return sql, tuple(params)
 

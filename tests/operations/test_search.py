@@ -293,7 +293,9 @@ def test_one_query_finds_every_group_and_one_more_per_group_shown(viewer, gatewa
     FulfilmentOrderFactory(connection=gateway, external_ref="BO-3141")
     user = StaffFactory(is_superuser=True)
 
-    with django_assert_num_queries(3):  # the ids of every group, then the rows of the two found
+    # The ids of every group, then the rows of the two found; on PostgreSQL one more, the
+    # personalised text read anywhere since no text holds "3141" as a word.
+    with django_assert_num_queries(4 if connection.vendor == "postgresql" else 3):
         results = search("3141", user=user, url_for=lambda name, obj: "/")
 
     assert [group.label for group in results.groups] == ["Store orders", "Fulfilment orders"]
