@@ -2,24 +2,30 @@
 customer, a SKU, a personalised text), found across the back office and grouped by kind.
 
 A read-only selector. Each kind is a list of *sources*, one column of one table each, so that every
-query PostgreSQL runs can use one index: an exact match on an indexed id column (EXACT); values
-starting with what was typed (``istartswith``, a range of the b-tree on ``UPPER(col::text)
-text_pattern_ops`` of migrations ``orders.header_search`` and ``fulfilment.header_search``), and
-anywhere in them (``icontains``, i.e. ``UPPER(col::text) LIKE UPPER('%q%')``, which the
-``gin_trgm_ops`` indexes of ``orders.search_indexes`` and ``fulfilment.search_indexes`` serve) only
-when no value starts so (STARTS_FIRST: a trigram index intersecting the long posting lists of
-common trigrams, ``SKU-0000…``, is what made a search slow at a million rows; the results page
-says when a column was read by its start only, and ``anywhere`` reads every column anywhere);
-or, for personalised text (WORDS_FIRST: words, not codes, so their start is not the value's),
-the texts holding each word typed, the last one as a word's start (a GIN index on the text's words,
-``to_tsvector('simple', text)``, migration ``orders.design_text_words``; the LIKE still decides,
-so each row found holds what was typed) and anywhere only if none does; or anywhere only
-(SUBSTRING). A trigram index cannot serve "birthday Barbara 333334" at a million texts: half of
-them share its trigrams, while one word of it is rare. Every query of every group is one UNION ALL, each part reading at
+query PostgreSQL runs can use one index:
+
+- EXACT: an exact match on an indexed id column;
+- STARTS_FIRST (codes: SKUs, references, names, tracking numbers): the values starting with what
+  was typed (``istartswith``, a range of the b-tree on ``UPPER(col::text) text_pattern_ops`` of
+  migrations ``orders.header_search`` and ``fulfilment.header_search``), and anywhere in them
+  (``icontains``, i.e. ``UPPER(col::text) LIKE UPPER('%q%')``, served by the ``gin_trgm_ops``
+  indexes of ``orders.search_indexes`` and ``fulfilment.search_indexes``) only when no value
+  starts so: a trigram index intersecting the long posting lists of common trigrams,
+  ``SKU-0000…``, is what made a search slow at a million rows;
+- WORDS_FIRST (personalised text: words, whose start is not the value's): the texts holding each
+  word typed, the last one as a word's start (a GIN index on ``to_tsvector('simple', text)``,
+  migration ``orders.design_text_words``; a case-blind ``strpos`` still decides, so each row found
+  holds what was typed), and anywhere only if none does: a trigram index cannot serve "birthday
+  Barbara 333334" at a million texts, half of which share its trigrams, while one word of it is rare;
+- SUBSTRING: anywhere only.
+
+The results page says when a column was read by its start or its words only, and ``anywhere``
+reads every column anywhere. Every query of every group is one UNION ALL, each part reading at
 most ``COUNT_CAP + 1`` ids of the kind's model; per kind their union is the group's count ("100+"
 past the cap: a term that matches a tenth of the orders reads ten times the cap's rows, so the
-cap is what such a search costs; the group's list counts further) and its first ``SHOWN`` rows are shown, newest first (one more query per group
-found). SQLite runs the same queries without the indexes (a plain scan).
+cap is what such a search costs; the group's list counts further) and its first ``SHOWN`` rows
+are shown, newest first (one more query per group found). SQLite runs the same queries without
+the indexes (a plain scan), and reads WORDS_FIRST columns anywhere.
 
 Django's ``icontains`` escapes ``%``, ``_`` and ``\\`` in what was typed, and every value is a
 bound parameter: hostile input is searched for literally.
@@ -73,7 +79,7 @@ class Source:
     """One column searched: `field` of `model` (a lookup path), giving the kind's model's pk as `column`."""
 
     label: str  # what matched, in words: "tracking number"
-    match: str  # EXACT, STARTS_FIRST or SUBSTRING
+    match: str  # EXACT, STARTS_FIRST, WORDS_FIRST or SUBSTRING
     model: type[Model]
     field: str
     column: str = "pk"
@@ -119,8 +125,8 @@ def _starts(label: str, model: type[Model], name: str, column: str = "pk") -> So
     return Source(label, STARTS_FIRST, model, name, column)
 
 
-def _substring(label: str, model: type[Model], name: str, column: str = "pk") -> Source:
-    return Source(label, SUBSTRING, model, name, column)
+def _words(label: str, model: type[Model], name: str, column: str = "pk") -> Source:
+    return Source(label, WORDS_FIRST, model, name, column)
 
 
 def _customer(order) -> str:
@@ -148,7 +154,7 @@ KINDS = [
         [
             _exact("vendor id", Customization, "external_id"),
             _starts("SKU", Customization, "sku"),
-            Source("personalised text", WORDS_FIRST, DesignNode, "text", "side__customization_id"),
+            _words("personalised text", DesignNode, "text", "side__customization_id"),
             _starts("store order", OrderLine, "store_order__name", "customization_id"),
         ],
         describe=lambda c: f"{c.external_id} · {c.product_title}" if c.product_title else c.external_id,
@@ -284,14 +290,13 @@ def search(raw: str | None, *, user, url_for: Callable[[str, Model | None], str]
     for kind in kinds:
         matched: dict[int, list[str]] = {}
         capped, starts_only, words_only = False, [], []
+        only = {STARTS: starts_only, WORDS: words_only}  # columns found by their start / words only
         for (branch_kind, source, plan), pks in zip(branches, found, strict=True):
             if branch_kind is not kind:
                 continue
             capped = capped or len(pks) > COUNT_CAP
-            if plan == STARTS and pks and source.label not in starts_only:
-                starts_only.append(source.label)
-            if plan == WORDS and pks and source.label not in words_only:
-                words_only.append(source.label)
+            if pks and plan in only and source.label not in only[plan]:
+                only[plan].append(source.label)
             for pk in pks:
                 labels = matched.setdefault(pk, [])
                 if source.label not in labels:
@@ -373,12 +378,12 @@ def _union(queries: list[tuple[Source, str]], value: str) -> list[list[int]]:
         return found
     connection = connections[DEFAULT_DB_ALIAS]
     like = connection.ops.prep_for_like_query(value)  # what Django's LIKE lookups bind
+    tsquery = words_query(value)
     parts, params = [], []
     for n, (source, plan) in enumerate(queries):
         sql, part_params = _sql(source, plan, COUNT_CAP, DEFAULT_DB_ALIAS)
         parts.append(f"SELECT {n}, b{n}.* FROM ({sql}) b{n}")  # noqa: S608 (the ORM's SQL, bound values)
         bound = value if plan == EXACT else like
-        tsquery = words_query(value)
         params.extend(
             p.replace(MARK, bound).replace(WORDS_MARK, tsquery).replace(RAW_MARK, value) if isinstance(p, str) else p
             for p in part_params
