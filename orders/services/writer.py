@@ -412,19 +412,9 @@ def _sides_upsert(sides: list[tuple[int, SideRecord]]) -> list[tuple[int, int, s
     id, preview URL) of each."""
     if not sides:
         return []
-    from psycopg.types.json import Jsonb
-
-    names = ["customization", "external_id", *SIDE_FIELDS]
-    columns: dict[str, list[Any]] = {name: [] for name in names}
-    for customization_id, side in sides:
-        values = _side_fields(side)
-        values["customization"] = customization_id
-        values["raw"] = Jsonb(values["raw"])
-        for name in names:
-            columns[name].append(values[name])
     return _upsert_arrays(
         CustomizationSide,
-        columns,
+        _child_columns(sides, "customization", ["external_id", *SIDE_FIELDS], _side_fields),
         conflict=["customization", "external_id"],
         update=SIDE_FIELDS,
         returning=["id", "customization", "external_id", "preview_url"],
@@ -446,17 +436,23 @@ def _nodes_upsert(nodes: list[tuple[int, NodeRecord]]) -> None:
             update_fields=NODE_FIELDS,
         )
         return
+    columns = _child_columns(nodes, "side", ["position", *NODE_FIELDS], _node_fields)
+    _upsert_arrays(DesignNode, columns, conflict=["side", "position"], update=NODE_FIELDS)
+
+
+def _child_columns(items: list[tuple[int, Any]], parent: str, names: list[str], fields_of) -> dict[str, list[Any]]:
+    """The column arrays of _upsert_arrays for (parent pk, record) items: `parent` and `names`,
+    each record's values from `fields_of(record)`, its `raw` JSON wrapped for psycopg."""
     from psycopg.types.json import Jsonb
 
-    names = ["side", "position", *NODE_FIELDS]
-    columns: dict[str, list[Any]] = {name: [] for name in names}
-    for side_id, node in nodes:
-        values = _node_fields(node)
-        values["side"] = side_id
+    columns: dict[str, list[Any]] = {name: [] for name in [parent, *names]}
+    for parent_id, record in items:
+        values = fields_of(record)
+        values[parent] = parent_id
         values["raw"] = Jsonb(values["raw"])
-        for name in names:
+        for name in columns:
             columns[name].append(values[name])
-    _upsert_arrays(DesignNode, columns, conflict=["side", "position"], update=NODE_FIELDS)
+    return columns
 
 
 def _quote(name: str) -> str:
