@@ -114,7 +114,13 @@ class Worker:
             # Asked of this worker only, so the answer comes as soon as it replies (a broadcast
             # waits out the whole timeout for other workers that may answer).
             active = app.control.inspect([host_format(self.name)], timeout=1.0, limit=1).active() or {}
-            busy[:] = [t["worker_pid"] for tasks in active.values() for t in tasks if t.get("worker_pid") in pids]
+            # The sync's child, not one running a task the sync queued (the dashboard's totals).
+            busy[:] = [
+                t["worker_pid"]
+                for tasks in active.values()
+                for t in tasks
+                if t.get("worker_pid") in pids and t.get("name") == sync_connection_task.name
+            ]
             return bool(busy)
 
         assert wait_for(found, 30), self.tail()
